@@ -1,0 +1,1 @@
+"""Event stores with the ledger: eventsourcing recorders that write ledger entries."""

@@ -1,0 +1,273 @@
+"""PostgreSQL event store whose every event is a ledger entry (psycopg 3, eventsourcing 9.5).
+
+The library's insert path already takes an EXCLUSIVE table lock, so insert order is commit
+order. Inside that lock the recorder reads the head of the chain, computes the entries and the
+subtrees they complete, and inserts both in the same transaction as the events. The ledger
+columns are NOT NULL, and triggers refuse UPDATE, DELETE and TRUNCATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+    PostgresProcessRecorder,
+)
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from adapters.persistence.appending import Frontier, prepare_append, utc_now
+from ledger.bundle import Record
+from ledger.entry import ChainHead, Entry
+from ledger.merkle import CompactRange, NodeKey
+
+READ_BATCH = 5000
+
+
+class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
+    def __init__(
+        self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        if datastore.enable_db_functions:
+            raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS bypasses the ledger: turn it off")
+        if datastore.originator_id_type != "uuid":
+            raise ProgrammingError("ledger streams are UUIDs: set ORIGINATOR_ID_TYPE=uuid")
+        prefix = events_table_name.removesuffix("_events")
+        self.nodes_table_name = f"{prefix}_ledger_nodes"
+        self.checkpoints_table_name = f"{prefix}_checkpoints"
+        self.clock = utc_now
+        self.frontier = Frontier()
+        names = {
+            "schema": Identifier(datastore.schema),
+            "events": Identifier(events_table_name),
+            "nodes": Identifier(self.nodes_table_name),
+            "checkpoints": Identifier(self.checkpoints_table_name),
+            "refuse": Identifier(f"{prefix}_refuse_change"),
+        }
+        self.sql_create_statements[self.create_table_statement_index] = self._sql(
+            "CREATE TABLE IF NOT EXISTS {schema}.{events} ("
+            "originator_id uuid NOT NULL, "
+            "originator_version bigint NOT NULL, "
+            "topic text NOT NULL, "
+            "state bytea NOT NULL, "
+            "notification_id bigserial, "
+            "ledger_index bigint NOT NULL UNIQUE CHECK (ledger_index >= 0), "
+            "leaf_hash bytea NOT NULL, "
+            "chain_hash bytea NOT NULL, "
+            "stream_prev bytea, "
+            "state_sha256 bytea NOT NULL, "
+            "recorded_at text NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version)) "
+            "WITH (autovacuum_vacuum_threshold = 100000000, "
+            "autovacuum_vacuum_scale_factor = 0.5)",
+            names,
+        )
+        append_only = [
+            "CREATE TABLE IF NOT EXISTS {schema}.{nodes} ("
+            "level smallint NOT NULL, idx bigint NOT NULL, hash bytea NOT NULL, "
+            "PRIMARY KEY (level, idx))",
+            "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} ("
+            "tree_size bigint PRIMARY KEY, root bytea NOT NULL, note text NOT NULL, "
+            "signed_at timestamptz NOT NULL)",
+            "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
+            "'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
+            "USING ERRCODE = 'insufficient_privilege'; END $$",
+        ]
+        for table in ("events", "nodes", "checkpoints"):
+            append_only += [
+                f"CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON "
+                f"{{schema}}.{{{table}}} FOR EACH ROW EXECUTE FUNCTION {{schema}}.{{refuse}}()",
+                f"CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON "
+                f"{{schema}}.{{{table}}} FOR EACH STATEMENT EXECUTE FUNCTION "
+                f"{{schema}}.{{refuse}}()",
+            ]
+        self.sql_create_statements += [self._sql(s, names) for s in append_only]
+        self.select_head_statement = self._sql(
+            "(SELECT 'head' AS kind, NULL::uuid AS stream, ledger_index, chain_hash AS hash, "
+            "recorded_at FROM {schema}.{events} ORDER BY ledger_index DESC LIMIT 1) "
+            "UNION ALL (SELECT DISTINCT ON (originator_id) 'stream', originator_id, NULL, "
+            "leaf_hash, NULL FROM {schema}.{events} WHERE originator_id = ANY(%s) "
+            "ORDER BY originator_id, originator_version DESC)",
+            names,
+        )
+        self.insert_nodes_statement = self._sql(
+            "INSERT INTO {schema}.{nodes} (level, idx, hash) "
+            "SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])",
+            names,
+        )
+        self.insert_ledger_events_statement = self._sql(
+            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, "
+            "notification_id, ledger_index, leaf_hash, chain_hash, stream_prev, state_sha256, "
+            "recorded_at) SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], "
+            "%s::bytea[], %s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], "
+            "%s::bytea[], %s::text[]) RETURNING notification_id",
+            names,
+        )
+        self.select_nodes_statement = self._sql(
+            "SELECT level, idx, hash FROM {schema}.{nodes} WHERE (level, idx) IN "
+            "(SELECT * FROM unnest(%s::smallint[], %s::bigint[])) "
+            "UNION ALL SELECT 0, ledger_index, leaf_hash FROM {schema}.{events} "
+            "WHERE ledger_index = ANY(%s::bigint[])",
+            names,
+        )
+        self.select_records_statement = self._sql(
+            "SELECT ledger_index, originator_id, originator_version, topic, state, leaf_hash, "
+            "chain_hash, stream_prev, state_sha256, recorded_at FROM {schema}.{events} "
+            "WHERE ledger_index BETWEEN %s AND %s ORDER BY ledger_index",
+            names,
+        )
+        self.select_size_statement = self._sql(
+            "SELECT COALESCE(MAX(ledger_index) + 1, 0) AS size FROM {schema}.{events}", names
+        )
+        self.select_checkpoints_statement = self._sql(
+            "SELECT note FROM {schema}.{checkpoints} ORDER BY tree_size", names
+        )
+        self.insert_checkpoint_statement = self._sql(
+            "INSERT INTO {schema}.{checkpoints} (tree_size, root, note, signed_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (tree_size) DO NOTHING",
+            names,
+        )
+
+    @staticmethod
+    def _sql(text: str, names: dict[str, Identifier]) -> Composed:
+        return SQL(text).format(**names)  # type: ignore[arg-type]
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        streams = list({s.originator_id for s in stored_events})
+        curs.execute(self.select_head_statement, (streams,), prepare=True)
+        head, stream_heads = ChainHead.empty(), {}
+        for row in curs.fetchall():
+            if row["kind"] == "head":
+                head = ChainHead(row["ledger_index"] + 1, row["hash"], row["recorded_at"])
+            else:
+                stream_heads[str(row["stream"])] = row["hash"]
+        frontier = self.frontier.matching(head) or CompactRange.load(
+            head.size, _CursorNodes(self, curs)
+        )
+        append = prepare_append(head, stream_heads, frontier, stored_events, self.clock())
+        if append.nodes:
+            curs.execute(
+                self.insert_nodes_statement,
+                (
+                    [key[0] for key, _ in append.nodes],
+                    [key[1] for key, _ in append.nodes],
+                    [h for _, h in append.nodes],
+                ),
+                prepare=True,
+            )
+        links = append.links
+        curs.execute(
+            self.insert_ledger_events_statement,
+            (
+                [s.originator_id for s in stored_events],
+                [s.originator_version for s in stored_events],
+                [s.topic for s in stored_events],
+                [s.state for s in stored_events],
+                [link.entry.index + 1 for link in links],
+                [link.entry.index for link in links],
+                [link.leaf_hash for link in links],
+                [link.chain_hash for link in links],
+                [_unhex(link.entry.stream_prev) for link in links],
+                [bytes.fromhex(link.entry.state_sha256) for link in links],
+                [link.entry.recorded_at for link in links],
+            ),
+            prepare=True,
+        )
+        # Checked against the chain before use, so a rolled-back append does no harm.
+        self.frontier.remember(frontier, links[-1].chain_hash)
+
+    # --- reading (ledger.bundle.LedgerSource) ------------------------------------------------
+
+    def ledger_size(self) -> int:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_size_statement)
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["size"])
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            return _CursorNodes(self, curs).read_nodes(keys)
+
+    def records(self, first: int, last: int) -> Iterator[Record]:
+        start = first
+        while start <= last:
+            stop = min(last, start + READ_BATCH - 1)
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(self.select_records_statement, (start, stop), prepare=True)
+                rows = curs.fetchall()
+            yield from (_record(row) for row in rows)
+            if len(rows) < stop - start + 1:
+                return
+            start = stop + 1
+
+    def signed_checkpoints(self) -> list[str]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_checkpoints_statement)
+            return [row["note"] for row in curs.fetchall()]
+
+    def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.insert_checkpoint_statement, (size, root, note, signed_at))
+
+
+class LedgerPostgresProcessRecorder(PostgresProcessRecorder, LedgerPostgresApplicationRecorder):
+    """Tracking row and ledger entries in one transaction."""
+
+
+class LedgerPostgresFactory(PostgresFactory):
+    application_recorder_class = LedgerPostgresApplicationRecorder
+    process_recorder_class = LedgerPostgresProcessRecorder
+
+
+class _CursorNodes:
+    def __init__(self, recorder: LedgerPostgresApplicationRecorder, curs: Cursor[DictRow]):
+        self.recorder = recorder
+        self.curs = curs
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        inner = [k for k in keys if k[0] > 0]
+        leaves = [k[1] for k in keys if k[0] == 0]
+        self.curs.execute(
+            self.recorder.select_nodes_statement,
+            ([k[0] for k in inner], [k[1] for k in inner], leaves),
+            prepare=True,
+        )
+        found = {(row["level"], row["idx"]): bytes(row["hash"]) for row in self.curs.fetchall()}
+        missing = set(keys) - set(found)
+        if missing:
+            raise ProgrammingError(f"ledger subtrees missing from the store: {sorted(missing)[:5]}")
+        return found
+
+
+def _unhex(value: str | None) -> bytes | None:
+    return None if value is None else bytes.fromhex(value)
+
+
+def _record(row: DictRow) -> Record:
+    prev = row["stream_prev"]
+    entry = Entry(
+        index=row["ledger_index"],
+        stream=str(row["originator_id"]),
+        stream_seq=row["originator_version"],
+        stream_prev=None if prev is None else bytes(prev).hex(),
+        topic=row["topic"],
+        state_sha256=bytes(row["state_sha256"]).hex(),
+        recorded_at=row["recorded_at"],
+    )
+    return Record(entry, bytes(row["leaf_hash"]), bytes(row["chain_hash"]), bytes(row["state"]))

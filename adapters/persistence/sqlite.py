@@ -1,0 +1,245 @@
+"""SQLite event store whose every event is a ledger entry: the embedded default.
+
+Appends run in ``BEGIN IMMEDIATE`` transactions, so that reading the head of the chain and
+writing after it happen under SQLite's single write lock, also across processes. Triggers
+refuse UPDATE and DELETE on ledger rows (SQLite has no TRUNCATE).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import OperationalError, ProgrammingError, StoredEvent
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+    SQLiteProcessRecorder,
+    SQLiteTransaction,
+)
+
+from adapters.persistence.appending import Frontier, prepare_append, utc_now
+from ledger.bundle import Record
+from ledger.entry import ChainHead, Entry
+from ledger.merkle import CompactRange, NodeKey
+
+READ_BATCH = 5000
+_LEDGER_TABLES = ("stored_events", "ledger_nodes", "ledger_checkpoints")
+
+
+class _ImmediateTransaction(SQLiteTransaction):
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise OperationalError(e) from e
+        return cursor
+
+
+class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(
+        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+    ) -> None:
+        if events_table_name != "stored_events":
+            raise ProgrammingError("the SQLite ledger keeps its events in stored_events")
+        if datastore.originator_id_type != "uuid":
+            raise ProgrammingError("ledger streams are UUIDs: set ORIGINATOR_ID_TYPE=uuid")
+        super().__init__(datastore, events_table_name)
+        self.clock = utc_now
+        self.frontier = Frontier()
+        self.insert_events_statement = (
+            "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state, "
+            "ledger_index, leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = [
+            "CREATE TABLE IF NOT EXISTS stored_events ("
+            "originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, "
+            "topic TEXT NOT NULL, "
+            "state BLOB NOT NULL, "
+            "ledger_index INTEGER NOT NULL UNIQUE CHECK (ledger_index >= 0), "
+            "leaf_hash BLOB NOT NULL, "
+            "chain_hash BLOB NOT NULL, "
+            "stream_prev BLOB, "
+            "state_sha256 BLOB NOT NULL, "
+            "recorded_at TEXT NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version))",
+            "CREATE TABLE IF NOT EXISTS ledger_nodes ("
+            "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
+            "PRIMARY KEY (level, idx)) WITHOUT ROWID",
+            "CREATE TABLE IF NOT EXISTS ledger_checkpoints ("
+            "tree_size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, "
+            "signed_at TEXT NOT NULL)",
+        ]
+        for table in _LEDGER_TABLES:
+            for operation in ("UPDATE", "DELETE"):
+                statements.append(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()} "
+                    f"BEFORE {operation} ON {table} BEGIN SELECT RAISE(ABORT, "
+                    f"'the ledger is append-only: {operation} on {table} refused'); END"
+                )
+        return statements
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with self.datastore.get_connection(commit=True) as conn:
+            return self._insert_in(conn, stored_events, **kwargs)
+
+    def _insert_in(
+        self, conn: SQLiteConnection, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with _ImmediateTransaction(conn, commit=True) as c:
+            return self._insert_events(c, stored_events, **kwargs)
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **_: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        c.execute(
+            "SELECT ledger_index, chain_hash, recorded_at FROM stored_events "
+            "ORDER BY rowid DESC LIMIT 1"
+        )
+        row = c.fetchone()
+        head = ChainHead.empty() if row is None else ChainHead(row[0] + 1, row[1], row[2])
+        streams = sorted({s.originator_id.hex for s in stored_events})
+        c.execute(
+            "SELECT originator_id, leaf_hash, MAX(originator_version) FROM stored_events "
+            f"WHERE originator_id IN ({','.join('?' * len(streams))}) GROUP BY originator_id",
+            streams,
+        )
+        stream_heads = {str(_uuid(r[0])): r[1] for r in c.fetchall()}
+        frontier = self.frontier.matching(head) or CompactRange.load(head.size, _CursorNodes(c))
+        append = prepare_append(head, stream_heads, frontier, stored_events, self.clock())
+        c.executemany(
+            "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?,?,?)",
+            [(key[0], key[1], h) for key, h in append.nodes],
+        )
+        c.executemany(
+            self.insert_events_statement,
+            [
+                (
+                    link.entry.index + 1,
+                    s.originator_id.hex,
+                    s.originator_version,
+                    s.topic,
+                    s.state,
+                    link.entry.index,
+                    link.leaf_hash,
+                    link.chain_hash,
+                    None
+                    if link.entry.stream_prev is None
+                    else bytes.fromhex(link.entry.stream_prev),
+                    bytes.fromhex(link.entry.state_sha256),
+                    link.entry.recorded_at,
+                )
+                for s, link in zip(stored_events, append.links, strict=True)
+            ],
+        )
+        # Checked against the chain before use, so a rolled-back append does no harm.
+        self.frontier.remember(frontier, append.links[-1].chain_hash)
+        return [link.entry.index + 1 for link in append.links]
+
+    # --- reading (ledger.bundle.LedgerSource) ------------------------------------------------
+
+    def ledger_size(self) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT COALESCE(MAX(ledger_index) + 1, 0) FROM stored_events")
+            return int(c.fetchone()[0])
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        with self.datastore.transaction(commit=False) as c:
+            return _CursorNodes(c).read_nodes(keys)
+
+    def records(self, first: int, last: int) -> Iterator[Record]:
+        start = first
+        while start <= last:
+            stop = min(last, start + READ_BATCH - 1)
+            with self.datastore.transaction(commit=False) as c:
+                c.execute(
+                    "SELECT ledger_index, originator_id, originator_version, topic, state, "
+                    "leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at "
+                    "FROM stored_events WHERE ledger_index BETWEEN ? AND ? ORDER BY ledger_index",
+                    (start, stop),
+                )
+                rows = c.fetchall()
+            yield from (_record(row) for row in rows)
+            if len(rows) < stop - start + 1:
+                return
+            start = stop + 1
+
+    def signed_checkpoints(self) -> list[str]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT note FROM ledger_checkpoints ORDER BY tree_size")
+            return [row[0] for row in c.fetchall()]
+
+    def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT INTO ledger_checkpoints (tree_size, root, note, signed_at) "
+                "VALUES (?,?,?,?) ON CONFLICT (tree_size) DO NOTHING",
+                (size, root, note, signed_at.isoformat()),
+            )
+
+
+class LedgerSQLiteProcessRecorder(SQLiteProcessRecorder, LedgerSQLiteApplicationRecorder):
+    """Tracking row and ledger entries in one transaction."""
+
+    def __init__(self, datastore: SQLiteDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+
+
+class LedgerSQLiteFactory(SQLiteFactory):
+    application_recorder_class = LedgerSQLiteApplicationRecorder
+    process_recorder_class = LedgerSQLiteProcessRecorder
+
+
+class _CursorNodes:
+    def __init__(self, c: SQLiteCursor) -> None:
+        self.c = c
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        found: dict[NodeKey, bytes] = {}
+        for level, idx in keys:
+            if level == 0:
+                self.c.execute("SELECT leaf_hash FROM stored_events WHERE ledger_index = ?", (idx,))
+            else:
+                self.c.execute(
+                    "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?", (level, idx)
+                )
+            row = self.c.fetchone()
+            if row is None:
+                raise ProgrammingError(f"ledger subtree ({level}, {idx}) missing from the store")
+            found[(level, idx)] = bytes(row[0])
+        return found
+
+
+def _uuid(hex_text: str) -> str:
+    return str(UUID(hex_text))
+
+
+def _record(row: sqlite3.Row) -> Record:
+    prev = row["stream_prev"]
+    entry = Entry(
+        index=row["ledger_index"],
+        stream=_uuid(row["originator_id"]),
+        stream_seq=row["originator_version"],
+        stream_prev=None if prev is None else bytes(prev).hex(),
+        topic=row["topic"],
+        state_sha256=bytes(row["state_sha256"]).hex(),
+        recorded_at=row["recorded_at"],
+    )
+    return Record(entry, bytes(row["leaf_hash"]), bytes(row["chain_hash"]), bytes(row["state"]))

@@ -1,0 +1,201 @@
+"""Ledger entries: the entry object, its bytes, the leaf hash and the chain (LEDGER.md section 1)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ledger.errors import MalformedInput
+
+FORMAT_VERSION = 1
+ENTRY_PREFIX = b"bewijslast/entry/v1\n"
+CHAIN_START = bytes(32)  # chain[-1]
+
+_MEMBERS: dict[str, type | tuple[type, ...]] = {
+    "v": int,
+    "index": int,
+    "stream": str,
+    "stream_seq": int,
+    "stream_prev": (str, type(None)),
+    "topic": str,
+    "state_sha256": str,
+    "recorded_at": str,
+}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_HEX32 = re.compile(r"^[0-9a-f]{64}$")
+_RECORDED_AT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+
+
+def canonical_json(obj: Mapping[str, object]) -> bytes:
+    """RFC 8785 (JCS) for objects of ASCII keys, strings, integers and null: no floats occur."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def leaf_hash(entry_bytes: bytes) -> bytes:
+    """RFC 6962 leaf hash."""
+    return hashlib.sha256(b"\x00" + entry_bytes).digest()
+
+
+def chain_hash(previous: bytes, leaf: bytes) -> bytes:
+    return hashlib.sha256(previous + leaf).digest()
+
+
+def format_recorded_at(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("recorded_at needs an aware datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def next_recorded_at(now: datetime, previous: str | None) -> str:
+    """The later of the clock and the previous entry's recorded_at, so time never decreases.
+
+    The fixed-width format sorts as text in time order.
+    """
+    current = format_recorded_at(now)
+    if previous is not None and previous > current:
+        return previous
+    return current
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    index: int
+    stream: str
+    stream_seq: int
+    stream_prev: str | None
+    topic: str
+    state_sha256: str
+    recorded_at: str
+
+    def to_object(self) -> dict[str, object]:
+        return {
+            "v": FORMAT_VERSION,
+            "index": self.index,
+            "stream": self.stream,
+            "stream_seq": self.stream_seq,
+            "stream_prev": self.stream_prev,
+            "topic": self.topic,
+            "state_sha256": self.state_sha256,
+            "recorded_at": self.recorded_at,
+        }
+
+    def to_bytes(self) -> bytes:
+        return ENTRY_PREFIX + canonical_json(self.to_object())
+
+    def leaf_hash(self) -> bytes:
+        return leaf_hash(self.to_bytes())
+
+    @classmethod
+    def from_object(cls, obj: object) -> Entry:
+        """Read an entry object, refusing anything that is not exactly the format."""
+        if not isinstance(obj, dict):
+            raise MalformedInput("an entry must be a JSON object")
+        if set(obj) != set(_MEMBERS):
+            missing = sorted(set(_MEMBERS) - set(obj))
+            extra = sorted(set(obj) - set(_MEMBERS))
+            raise MalformedInput(f"entry members wrong: missing {missing}, unexpected {extra}")
+        for name, kind in _MEMBERS.items():
+            value = obj[name]
+            # bool is an int in Python, never in the format.
+            if isinstance(value, bool) or not isinstance(value, kind):
+                raise MalformedInput(f"entry member {name!r} has the wrong type")
+        if obj["v"] != FORMAT_VERSION:
+            raise MalformedInput(f"entry format version {obj['v']} is not {FORMAT_VERSION}")
+        if not _UUID.match(obj["stream"]):
+            raise MalformedInput("entry stream is not a lowercase hyphenated UUID")
+        prev = obj["stream_prev"]
+        if not _HEX32.match(obj["state_sha256"]) or (prev is not None and not _HEX32.match(prev)):
+            raise MalformedInput("entry hashes must be 64 lowercase hex digits")
+        if not _RECORDED_AT.match(obj["recorded_at"]):
+            raise MalformedInput("entry recorded_at is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+        if obj["index"] < 0 or obj["stream_seq"] < 0:
+            raise MalformedInput("entry index and stream_seq are never negative")
+        return cls(
+            index=obj["index"],
+            stream=obj["stream"],
+            stream_seq=obj["stream_seq"],
+            stream_prev=prev,
+            topic=obj["topic"],
+            state_sha256=obj["state_sha256"],
+            recorded_at=obj["recorded_at"],
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Entry:
+        if not data.startswith(ENTRY_PREFIX):
+            raise MalformedInput("entry bytes do not start with the v1 prefix")
+        try:
+            obj = json.loads(data[len(ENTRY_PREFIX) :].decode())
+        except (UnicodeDecodeError, ValueError) as e:
+            raise MalformedInput(f"entry bytes are not JSON: {e}") from None
+        entry = cls.from_object(obj)
+        if entry.to_bytes() != data:
+            raise MalformedInput("entry bytes are not in canonical form")
+        return entry
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """What the next append needs to know about the ledger so far."""
+
+    size: int
+    chain_hash: bytes
+    recorded_at: str | None
+
+    @classmethod
+    def empty(cls) -> ChainHead:
+        return cls(size=0, chain_hash=CHAIN_START, recorded_at=None)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    stream: str
+    stream_seq: int
+    topic: str
+    state: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An entry together with the values stored beside it."""
+
+    entry: Entry
+    leaf_hash: bytes
+    chain_hash: bytes
+
+
+def extend_chain(
+    head: ChainHead,
+    events: list[NewEvent],
+    now: datetime,
+    stream_heads: Mapping[str, bytes],
+) -> list[Link]:
+    """Compute the entries for events appended after ``head``.
+
+    ``stream_heads`` maps a stream to the leaf hash of its latest entry already stored.
+    The caller holds the ledger's write lock, so ``head`` is the real head.
+    """
+    links: list[Link] = []
+    latest = dict(stream_heads)
+    previous_chain = head.chain_hash
+    recorded_at = next_recorded_at(now, head.recorded_at)
+    for offset, event in enumerate(events):
+        prev = latest.get(event.stream)
+        entry = Entry(
+            index=head.size + offset,
+            stream=event.stream,
+            stream_seq=event.stream_seq,
+            stream_prev=prev.hex() if prev is not None else None,
+            topic=event.topic,
+            state_sha256=hashlib.sha256(event.state).hexdigest(),
+            recorded_at=recorded_at,
+        )
+        leaf = entry.leaf_hash()
+        previous_chain = chain_hash(previous_chain, leaf)
+        links.append(Link(entry=entry, leaf_hash=leaf, chain_hash=previous_chain))
+        latest[event.stream] = leaf
+    return links

@@ -1,0 +1,308 @@
+"""The RFC 6962 Merkle tree: hashes, proofs from stored subtrees, and RFC 9162 verification.
+
+A node is named by ``(level, idx)``: the perfect subtree over leaves
+``[idx << level, (idx + 1) << level)``; level 0 names a leaf hash. Proofs are computed from
+those nodes, so a store that keeps every completed subtree answers in O(log n) lookups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Protocol
+
+from ledger.errors import BadConsistencyProof, BadInclusionProof
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+NodeKey = tuple[int, int]
+Range = tuple[int, int]
+
+
+def hash_leaf(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def hash_children(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def split_point(n: int) -> int:
+    """The largest power of two smaller than n (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def root_from_leaves(leaves: Sequence[bytes]) -> bytes:
+    """MTH over leaf hashes, bottom-up: an unpaired node is promoted, never duplicated."""
+    if not leaves:
+        return EMPTY_ROOT
+    level = list(leaves)
+    while len(level) > 1:
+        paired = [hash_children(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+# --- which subtrees a root or a proof is made of -------------------------------------------
+
+
+def range_nodes(lo: int, hi: int) -> list[NodeKey]:
+    """The perfect subtrees that MTH(D[lo:hi]) is built from, left to right."""
+    width = hi - lo
+    if width <= 0:
+        raise ValueError("empty range")
+    if width & (width - 1) == 0 and lo % width == 0:
+        level = width.bit_length() - 1
+        return [(level, lo >> level)]
+    k = split_point(width)
+    return range_nodes(lo, lo + k) + range_nodes(lo + k, hi)
+
+
+def range_hash(lo: int, hi: int, nodes: Mapping[NodeKey, bytes]) -> bytes:
+    width = hi - lo
+    if width & (width - 1) == 0 and lo % width == 0:
+        level = width.bit_length() - 1
+        return nodes[(level, lo >> level)]
+    k = split_point(width)
+    return hash_children(range_hash(lo, lo + k, nodes), range_hash(lo + k, hi, nodes))
+
+
+def inclusion_ranges(index: int, size: int) -> list[Range]:
+    """RFC 6962 PATH(index, D[size]) as leaf ranges, from the leaf's sibling up."""
+    if not 0 <= index < size:
+        raise ValueError(f"index {index} is not in a tree of size {size}")
+    path: list[Range] = []
+    lo, hi = 0, size
+    while hi - lo > 1:
+        k = split_point(hi - lo)
+        if index < lo + k:
+            path.append((lo + k, hi))
+            hi = lo + k
+        else:
+            path.append((lo, lo + k))
+            lo += k
+    path.reverse()
+    return path
+
+
+def consistency_ranges(old_size: int, new_size: int) -> list[Range]:
+    """RFC 6962 PROOF(old_size, D[new_size]) as leaf ranges."""
+    if not 0 < old_size <= new_size:
+        raise ValueError(f"no consistency proof from {old_size} to {new_size}")
+    proof: list[Range] = []
+    lo, width, m, whole = 0, new_size, old_size, True
+    while m != width:
+        k = split_point(width)
+        if m <= k:
+            proof.append((lo + k, lo + width))
+            width = k
+        else:
+            proof.append((lo, lo + k))
+            lo, m, width, whole = lo + k, m - k, width - k, False
+    if not whole:
+        proof.append((lo, lo + width))
+    proof.reverse()
+    return proof
+
+
+class NodeReader(Protocol):
+    """Anything that can hand out stored subtree hashes (memory, a database)."""
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> Mapping[NodeKey, bytes]: ...
+
+
+def _hashes_of(ranges: Sequence[Range], reader: NodeReader) -> list[bytes]:
+    keys = {key for lo, hi in ranges for key in range_nodes(lo, hi)}
+    nodes = reader.read_nodes(keys)
+    return [range_hash(lo, hi, nodes) for lo, hi in ranges]
+
+
+def tree_root(size: int, reader: NodeReader) -> bytes:
+    if size == 0:
+        return EMPTY_ROOT
+    return _hashes_of([(0, size)], reader)[0]
+
+
+def inclusion_proof(index: int, size: int, reader: NodeReader) -> list[bytes]:
+    return _hashes_of(inclusion_ranges(index, size), reader)
+
+
+def consistency_proof(old_size: int, new_size: int, reader: NodeReader) -> list[bytes]:
+    if old_size == 0 or old_size == new_size:
+        return []
+    return _hashes_of(consistency_ranges(old_size, new_size), reader)
+
+
+# --- RFC 9162 verification ------------------------------------------------------------------
+
+
+def _check_hashes(proof: Sequence[bytes], error: type[Exception]) -> None:
+    for element in proof:
+        if len(element) != HASH_SIZE:
+            raise error(f"a proof hash has {len(element)} bytes, not {HASH_SIZE}")
+
+
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+) -> None:
+    """RFC 9162 section 2.1.3.2; raises BadInclusionProof on every reject path."""
+    _check_hashes([leaf, root, *proof], BadInclusionProof)
+    if index < 0 or index >= size:
+        raise BadInclusionProof("index is not below the tree size", index=index)
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            raise BadInclusionProof("proof is longer than the tree is deep", index=index)
+        if fn & 1 or fn == sn:
+            r = hash_children(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = hash_children(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise BadInclusionProof("proof is too short", index=index)
+    if r != root:
+        raise BadInclusionProof(
+            "proof does not lead to the root", index=index, expected=root.hex(), found=r.hex()
+        )
+
+
+def verify_consistency(
+    old_size: int, new_size: int, proof: Sequence[bytes], old_root: bytes, new_root: bytes
+) -> None:
+    """RFC 9162 section 2.1.4.2; raises BadConsistencyProof on every reject path."""
+    _check_hashes([old_root, new_root, *proof], BadConsistencyProof)
+    if old_size < 0 or old_size > new_size:
+        raise BadConsistencyProof(f"old size {old_size} is larger than new size {new_size}")
+    if old_size == new_size:
+        if proof:
+            raise BadConsistencyProof("equal sizes need an empty proof")
+        if old_root != new_root:
+            raise BadConsistencyProof(
+                "equal sizes with different roots", expected=old_root.hex(), found=new_root.hex()
+            )
+        return
+    if old_size == 0:
+        if proof:
+            raise BadConsistencyProof("a proof from the empty tree must be empty")
+        return
+    if not proof:
+        raise BadConsistencyProof("empty proof")
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:
+        path.insert(0, old_root)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise BadConsistencyProof("proof is too long")
+        if fn & 1 or fn == sn:
+            fr = hash_children(c, fr)
+            sr = hash_children(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = hash_children(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise BadConsistencyProof("proof is too short")
+    if fr != old_root:
+        raise BadConsistencyProof(
+            "proof does not lead to the old root", expected=old_root.hex(), found=fr.hex()
+        )
+    if sr != new_root:
+        raise BadConsistencyProof(
+            "proof does not lead to the new root", expected=new_root.hex(), found=sr.hex()
+        )
+
+
+# --- appending ------------------------------------------------------------------------------
+
+
+def frontier_keys(size: int) -> list[NodeKey]:
+    """The perfect subtrees whose hashes summarise a tree of ``size`` leaves, left to right."""
+    keys: list[NodeKey] = []
+    for level in range(size.bit_length() - 1, -1, -1):
+        if size >> level & 1:
+            start = size >> (level + 1) << (level + 1)
+            keys.append((level, start >> level))
+    return keys
+
+
+class CompactRange:
+    """The right edge of the tree: enough to append leaves and compute the root in O(log n)."""
+
+    def __init__(self, size: int = 0, hashes: Iterable[bytes] = ()) -> None:
+        self.size = size
+        self.hashes = list(hashes)
+        if len(self.hashes) != size.bit_count():
+            raise ValueError("a compact range holds one hash per set bit of its size")
+
+    @classmethod
+    def load(cls, size: int, reader: NodeReader) -> CompactRange:
+        keys = frontier_keys(size)
+        nodes = reader.read_nodes(keys)
+        return cls(size, [nodes[key] for key in keys])
+
+    def append(self, leaf: bytes) -> list[tuple[NodeKey, bytes]]:
+        """Add a leaf; return the subtrees (level >= 1) that it completes."""
+        index = self.size
+        completed: list[tuple[NodeKey, bytes]] = []
+        node, level = leaf, 0
+        while index >> level & 1:
+            node = hash_children(self.hashes.pop(), node)
+            level += 1
+            completed.append(((level, index >> level), node))
+        self.hashes.append(node)
+        self.size += 1
+        return completed
+
+    def root(self) -> bytes:
+        if not self.hashes:
+            return EMPTY_ROOT
+        node = self.hashes[-1]
+        for left in reversed(self.hashes[:-1]):
+            node = hash_children(left, node)
+        return node
+
+
+class MemoryTree:
+    """Every completed subtree in memory: for verifiers, exports and tests."""
+
+    def __init__(self, leaves: Iterable[bytes] = ()) -> None:
+        self.levels: list[list[bytes]] = [list(leaves)]
+        level = self.levels[0]
+        while len(level) > 1:
+            level = [hash_children(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            self.levels.append(level)
+
+    @property
+    def size(self) -> int:
+        return len(self.levels[0])
+
+    def append(self, leaf: bytes) -> None:
+        self.levels[0].append(leaf)
+        level, idx = 0, self.size - 1
+        while idx & 1:
+            node = hash_children(self.levels[level][idx - 1], self.levels[level][idx])
+            level, idx = level + 1, idx >> 1
+            if len(self.levels) == level:
+                self.levels.append([])
+            self.levels[level].append(node)
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        return {(level, idx): self.levels[level][idx] for level, idx in keys}
+
+    def root(self, size: int | None = None) -> bytes:
+        return tree_root(self.size if size is None else size, self)
