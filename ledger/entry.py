@@ -1,4 +1,4 @@
-"""Ledger entries: the entry object, its bytes, the leaf hash and the chain (LEDGER.md section 1)."""
+"""Ledger entries: the entry object, its bytes, the leaf hash and the chain (LEDGER.md 1)."""
 
 from __future__ import annotations
 

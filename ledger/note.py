@@ -80,7 +80,7 @@ class NoteSigner:
 
     @classmethod
     def from_skey(cls, text: str) -> NoteSigner:
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise MalformedInput("not a note private key (PRIVATE+KEY+name+id+key)")
         name, hex_id, encoded = parts[2:]
@@ -107,7 +107,7 @@ class NoteVerifier:
 
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise MalformedInput(f"verifier key {vkey!r} is not name+id+key")
         name, hex_id, encoded = parts

@@ -23,7 +23,6 @@ from ledger.errors import (
     InconsistentCheckpoints,
     IndexNotDense,
     LeafHashMismatch,
-    LedgerError,
     ReceiptMismatch,
     RootMismatch,
     StateHashMismatch,
@@ -377,4 +376,14 @@ def verify_receipt_file(text: str, verifiers: Sequence[NoteVerifier]) -> Report:
     return report
 
 
-__all__ = ["LedgerError", "Report", "verify_bundle", "verify_ledger", "verify_receipt_file"]
+def format_report(report: Report) -> str:
+    """The verifier's words: a summary, then OK or each failure (first one first)."""
+    lines = [report.summary()]
+    if report.ok:
+        lines.append("OK: every check of LEDGER.md section 6 holds")
+    else:
+        first = report.failures[0]
+        where = f"index {first.index}" if first.index is not None else "the checkpoints"
+        lines.append(f"FAILED at {where}, check {first.check}: {len(report.failures)} finding(s)")
+        lines += [f"  {failure}" for failure in report.failures]
+    return "\n".join(lines)

@@ -28,10 +28,10 @@ class Append:
     nodes: list[tuple[NodeKey, bytes]]
 
 
-def stream_of(stored: StoredEvent) -> str:
+def originator_uuid(stored: StoredEvent) -> UUID:
     if not isinstance(stored.originator_id, UUID):
         raise ProgrammingError("ledger streams are UUIDs: set ORIGINATOR_ID_TYPE=uuid")
-    return str(stored.originator_id)
+    return stored.originator_id
 
 
 class Frontier:
@@ -68,7 +68,10 @@ def prepare_append(
     """Compute entries and completed subtrees; the caller holds the write lock."""
     if frontier.size != head.size:
         raise ProgrammingError("the tree and the chain disagree on the ledger size")
-    events = [NewEvent(stream_of(s), s.originator_version, s.topic, s.state) for s in stored_events]
+    events = [
+        NewEvent(str(originator_uuid(s)), s.originator_version, s.topic, s.state)
+        for s in stored_events
+    ]
     links = extend_chain(head, events, now, stream_heads)
     nodes: list[tuple[NodeKey, bytes]] = []
     for link in links:

@@ -1,13 +1,16 @@
 """PostgreSQL event store whose every event is a ledger entry (psycopg 3, eventsourcing 9.5).
 
-The library's insert path already takes an EXCLUSIVE table lock, so insert order is commit
-order. Inside that lock the recorder reads the head of the chain, computes the entries and the
-subtrees they complete, and inserts both in the same transaction as the events. The ledger
-columns are NOT NULL, and triggers refuse UPDATE, DELETE and TRUNCATE.
+Writers are serialised by one transaction-scoped advisory lock per ledger (the library's
+EXCLUSIVE table lock would need UPDATE privilege, which the application role must not hold),
+so insert order is commit order. Inside that lock the recorder reads the head of the chain,
+computes the entries and the subtrees they complete, and inserts both in the same transaction
+as the events. The ledger columns are NOT NULL, and triggers refuse UPDATE, DELETE and
+TRUNCATE.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -45,6 +48,15 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.checkpoints_table_name = f"{prefix}_checkpoints"
         self.clock = utc_now
         self.frontier = Frontier()
+        lock_key = int.from_bytes(
+            hashlib.sha256(f"{datastore.schema}.{events_table_name}".encode()).digest()[:8],
+            "big",
+            signed=True,
+        )
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
+            SQL("SELECT pg_advisory_xact_lock({0})").format(lock_key),
+        ]
         names = {
             "schema": Identifier(datastore.schema),
             "events": Identifier(events_table_name),
@@ -139,7 +151,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     @staticmethod
     def _sql(text: str, names: dict[str, Identifier]) -> Composed:
-        return SQL(text).format(**names)  # type: ignore[arg-type]
+        return SQL(text).format(**names)
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -224,6 +236,27 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self.insert_checkpoint_statement, (size, root, note, signed_at))
+
+
+def grant_application_role(recorder: LedgerPostgresApplicationRecorder, role: str) -> None:
+    """Let ``role`` read and append to the ledger tables, and nothing else there."""
+    tables = [
+        SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(name))
+        for name in (
+            recorder.events_table_name,
+            recorder.nodes_table_name,
+            recorder.checkpoints_table_name,
+        )
+    ]
+    target = SQL(", ").join(tables)
+    with recorder.datastore.transaction(commit=True) as curs:
+        curs.execute(
+            SQL("GRANT USAGE ON SCHEMA {0} TO {1}").format(
+                Identifier(recorder.datastore.schema), Identifier(role)
+            )
+        )
+        curs.execute(SQL("REVOKE ALL ON {0} FROM {1}").format(target, Identifier(role)))
+        curs.execute(SQL("GRANT SELECT, INSERT ON {0} TO {1}").format(target, Identifier(role)))
 
 
 class LedgerPostgresProcessRecorder(PostgresProcessRecorder, LedgerPostgresApplicationRecorder):

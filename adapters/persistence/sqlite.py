@@ -24,7 +24,7 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from adapters.persistence.appending import Frontier, prepare_append, utc_now
+from adapters.persistence.appending import Frontier, originator_uuid, prepare_append, utc_now
 from ledger.bundle import Record
 from ledger.entry import ChainHead, Entry
 from ledger.merkle import CompactRange, NodeKey
@@ -115,7 +115,7 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         )
         row = c.fetchone()
         head = ChainHead.empty() if row is None else ChainHead(row[0] + 1, row[1], row[2])
-        streams = sorted({s.originator_id.hex for s in stored_events})
+        streams = sorted({originator_uuid(s).hex for s in stored_events})
         c.execute(
             "SELECT originator_id, leaf_hash, MAX(originator_version) FROM stored_events "
             f"WHERE originator_id IN ({','.join('?' * len(streams))}) GROUP BY originator_id",
@@ -133,7 +133,7 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             [
                 (
                     link.entry.index + 1,
-                    s.originator_id.hex,
+                    originator_uuid(s).hex,
                     s.originator_version,
                     s.topic,
                     s.state,

@@ -1,0 +1,290 @@
+"""The ``bewijslast`` command: operators and auditors script against it.
+
+Settings come from the environment (BEWIJSLAST_DATABASE_URL, BEWIJSLAST_ORIGIN,
+BEWIJSLAST_SIGNING_KEY_FILE); every command also takes ``--database URL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from adapters.checkpointer import Checkpointer, state_file_for
+from adapters.config import ConfigurationError, Settings
+from adapters.keys import generate_key_files, load_signer
+from domain.application import Bewijslast
+from ledger.__main__ import read_verifiers, run_verification, verify_path
+from ledger.bundle import export_bundle
+from ledger.checkpoint import Checkpoint
+from ledger.errors import LedgerError, MalformedInput
+from ledger.merkle import inclusion_proof
+from ledger.note import split_note
+from ledger.receipt import Receipt
+from ledger.verify import Report, verify_ledger
+
+
+class Progress:
+    """A counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, what: str, total: int | None = None) -> None:
+        self.what, self.total = what, total
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int) -> None:
+        if self.enabled and (done % 10_000 == 0 or done == self.total):
+            of = f"/{self.total}" if self.total else ""
+            print(f"\r{self.what}: {done}{of}", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
+
+
+def open_application(settings: Settings) -> Bewijslast:
+    return Bewijslast(env=settings.eventsourcing_env())
+
+
+def checkpointer_for(settings: Settings, app: Bewijslast) -> Checkpointer:
+    if settings.signing_key_file is None:
+        raise ConfigurationError(
+            "no signing key: set BEWIJSLAST_SIGNING_KEY_FILE (make one with "
+            "'bewijslast keys generate')"
+        )
+    signer = load_signer(settings.signing_key_file, settings.origin)
+    return Checkpointer(
+        app.recorder,  # type: ignore[arg-type]
+        signer,
+        state_file=state_file_for(settings.signing_key_file),
+    )
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
+    key_file, vkey_file = generate_key_files(args.origin, args.out)
+    print(f"private key: {key_file} (mode 600; keep it outside the database)")
+    print(f"verifier key: {vkey_file}")
+    print(vkey_file.read_text().strip())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.demo import record_demo
+
+    app = open_application(settings)
+    recorded = record_demo(app)
+    print(f"recorded {sum(recorded.values())} events in {settings.database_url}:")
+    for kind, count in sorted(recorded.items()):
+        print(f"  {count:4d}  {kind}")
+    if settings.signing_key_file is not None:
+        checkpoint, _ = checkpointer_for(settings, app).checkpoint()
+        print(f"signed checkpoint at size {checkpoint.size}")
+    print(f"ledger size: {app.recorder.ledger_size()}")  # type: ignore[attr-defined]
+    return 0
+
+
+def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
+    app = open_application(settings)
+    _, note = checkpointer_for(settings, app).checkpoint()
+    print(note, end="")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    app = open_application(settings)
+    recorder: Any = app.recorder
+    keys = [line for line in _vkeys(args, settings)]
+    if settings.signing_key_file is not None:
+        checkpointer_for(settings, app).checkpoint()
+    last = args.to
+    progress = Progress("exported")
+    meta = export_bundle(
+        recorder,
+        args.out,
+        origin=settings.origin,
+        verifier_keys=keys,
+        first=args.from_,
+        last=last,
+        with_state=not args.without_state,
+        progress=progress,
+    )
+    progress.close()
+    print(
+        f"exported entries {meta['first_index']}..{meta['last_index']} "
+        f"under checkpoint size {meta['tree_size']} to {args.out}"
+    )
+    return 0
+
+
+def _vkeys(args: argparse.Namespace, settings: Settings) -> list[str]:
+    if settings.signing_key_file is not None:
+        return [load_signer(settings.signing_key_file, settings.origin).vkey()]
+    return []
+
+
+def cmd_receipt(args: argparse.Namespace, settings: Settings) -> int:
+    app = open_application(settings)
+    recorder: Any = app.recorder
+    notes = recorder.signed_checkpoints()
+    covering = [n for n in notes if Checkpoint.parse(split_note(n)[0]).size > args.index]
+    if not covering:
+        if settings.signing_key_file is None:
+            raise MalformedInput(
+                f"no signed checkpoint covers index {args.index} yet, and no signing key "
+                "is configured to make one"
+            )
+        _, note = checkpointer_for(settings, app).checkpoint()
+        covering = [note]
+    note = covering[-1]
+    size = Checkpoint.parse(split_note(note)[0]).size
+    if args.index >= size:
+        raise MalformedInput(f"index {args.index} is not in the ledger (size {size})")
+    record = next(recorder.records(args.index, args.index))
+    receipt = Receipt(
+        record.entry.to_bytes(), args.index, inclusion_proof(args.index, size, recorder), note
+    )
+    args.out.write_text(receipt.format(), encoding="utf-8")
+    print(f"receipt for entry {args.index} under checkpoint size {size}: {args.out}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        verifiers = read_verifiers(args.vkey)
+        extra = [p.read_text(encoding="utf-8") for p in args.checkpoint]
+    except (OSError, MalformedInput) as e:
+        print(f"cannot read the keys or checkpoints: {e}", file=sys.stderr)
+        return 2
+    progress = Progress("verified")
+    if args.path is not None:
+        status = run_verification(
+            lambda: verify_path(args.path, verifiers, extra_checkpoints=extra, progress=progress)
+        )
+        progress.close()
+        return status
+    if args.database is None:
+        print("verify needs a bundle, a receipt, or --database URL", file=sys.stderr)
+        return 2
+    if args.database.startswith("sqlite:") and not _sqlite_file_exists(args.database):
+        print(f"cannot read the input: no database at {args.database}", file=sys.stderr)
+        return 2
+    app = open_application(settings)
+    recorder: Any = app.recorder
+
+    def check() -> Report:
+        size = recorder.ledger_size()
+        progress.total = size
+        notes = [*recorder.signed_checkpoints(), *extra]
+        return verify_ledger(
+            recorder.records(0, size - 1),
+            notes,
+            verifiers,
+            origin=settings.origin,
+            reaches_end=True,
+            progress=progress,
+        )
+
+    status = run_verification(check)
+    progress.close()
+    return status
+
+
+def _sqlite_file_exists(url: str) -> bool:
+    from adapters.config import database_env
+
+    return Path(database_env(url)["SQLITE_DBNAME"]).exists()
+
+
+def cmd_db_grant(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.persistence.postgres import grant_application_role
+
+    app = open_application(settings)
+    grant_application_role(app.recorder, args.role)  # type: ignore[arg-type]
+    print(f"role {args.role} may SELECT and INSERT on the ledger tables, nothing more")
+    return 0
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database", help="sqlite:///path or postgresql://... (overrides env)")
+    parser = argparse.ArgumentParser(prog="bewijslast", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    keys = commands.add_parser("keys", help="signing keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    generate = keys.add_parser("generate", parents=[common], help="make a new ledger key")
+    generate.add_argument("--origin", required=True, help="e.g. ledger.bunschoten.nl/bewijslast")
+    generate.add_argument("--out", type=Path, required=True)
+    generate.set_defaults(run=cmd_keys_generate)
+
+    commands.add_parser("demo", parents=[common], help="record a sample history").set_defaults(
+        run=cmd_demo
+    )
+    commands.add_parser("checkpoint", parents=[common], help="sign a checkpoint now").set_defaults(
+        run=cmd_checkpoint
+    )
+
+    export = commands.add_parser("export", parents=[common], help="write an export bundle")
+    export.add_argument("--out", type=Path, required=True, help="a directory, or a .zip")
+    export.add_argument("--from", dest="from_", type=int, default=0, metavar="I")
+    export.add_argument("--to", type=int, default=None, metavar="J")
+    export.add_argument("--without-state", action="store_true", help="leave states out")
+    export.set_defaults(run=cmd_export)
+
+    receipt = commands.add_parser("receipt", parents=[common], help="a receipt for one entry")
+    receipt.add_argument("index", type=int)
+    receipt.add_argument("--out", type=Path, required=True)
+    receipt.set_defaults(run=cmd_receipt)
+
+    verify = commands.add_parser("verify", parents=[common], help="verify a ledger")
+    verify.add_argument("path", nargs="?", type=Path, help="a bundle (dir or .zip) or a receipt")
+    verify.add_argument("--vkey", type=Path, required=True, help="trusted verifier keys")
+    verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        help="a signed checkpoint kept elsewhere (catches truncation)",
+    )
+    verify.set_defaults(run=cmd_verify)
+
+    db = commands.add_parser("db", help="database administration").add_subparsers(
+        dest="db_command", required=True
+    )
+    grant = db.add_parser(
+        "grant",
+        parents=[common],
+        help="give an application role INSERT and SELECT only (PostgreSQL)",
+    )
+    grant.add_argument("role")
+    grant.set_defaults(run=cmd_db_grant)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace, Settings], int] = args.run
+    try:
+        settings = Settings.from_environ(database=getattr(args, "database", None))
+        return run(args, settings)
+    except ConfigurationError as e:
+        print(f"configuration: {e}", file=sys.stderr)
+        return 2
+    except MalformedInput as e:
+        print(f"cannot do that: {e}", file=sys.stderr)
+        return 2
+    except LedgerError as e:
+        print(f"ledger problem: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

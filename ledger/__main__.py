@@ -1,0 +1,77 @@
+"""``python -m ledger verify PATH --vkey FILE``: the verifier on its own, for auditors.
+
+PATH is an export bundle (a directory or a .zip) or a receipt (a .tlog-proof file).
+Exit status: 0 everything holds, 1 a check failed, 2 the input cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ledger.errors import MalformedInput, VerificationFailure
+from ledger.note import NoteVerifier
+from ledger.verify import Report, format_report, verify_bundle, verify_receipt_file
+
+OK, FAILED, UNREADABLE = 0, 1, 2
+
+
+def verify_path(
+    path: Path,
+    verifiers: Sequence[NoteVerifier],
+    *,
+    extra_checkpoints: Sequence[str] = (),
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """A bundle directory or zip, or a single receipt."""
+    if path.is_file() and path.suffix == ".tlog-proof":
+        return verify_receipt_file(path.read_text(encoding="utf-8"), verifiers)
+    return verify_bundle(path, verifiers, extra_checkpoints=extra_checkpoints, progress=progress)
+
+
+def run_verification(check: Callable[[], Report]) -> int:
+    """Run a verification, print its report, and return the exit status of LEDGER.md 6."""
+    try:
+        report = check()
+    except MalformedInput as e:
+        print(f"cannot read the input: {e}", file=sys.stderr)
+        return UNREADABLE
+    except VerificationFailure as failure:
+        print(f"FAILED: {failure}")
+        return FAILED
+    print(format_report(report))
+    return OK if report.ok else FAILED
+
+
+def read_verifiers(path: Path) -> list[NoteVerifier]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [NoteVerifier.from_vkey(line) for line in lines if line.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ledger", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    verify = commands.add_parser("verify", help="verify a bundle or a receipt")
+    verify.add_argument("path", type=Path)
+    verify.add_argument("--vkey", type=Path, required=True, help="trusted verifier keys")
+    verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        help="a signed checkpoint kept elsewhere, to catch truncation and forks",
+    )
+    args = parser.parse_args(argv)
+    try:
+        verifiers = read_verifiers(args.vkey)
+        extra = [p.read_text(encoding="utf-8") for p in args.checkpoint]
+    except (OSError, MalformedInput) as e:
+        print(f"cannot read the keys or checkpoints: {e}", file=sys.stderr)
+        return UNREADABLE
+    return run_verification(lambda: verify_path(args.path, verifiers, extra_checkpoints=extra))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
