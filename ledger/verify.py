@@ -89,7 +89,10 @@ class _EntryChecks:
         if index != self.next_index:
             fail(
                 IndexNotDense(
-                    "indices are not dense", index=index, expected=self.next_index, found=index
+                    "indices are not dense",
+                    index=self.next_index,
+                    expected=self.next_index,
+                    found=index,
                 )
             )
         self.next_index = index + 1

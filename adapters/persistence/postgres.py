@@ -149,6 +149,11 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             names,
         )
 
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        # Processes starting together would otherwise deadlock on CREATE OR REPLACE.
+        curs.execute(self.lock_table_statements[1])
+        super()._create_table(curs)
+
     @staticmethod
     def _sql(text: str, names: dict[str, Identifier]) -> Composed:
         return SQL(text).format(**names)
