@@ -1,0 +1,207 @@
+"""The CLI as operators and auditors script it: commands, files, messages and exit codes.
+
+The export of the demo ledger is also checked by a verifier written here from nothing but
+RFC 6962, C2SP signed-note and LEDGER.md, sharing no code with ``ledger/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+ORIGIN = "ledger.bunschoten.nl/bewijslast"
+
+
+def bewijslast(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "adapters.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def operator(tmp_path):
+    env = {
+        **os.environ,
+        "BEWIJSLAST_ORIGIN": ORIGIN,
+        "BEWIJSLAST_DATABASE_URL": f"sqlite:///{tmp_path / 'bewijslast.db'}",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    made = bewijslast(
+        "keys", "generate", "--origin", ORIGIN, "--out", "keys", cwd=tmp_path, env=env
+    )
+    assert made.returncode == 0, made.stderr
+    env["BEWIJSLAST_SIGNING_KEY_FILE"] = str(tmp_path / "keys" / "ledger.key")
+    demo = bewijslast("demo", cwd=tmp_path, env=env)
+    assert demo.returncode == 0, demo.stderr
+    return tmp_path, env
+
+
+def test_keys_are_written_private_and_public(operator):
+    home, _ = operator
+    key = home / "keys" / "ledger.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    vkey = (home / "keys" / "ledger.vkey").read_text().strip()
+    assert vkey.startswith(ORIGIN + "+")
+
+
+def test_a_key_is_never_overwritten(operator):
+    home, env = operator
+    again = bewijslast("keys", "generate", "--origin", ORIGIN, "--out", "keys", cwd=home, env=env)
+    assert again.returncode == 2
+    assert "never overwritten" in again.stderr
+
+
+def test_the_demo_export_verifies_with_the_cli_and_with_the_standards_alone(operator):
+    home, env = operator
+    assert bewijslast("export", "--out", "bundle", cwd=home, env=env).returncode == 0
+    result = bewijslast("verify", "bundle", "--vkey", "keys/ledger.vkey", cwd=home, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout
+    independent_verify(home / "bundle", (home / "keys" / "ledger.vkey").read_text().strip())
+
+
+def test_verify_on_the_live_database(operator):
+    home, env = operator
+    result = bewijslast(
+        "verify",
+        "--database",
+        env["BEWIJSLAST_DATABASE_URL"],
+        "--vkey",
+        "keys/ledger.vkey",
+        cwd=home,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_tampered_bundle_fails_with_exit_1_and_names_index_and_check(operator):
+    home, env = operator
+    bewijslast("export", "--out", "bundle", cwd=home, env=env)
+    lines = (home / "bundle" / "entries.jsonl").read_text().splitlines()
+    record = json.loads(lines[3])
+    record["entry"]["topic"] = "domain.processing:ProcessingActivity.Retired"
+    lines[3] = json.dumps(record)
+    (home / "bundle" / "entries.jsonl").write_text("\n".join(lines) + "\n")
+    result = bewijslast("verify", "bundle", "--vkey", "keys/ledger.vkey", cwd=home, env=env)
+    assert result.returncode == 1
+    assert "FAILED at index 3, check leaf-hash" in result.stdout
+    assert "expected" in result.stdout and "found" in result.stdout
+
+
+def test_unreadable_input_exits_2(operator):
+    home, env = operator
+    result = bewijslast("verify", "nothing-here", "--vkey", "keys/ledger.vkey", cwd=home, env=env)
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+
+
+def test_a_receipt_verifies_alone_and_a_forged_one_does_not(operator):
+    home, env = operator
+    made = bewijslast("receipt", "5", "--out", "r5.tlog-proof", cwd=home, env=env)
+    assert made.returncode == 0, made.stderr
+    ok = bewijslast("verify", "r5.tlog-proof", "--vkey", "keys/ledger.vkey", cwd=home, env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    text = (home / "r5.tlog-proof").read_text().splitlines(keepends=True)
+    text[2] = "index 6\n"
+    (home / "r6.tlog-proof").write_text("".join(text))
+    bad = bewijslast("verify", "r6.tlog-proof", "--vkey", "keys/ledger.vkey", cwd=home, env=env)
+    assert bad.returncode == 1
+
+
+def test_a_partial_zip_export_verifies(operator):
+    home, env = operator
+    made = bewijslast(
+        "export",
+        "--out",
+        "part.zip",
+        "--from",
+        "4",
+        "--to",
+        "11",
+        "--without-state",
+        cwd=home,
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    result = bewijslast("verify", "part.zip", "--vkey", "keys/ledger.vkey", cwd=home, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "8 receipts" in result.stdout
+
+
+def test_a_missing_signing_key_is_a_clear_configuration_error(operator):
+    home, env = operator
+    env = {k: v for k, v in env.items() if k != "BEWIJSLAST_SIGNING_KEY_FILE"}
+    result = bewijslast("checkpoint", cwd=home, env=env)
+    assert result.returncode == 2
+    assert "BEWIJSLAST_SIGNING_KEY_FILE" in result.stderr
+
+
+# --- an independent verifier: RFC 6962 + C2SP signed-note + LEDGER.md, nothing else ----------
+
+
+def _mth(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return hashlib.sha256(b"\x01" + _mth(leaves[:k]) + _mth(leaves[k:])).digest()
+
+
+def independent_verify(bundle: Path, vkey: str) -> None:
+    name, key_id_hex, key_b64 = vkey.split("+", 2)
+    key = base64.b64decode(key_b64)
+    assert key[0] == 1
+    assert hashlib.sha256(name.encode() + b"\n" + key).digest()[:4].hex() == key_id_hex
+    public = Ed25519PublicKey.from_public_bytes(key[1:])
+
+    leaves, chain, streams = [], bytes(32), {}
+    for i, line in enumerate((bundle / "entries.jsonl").read_text().splitlines()):
+        record = json.loads(line)
+        entry = record["entry"]
+        assert entry["index"] == i and entry["v"] == 1
+        data = (
+            b"bewijslast/entry/v1\n"
+            + json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        )
+        leaf = hashlib.sha256(b"\x00" + data).digest()
+        assert leaf.hex() == record["leaf_hash"]
+        chain = hashlib.sha256(chain + leaf).digest()
+        assert chain.hex() == record["chain_hash"]
+        assert (
+            hashlib.sha256(base64.b64decode(record["state"])).hexdigest() == entry["state_sha256"]
+        )
+        assert entry["stream_prev"] == streams.get(entry["stream"])
+        streams[entry["stream"]] = leaf.hex()
+        leaves.append(leaf)
+
+    notes = sorted((bundle / "checkpoints").iterdir())
+    assert notes
+    for path in notes:
+        note = path.read_text()
+        text, _, signatures = note.rpartition("\n\n")
+        text += "\n"
+        origin, size, root = text.splitlines()
+        assert origin == name
+        line = signatures.strip().splitlines()[0]
+        assert line.startswith("\u2014 " + name + " ")
+        blob = base64.b64decode(line.split(" ")[2])
+        assert blob[:4].hex() == key_id_hex
+        public.verify(blob[4:], text.encode())
+        assert base64.b64decode(root) == _mth(leaves[: int(size)])
