@@ -7,6 +7,7 @@ BEWIJSLAST_SIGNING_KEY_FILE); every command also takes ``--database URL``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,9 +22,9 @@ from ledger.bundle import export_bundle
 from ledger.checkpoint import Checkpoint
 from ledger.errors import LedgerError, MalformedInput
 from ledger.merkle import inclusion_proof
-from ledger.note import split_note
+from ledger.note import NoteVerifier, split_note
 from ledger.receipt import Receipt
-from ledger.verify import Report, verify_ledger
+from ledger.verify import Report, format_report, verify_ledger
 
 
 class Progress:
@@ -75,16 +76,36 @@ def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.demo import record_demo
 
+    if settings.signing_key_file is None:
+        settings = _with_demo_key(settings)
     app = open_application(settings)
     recorded = record_demo(app)
     print(f"recorded {sum(recorded.values())} events in {settings.database_url}:")
     for kind, count in sorted(recorded.items()):
         print(f"  {count:4d}  {kind}")
-    if settings.signing_key_file is not None:
-        checkpoint, _ = checkpointer_for(settings, app).checkpoint()
-        print(f"signed checkpoint at size {checkpoint.size}")
-    print(f"ledger size: {app.recorder.ledger_size()}")  # type: ignore[attr-defined]
-    return 0
+    checkpoint, _ = checkpointer_for(settings, app).checkpoint()
+    print(f"signed checkpoint {checkpoint.origin} at size {checkpoint.size}")
+    assert settings.signing_key_file is not None
+    vkey = load_signer(settings.signing_key_file, settings.origin).vkey()
+    recorder: Any = app.recorder
+    report = verify_ledger(
+        recorder.records(0, checkpoint.size - 1),
+        recorder.signed_checkpoints(),
+        [NoteVerifier.from_vkey(vkey)],
+        origin=settings.origin,
+        reaches_end=True,
+    )
+    print(format_report(report))
+    return 0 if report.ok else 1
+
+
+def _with_demo_key(settings: Settings) -> Settings:
+    """A demo without configuration gets its own key beside the working directory."""
+    key_file = Path("demo-keys") / "ledger.key"
+    if not key_file.exists():
+        generate_key_files(settings.origin, key_file.parent)
+        print(f"no BEWIJSLAST_SIGNING_KEY_FILE: made a demo key in {key_file.parent}/")
+    return dataclasses.replace(settings, signing_key_file=key_file)
 
 
 def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:

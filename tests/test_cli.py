@@ -99,7 +99,8 @@ def test_a_tampered_bundle_fails_with_exit_1_and_names_index_and_check(operator)
     result = bewijslast("verify", "bundle", "--vkey", "keys/ledger.vkey", cwd=home, env=env)
     assert result.returncode == 1
     assert "FAILED at index 3, check leaf-hash" in result.stdout
-    assert "expected" in result.stdout and "found" in result.stdout
+    assert "expected" in result.stdout
+    assert "found" in result.stdout
 
 
 def test_unreadable_input_exits_2(operator):
@@ -175,7 +176,8 @@ def independent_verify(bundle: Path, vkey: str) -> None:
     for i, line in enumerate((bundle / "entries.jsonl").read_text().splitlines()):
         record = json.loads(line)
         entry = record["entry"]
-        assert entry["index"] == i and entry["v"] == 1
+        assert entry["index"] == i
+        assert entry["v"] == 1
         data = (
             b"bewijslast/entry/v1\n"
             + json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

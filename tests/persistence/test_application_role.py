@@ -42,7 +42,8 @@ def test_the_application_role_appends_and_the_ledger_verifies(pg_database, app_r
     for version in range(1, 6):
         recorder.insert_events([StoredEvent(stream, version, "t:E", b"state")])
     report = verify_store(recorder)
-    assert report.ok and report.entries == 5
+    assert report.ok
+    assert report.entries == 5
 
 
 @pytest.mark.parametrize(
