@@ -31,10 +31,14 @@ def b64(data: bytes) -> str:
 
 
 def unb64(text: str, what: str) -> bytes:
+    """Strict standard base64: one text per value, so no bit of it can change unnoticed."""
     try:
-        return base64.b64decode(text, validate=True)
+        data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise MalformedInput(f"{what} is not standard base64") from None
+    if base64.b64encode(data).decode() != text:
+        raise MalformedInput(f"{what} is not canonical base64")
+    return data
 
 
 def key_id(name: str, key_type: int, public_key: bytes) -> bytes:
