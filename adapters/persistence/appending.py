@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
 from ledger.entry import ChainHead, Link, NewEvent, extend_chain
-from ledger.merkle import CompactRange, NodeKey
+from ledger.merkle import CompactRange, NodeKey, is_stored_level
 
 Clock = Callable[[], datetime]
 
@@ -75,5 +75,5 @@ def prepare_append(
     links = extend_chain(head, events, now, stream_heads)
     nodes: list[tuple[NodeKey, bytes]] = []
     for link in links:
-        nodes.extend(frontier.append(link.leaf_hash))
+        nodes.extend(n for n in frontier.append(link.leaf_hash) if is_stored_level(n[0][0]))
     return Append(links, nodes)

@@ -15,13 +15,19 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
     PostgresProcessRecorder,
 )
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
@@ -29,7 +35,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from adapters.persistence.appending import Frontier, prepare_append, utc_now
 from ledger.bundle import Record
 from ledger.entry import ChainHead, Entry
-from ledger.merkle import CompactRange, NodeKey
+from ledger.merkle import CompactRange, NodeKey, StridedNodes
 
 READ_BATCH = 5000
 
@@ -71,7 +77,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "topic text NOT NULL, "
             "state bytea NOT NULL, "
             "notification_id bigserial, "
-            "ledger_index bigint NOT NULL UNIQUE CHECK (ledger_index >= 0), "
+            "ledger_index bigint NOT NULL CHECK (notification_id = ledger_index + 1), "
             "leaf_hash bytea NOT NULL, "
             "chain_hash bytea NOT NULL, "
             "stream_prev bytea, "
@@ -105,40 +111,39 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.sql_create_statements += [self._sql(s, names) for s in append_only]
         self.select_head_statement = self._sql(
             "(SELECT 'head' AS kind, NULL::uuid AS stream, ledger_index, chain_hash AS hash, "
-            "recorded_at FROM {schema}.{events} ORDER BY ledger_index DESC LIMIT 1) "
-            "UNION ALL (SELECT DISTINCT ON (originator_id) 'stream', originator_id, NULL, "
-            "leaf_hash, NULL FROM {schema}.{events} WHERE originator_id = ANY(%s) "
-            "ORDER BY originator_id, originator_version DESC)",
+            "recorded_at FROM {schema}.{events} ORDER BY notification_id DESC LIMIT 1) "
+            "UNION ALL (SELECT 'stream', s.id, NULL, e.leaf_hash, NULL "
+            "FROM unnest(%s::uuid[]) AS s(id) CROSS JOIN LATERAL (SELECT leaf_hash "
+            "FROM {schema}.{events} WHERE originator_id = s.id "
+            "ORDER BY originator_version DESC LIMIT 1) AS e)",
             names,
         )
-        self.insert_nodes_statement = self._sql(
-            "INSERT INTO {schema}.{nodes} (level, idx, hash) "
-            "SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])",
-            names,
-        )
+        # One statement for the subtrees and the events, so both go in the commit's round trip.
         self.insert_ledger_events_statement = self._sql(
+            "WITH nodes AS (INSERT INTO {schema}.{nodes} (level, idx, hash) "
+            "SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])) "
             "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, "
             "notification_id, ledger_index, leaf_hash, chain_hash, stream_prev, state_sha256, "
             "recorded_at) SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], "
             "%s::bytea[], %s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], "
-            "%s::bytea[], %s::text[]) RETURNING notification_id",
+            "%s::bytea[], %s::text[])",
             names,
         )
         self.select_nodes_statement = self._sql(
             "SELECT level, idx, hash FROM {schema}.{nodes} WHERE (level, idx) IN "
             "(SELECT * FROM unnest(%s::smallint[], %s::bigint[])) "
             "UNION ALL SELECT 0, ledger_index, leaf_hash FROM {schema}.{events} "
-            "WHERE ledger_index = ANY(%s::bigint[])",
+            "WHERE notification_id = ANY(%s::bigint[])",
             names,
         )
         self.select_records_statement = self._sql(
             "SELECT ledger_index, originator_id, originator_version, topic, state, leaf_hash, "
             "chain_hash, stream_prev, state_sha256, recorded_at FROM {schema}.{events} "
-            "WHERE ledger_index BETWEEN %s AND %s ORDER BY ledger_index",
+            "WHERE notification_id BETWEEN %s AND %s ORDER BY notification_id",
             names,
         )
         self.select_size_statement = self._sql(
-            "SELECT COALESCE(MAX(ledger_index) + 1, 0) AS size FROM {schema}.{events}", names
+            "SELECT COALESCE(MAX(notification_id), 0) AS size FROM {schema}.{events}", names
         )
         self.select_checkpoints_statement = self._sql(
             "SELECT note FROM {schema}.{checkpoints} ORDER BY tree_size", names
@@ -160,9 +165,29 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     # --- writing -----------------------------------------------------------------------------
 
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Two round trips, as in the library: lock and read the head; insert and commit.
+
+        Notification ids are the ledger indices plus one, assigned here, so nothing needs to
+        be returned by the INSERT and it is sent in the same round trip as the COMMIT.
+        """
+        ids: list[int] = []
+        with (
+            self.datastore.get_connection() as conn,
+            conn.pipeline(),
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            # The process recorder's tracking row goes first, as in the library.
+            self._insert_events(curs, stored_events, **kwargs)
+            if stored_events:
+                ids = self._append(curs, stored_events)
+        return ids
+
+    def _append(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> list[int]:
         self._lock_table(curs)
         self._notify_channel(curs)
         streams = list({s.originator_id for s in stored_events})
@@ -174,23 +199,16 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             else:
                 stream_heads[str(row["stream"])] = row["hash"]
         frontier = self.frontier.matching(head) or CompactRange.load(
-            head.size, _CursorNodes(self, curs)
+            head.size, StridedNodes(_CursorNodes(self, curs))
         )
         append = prepare_append(head, stream_heads, frontier, stored_events, self.clock())
-        if append.nodes:
-            curs.execute(
-                self.insert_nodes_statement,
-                (
-                    [key[0] for key, _ in append.nodes],
-                    [key[1] for key, _ in append.nodes],
-                    [h for _, h in append.nodes],
-                ),
-                prepare=True,
-            )
-        links = append.links
+        nodes, links = append.nodes, append.links
         curs.execute(
             self.insert_ledger_events_statement,
             (
+                [key[0] for key, _ in nodes],
+                [key[1] for key, _ in nodes],
+                [h for _, h in nodes],
                 [s.originator_id for s in stored_events],
                 [s.originator_version for s in stored_events],
                 [s.topic for s in stored_events],
@@ -207,6 +225,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
         # Checked against the chain before use, so a rolled-back append does no harm.
         self.frontier.remember(frontier, links[-1].chain_hash)
+        return [link.entry.index + 1 for link in links]
 
     # --- reading (ledger.bundle.LedgerSource) ------------------------------------------------
 
@@ -219,14 +238,15 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            return _CursorNodes(self, curs).read_nodes(keys)
+            return StridedNodes(_CursorNodes(self, curs)).read_nodes(keys)
 
     def records(self, first: int, last: int) -> Iterator[Record]:
         start = first
         while start <= last:
             stop = min(last, start + READ_BATCH - 1)
             with self.datastore.get_connection() as conn, conn.cursor() as curs:
-                curs.execute(self.select_records_statement, (start, stop), prepare=True)
+                # notification_id = ledger_index + 1, and only that column is indexed.
+                curs.execute(self.select_records_statement, (start + 1, stop + 1), prepare=True)
                 rows = curs.fetchall()
             yield from (_record(row) for row in rows)
             if len(rows) < stop - start + 1:
@@ -283,7 +303,7 @@ class _CursorNodes:
         leaves = [k[1] for k in keys if k[0] == 0]
         self.curs.execute(
             self.recorder.select_nodes_statement,
-            ([k[0] for k in inner], [k[1] for k in inner], leaves),
+            ([k[0] for k in inner], [k[1] for k in inner], [i + 1 for i in leaves]),
             prepare=True,
         )
         found = {(row["level"], row["idx"]): bytes(row["hash"]) for row in self.curs.fetchall()}

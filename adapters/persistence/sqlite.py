@@ -27,7 +27,7 @@ from eventsourcing.sqlite import (
 from adapters.persistence.appending import Frontier, originator_uuid, prepare_append, utc_now
 from ledger.bundle import Record
 from ledger.entry import ChainHead, Entry
-from ledger.merkle import CompactRange, NodeKey
+from ledger.merkle import CompactRange, NodeKey, StridedNodes
 
 READ_BATCH = 5000
 _LEDGER_TABLES = ("stored_events", "ledger_nodes", "ledger_checkpoints")
@@ -67,7 +67,7 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "originator_version INTEGER NOT NULL, "
             "topic TEXT NOT NULL, "
             "state BLOB NOT NULL, "
-            "ledger_index INTEGER NOT NULL UNIQUE CHECK (ledger_index >= 0), "
+            "ledger_index INTEGER NOT NULL CHECK (ledger_index = rowid - 1), "
             "leaf_hash BLOB NOT NULL, "
             "chain_hash BLOB NOT NULL, "
             "stream_prev BLOB, "
@@ -115,14 +115,19 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         )
         row = c.fetchone()
         head = ChainHead.empty() if row is None else ChainHead(row[0] + 1, row[1], row[2])
-        streams = sorted({originator_uuid(s).hex for s in stored_events})
-        c.execute(
-            "SELECT originator_id, leaf_hash, MAX(originator_version) FROM stored_events "
-            f"WHERE originator_id IN ({','.join('?' * len(streams))}) GROUP BY originator_id",
-            streams,
+        stream_heads = {}
+        for stream in {originator_uuid(s) for s in stored_events}:
+            c.execute(
+                "SELECT leaf_hash FROM stored_events WHERE originator_id = ? "
+                "ORDER BY originator_version DESC LIMIT 1",
+                (stream.hex,),
+            )
+            row = c.fetchone()
+            if row is not None:
+                stream_heads[str(stream)] = row[0]
+        frontier = self.frontier.matching(head) or CompactRange.load(
+            head.size, StridedNodes(_CursorNodes(c))
         )
-        stream_heads = {str(_uuid(r[0])): r[1] for r in c.fetchall()}
-        frontier = self.frontier.matching(head) or CompactRange.load(head.size, _CursorNodes(c))
         append = prepare_append(head, stream_heads, frontier, stored_events, self.clock())
         c.executemany(
             "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?,?,?)",
@@ -157,12 +162,12 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     def ledger_size(self) -> int:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT COALESCE(MAX(ledger_index) + 1, 0) FROM stored_events")
+            c.execute("SELECT COALESCE(MAX(rowid), 0) FROM stored_events")
             return int(c.fetchone()[0])
 
     def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
         with self.datastore.transaction(commit=False) as c:
-            return _CursorNodes(c).read_nodes(keys)
+            return StridedNodes(_CursorNodes(c)).read_nodes(keys)
 
     def records(self, first: int, last: int) -> Iterator[Record]:
         start = first
@@ -172,8 +177,8 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 c.execute(
                     "SELECT ledger_index, originator_id, originator_version, topic, state, "
                     "leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at "
-                    "FROM stored_events WHERE ledger_index BETWEEN ? AND ? ORDER BY ledger_index",
-                    (start, stop),
+                    "FROM stored_events WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
+                    (start + 1, stop + 1),
                 )
                 rows = c.fetchall()
             yield from (_record(row) for row in rows)
@@ -215,7 +220,7 @@ class _CursorNodes:
         found: dict[NodeKey, bytes] = {}
         for level, idx in keys:
             if level == 0:
-                self.c.execute("SELECT leaf_hash FROM stored_events WHERE ledger_index = ?", (idx,))
+                self.c.execute("SELECT leaf_hash FROM stored_events WHERE rowid = ?", (idx + 1,))
             else:
                 self.c.execute(
                     "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?", (level, idx)

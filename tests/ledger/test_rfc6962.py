@@ -14,11 +14,13 @@ from ledger.merkle import (
     EMPTY_ROOT,
     CompactRange,
     MemoryTree,
+    StridedNodes,
     consistency_proof,
     frontier_keys,
     hash_children,
     hash_leaf,
     inclusion_proof,
+    is_stored_level,
     root_from_leaves,
     tree_root,
     verify_consistency,
@@ -283,3 +285,26 @@ def test_compact_range_reports_the_subtrees_each_leaf_completes():
         for (level, idx), digest in completed:
             assert t.levels[level][idx] == digest
         assert len(completed) == (i ^ (i + 1)).bit_length() - 1
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 255, 256, 300, 1000])
+def test_proofs_from_strided_storage_equal_proofs_from_every_level(n):
+    full = tree(n)
+    stored = {
+        (level, idx): digest
+        for level, hashes in enumerate(full.levels)
+        if is_stored_level(level)
+        for idx, digest in enumerate(hashes)
+    }
+
+    class OnlyStoredLevels:
+        def read_nodes(self, keys):
+            return {key: stored[key] for key in keys}
+
+    strided = StridedNodes(OnlyStoredLevels())
+    assert tree_root(n, strided) == full.root()
+    for index in {0, n // 3, n - 1}:
+        assert inclusion_proof(index, n, strided) == inclusion_proof(index, n, full)
+    for m in {1, n // 2, n - 1} - {0}:
+        assert consistency_proof(m, n, strided) == consistency_proof(m, n, full)
+    assert CompactRange.load(n, strided).root() == full.root()

@@ -1,6 +1,7 @@
 """Tampering as a database superuser would: protections removed, rows changed.
 
-SQL is written with ``{events}``, ``{nodes}`` and ``{checkpoints}`` for the ledger tables.
+SQL is written with ``{events}``, ``{nodes}`` and ``{checkpoints}`` for the ledger tables, and
+``{id}`` for the column that is the ledger index plus one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import psycopg
 
 
 class PostgresTamperer:
-    placeholder = "%s"
+    id_column = "notification_id"
 
     def __init__(self, url: str, recorder) -> None:
         self.url = url
@@ -25,13 +26,13 @@ class PostgresTamperer:
         name = self.tables[table]
         with psycopg.connect(self.url, autocommit=False) as conn, conn.cursor() as cur:
             cur.execute(f"ALTER TABLE {name} DISABLE TRIGGER USER")
-            cur.execute(sql.format(**self.tables).replace("?", "%s"), params)
+            cur.execute(sql.format(id=self.id_column, **self.tables).replace("?", "%s"), params)
             cur.execute(f"ALTER TABLE {name} ENABLE TRIGGER USER")
             conn.commit()
 
 
 class SQLiteTamperer:
-    placeholder = "?"
+    id_column = "rowid"
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -47,7 +48,7 @@ class SQLiteTamperer:
         try:
             conn.execute(f"DROP TRIGGER IF EXISTS {name}_no_update")
             conn.execute(f"DROP TRIGGER IF EXISTS {name}_no_delete")
-            conn.execute(sql.format(**self.tables), params)
+            conn.execute(sql.format(id=self.id_column, **self.tables), params)
             conn.commit()
         finally:
             conn.close()

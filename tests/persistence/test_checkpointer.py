@@ -85,10 +85,10 @@ def test_the_state_file_outside_the_database_catches_a_rollback(store, signer, t
 
 def test_refuses_to_sign_over_a_rewritten_tree(store, signer, tmp_path):
     recorder, tamperer = store
-    append(recorder, 8)
+    append(recorder, 20)
     Checkpointer(recorder, signer, state_file=tmp_path / "s").checkpoint()
     tamperer.run(
-        "UPDATE {nodes} SET hash = ? WHERE level = 3 AND idx = 0", (bytes(32),), table="nodes"
+        "UPDATE {nodes} SET hash = ? WHERE level = 4 AND idx = 0", (bytes(32),), table="nodes"
     )
     append(recorder, 1)
     with pytest.raises(BadConsistencyProof):

@@ -90,9 +90,10 @@ def test_a_deleted_row_is_caught(ledger):
 
 def test_two_swapped_rows_are_caught(ledger):
     recorder, tamperer, verifier = ledger
-    tamperer.run("UPDATE {events} SET ledger_index = 1000000 WHERE ledger_index = 4")
-    tamperer.run("UPDATE {events} SET ledger_index = 4 WHERE ledger_index = 5")
-    tamperer.run("UPDATE {events} SET ledger_index = 5 WHERE ledger_index = 1000000")
+    for old, new in ((5, 1000001), (6, 5), (1000001, 6)):
+        tamperer.run(
+            "UPDATE {events} SET {id} = ?, ledger_index = ? WHERE {id} = ?", (new, new - 1, old)
+        )
     assert_caught(verify(recorder, verifier), 4, "leaf-hash")
 
 
