@@ -92,7 +92,7 @@ def main() -> None:
     from contextlib import ExitStack
 
     args = arguments(__doc__.split("\n")[0])
-    rounds = 1 if args.quick else 3
+    rounds = 1 if args.quick else 5
     print(
         f"{'database':10} {'writers':>7} {'ev/tx':>5} {'plain ev/s':>11} {'ledger ev/s':>11} "
         f"{'ratio':>6}"

@@ -222,6 +222,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
                 [link.entry.recorded_at for link in links],
             ),
             prepare=True,
+            binary=True,  # hashes and states travel as bytes, not hex text
         )
         # Checked against the chain before use, so a rolled-back append does no harm.
         self.frontier.remember(frontier, links[-1].chain_hash)
