@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -110,8 +112,21 @@ def _with_demo_key(settings: Settings) -> Settings:
 
 def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     app = open_application(settings)
-    _, note = checkpointer_for(settings, app).checkpoint()
-    print(note, end="")
+    checkpointer = checkpointer_for(settings, app)
+    _, note = checkpointer.checkpoint()
+    print(note, end="", flush=True)
+    if args.every is None:
+        return 0
+    # Keep signing while entries are added, until stopped (Ctrl-C or SIGTERM).
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    checkpointer.start(interval=args.every)
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        checkpointer.stop()
     return 0
 
 
@@ -249,9 +264,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", parents=[common], help="record a sample history").set_defaults(
         run=cmd_demo
     )
-    commands.add_parser("checkpoint", parents=[common], help="sign a checkpoint now").set_defaults(
-        run=cmd_checkpoint
+    checkpoint = commands.add_parser("checkpoint", parents=[common], help="sign a checkpoint")
+    checkpoint.add_argument(
+        "--every",
+        type=float,
+        metavar="SECONDS",
+        help="then keep signing at this interval while entries are added (at most 60)",
     )
+    checkpoint.set_defaults(run=cmd_checkpoint)
 
     export = commands.add_parser("export", parents=[common], help="write an export bundle")
     export.add_argument("--out", type=Path, required=True, help="a directory, or a .zip")

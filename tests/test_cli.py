@@ -10,9 +10,11 @@ import base64
 import hashlib
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,9 @@ def test_a_receipt_verifies_alone_and_a_forged_one_does_not(operator):
     assert made.returncode == 0, made.stderr
     ok = bewijslast("verify", "r5.tlog-proof", "--vkey", "keys/ledger.vkey", cwd=home, env=env)
     assert ok.returncode == 0, ok.stdout + ok.stderr
+    independent_verify_receipt(
+        (home / "r5.tlog-proof").read_text(), (home / "keys" / "ledger.vkey").read_text().strip()
+    )
     text = (home / "r5.tlog-proof").read_text().splitlines(keepends=True)
     text[2] = "index 6\n"
     (home / "r6.tlog-proof").write_text("".join(text))
@@ -207,3 +212,68 @@ def independent_verify(bundle: Path, vkey: str) -> None:
         assert blob[:4].hex() == key_id_hex
         public.verify(blob[4:], text.encode())
         assert base64.b64decode(root) == _mth(leaves[: int(size)])
+
+
+def independent_verify_receipt(receipt: str, vkey: str) -> None:
+    """c2sp.org/tlog-proof with the RFC 9162 section 2.1.3.2 inclusion check, from scratch."""
+    head, _, note = receipt.partition("\n\n")
+    lines = head.split("\n")
+    assert lines[0] == "c2sp.org/tlog-proof@v1"
+    entry_bytes = base64.b64decode(lines[1].removeprefix("extra "))
+    index = int(lines[2].removeprefix("index "))
+    path = [base64.b64decode(line) for line in lines[3:]]
+    text, _, signature = note.rpartition("\n\n")
+    text += "\n"
+    name, key_id_hex, key_b64 = vkey.split("+", 2)
+    blob = base64.b64decode(signature.strip().split(" ")[2])
+    assert blob[:4].hex() == key_id_hex
+    Ed25519PublicKey.from_public_bytes(base64.b64decode(key_b64)[1:]).verify(
+        blob[4:], text.encode()
+    )
+    origin, size, root = text.splitlines()
+    assert origin == name
+    assert json.loads(entry_bytes.split(b"\n", 1)[1])["index"] == index
+    fn, sn = index, int(size) - 1
+    r = hashlib.sha256(b"\x00" + entry_bytes).digest()
+    for p in path:
+        assert sn != 0
+        if fn & 1 or fn == sn:
+            r = hashlib.sha256(b"\x01" + p + r).digest()
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = hashlib.sha256(b"\x01" + r + p).digest()
+        fn, sn = fn >> 1, sn >> 1
+    assert sn == 0
+    assert r == base64.b64decode(root)
+
+
+def test_the_checkpointer_keeps_signing_while_entries_are_added(operator):
+    home, env = operator
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adapters.cli", "checkpoint", "--every", "0.2"],
+        cwd=home,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline() == ORIGIN + "\n"
+        # Record more history without signing: only the running checkpointer can sign it.
+        record = (
+            "from adapters.config import database_env; from adapters.demo import record_demo; "
+            "from domain.application import Bewijslast; "
+            f"record_demo(Bewijslast(env=database_env({env['BEWIJSLAST_DATABASE_URL']!r})))"
+        )
+        subprocess.run([sys.executable, "-c", record], cwd=home, env=env, check=True)
+        sizes: set[int] = set()
+        deadline = time.monotonic() + 60
+        while 52 not in sizes and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with sqlite3.connect(home / "bewijslast.db") as conn:
+                sizes = {row[0] for row in conn.execute("SELECT tree_size FROM ledger_checkpoints")}
+        assert 52 in sizes
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
