@@ -19,7 +19,7 @@ from adapters.checkpointer import Checkpointer, state_file_for
 from adapters.config import ConfigurationError, Settings
 from adapters.keys import generate_key_files, load_signer
 from domain.application import Bewijslast
-from ledger.__main__ import read_verifiers, run_verification, verify_path
+from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
 from ledger.bundle import export_bundle
 from ledger.checkpoint import Checkpoint
 from ledger.errors import LedgerError, MalformedInput
@@ -189,12 +189,10 @@ def cmd_receipt(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        verifiers = read_verifiers(args.vkey)
-        extra = [p.read_text(encoding="utf-8") for p in args.checkpoint]
-    except (OSError, MalformedInput) as e:
-        print(f"cannot read the keys or checkpoints: {e}", file=sys.stderr)
+    trust = load_trust(args)
+    if trust is None:
         return 2
+    verifiers, extra = trust
     progress = Progress("verified")
     if args.path is not None:
         status = run_verification(
@@ -286,15 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     receipt.set_defaults(run=cmd_receipt)
 
     verify = commands.add_parser("verify", parents=[common], help="verify a ledger")
-    verify.add_argument("path", nargs="?", type=Path, help="a bundle (dir or .zip) or a receipt")
-    verify.add_argument("--vkey", type=Path, required=True, help="trusted verifier keys")
-    verify.add_argument(
-        "--checkpoint",
-        type=Path,
-        action="append",
-        default=[],
-        help="a signed checkpoint kept elsewhere (catches truncation)",
-    )
+    add_verify_arguments(verify, path_required=False)
     verify.set_defaults(run=cmd_verify)
 
     db = commands.add_parser("db", help="database administration").add_subparsers(

@@ -50,26 +50,41 @@ def read_verifiers(path: Path) -> list[NoteVerifier]:
     return [NoteVerifier.from_vkey(line) for line in lines if line.strip()]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ledger", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    verify = commands.add_parser("verify", help="verify a bundle or a receipt")
-    verify.add_argument("path", type=Path)
-    verify.add_argument("--vkey", type=Path, required=True, help="trusted verifier keys")
-    verify.add_argument(
+def add_verify_arguments(parser: argparse.ArgumentParser, *, path_required: bool = True) -> None:
+    parser.add_argument(
+        "path",
+        type=Path,
+        nargs=None if path_required else "?",
+        help="a bundle (a directory or a .zip) or a receipt (.tlog-proof)",
+    )
+    parser.add_argument("--vkey", type=Path, required=True, help="trusted verifier keys")
+    parser.add_argument(
         "--checkpoint",
         type=Path,
         action="append",
         default=[],
         help="a signed checkpoint kept elsewhere, to catch truncation and forks",
     )
-    args = parser.parse_args(argv)
+
+
+def load_trust(args: argparse.Namespace) -> tuple[list[NoteVerifier], list[str]] | None:
+    """The verifier keys and extra checkpoints named on the command line; None if unreadable."""
     try:
-        verifiers = read_verifiers(args.vkey)
-        extra = [p.read_text(encoding="utf-8") for p in args.checkpoint]
+        return read_verifiers(args.vkey), [p.read_text(encoding="utf-8") for p in args.checkpoint]
     except (OSError, MalformedInput) as e:
         print(f"cannot read the keys or checkpoints: {e}", file=sys.stderr)
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ledger", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_verify_arguments(commands.add_parser("verify", help="verify a bundle or a receipt"))
+    args = parser.parse_args(argv)
+    trust = load_trust(args)
+    if trust is None:
         return UNREADABLE
+    verifiers, extra = trust
     return run_verification(lambda: verify_path(args.path, verifiers, extra_checkpoints=extra))
 
 

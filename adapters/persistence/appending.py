@@ -6,11 +6,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
-from ledger.entry import ChainHead, Link, NewEvent, extend_chain
+from ledger.bundle import Record
+from ledger.entry import ChainHead, Entry, Link, NewEvent, extend_chain
 from ledger.merkle import CompactRange, NodeKey, is_stored_level
 
 Clock = Callable[[], datetime]
@@ -77,3 +79,18 @@ def prepare_append(
     for link in links:
         nodes.extend(n for n in frontier.append(link.leaf_hash) if is_stored_level(n[0][0]))
     return Append(links, nodes)
+
+
+def record_from_row(row: Mapping[str, Any], stream: str) -> Record:
+    """A stored row as the ledger sees it; both databases select the same columns."""
+    prev = row["stream_prev"]
+    entry = Entry(
+        index=row["ledger_index"],
+        stream=stream,
+        stream_seq=row["originator_version"],
+        stream_prev=None if prev is None else bytes(prev).hex(),
+        topic=row["topic"],
+        state_sha256=bytes(row["state_sha256"]).hex(),
+        recorded_at=row["recorded_at"],
+    )
+    return Record(entry, bytes(row["leaf_hash"]), bytes(row["chain_hash"]), bytes(row["state"]))

@@ -32,9 +32,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from adapters.persistence.appending import Frontier, prepare_append, utc_now
+from adapters.persistence.appending import Frontier, prepare_append, record_from_row, utc_now
 from ledger.bundle import Record
-from ledger.entry import ChainHead, Entry
+from ledger.entry import ChainHead
 from ledger.merkle import CompactRange, NodeKey, StridedNodes
 
 READ_BATCH = 5000
@@ -249,7 +249,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
                 # notification_id = ledger_index + 1, and only that column is indexed.
                 curs.execute(self.select_records_statement, (start + 1, stop + 1), prepare=True)
                 rows = curs.fetchall()
-            yield from (_record(row) for row in rows)
+            yield from (record_from_row(row, str(row["originator_id"])) for row in rows)
             if len(rows) < stop - start + 1:
                 return
             start = stop + 1
@@ -316,17 +316,3 @@ class _CursorNodes:
 
 def _unhex(value: str | None) -> bytes | None:
     return None if value is None else bytes.fromhex(value)
-
-
-def _record(row: DictRow) -> Record:
-    prev = row["stream_prev"]
-    entry = Entry(
-        index=row["ledger_index"],
-        stream=str(row["originator_id"]),
-        stream_seq=row["originator_version"],
-        stream_prev=None if prev is None else bytes(prev).hex(),
-        topic=row["topic"],
-        state_sha256=bytes(row["state_sha256"]).hex(),
-        recorded_at=row["recorded_at"],
-    )
-    return Record(entry, bytes(row["leaf_hash"]), bytes(row["chain_hash"]), bytes(row["state"]))

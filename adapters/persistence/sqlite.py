@@ -24,9 +24,15 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from adapters.persistence.appending import Frontier, originator_uuid, prepare_append, utc_now
+from adapters.persistence.appending import (
+    Frontier,
+    originator_uuid,
+    prepare_append,
+    record_from_row,
+    utc_now,
+)
 from ledger.bundle import Record
-from ledger.entry import ChainHead, Entry
+from ledger.entry import ChainHead
 from ledger.merkle import CompactRange, NodeKey, StridedNodes
 
 READ_BATCH = 5000
@@ -181,7 +187,7 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                     (start + 1, stop + 1),
                 )
                 rows = c.fetchall()
-            yield from (_record(row) for row in rows)
+            yield from (record_from_row(row, _uuid(row["originator_id"])) for row in rows)
             if len(rows) < stop - start + 1:
                 return
             start = stop + 1
@@ -234,17 +240,3 @@ class _CursorNodes:
 
 def _uuid(hex_text: str) -> str:
     return str(UUID(hex_text))
-
-
-def _record(row: sqlite3.Row) -> Record:
-    prev = row["stream_prev"]
-    entry = Entry(
-        index=row["ledger_index"],
-        stream=_uuid(row["originator_id"]),
-        stream_seq=row["originator_version"],
-        stream_prev=None if prev is None else bytes(prev).hex(),
-        topic=row["topic"],
-        state_sha256=bytes(row["state_sha256"]).hex(),
-        recorded_at=row["recorded_at"],
-    )
-    return Record(entry, bytes(row["leaf_hash"]), bytes(row["chain_hash"]), bytes(row["state"]))
