@@ -18,6 +18,8 @@ from typing import Any
 from adapters.checkpointer import Checkpointer, state_file_for
 from adapters.config import ConfigurationError, Settings
 from adapters.keys import generate_key_files, load_signer
+from adapters.keystore import MasterKey, open_key_store
+from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
 from domain.application import Bewijslast
 from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
 from ledger.bundle import export_bundle
@@ -47,7 +49,15 @@ class Progress:
 
 
 def open_application(settings: Settings) -> Bewijslast:
-    return Bewijslast(env=settings.eventsourcing_env())
+    """The application with what the adapters hold: the subject key store, when configured."""
+    if settings.master_key_file is None:
+        return Bewijslast(env=settings.eventsourcing_env())
+    keys = open_key_store(settings.database_url, MasterKey.from_file(settings.master_key_file))
+    return Bewijslast(
+        env=settings.eventsourcing_env(),
+        transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()],
+        shred=keys.destroy,
+    )
 
 
 def checkpointer_for(settings: Settings, app: Bewijslast) -> Checkpointer:

@@ -22,6 +22,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     origin: str = DEFAULT_ORIGIN
     signing_key_file: Path | None = None
+    master_key_file: Path | None = None
 
     @classmethod
     def from_environ(
@@ -29,10 +30,12 @@ class Settings:
     ) -> Settings:
         env = os.environ if environ is None else environ
         key = env.get("BEWIJSLAST_SIGNING_KEY_FILE")
+        master = env.get("BEWIJSLAST_MASTER_KEY_FILE")
         return cls(
             database_url=database or env.get("BEWIJSLAST_DATABASE_URL") or DEFAULT_DATABASE_URL,
             origin=env.get("BEWIJSLAST_ORIGIN") or DEFAULT_ORIGIN,
             signing_key_file=Path(key) if key else None,
+            master_key_file=Path(master) if master else None,
         )
 
     def eventsourcing_env(self) -> dict[str, str]:

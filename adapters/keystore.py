@@ -1,0 +1,162 @@
+"""Per-subject data keys, kept in the database outside the ledger, wrapped by a master key.
+
+The master key comes from configuration (a file, never the database). A subject's data key
+is created when the first personal data about it is stored and destroyed on erasure; an
+erased subject keeps a tombstone, so no new personal data is stored under it.
+
+On SQLite the key row is deleted with ``secure_delete`` on, so its bytes are overwritten.
+PostgreSQL has no secure delete: a deleted wrapped key can linger in WAL and free space until
+overwritten; it is useless without the master key, which is why that key lives elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+from adapters.config import ConfigurationError
+
+NONCE_SIZE = 12
+KEY_SIZE = 32
+
+
+class SubjectErased(Exception):
+    """The subject's personal data was erased: nothing new is stored under its key."""
+
+
+class MasterKey:
+    def __init__(self, key: bytes) -> None:
+        if len(key) != KEY_SIZE:
+            raise ConfigurationError("the master key is 32 random bytes, base64-encoded")
+        self._aead = AESGCM(key)
+
+    @classmethod
+    def generate(cls) -> MasterKey:
+        return cls(AESGCM.generate_key(bit_length=256))
+
+    @classmethod
+    def from_file(cls, path: Path) -> MasterKey:
+        try:
+            return cls(base64.b64decode(path.read_text().strip(), validate=True))
+        except (OSError, ValueError) as e:
+            raise ConfigurationError(f"cannot read the master key from {path}: {e}") from None
+
+    def wrap(self, subject: UUID, data_key: bytes) -> bytes:
+        nonce = os.urandom(NONCE_SIZE)
+        return nonce + self._aead.encrypt(nonce, data_key, subject.bytes)
+
+    def unwrap(self, subject: UUID, wrapped: bytes) -> bytes:
+        try:
+            return self._aead.decrypt(wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], subject.bytes)
+        except InvalidTag:
+            raise ConfigurationError(
+                f"the master key does not open the key of subject {subject}: wrong master key?"
+            ) from None
+
+
+class SubjectKeyStore:
+    """The ``subject_keys`` table, on the application's own database."""
+
+    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore, master: MasterKey) -> None:
+        self.datastore = datastore
+        self.master = master
+        self.sqlite = isinstance(datastore, SQLiteDatastore)
+        self.mark = "?" if self.sqlite else "%s"
+        blob = "BLOB" if self.sqlite else "bytea"
+        with self._transaction() as cursor:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, "
+                f"wrapped_key {blob}, created_at TEXT NOT NULL, erased_at TEXT)"
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self.mark)
+
+    def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
+        """The subject's data key; None once erased (or, without ``create``, if there is none)."""
+        with self._transaction() as cursor:
+            cursor.execute(
+                self._sql("SELECT wrapped_key, erased_at FROM subject_keys WHERE subject = ?"),
+                (str(subject),),
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                if row["erased_at"] is not None:
+                    if create:
+                        raise SubjectErased(f"personal data of subject {subject} was erased")
+                    return None
+                return self.master.unwrap(subject, bytes(row["wrapped_key"]))
+            if not create:
+                return None
+            data_key = AESGCM.generate_key(bit_length=256)
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO subject_keys (subject, wrapped_key, created_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (subject) DO NOTHING"
+                ),
+                (str(subject), self.master.wrap(subject, data_key), _now()),
+            )
+        # Another writer may have created it first: theirs is the key.
+        return self.key_for(subject, create=True)
+
+    def destroy(self, subject: UUID) -> None:
+        """Destroy the data key, leaving a tombstone. Safe to repeat."""
+        with self._transaction() as cursor:
+            if self.sqlite:
+                cursor.execute("PRAGMA secure_delete = ON")
+            cursor.execute(self._sql("DELETE FROM subject_keys WHERE subject = ?"), (str(subject),))
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO subject_keys (subject, wrapped_key, created_at, erased_at) "
+                    "VALUES (?, NULL, ?, ?)"
+                ),
+                (str(subject), _now(), _now()),
+            )
+
+    def is_erased(self, subject: UUID) -> bool:
+        with self._transaction() as cursor:
+            cursor.execute(
+                self._sql("SELECT erased_at FROM subject_keys WHERE subject = ?"), (str(subject),)
+            )
+            row = cursor.fetchone()
+            return row is not None and row["erased_at"] is not None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def open_key_store(database_url: str, master: MasterKey) -> SubjectKeyStore:
+    """The key store on the same database as the events, through its own connections."""
+    from adapters.config import database_env
+
+    env = database_env(database_url)
+    if "SQLITE_DBNAME" in env:
+        return SubjectKeyStore(SQLiteDatastore(env["SQLITE_DBNAME"], lock_timeout=30), master)
+    return SubjectKeyStore(
+        PostgresDatastore(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            schema=env["POSTGRES_SCHEMA"],
+        ),
+        master,
+    )

@@ -1,0 +1,52 @@
+"""Stores ``PersonalData`` only as AES-256-GCM ciphertext under the subject's own key."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.persistence import Transcoding
+
+from adapters.keystore import NONCE_SIZE, SubjectKeyStore
+from domain.personal_data import Erased, PersonalData
+
+
+class PersonalDataAsCiphertext(Transcoding):
+    type = PersonalData
+    name = "personal_data"
+
+    def __init__(self, keys: SubjectKeyStore) -> None:
+        self.keys = keys
+
+    def encode(self, obj: PersonalData) -> dict[str, str]:
+        key = self.keys.key_for(obj.subject, create=True)
+        assert key is not None
+        nonce = os.urandom(NONCE_SIZE)
+        # The subject id is authenticated, so ciphertext cannot be moved to another subject.
+        sealed = AESGCM(key).encrypt(nonce, obj.value.encode(), obj.subject.bytes)
+        return {"subject": obj.subject.hex, "ciphertext": base64.b64encode(nonce + sealed).decode()}
+
+    def decode(self, data: dict[str, Any]) -> PersonalData | Erased:
+        subject = UUID(data["subject"])
+        key = self.keys.key_for(subject, create=False)
+        if key is None:
+            return Erased(subject)
+        sealed = base64.b64decode(data["ciphertext"])
+        value = AESGCM(key).decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], subject.bytes)
+        return PersonalData(subject, value.decode())
+
+
+class ErasedAsSubject(Transcoding):
+    """An aggregate may carry ``Erased`` values into later events or snapshots."""
+
+    type = Erased
+    name = "erased"
+
+    def encode(self, obj: Erased) -> str:
+        return obj.subject.hex
+
+    def decode(self, data: str) -> Erased:
+        return Erased(UUID(data))

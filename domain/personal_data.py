@@ -1,0 +1,52 @@
+"""Personal data about a data subject, and what remains of it after erasure.
+
+Names, contact details, BSN and free text about a person are held in the domain as
+``PersonalData``; they are stored only as ciphertext under that subject's own key (see
+``adapters/persistence/personal_data.py``). Destroying the key erases every copy at once,
+while the ledger, which hashes the ciphertext, still verifies (AVG art. 17; DESIGN.md,
+"Erasure and retention").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    subject: UUID
+    value: str
+
+    def __repr__(self) -> str:
+        # Keep personal data out of logs and tracebacks.
+        return f"PersonalData(subject={self.subject}, value=<{len(self.value)} characters>)"
+
+
+@dataclass(frozen=True)
+class Erased:
+    """Personal data whose key was destroyed: the fact remains, the content is gone."""
+
+    subject: UUID
+
+    def __str__(self) -> str:
+        return "[gewist]"
+
+
+class ErasureGround(StrEnum):
+    ERASURE_REQUEST = "art. 17 AVG: granted request for erasure"
+    RETENTION_ENDED = "Archiefwet: retention period ended (Selectielijst)"
+
+
+class PersonalDataErasure(Aggregate):
+    """The ledger's record that a subject's personal data was erased. Holds no personal data."""
+
+    @event("Erased")
+    def __init__(self, *, subject: UUID, ground: ErasureGround, reference: str, actor: str) -> None:
+        self.subject = subject
+        self.ground = ground
+        self.reference = reference
+        self.actor = actor
