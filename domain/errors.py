@@ -1,0 +1,17 @@
+"""The one error a procedure step raises when it is not allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ProcedureError(ValueError):
+    """A step that the procedure does not allow now: says what is wrong and what is allowed."""
+
+    def __init__(self, problem: str, allowed: Iterable[str] = ()) -> None:
+        self.problem = problem
+        self.allowed = sorted(allowed)
+        text = problem
+        if self.allowed:
+            text += f" (allowed now: {', '.join(self.allowed)})"
+        super().__init__(text)

@@ -1,0 +1,243 @@
+"""The incident procedure of seed 002 (bijlage 3), step by step, as the municipality runs it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from adapters.config import database_env
+from domain.application import Bewijslast
+from domain.deadlines import AMSTERDAM
+from domain.errors import ProcedureError
+from domain.fg_advice import FGAdvice
+from domain.incidents import Impact, Incident, Nature, Stage
+
+CISO, FG, SECRETARY, PRIVACY = (
+    "ciso@nijkerk.nl",
+    "fg@blnp.nl",
+    "secretaris@nijkerk.nl",
+    "pb@nijkerk.nl",
+)
+MONDAY_9 = datetime(2026, 3, 23, 9, 0, tzinfo=AMSTERDAM)
+
+
+def hours(n: float) -> datetime:
+    return MONDAY_9 + timedelta(hours=n)
+
+
+@pytest.fixture
+def app(tmp_path):
+    decisions: list[int] = []
+    application = Bewijslast(env=database_env(f"sqlite:///{tmp_path / 'b.db'}"))
+    application.on_decision = lambda: decisions.append(application.recorder.ledger_size())
+    application.decisions = decisions
+    return application
+
+
+def lost_usb_stick() -> Incident:
+    incident = Incident(
+        municipality="Nijkerk",
+        controller="college van burgemeester en wethouders",
+        summary="USB-stick met een export uit de BRP (met BSN's) verloren in de trein",
+        reported_at=hours(0),
+        actor="medewerker@nijkerk.nl",
+    )
+    incident.triage(impact=Impact.HIGH, triaged_at=hours(1), actor=CISO)
+    incident.establish_breach(
+        aware_at=hours(2),
+        natures=[Nature.CONFIDENTIALITY],
+        data_categories=["naam", "adres", "BSN"],
+        approx_subjects=1200,
+        approx_records=1200,
+        likely_consequences="identiteitsfraude",
+        actor=CISO,
+    )
+    return incident
+
+
+def fg_advises(incident: Incident) -> FGAdvice:
+    advice = FGAdvice(
+        municipality="Nijkerk",
+        about=incident.id,
+        question="Melden?",
+        requested_at=hours(3),
+        actor=PRIVACY,
+    )
+    advice.give(
+        advice="Melden bij de AP en betrokkenen informeren",
+        recommendation="melden",
+        given_at=hours(5),
+        actor=FG,
+    )
+    return advice
+
+
+def decide(incident: Incident, advice: FGAdvice, *, follow: bool = True, reasons: str = "") -> None:
+    incident.decide_notification(
+        notify_ap=follow,
+        ap_reasons="BSN's van 1.200 inwoners: risico op identiteitsfraude",
+        inform_subjects=follow,
+        subjects_reasons="hoog risico voor de betrokkenen",
+        fg_advice=advice.id,
+        fg_advice_followed=follow,
+        departure_reasons=reasons,
+        decided_at=hours(8),
+        actor=SECRETARY,
+    )
+
+
+def test_a_lost_usb_stick_with_bsns_is_handled_from_report_to_evaluation(app):
+    incident = lost_usb_stick()
+    advice = fg_advises(incident)
+    app.save(incident, advice)
+    assert incident.ap_deadline == hours(2 + 72)
+
+    decide(incident, advice)
+    advice.answer(followed=True, reasons="", answered_at=hours(8), actor=SECRETARY)
+    app.save(incident, advice)
+    incident.submit_ap_notification(
+        meldingsnummer="M-2026-0042",
+        preliminary=True,
+        form={"aard": "verlies"},
+        late_reason="",
+        submitted_at=hours(30),
+        actor=PRIVACY,
+    )
+    app.save(incident)
+    incident.supplement_ap_notification(
+        meldingsnummer="M-2026-0042",
+        form={"aantal": 1187},
+        final=True,
+        supplemented_at=hours(100),
+        actor=PRIVACY,
+    )
+    incident.inform_subjects(channel="brief", informed_at=hours(50), actor=PRIVACY)
+    incident.record_measure(measure="USB-poorten dichtgezet", taken_at=hours(60), actor=CISO)
+    incident.close(closed_at=hours(24 * 10), actor=CISO)
+    incident.evaluate(
+        findings="versleutelde media verplicht", evaluated_at=hours(24 * 30), actor=CISO
+    )
+    app.save(incident)
+
+    stored = app.repository.get(incident.id)
+    assert stored.stage is Stage.CLOSED
+    assert stored.evaluated
+    # A checkpoint was signed right after the decision, the notification and the supplement.
+    assert len(app.decisions) == 3
+
+
+def test_an_incident_that_turns_out_not_to_be_a_breach_is_reclassified_not_edited(app):
+    incident = lost_usb_stick()
+    advice = fg_advises(incident)
+    decide(incident, advice)
+    incident.submit_ap_notification(
+        meldingsnummer="M-1",
+        preliminary=True,
+        form={},
+        late_reason="",
+        submitted_at=hours(20),
+        actor=PRIVACY,
+    )
+    with pytest.raises(ProcedureError, match="withdraw the AP notifications"):
+        incident.reclassify_not_a_breach(
+            reasons="stick teruggevonden", reclassified_at=hours(30), actor=CISO
+        )
+    incident.withdraw_ap_notification(
+        meldingsnummer="M-1",
+        reason="stick versleuteld teruggevonden",
+        withdrawn_at=hours(30),
+        actor=PRIVACY,
+    )
+    incident.reclassify_not_a_breach(
+        reasons="stick teruggevonden, versleuteld", reclassified_at=hours(31), actor=CISO
+    )
+    incident.close(closed_at=hours(40), actor=CISO)
+    app.save(incident, advice)
+    history = [type(e).__name__ for e in app.events.get(incident.id)]
+    assert history[-4:] == [
+        "APNotificationSubmitted",
+        "APNotificationWithdrawn",
+        "ReclassifiedNotABreach",
+        "Closed",
+    ]
+
+
+def test_a_notification_after_72_hours_without_a_reason_is_refused(app):
+    incident = lost_usb_stick()
+    decide(incident, fg_advises(incident))
+    late = hours(2 + 72) + timedelta(minutes=1)
+    with pytest.raises(ProcedureError, match="after 72 hours needs the reason"):
+        incident.submit_ap_notification(
+            meldingsnummer="M-9",
+            preliminary=False,
+            form={},
+            late_reason="",
+            submitted_at=late,
+            actor=PRIVACY,
+        )
+    assert incident.ap_notifications == {}
+    incident.submit_ap_notification(
+        meldingsnummer="M-9",
+        preliminary=False,
+        form={},
+        late_reason="melding pas na het weekend ontdekt",
+        submitted_at=late,
+        actor=PRIVACY,
+    )
+    assert "M-9" in incident.ap_notifications
+
+
+def test_a_decision_that_departs_from_fg_advice_without_reasons_is_refused(app):
+    incident = lost_usb_stick()
+    advice = fg_advises(incident)
+    with pytest.raises(ProcedureError, match="departing from the FG's advice requires reasons"):
+        decide(incident, advice, follow=False)
+    assert incident.decision is None
+    decide(incident, advice, follow=False, reasons="gegevens waren versleuteld (art. 34(3)(a))")
+    assert incident.decision["fg_advice_followed"] is False
+
+
+def test_the_fg_advice_cannot_be_set_aside_without_reasons():
+    advice = FGAdvice(
+        municipality="Putten",
+        about=lost_usb_stick().id,
+        question="?",
+        requested_at=hours(0),
+        actor=PRIVACY,
+    )
+    with pytest.raises(ProcedureError, match="no advice to answer"):
+        advice.answer(followed=False, reasons="", answered_at=hours(1), actor=SECRETARY)
+    advice.give(advice="melden", recommendation="melden", given_at=hours(1), actor=FG)
+    with pytest.raises(ProcedureError, match="requires reasons"):
+        advice.answer(followed=False, reasons=" ", answered_at=hours(2), actor=SECRETARY)
+    advice.escalate(
+        to="college van B&W", reasons="advies genegeerd", escalated_at=hours(3), actor=FG
+    )
+    assert advice.escalated
+
+
+def test_impossible_steps_say_what_is_wrong_and_what_is_allowed():
+    incident = Incident(
+        municipality="Leusden",
+        controller="burgemeester",
+        summary="phishing",
+        reported_at=hours(0),
+        actor="medewerker@leusden.nl",
+    )
+    with pytest.raises(ProcedureError) as refused:
+        incident.close(closed_at=hours(1), actor=CISO)
+    assert "cannot close an incident that is gemeld" in str(refused.value)
+    assert refused.value.allowed == ["triage"]
+    incident.triage(impact=Impact.LOW, triaged_at=hours(1), actor=CISO)
+    with pytest.raises(
+        ProcedureError, match="allowed now: classify_not_a_breach, establish_breach"
+    ):
+        incident.triage(impact=Impact.HIGH, triaged_at=hours(2), actor=CISO)
+
+
+def test_a_breach_is_closed_only_when_the_decision_was_carried_out():
+    incident = lost_usb_stick()
+    decide(incident, fg_advises(incident))
+    with pytest.raises(ProcedureError, match="the AP was to be notified"):
+        incident.close(closed_at=hours(50), actor=CISO)
