@@ -1,0 +1,164 @@
+"""Rights requests as seed 002 bijlage 5 handles them, with the art. 12(3) clock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import pytest
+
+from adapters.config import database_env
+from adapters.keystore import MasterKey, open_key_store
+from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from domain.application import Bewijslast
+from domain.deadlines import AMSTERDAM
+from domain.errors import ProcedureError
+from domain.personal_data import PersonalData
+from domain.requests import (
+    ExtensionReason,
+    Outcome,
+    RefusalGround,
+    RequestStage,
+    Right,
+    RightsRequest,
+)
+
+PRIVACY, OWNER = "pb@putten.nl", "proceseigenaar.burgerzaken@putten.nl"
+
+
+def at(month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=AMSTERDAM)
+
+
+def request_for(right: Right, received: datetime) -> RightsRequest:
+    subject = uuid.uuid4()
+    request = RightsRequest(
+        municipality="Putten",
+        controller="college van burgemeester en wethouders",
+        right=right,
+        channel="webformulier",
+        requester=PersonalData(subject, "A. de Vries"),
+        contact=PersonalData(subject, "a.devries@example.nl"),
+        received_at=received,
+        actor=PRIVACY,
+    )
+    request.verify_identity(method="DigiD", verified_at=received, actor=PRIVACY)
+    return request
+
+
+def test_an_access_request_extended_for_volume_decided_then_objected_to(tmp_path):
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    keys = open_key_store(url, MasterKey.generate())
+    signed: list[int] = []
+    app = Bewijslast(
+        env=database_env(url),
+        on_decision=lambda: signed.append(1),
+        transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()],
+    )
+
+    request = request_for(Right.ACCESS, at(1, 31))
+    assert request.deadline() == date(2026, 3, 2)
+    request.extend(
+        months=2,
+        reason=ExtensionReason.NUMBER_OF_REQUESTS,
+        explanation="140 verzoeken na een publicatie",
+        requester_told_at=at(2, 20),
+        actor=PRIVACY,
+    )
+    assert request.deadline() == date(2026, 4, 30)
+    request.decide(
+        outcome=Outcome.PARTLY_GRANTED,
+        grounds=[RefusalGround.RESTRICTION_BY_LAW],
+        reasons="gegevens van derden afgeschermd",
+        decided_at=at(4, 14),
+        actor=OWNER,
+    )
+    assert not request.decided_late
+    request.send(channel="Berichtenbox", sent_at=at(4, 15), actor=PRIVACY)
+    assert request.objection_deadline() == date(2026, 5, 27)
+    request.lodge_objection(grounds="te veel afgeschermd", lodged_at=at(5, 20), actor=PRIVACY)
+    request.decide_on_objection(
+        well_founded=False, reasons="advies bezwaarcommissie", decided_at=at(7, 1), actor=OWNER
+    )
+    app.save(request)
+
+    stored = app.repository.get(request.id)
+    assert stored.stage is RequestStage.CLOSED
+    assert stored.requester.value == "A. de Vries"
+    assert signed == [1]  # a checkpoint right after the request decision
+
+
+def test_an_erasure_request_refused_on_archiefwet_grounds():
+    request = request_for(Right.ERASURE, at(3, 2))
+    request.decide(
+        outcome=Outcome.REFUSED,
+        grounds=[RefusalGround.ARCHIEFWET],
+        reasons="dossier valt onder bewaartermijn van 20 jaar",
+        decided_at=at(3, 20),
+        actor=OWNER,
+    )
+    assert request.outcome is Outcome.REFUSED
+
+
+def test_a_refusal_without_legal_grounds_is_refused():
+    request = request_for(Right.ERASURE, at(3, 2))
+    with pytest.raises(ProcedureError, match="needs the legal grounds"):
+        request.decide(
+            outcome=Outcome.REFUSED, grounds=[], reasons="nee", decided_at=at(3, 20), actor=OWNER
+        )
+
+
+def test_an_extension_told_after_the_first_month_is_refused():
+    request = request_for(Right.ACCESS, at(1, 31))
+    with pytest.raises(ProcedureError, match=r"within the first month \(by 2026-03-02\)"):
+        request.extend(
+            months=1,
+            reason=ExtensionReason.COMPLEXITY,
+            explanation="complex",
+            requester_told_at=at(3, 3),
+            actor=PRIVACY,
+        )
+    with pytest.raises(ProcedureError, match="1 to 2 months"):
+        request.extend(
+            months=3,
+            reason=ExtensionReason.COMPLEXITY,
+            explanation="complex",
+            requester_told_at=at(2, 3),
+            actor=PRIVACY,
+        )
+
+
+def test_suspension_for_missing_information_moves_the_deadline():
+    request = request_for(Right.RECTIFICATION, at(3, 2))
+    request.suspend(missing="welke gegevens onjuist zijn", suspended_at=at(3, 5), actor=PRIVACY)
+    with pytest.raises(ProcedureError, match="allowed now: resume, withdraw"):
+        request.decide(
+            outcome=Outcome.GRANTED, grounds=[], reasons="x", decided_at=at(3, 6), actor=OWNER
+        )
+    request.resume(resumed_at=at(3, 15), actor=PRIVACY)
+    # 2 April + 10 days is Sunday 12 April 2026.
+    assert request.deadline() == date(2026, 4, 13)
+
+
+def test_an_objection_after_six_weeks_is_refused_and_a_late_decision_is_marked():
+    request = request_for(Right.ACCESS, at(1, 5))
+    request.decide(
+        outcome=Outcome.GRANTED,
+        grounds=[],
+        reasons="inzage verstrekt",
+        decided_at=at(2, 9),
+        actor=OWNER,
+    )
+    assert request.decided_late  # the deadline was 5 February
+    request.send(channel="post", sent_at=at(2, 9), actor=PRIVACY)
+    with pytest.raises(ProcedureError, match="objection period ended on 2026-03-23"):
+        request.lodge_objection(grounds="x", lodged_at=at(3, 24), actor=PRIVACY)
+
+
+def test_a_withdrawn_request_takes_no_further_steps():
+    request = request_for(Right.PORTABILITY, at(6, 1))
+    request.withdraw(withdrawn_at=at(6, 3), actor=PRIVACY)
+    with pytest.raises(ProcedureError, match="ingetrokken"):
+        request.decide(
+            outcome=Outcome.GRANTED, grounds=[], reasons="x", decided_at=at(6, 4), actor=OWNER
+        )
