@@ -1,0 +1,137 @@
+"""Who may do what: one table (DESIGN.md "Who uses it"; seed 002's division of tasks).
+
+An actor holds grants: a role in a municipality, optionally limited to one controller
+(bestuursorgaan). One FG may hold grants in several municipalities (seed 002: four
+municipalities share one FG). Every command is checked here before anything is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    EMPLOYEE = "medewerker"
+    CISO = "CISO"
+    PRIVACY_OFFICER = "privacybeheerder"
+    FG = "functionaris gegevensbescherming"
+    SECRETARY = "gemeentesecretaris"
+    PROCESS_OWNER = "proceseigenaar"
+    AUDITOR = "auditor"
+    SYSTEM = "koppeling"
+
+
+class Command(StrEnum):
+    REGISTER_PROCESSING_ACTIVITY = "register_processing_activity"
+    AMEND_PROCESSING_ACTIVITY = "amend_processing_activity"
+    RETIRE_PROCESSING_ACTIVITY = "retire_processing_activity"
+    REPORT_INCIDENT = "report_incident"
+    TRIAGE_INCIDENT = "triage_incident"
+    CLASSIFY_NOT_A_BREACH = "classify_not_a_breach"
+    ESTABLISH_BREACH = "establish_breach"
+    RECORD_MEASURE = "record_measure"
+    DECIDE_NOTIFICATION = "decide_notification"
+    SUBMIT_AP_NOTIFICATION = "submit_ap_notification"
+    SUPPLEMENT_AP_NOTIFICATION = "supplement_ap_notification"
+    WITHDRAW_AP_NOTIFICATION = "withdraw_ap_notification"
+    RECLASSIFY_NOT_A_BREACH = "reclassify_not_a_breach"
+    INFORM_SUBJECTS = "inform_subjects"
+    CLOSE_INCIDENT = "close_incident"
+    EVALUATE_INCIDENT = "evaluate_incident"
+    REQUEST_FG_ADVICE = "request_fg_advice"
+    GIVE_FG_ADVICE = "give_fg_advice"
+    ANSWER_FG_ADVICE = "answer_fg_advice"
+    ESCALATE_FG_ADVICE = "escalate_fg_advice"
+    RECEIVE_REQUEST = "receive_request"
+    HANDLE_REQUEST = "handle_request"  # identity, suspension, extension, sending, withdrawal
+    DECIDE_REQUEST = "decide_request"
+    LODGE_OBJECTION = "lodge_objection"
+    DECIDE_ON_OBJECTION = "decide_on_objection"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
+    READ_REGISTERS = "read_registers"
+    VERIFY_LEDGER = "verify_ledger"
+
+
+R = Role
+_REPORTERS = {R.EMPLOYEE, R.CISO, R.PRIVACY_OFFICER, R.FG, R.SECRETARY, R.PROCESS_OWNER}
+
+PERMISSIONS: Mapping[Command, frozenset[Role]] = {
+    command: frozenset(roles)
+    for command, roles in {
+        Command.REGISTER_PROCESSING_ACTIVITY: {R.PRIVACY_OFFICER, R.PROCESS_OWNER},
+        Command.AMEND_PROCESSING_ACTIVITY: {R.PRIVACY_OFFICER, R.PROCESS_OWNER},
+        Command.RETIRE_PROCESSING_ACTIVITY: {R.PRIVACY_OFFICER, R.PROCESS_OWNER},
+        Command.REPORT_INCIDENT: _REPORTERS,
+        Command.TRIAGE_INCIDENT: {R.CISO},
+        Command.CLASSIFY_NOT_A_BREACH: {R.CISO, R.PRIVACY_OFFICER},
+        Command.ESTABLISH_BREACH: {R.CISO, R.PRIVACY_OFFICER},
+        Command.RECORD_MEASURE: {R.CISO, R.PRIVACY_OFFICER},
+        # The secretary decides on behalf of the controller (seed 002, step 15).
+        Command.DECIDE_NOTIFICATION: {R.SECRETARY},
+        Command.SUBMIT_AP_NOTIFICATION: {R.PRIVACY_OFFICER},
+        Command.SUPPLEMENT_AP_NOTIFICATION: {R.PRIVACY_OFFICER},
+        Command.WITHDRAW_AP_NOTIFICATION: {R.PRIVACY_OFFICER},
+        Command.RECLASSIFY_NOT_A_BREACH: {R.CISO, R.PRIVACY_OFFICER},
+        Command.INFORM_SUBJECTS: {R.PRIVACY_OFFICER},
+        Command.CLOSE_INCIDENT: {R.CISO},
+        Command.EVALUATE_INCIDENT: {R.CISO},
+        Command.REQUEST_FG_ADVICE: {R.CISO, R.PRIVACY_OFFICER, R.SECRETARY, R.PROCESS_OWNER},
+        # Only the FG advises and escalates: its independence (art. 38(3)).
+        Command.GIVE_FG_ADVICE: {R.FG},
+        Command.ANSWER_FG_ADVICE: {R.SECRETARY, R.PROCESS_OWNER},
+        Command.ESCALATE_FG_ADVICE: {R.FG},
+        Command.RECEIVE_REQUEST: {R.PRIVACY_OFFICER, R.SYSTEM},
+        Command.HANDLE_REQUEST: {R.PRIVACY_OFFICER},
+        # Process owners decide requests for their department under mandate.
+        Command.DECIDE_REQUEST: {R.PROCESS_OWNER, R.SECRETARY},
+        Command.LODGE_OBJECTION: {R.PRIVACY_OFFICER},
+        Command.DECIDE_ON_OBJECTION: {R.SECRETARY},
+        Command.ERASE_PERSONAL_DATA: {R.PRIVACY_OFFICER},
+        Command.READ_REGISTERS: {
+            R.CISO,
+            R.PRIVACY_OFFICER,
+            R.FG,
+            R.SECRETARY,
+            R.PROCESS_OWNER,
+            R.AUDITOR,
+        },
+        Command.VERIFY_LEDGER: {R.FG, R.AUDITOR, R.PRIVACY_OFFICER, R.CISO},
+    }.items()
+}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    municipality: str
+    controller: str | None = None  # None: every controller of the municipality
+
+    def covers(self, municipality: str, controller: str | None) -> bool:
+        return self.municipality == municipality and self.controller in (None, controller)
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    grants: frozenset[Grant]
+
+    @classmethod
+    def with_grants(cls, actor_id: str, grants: Iterable[Grant]) -> Actor:
+        return cls(actor_id, frozenset(grants))
+
+
+class NotAuthorised(Exception):
+    """The actor holds no role that may give this command for this municipality/controller."""
+
+
+def authorise(actor: Actor, command: Command, municipality: str, controller: str | None) -> Role:
+    """The role under which ``actor`` may give ``command`` there; refused otherwise."""
+    allowed = PERMISSIONS[command]
+    for grant in sorted(actor.grants, key=lambda g: g.role.value):
+        if grant.role in allowed and grant.covers(municipality, controller):
+            return grant.role
+    where = municipality if controller is None else f"{municipality} ({controller})"
+    roles = ", ".join(sorted(r.value for r in allowed))
+    raise NotAuthorised(f"{actor.id} may not {command.value} for {where}; allowed roles: {roles}")

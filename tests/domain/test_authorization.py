@@ -1,0 +1,101 @@
+"""Who may do what, cell by cell. The matrix below is the specification, written out by hand;
+the table in ``domain/authorization.py`` must match it exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.authorization import Actor, Command, Grant, NotAuthorised, Role, authorise
+
+ROLES = [
+    "medewerker",
+    "CISO",
+    "privacybeheerder",
+    "FG",
+    "secretaris",
+    "proceseigenaar",
+    "auditor",
+    "koppeling",
+]
+ROLE = dict(zip(ROLES, Role, strict=True))
+
+#                                 mdw  CISO  PB   FG   GS   PE   aud  kop
+MATRIX = """
+register_processing_activity      .    .     x    .    .    x    .    .
+amend_processing_activity         .    .     x    .    .    x    .    .
+retire_processing_activity        .    .     x    .    .    x    .    .
+report_incident                   x    x     x    x    x    x    .    .
+triage_incident                   .    x     .    .    .    .    .    .
+classify_not_a_breach             .    x     x    .    .    .    .    .
+establish_breach                  .    x     x    .    .    .    .    .
+record_measure                    .    x     x    .    .    .    .    .
+decide_notification               .    .     .    .    x    .    .    .
+submit_ap_notification            .    .     x    .    .    .    .    .
+supplement_ap_notification        .    .     x    .    .    .    .    .
+withdraw_ap_notification          .    .     x    .    .    .    .    .
+reclassify_not_a_breach           .    x     x    .    .    .    .    .
+inform_subjects                   .    .     x    .    .    .    .    .
+close_incident                    .    x     .    .    .    .    .    .
+evaluate_incident                 .    x     .    .    .    .    .    .
+request_fg_advice                 .    x     x    .    x    x    .    .
+give_fg_advice                    .    .     .    x    .    .    .    .
+answer_fg_advice                  .    .     .    .    x    x    .    .
+escalate_fg_advice                .    .     .    x    .    .    .    .
+receive_request                   .    .     x    .    .    .    .    x
+handle_request                    .    .     x    .    .    .    .    .
+decide_request                    .    .     .    .    x    x    .    .
+lodge_objection                   .    .     x    .    .    .    .    .
+decide_on_objection               .    .     .    .    x    .    .    .
+erase_personal_data               .    .     x    .    .    .    .    .
+read_registers                    .    x     x    x    x    x    x    .
+verify_ledger                     .    x     x    x    .    .    x    .
+"""
+
+CELLS = [
+    (Command(line.split()[0]), ROLE[role], mark == "x")
+    for line in MATRIX.strip().splitlines()
+    for role, mark in zip(ROLES, line.split()[1:], strict=True)
+]
+
+
+def test_the_matrix_names_every_command_once():
+    assert sorted({c for c, _, _ in CELLS}) == sorted(Command)
+    assert len(CELLS) == len(Command) * len(Role)
+
+
+@pytest.mark.parametrize(
+    ("command", "role", "allowed"), CELLS, ids=[f"{c.value}-{r.name}" for c, r, _ in CELLS]
+)
+def test_every_command_for_every_role(command, role, allowed):
+    actor = Actor.with_grants("someone", [Grant(role, "Nijkerk")])
+    if allowed:
+        assert authorise(actor, command, "Nijkerk", "college van B&W") is role
+    else:
+        with pytest.raises(NotAuthorised):
+            authorise(actor, command, "Nijkerk", "college van B&W")
+
+
+def test_a_role_in_one_municipality_does_not_reach_another():
+    secretary = Actor.with_grants("gs@nijkerk.nl", [Grant(Role.SECRETARY, "Nijkerk")])
+    with pytest.raises(NotAuthorised, match="may not decide_notification for Putten"):
+        authorise(secretary, Command.DECIDE_NOTIFICATION, "Putten", None)
+
+
+def test_a_grant_for_one_controller_does_not_cover_another():
+    owner = Actor.with_grants(
+        "pe@leusden.nl", [Grant(Role.PROCESS_OWNER, "Leusden", "heffingsambtenaar")]
+    )
+    assert authorise(owner, Command.DECIDE_REQUEST, "Leusden", "heffingsambtenaar")
+    with pytest.raises(NotAuthorised, match="allowed roles"):
+        authorise(owner, Command.DECIDE_REQUEST, "Leusden", "burgemeester")
+
+
+def test_one_fg_serves_four_municipalities():
+    fg = Actor.with_grants(
+        "fg@blnp.nl",
+        [Grant(Role.FG, m) for m in ("Bunschoten", "Leusden", "Nijkerk", "Putten")],
+    )
+    for municipality in ("Bunschoten", "Leusden", "Nijkerk", "Putten"):
+        assert authorise(fg, Command.GIVE_FG_ADVICE, municipality, None) is Role.FG
+    with pytest.raises(NotAuthorised):
+        authorise(fg, Command.GIVE_FG_ADVICE, "Amersfoort", None)
