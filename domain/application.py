@@ -3,13 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
 
-from domain.personal_data import ErasureGround, PersonalDataErasure
+from domain.authorization import Actor, authorise
+from domain.commands import (
+    CommandModel,
+    CreateCommand,
+    ErasePersonalData,
+    ReceiveRequest,
+    RegisterProcessingActivity,
+    ReportIncident,
+    RequestFGAdvice,
+    StepCommand,
+)
+from domain.errors import ProcedureError
+from domain.fg_advice import FGAdvice
+from domain.incidents import Incident
+from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
+from domain.processing import ProcessingActivity
+from domain.requests import RightsRequest
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Bewijslast(Application[UUID]):
@@ -29,11 +53,102 @@ class Bewijslast(Application[UUID]):
         on_decision: Callable[[], object] | None = None,
         transcodings: Sequence[Transcoding] = (),
         shred: Callable[[UUID], None] | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self.extra_transcodings = list(transcodings)
         super().__init__(env)
         self.on_decision = on_decision
         self.shred = shred
+        self.clock = clock
+
+    def execute(self, command: CommandModel, actor: Actor) -> UUID:
+        """Carry out a validated command for ``actor``, if the role table allows it there.
+
+        Nothing is recorded when the actor may not, or when the procedure refuses the step.
+        """
+        if isinstance(command, StepCommand):
+            return self._step(command, actor)
+        if isinstance(command, ErasePersonalData):
+            authorise(actor, command.permission, command.municipality, None)
+            return self.erase_personal_data(
+                command.subject, ground=command.ground, reference=command.reference, actor=actor.id
+            )
+        if isinstance(command, RequestFGAdvice):
+            authorise(actor, command.permission, command.municipality, None)
+            return self._saved(
+                FGAdvice(
+                    municipality=command.municipality,
+                    about=command.about,
+                    question=command.question,
+                    requested_at=self.clock(),
+                    actor=actor.id,
+                )
+            )
+        if isinstance(command, CreateCommand):
+            return self._create(command, actor)
+        raise TypeError(f"no handler for {type(command).__name__}")
+
+    def _create(self, command: CreateCommand, actor: Actor) -> UUID:
+        municipality, controller = command.municipality, command.controller
+        authorise(actor, command.permission, municipality, controller)
+        now = self.clock()
+        if isinstance(command, ReportIncident):
+            return self._saved(
+                Incident(
+                    municipality=municipality,
+                    controller=controller,
+                    summary=command.summary,
+                    reported_at=now,
+                    actor=actor.id,
+                )
+            )
+        if isinstance(command, RegisterProcessingActivity):
+            return self._saved(
+                ProcessingActivity(
+                    municipality=municipality,
+                    controller=controller,
+                    name=command.name,
+                    purposes=list(command.purposes),
+                    legal_basis=command.legal_basis,
+                    valid_from=command.valid_from,
+                    actor=actor.id,
+                )
+            )
+        if isinstance(command, ReceiveRequest):
+            # A new data subject: the key under which its personal data is encrypted.
+            subject = uuid4()
+            return self._saved(
+                RightsRequest(
+                    municipality=municipality,
+                    controller=controller,
+                    right=command.right,
+                    channel=command.channel,
+                    requester=PersonalData(subject, command.requester_name),
+                    contact=PersonalData(subject, command.requester_contact),
+                    received_at=command.received_at,
+                    actor=actor.id,
+                )
+            )
+        raise TypeError(f"no handler for {type(command).__name__}")
+
+    def _step(self, command: StepCommand, actor: Actor) -> UUID:
+        aggregate: Aggregate = self.repository.get(command.aggregate_id)
+        if not isinstance(aggregate, command.aggregate_type):
+            raise ProcedureError(
+                f"{command.aggregate_id} is not a {command.aggregate_type.__name__}"
+            )
+        # Every record belongs to one municipality and, most, to one controller.
+        municipality: str = getattr(aggregate, "municipality")  # noqa: B009
+        authorise(actor, command.permission, municipality, getattr(aggregate, "controller", None))
+        arguments = command.arguments()
+        if command.moment is not None:
+            arguments[command.moment] = self.clock()
+        getattr(aggregate, command.verb)(**arguments, actor=actor.id)
+        return self._saved(aggregate)
+
+    def _saved(self, aggregate: Aggregate) -> UUID:
+        self.save(aggregate)
+        return aggregate.id
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

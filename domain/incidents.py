@@ -86,7 +86,7 @@ class Incident(Aggregate):
     @event("Triaged")
     def triage(self, *, impact: Impact, triaged_at: datetime, actor: str) -> None:
         self._require(Stage.REPORTED, step="triage")
-        self.impact = impact
+        self.impact = Impact(impact)  # stored events give back plain strings
         self.stage = Stage.TRIAGED
 
     @event("ClassifiedNotABreach")
@@ -114,7 +114,7 @@ class Incident(Aggregate):
         if approx_subjects < 0 or approx_records < 0:
             raise ProcedureError("approximate numbers are never negative")
         self.aware_at = aware_at
-        self.natures = natures
+        self.natures = [Nature(n) for n in natures]
         self.stage = Stage.BREACH
 
     class NotificationDecided(Aggregate.Event):

@@ -47,6 +47,6 @@ class PersonalDataErasure(Aggregate):
     @event("Erased")
     def __init__(self, *, subject: UUID, ground: ErasureGround, reference: str, actor: str) -> None:
         self.subject = subject
-        self.ground = ground
+        self.ground = ErasureGround(ground)  # stored events give back plain strings
         self.reference = reference
         self.actor = actor

@@ -79,7 +79,7 @@ class RightsRequest(Aggregate):
     ) -> None:
         self.municipality = municipality
         self.controller = controller
-        self.right = right
+        self.right = Right(right)  # stored events give back plain strings
         self.requester: PersonalData | Erased = requester
         self.contact: PersonalData | Erased = contact
         self.received_at = received_at
@@ -179,11 +179,13 @@ class RightsRequest(Aggregate):
         actor: str,
     ) -> None:
         self._require(RequestStage.IN_PROGRESS, step="decide")
+        outcome = Outcome(outcome)  # stored events give back plain strings
         if outcome is not Outcome.GRANTED and not grounds:
             raise ProcedureError("refusing, wholly or partly, needs the legal grounds")
         if not reasons.strip():
             raise ProcedureError("an Awb decision states its reasons")
         self.outcome = outcome
+        self.grounds = [RefusalGround(g) for g in grounds]
         self.decided_at = decided_at
         self.decided_late = local_date(decided_at) > self.deadline()
         self.stage = RequestStage.DECIDED

@@ -1,0 +1,243 @@
+"""Commands through the application service: validated at the edge, authorised against the
+role table, recorded with their actor; nothing is recorded from a refused command."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from adapters.config import database_env
+from adapters.keystore import MasterKey, open_key_store
+from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from domain.application import Bewijslast
+from domain.authorization import Actor, Grant, NotAuthorised, Role
+from domain.commands import (
+    DecideNotification,
+    DecideRequest,
+    EstablishBreach,
+    GiveFGAdvice,
+    ReceiveRequest,
+    ReportIncident,
+    RequestFGAdvice,
+    SubmitAPNotification,
+    TriageIncident,
+    VerifyIdentity,
+)
+from domain.deadlines import AMSTERDAM
+from domain.errors import ProcedureError
+from domain.incidents import Impact, Nature, Stage
+from domain.requests import Outcome
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=AMSTERDAM)
+B_AND_W = "college van burgemeester en wethouders"
+
+
+def person(name: str, role: Role, municipality: str = "Nijkerk", controller: str | None = None):
+    return Actor.with_grants(name, [Grant(role, municipality, controller)])
+
+
+EMPLOYEE = person("medewerker@nijkerk.nl", Role.EMPLOYEE)
+CISO = person("ciso@nijkerk.nl", Role.CISO)
+PRIVACY = person("pb@nijkerk.nl", Role.PRIVACY_OFFICER)
+SECRETARY = person("gs@nijkerk.nl", Role.SECRETARY)
+FG = Actor.with_grants("fg@blnp.nl", [Grant(Role.FG, m) for m in ("Nijkerk", "Putten")])
+
+
+@pytest.fixture
+def app(tmp_path):
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    keys = open_key_store(url, MasterKey.generate())
+    clock = iter(NOW + timedelta(hours=h) for h in range(1000))
+    return Bewijslast(
+        env=database_env(url),
+        transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()],
+        clock=lambda: next(clock),
+    )
+
+
+def test_a_breach_from_report_to_ap_notification_by_the_right_people(app):
+    incident = app.execute(
+        ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="mail aan verkeerde"),
+        EMPLOYEE,
+    )
+    app.execute(TriageIncident(aggregate_id=incident, impact="midden"), CISO)
+    app.execute(
+        EstablishBreach(
+            aggregate_id=incident,
+            aware_at=NOW,
+            natures=["vertrouwelijkheid"],
+            data_categories=["naam", "schuldgegevens"],
+            approx_subjects=1,
+            approx_records=1,
+            likely_consequences="schaamte",
+        ),
+        CISO,
+    )
+    advice = app.execute(
+        RequestFGAdvice(municipality="Nijkerk", about=incident, question="Melden?"), PRIVACY
+    )
+    app.execute(GiveFGAdvice(aggregate_id=advice, advice="melden", recommendation="melden"), FG)
+    app.execute(
+        DecideNotification(
+            aggregate_id=incident,
+            notify_ap=True,
+            ap_reasons="gevoelige gegevens",
+            inform_subjects=True,
+            subjects_reasons="betrokkene informeren",
+            fg_advice=advice,
+            fg_advice_followed=True,
+        ),
+        SECRETARY,
+    )
+    app.execute(
+        SubmitAPNotification(
+            aggregate_id=incident,
+            meldingsnummer="M-77",
+            preliminary=False,
+            form={"aard": "verkeerde ontvanger"},
+            submitted_at=NOW + timedelta(hours=20),
+        ),
+        PRIVACY,
+    )
+    events = list(app.events.get(incident))
+    assert [e.actor for e in events] == [
+        "medewerker@nijkerk.nl",
+        "ciso@nijkerk.nl",
+        "ciso@nijkerk.nl",
+        "gs@nijkerk.nl",
+        "pb@nijkerk.nl",
+    ]
+    assert app.repository.get(incident).stage is Stage.BREACH
+
+
+def test_an_actor_without_the_role_is_refused_and_nothing_is_recorded(app):
+    incident = app.execute(
+        ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="laptop gestolen"),
+        EMPLOYEE,
+    )
+    size = app.recorder.ledger_size()
+    with pytest.raises(NotAuthorised, match="may not triage_incident for Nijkerk"):
+        app.execute(TriageIncident(aggregate_id=incident, impact="hoog"), EMPLOYEE)
+    other_ciso = person("ciso@putten.nl", Role.CISO, "Putten")
+    with pytest.raises(NotAuthorised):
+        app.execute(TriageIncident(aggregate_id=incident, impact="hoog"), other_ciso)
+    assert app.recorder.ledger_size() == size
+
+
+def test_an_impossible_step_records_nothing(app):
+    incident = app.execute(
+        ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="x"), EMPLOYEE
+    )
+    size = app.recorder.ledger_size()
+    with pytest.raises(ProcedureError, match="allowed now: triage"):
+        app.execute(
+            DecideNotification(
+                aggregate_id=incident,
+                notify_ap=False,
+                ap_reasons="geen risico",
+                inform_subjects=False,
+                subjects_reasons="geen risico",
+            ),
+            SECRETARY,
+        )
+    assert app.recorder.ledger_size() == size
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="   "),
+            "at least 1 character",
+        ),
+        (
+            lambda: ReportIncident(
+                municipality="Nijkerk", controller=B_AND_W, summary="x", severity="hoog"
+            ),
+            "Extra inputs are not permitted",
+        ),
+        (lambda: TriageIncident(aggregate_id="not-a-uuid", impact="hoog"), "valid UUID"),
+        (lambda: TriageIncident(aggregate_id="0" * 32, impact="enorm"), "laag"),
+        (
+            lambda: EstablishBreach(
+                aggregate_id="0" * 32,
+                aware_at=datetime(2026, 11, 23, 9),
+                natures=["vertrouwelijkheid"],
+                data_categories=[],
+                approx_subjects=1,
+                approx_records=1,
+                likely_consequences="x",
+            ),
+            "timezone",
+        ),
+        (
+            lambda: EstablishBreach(
+                aggregate_id="0" * 32,
+                aware_at=NOW,
+                natures=[],
+                data_categories=[],
+                approx_subjects=-1,
+                approx_records=1,
+                likely_consequences="x",
+            ),
+            "greater than or equal to 0",
+        ),
+    ],
+)
+def test_invalid_commands_are_refused_at_the_edge_with_a_clear_message(make, message):
+    with pytest.raises(ValidationError, match=message):
+        make()
+
+
+def test_a_process_owner_decides_requests_only_for_their_own_controller(app):
+    request = app.execute(
+        ReceiveRequest(
+            municipality="Nijkerk",
+            controller="heffingsambtenaar",
+            right="art. 15 inzage",
+            channel="balie",
+            requester_name="K. Bakker",
+            requester_contact="06-12345678",
+            received_at=NOW,
+        ),
+        PRIVACY,
+    )
+    app.execute(VerifyIdentity(aggregate_id=request, method="paspoort aan de balie"), PRIVACY)
+    decide = DecideRequest(
+        aggregate_id=request, outcome=Outcome.GRANTED, reasons="inzage in de WOZ-gegevens"
+    )
+    with pytest.raises(NotAuthorised):
+        app.execute(decide, person("pe@nijkerk.nl", Role.PROCESS_OWNER, controller="burgemeester"))
+    app.execute(
+        decide,
+        person("pe-belastingen@nijkerk.nl", Role.PROCESS_OWNER, controller="heffingsambtenaar"),
+    )
+    stored = app.repository.get(request)
+    assert stored.outcome is Outcome.GRANTED
+    assert stored.requester.value == "K. Bakker"
+
+
+def test_records_read_back_from_the_store_hold_the_same_values(app):
+    """Enums come back from stored JSON as strings; the aggregates normalise them."""
+    incident = app.execute(
+        ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="x"), EMPLOYEE
+    )
+    app.execute(TriageIncident(aggregate_id=incident, impact="hoog"), CISO)
+    app.execute(
+        EstablishBreach(
+            aggregate_id=incident,
+            aware_at=NOW,
+            natures=["integriteit"],
+            data_categories=["adres"],
+            approx_subjects=3,
+            approx_records=3,
+            likely_consequences="post naar verkeerd adres",
+        ),
+        CISO,
+    )
+    stored = app.repository.get(incident)
+    assert stored.impact is Impact.HIGH
+    assert stored.natures == [Nature.INTEGRITY]
+    assert stored.natures[0] is Nature.INTEGRITY
