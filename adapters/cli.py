@@ -49,15 +49,19 @@ class Progress:
 
 
 def open_application(settings: Settings) -> Bewijslast:
-    """The application with what the adapters hold: the subject key store, when configured."""
-    if settings.master_key_file is None:
-        return Bewijslast(env=settings.eventsourcing_env())
-    keys = open_key_store(settings.database_url, MasterKey.from_file(settings.master_key_file))
-    return Bewijslast(
-        env=settings.eventsourcing_env(),
-        transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()],
-        shred=keys.destroy,
-    )
+    """The application with what the adapters hold: the subject key store and the signer,
+    when configured; a checkpoint is then signed right after every decision event."""
+    extra: dict[str, Any] = {}
+    if settings.master_key_file is not None:
+        keys = open_key_store(settings.database_url, MasterKey.from_file(settings.master_key_file))
+        extra = {
+            "transcodings": [PersonalDataAsCiphertext(keys), ErasedAsSubject()],
+            "shred": keys.destroy,
+        }
+    app = Bewijslast(env=settings.eventsourcing_env(), **extra)
+    if settings.signing_key_file is not None:
+        app.on_decision = checkpointer_for(settings, app).checkpoint
+    return app
 
 
 def checkpointer_for(settings: Settings, app: Bewijslast) -> Checkpointer:
@@ -85,11 +89,19 @@ def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_keys_master(args: argparse.Namespace, settings: Settings) -> int:
+    MasterKey.generate_file(args.out)
+    print(f"master key: {args.out} (mode 600; set BEWIJSLAST_MASTER_KEY_FILE, keep it elsewhere)")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.demo import record_demo
 
     if settings.signing_key_file is None:
         settings = _with_demo_key(settings)
+    if settings.master_key_file is None:
+        settings = _with_demo_master_key(settings)
     app = open_application(settings)
     recorded = record_demo(app)
     print(f"recorded {sum(recorded.values())} events in {settings.database_url}:")
@@ -112,12 +124,20 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _with_demo_key(settings: Settings) -> Settings:
-    """A demo without configuration gets its own key beside the working directory."""
+    """A demo without configuration gets its own keys beside the working directory."""
     key_file = Path("demo-keys") / "ledger.key"
     if not key_file.exists():
         generate_key_files(settings.origin, key_file.parent)
         print(f"no BEWIJSLAST_SIGNING_KEY_FILE: made a demo key in {key_file.parent}/")
     return dataclasses.replace(settings, signing_key_file=key_file)
+
+
+def _with_demo_master_key(settings: Settings) -> Settings:
+    master = Path("demo-keys") / "master.key"
+    if not master.exists():
+        MasterKey.generate_file(master)
+        print(f"no BEWIJSLAST_MASTER_KEY_FILE: made a demo master key {master}")
+    return dataclasses.replace(settings, master_key_file=master)
 
 
 def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
@@ -268,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--origin", required=True, help="e.g. ledger.bunschoten.nl/bewijslast")
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(run=cmd_keys_generate)
+    master = keys.add_parser("master", help="make the master key that wraps subject keys")
+    master.add_argument("--out", type=Path, required=True)
+    master.set_defaults(run=cmd_keys_master)
 
     commands.add_parser("demo", parents=[common], help="record a sample history").set_defaults(
         run=cmd_demo

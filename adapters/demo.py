@@ -1,64 +1,460 @@
-"""A realistic sample history, recorded through the application service.
+"""A realistic sample history, recorded through the application service as people would.
 
-Four municipalities that share one FG (seed 002: Bunschoten, Leusden, Nijkerk, Putten)
-keep their registers of processing activities in Bewijslast.
+Four municipalities share one FG (seed 002: Bunschoten, Leusden, Nijkerk, Putten). Each keeps
+its register of processing activities, handles incidents of every impact level (breaches
+notified and not, FG advice followed and not, a late notification, a notification withdrawn)
+and rights requests of every right and outcome, and carries out an erasure.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from domain.application import Bewijslast
-from domain.processing import ProcessingActivity
-
-MUNICIPALITIES = ("Bunschoten", "Leusden", "Nijkerk", "Putten")
-ACTIVITIES = (
-    ("Basisregistratie Personen bijhouden", ["Bijhouden van de BRP"], "art. 6(1)(e) AVG, Wet BRP"),
-    (
-        "Verstrekken van bijstand",
-        ["Uitvoering Participatiewet"],
-        "art. 6(1)(c) AVG, Participatiewet",
-    ),
-    ("Heffen en innen van belastingen", ["Lokale heffingen"], "art. 6(1)(c) AVG, Gemeentewet"),
-    ("Behandelen van bezwaarschriften", ["Awb-bezwaarprocedure"], "art. 6(1)(e) AVG, Awb"),
-    (
-        "Cameratoezicht openbare ruimte",
-        ["Handhaving openbare orde"],
-        "art. 6(1)(e) AVG, art. 151c Gemeentewet",
-    ),
+from domain.authorization import Actor, Grant, Role
+from domain.commands import (
+    AmendProcessingActivity,
+    AnswerFGAdvice,
+    ClassifyNotABreach,
+    CloseIncident,
+    CloseRequest,
+    CommandModel,
+    DecideNotification,
+    DecideOnObjection,
+    DecideRequest,
+    ErasePersonalData,
+    EstablishBreach,
+    EvaluateIncident,
+    ExtendRequest,
+    GiveFGAdvice,
+    InformSubjects,
+    LodgeObjection,
+    ReceiveRequest,
+    ReclassifyNotABreach,
+    RecordMeasure,
+    RegisterProcessingActivity,
+    ReportIncident,
+    RequestFGAdvice,
+    ResumeRequest,
+    RetireProcessingActivity,
+    SendDecision,
+    SubmitAPNotification,
+    SupplementAPNotification,
+    SuspendRequest,
+    TriageIncident,
+    VerifyIdentity,
+    WithdrawAPNotification,
+    WithdrawRequest,
+)
+from domain.deadlines import AMSTERDAM
+from domain.incidents import Impact, Nature
+from domain.personal_data import ErasureGround
+from domain.requests import (
+    ExtensionReason,
+    Outcome,
+    RefusalGround,
+    Right,
+    RightsRequest,
 )
 
+MUNICIPALITIES = ("Bunschoten", "Leusden", "Nijkerk", "Putten")
+B_AND_W = "college van burgemeester en wethouders"
+ACTIVITIES = (
+    ("Basisregistratie Personen bijhouden", "art. 6(1)(e) AVG, Wet BRP"),
+    ("Verstrekken van bijstand", "art. 6(1)(c) AVG, Participatiewet"),
+    ("Heffen en innen van belastingen", "art. 6(1)(c) AVG, Gemeentewet"),
+    ("Behandelen van bezwaarschriften", "art. 6(1)(e) AVG, Awb"),
+    ("Cameratoezicht openbare ruimte", "art. 6(1)(e) AVG, art. 151c Gemeentewet"),
+)
+START = datetime(2026, 1, 5, 9, 0, tzinfo=AMSTERDAM)
 
-def record_demo(app: Bewijslast, start: datetime | None = None) -> Counter[str]:
-    """Record the sample and return how many events of each kind were recorded."""
-    moment = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-    recorded: Counter[str] = Counter()
-    for m, municipality in enumerate(MUNICIPALITIES):
-        privacy_officer = f"privacybeheerder@{municipality.lower()}.nl"
-        activities = []
-        for a, (name, purposes, basis) in enumerate(ACTIVITIES):
-            activity = ProcessingActivity(
-                municipality=municipality,
-                controller="college van burgemeester en wethouders",
-                name=name,
-                purposes=purposes,
-                legal_basis=basis,
-                valid_from=moment + timedelta(days=m, hours=a),
-                actor=privacy_officer,
+
+class DemoClock:
+    """The demo's own time, moved forward as the story goes."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+class Municipality:
+    def __init__(self, app: Bewijslast, clock: DemoClock, name: str, fg: Actor) -> None:
+        self.app, self.clock, self.name, self.fg = app, clock, name, fg
+        domain = name.lower() + ".nl"
+
+        def actor(role: Role, who: str, controller: str | None = None) -> Actor:
+            return Actor.with_grants(f"{who}@{domain}", [Grant(role, name, controller)])
+
+        self.employee = actor(Role.EMPLOYEE, "medewerker.burgerzaken")
+        self.ciso = actor(Role.CISO, "ciso")
+        self.privacy = actor(Role.PRIVACY_OFFICER, "privacybeheerder")
+        self.secretary = actor(Role.SECRETARY, "gemeentesecretaris")
+        self.owner = actor(Role.PROCESS_OWNER, "proceseigenaar.sociaal-domein")
+
+    def do(self, command: CommandModel, actor: Actor) -> UUID:
+        return self.app.execute(command, actor)
+
+    # --- the register --------------------------------------------------------------------------
+
+    def keep_register(self, index: int) -> None:
+        ids = [
+            self.do(
+                RegisterProcessingActivity(
+                    municipality=self.name,
+                    controller=B_AND_W,
+                    name=name,
+                    purposes=[name],
+                    legal_basis=basis,
+                    valid_from=self.clock.advance(hours=1),
+                ),
+                self.privacy,
             )
-            activities.append(activity)
-        activities[1].amend(
-            changes={"purposes": ["Uitvoering Participatiewet", "Terugvordering"]},
-            valid_from=moment + timedelta(days=30 + m),
-            actor=privacy_officer,
+            for name, basis in ACTIVITIES
+        ]
+        self.do(
+            AmendProcessingActivity(
+                aggregate_id=ids[1],
+                changes={"purposes": ["Participatiewet", "Terugvordering"]},
+                valid_from=self.clock.advance(days=2),
+            ),
+            self.owner,
         )
-        if m % 2:
-            activities[4].retire(
-                reason="Cameratoezicht beëindigd na evaluatie",
-                valid_from=moment + timedelta(days=60 + m),
-                actor=privacy_officer,
+        if index % 2:
+            self.do(
+                RetireProcessingActivity(
+                    aggregate_id=ids[4],
+                    reason="Cameratoezicht beëindigd na evaluatie",
+                    valid_from=self.clock.advance(days=1),
+                ),
+                self.privacy,
             )
-        recordings = app.save(*activities)
-        recorded.update(type(r.domain_event).__qualname__ for r in recordings)
+
+    # --- incidents -----------------------------------------------------------------------------
+
+    def report(self, summary: str, impact: Impact) -> UUID:
+        incident = self.do(
+            ReportIncident(municipality=self.name, controller=B_AND_W, summary=summary),
+            self.employee,
+        )
+        self.clock.advance(hours=1)
+        self.do(TriageIncident(aggregate_id=incident, impact=impact), self.ciso)
+        return incident
+
+    def breach(self, incident: UUID, subjects: int, categories: list[str]) -> datetime:
+        aware = self.clock.advance(hours=2)
+        self.do(
+            EstablishBreach(
+                aggregate_id=incident,
+                aware_at=aware,
+                natures=[Nature.CONFIDENTIALITY],
+                data_categories=categories,
+                approx_subjects=subjects,
+                approx_records=subjects,
+                likely_consequences="inbreuk op de persoonlijke levenssfeer",
+            ),
+            self.ciso,
+        )
+        return aware
+
+    def fg_advice(self, incident: UUID, advice: str) -> UUID:
+        request = self.do(
+            RequestFGAdvice(
+                municipality=self.name, about=incident, question="Moet dit datalek gemeld worden?"
+            ),
+            self.privacy,
+        )
+        self.clock.advance(hours=3)
+        self.do(GiveFGAdvice(aggregate_id=request, advice=advice, recommendation=advice), self.fg)
+        return request
+
+    def phishing_not_a_breach(self) -> None:
+        incident = self.report("Phishingmail ontvangen, niet op de link geklikt", Impact.LOW)
+        self.do(
+            ClassifyNotABreach(aggregate_id=incident, reasons="geen persoonsgegevens betrokken"),
+            self.ciso,
+        )
+        self.do(CloseIncident(aggregate_id=incident), self.ciso)
+
+    def misdirected_mail_not_notified(self, follow_fg: bool) -> None:
+        incident = self.report("Brief met schuldhulpgegevens naar verkeerd adres", Impact.MEDIUM)
+        self.breach(incident, 1, ["naam", "financiële gegevens"])
+        advice = self.fg_advice(incident, "niet melden bij de AP, wel de betrokkene informeren")
+        departure = "" if follow_fg else "betrokkene is al telefonisch ingelicht door het team"
+        self.do(
+            DecideNotification(
+                aggregate_id=incident,
+                notify_ap=False,
+                ap_reasons="één betrokkene, brief ongeopend teruggekregen: geen risico",
+                inform_subjects=follow_fg,
+                subjects_reasons="betrokkene informeren uit zorgvuldigheid",
+                fg_advice=advice,
+                fg_advice_followed=follow_fg,
+                departure_reasons=departure,
+            ),
+            self.secretary,
+        )
+        self.do(
+            AnswerFGAdvice(aggregate_id=advice, followed=follow_fg, reasons=departure),
+            self.secretary,
+        )
+        if follow_fg:
+            self.do(
+                InformSubjects(
+                    aggregate_id=incident,
+                    channel="telefoon",
+                    informed_at=self.clock.advance(hours=4),
+                ),
+                self.privacy,
+            )
+        self.do(CloseIncident(aggregate_id=incident), self.ciso)
+
+    def lost_usb_stick_notified(self, late: bool) -> None:
+        incident = self.report("USB-stick met BRP-export (met BSN's) verloren", Impact.HIGH)
+        aware = self.breach(incident, 1200, ["naam", "adres", "BSN"])
+        advice = self.fg_advice(incident, "melden bij de AP en de betrokkenen informeren")
+        self.do(
+            DecideNotification(
+                aggregate_id=incident,
+                notify_ap=True,
+                ap_reasons="BSN's: risico op identiteitsfraude",
+                inform_subjects=True,
+                subjects_reasons="hoog risico voor de betrokkenen",
+                fg_advice=advice,
+                fg_advice_followed=True,
+            ),
+            self.secretary,
+        )
+        self.do(AnswerFGAdvice(aggregate_id=advice, followed=True), self.secretary)
+        submitted = aware + timedelta(hours=80 if late else 20)
+        self.do(
+            SubmitAPNotification(
+                aggregate_id=incident,
+                meldingsnummer=f"M-{self.name[:3].upper()}-0042",
+                preliminary=True,
+                form={"aard": "verlies", "aantal": 1200},
+                late_reason="melding pas na het weekend bij de CISO" if late else "",
+                submitted_at=submitted,
+            ),
+            self.privacy,
+        )
+        self.do(
+            SupplementAPNotification(
+                aggregate_id=incident,
+                meldingsnummer=f"M-{self.name[:3].upper()}-0042",
+                form={"aantal": 1187},
+                final=True,
+                supplemented_at=submitted + timedelta(days=5),
+            ),
+            self.privacy,
+        )
+        self.do(
+            InformSubjects(
+                aggregate_id=incident, channel="brief", informed_at=submitted + timedelta(days=2)
+            ),
+            self.privacy,
+        )
+        self.do(
+            RecordMeasure(
+                aggregate_id=incident,
+                measure="USB-poorten geblokkeerd",
+                taken_at=submitted + timedelta(days=3),
+            ),
+            self.ciso,
+        )
+        self.clock.advance(days=10)
+        self.do(CloseIncident(aggregate_id=incident), self.ciso)
+        self.clock.advance(days=21)
+        self.do(
+            EvaluateIncident(aggregate_id=incident, findings="alleen versleutelde media toestaan"),
+            self.ciso,
+        )
+
+    def notified_then_withdrawn(self) -> None:
+        incident = self.report("Laptop uit auto gestolen", Impact.HIGH)
+        aware = self.breach(incident, 40, ["naam", "zorggegevens"])
+        self.do(
+            DecideNotification(
+                aggregate_id=incident,
+                notify_ap=True,
+                ap_reasons="zorggegevens mogelijk ingezien",
+                inform_subjects=False,
+                subjects_reasons="eerst onderzoek naar versleuteling",
+            ),
+            self.secretary,
+        )
+        number = f"M-{self.name[:3].upper()}-0077"
+        self.do(
+            SubmitAPNotification(
+                aggregate_id=incident,
+                meldingsnummer=number,
+                preliminary=True,
+                form={"aard": "diefstal"},
+                submitted_at=aware + timedelta(hours=10),
+            ),
+            self.privacy,
+        )
+        self.do(
+            WithdrawAPNotification(
+                aggregate_id=incident,
+                meldingsnummer=number,
+                reason="schijf bleek volledig versleuteld",
+                withdrawn_at=aware + timedelta(days=2),
+            ),
+            self.privacy,
+        )
+        self.do(
+            ReclassifyNotABreach(aggregate_id=incident, reasons="versleuteld: geen inbreuk"),
+            self.ciso,
+        )
+        self.do(CloseIncident(aggregate_id=incident), self.ciso)
+
+    # --- rights requests -----------------------------------------------------------------------
+
+    def receive(self, right: Right, who: str) -> UUID:
+        request = self.do(
+            ReceiveRequest(
+                municipality=self.name,
+                controller=B_AND_W,
+                right=right,
+                channel="webformulier",
+                requester_name=who,
+                requester_contact=f"{who.split()[-1].lower()}@example.nl",
+                received_at=self.clock.advance(days=1),
+            ),
+            self.privacy,
+        )
+        self.do(VerifyIdentity(aggregate_id=request, method="DigiD"), self.privacy)
+        return request
+
+    def decide(
+        self, request: UUID, outcome: Outcome, grounds: list[RefusalGround], reasons: str
+    ) -> None:
+        self.clock.advance(days=10)
+        self.do(
+            DecideRequest(aggregate_id=request, outcome=outcome, grounds=grounds, reasons=reasons),
+            self.owner,
+        )
+        self.do(
+            SendDecision(
+                aggregate_id=request, channel="Berichtenbox", sent_at=self.clock.advance(days=1)
+            ),
+            self.privacy,
+        )
+
+    def handle_requests(self) -> UUID:
+        access = self.receive(Right.ACCESS, "Anna de Vries")
+        self.do(
+            ExtendRequest(
+                aggregate_id=access,
+                months=2,
+                reason=ExtensionReason.NUMBER_OF_REQUESTS,
+                explanation="veel verzoeken na publicatie",
+                requester_told_at=self.clock.advance(days=5),
+            ),
+            self.privacy,
+        )
+        self.decide(
+            access,
+            Outcome.PARTLY_GRANTED,
+            [RefusalGround.RESTRICTION_BY_LAW],
+            "gegevens van derden afgeschermd",
+        )
+        self.do(
+            LodgeObjection(
+                aggregate_id=access,
+                grounds="te veel afgeschermd",
+                lodged_at=self.clock.advance(days=14),
+            ),
+            self.privacy,
+        )
+        self.clock.advance(days=40)
+        self.do(
+            DecideOnObjection(
+                aggregate_id=access, well_founded=False, reasons="advies bezwaarcommissie"
+            ),
+            self.secretary,
+        )
+
+        rectification = self.receive(Right.RECTIFICATION, "Bram Jansen")
+        self.do(
+            SuspendRequest(aggregate_id=rectification, missing="welke gegevens onjuist zijn"),
+            self.privacy,
+        )
+        self.clock.advance(days=6)
+        self.do(ResumeRequest(aggregate_id=rectification), self.privacy)
+        self.decide(rectification, Outcome.GRANTED, [], "adres gecorrigeerd")
+        self.do(CloseRequest(aggregate_id=rectification), self.privacy)
+
+        archived = self.receive(Right.ERASURE, "Cor Smit")
+        self.decide(
+            archived,
+            Outcome.REFUSED,
+            [RefusalGround.ARCHIEFWET],
+            "bouwdossier: blijvend te bewaren",
+        )
+
+        erasure = self.receive(Right.ERASURE, "Dina Bakker")
+        self.decide(erasure, Outcome.GRANTED, [], "geen bewaarplicht meer")
+        for right, who, outcome, grounds in (
+            (Right.RESTRICTION, "Eva Visser", Outcome.GRANTED, []),
+            (
+                Right.PORTABILITY,
+                "Frank Mulder",
+                Outcome.REFUSED,
+                [RefusalGround.MANIFESTLY_UNFOUNDED],
+            ),
+            (
+                Right.OBJECTION,
+                "Gert Bos",
+                Outcome.REFUSED,
+                [RefusalGround.RESTRICTION_BY_LAW],
+            ),
+        ):
+            self.decide(self.receive(right, who), outcome, grounds, "beoordeeld per art. 12 AVG")
+        self.do(
+            WithdrawRequest(aggregate_id=self.receive(Right.AUTOMATED_DECISION, "Hanna Kok")),
+            self.privacy,
+        )
+        return erasure
+
+    def erase(self, request_id: UUID) -> None:
+        request: RightsRequest = self.app.repository.get(request_id)
+        assert isinstance(request, RightsRequest)
+        self.do(
+            ErasePersonalData(
+                municipality=self.name,
+                subject=request.requester.subject,
+                ground=ErasureGround.ERASURE_REQUEST,
+                reference=f"verzoek {request_id}",
+            ),
+            self.privacy,
+        )
+
+
+def record_demo(app: Bewijslast) -> Counter[str]:
+    """Record the sample history; return how many events of each kind were recorded."""
+    clock = DemoClock()
+    app.clock = clock
+    before = app.recorder.max_notification_id() or 0
+    fg = Actor.with_grants("fg@blnp.nl", [Grant(Role.FG, m) for m in MUNICIPALITIES])
+    for index, name in enumerate(MUNICIPALITIES):
+        town = Municipality(app, clock, name, fg)
+        town.keep_register(index)
+        town.phishing_not_a_breach()
+        town.misdirected_mail_not_notified(follow_fg=index % 2 == 0)
+        town.lost_usb_stick_notified(late=index == 3)
+        if index in (1, 2):
+            town.notified_then_withdrawn()
+        town.erase(town.handle_requests())
+    recorded: Counter[str] = Counter()
+    for notification in app.recorder.select_notifications(before + 1, limit=1_000_000):
+        recorded[notification.topic.rsplit(":", 1)[-1]] += 1
     return recorded

@@ -45,6 +45,16 @@ class MasterKey:
     def generate(cls) -> MasterKey:
         return cls(AESGCM.generate_key(bit_length=256))
 
+    @staticmethod
+    def generate_file(path: Path) -> None:
+        """A new master key, written once with mode 600."""
+        if path.exists():
+            raise ConfigurationError(f"{path} exists: a master key is never overwritten")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as f:
+            f.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode() + "\n")
+
     @classmethod
     def from_file(cls, path: Path) -> MasterKey:
         try:

@@ -262,18 +262,22 @@ def test_the_checkpointer_keeps_signing_while_entries_are_added(operator):
         assert process.stdout.readline() == ORIGIN + "\n"
         # Record more history without signing: only the running checkpointer can sign it.
         record = (
-            "from adapters.config import database_env; from adapters.demo import record_demo; "
-            "from domain.application import Bewijslast; "
-            f"record_demo(Bewijslast(env=database_env({env['BEWIJSLAST_DATABASE_URL']!r})))"
+            "import dataclasses, pathlib; from adapters.cli import open_application; "
+            "from adapters.config import Settings; from adapters.demo import record_demo; "
+            "settings = dataclasses.replace(Settings.from_environ(), signing_key_file=None, "
+            "master_key_file=pathlib.Path('demo-keys/master.key')); "
+            "record_demo(open_application(settings))"
         )
         subprocess.run([sys.executable, "-c", record], cwd=home, env=env, check=True)
+        with sqlite3.connect(home / "bewijslast.db") as conn:
+            (size,) = conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()
         sizes: set[int] = set()
         deadline = time.monotonic() + 60
-        while 52 not in sizes and time.monotonic() < deadline:
+        while size not in sizes and time.monotonic() < deadline:
             time.sleep(0.1)
             with sqlite3.connect(home / "bewijslast.db") as conn:
                 sizes = {row[0] for row in conn.execute("SELECT tree_size FROM ledger_checkpoints")}
-        assert 52 in sizes
+        assert size in sizes
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0
