@@ -281,3 +281,43 @@ def test_the_checkpointer_keeps_signing_while_entries_are_added(operator):
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0
+
+
+def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEWIJSLAST_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    result = bewijslast("demo", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    for kind in (
+        "Incident.ClassifiedNotABreach",
+        "Incident.NotificationDecided",
+        "Incident.APNotificationSubmitted",
+        "Incident.APNotificationSupplemented",
+        "Incident.APNotificationWithdrawn",
+        "Incident.ReclassifiedNotABreach",
+        "Incident.Evaluated",
+        "FGAdvice.Answered",
+        "RightsRequest.Extended",
+        "RightsRequest.Suspended",
+        "RightsRequest.ObjectionDecided",
+        "RightsRequest.Withdrawn",
+        "PersonalDataErasure.Erased",
+        "ProcessingActivity.Retired",
+    ):
+        assert kind in result.stdout
+    assert "OK: every check" in result.stdout
+    # One checkpoint after each save holding a decision event, and the demo's last one.
+    decided = sum(
+        int(line.split()[0])
+        for line in result.stdout.splitlines()
+        if line.strip().endswith(
+            (
+                "NotificationDecided",
+                "APNotificationSubmitted",
+                "APNotificationSupplemented",
+                "APNotificationWithdrawn",
+                "RightsRequest.Decided",
+            )
+        )
+    )
+    assert f"{decided + 1} checkpoints" in result.stdout
