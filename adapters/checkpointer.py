@@ -26,6 +26,8 @@ INTERVAL_SECONDS = 60.0
 
 
 class CheckpointStore(LedgerSource, Protocol):
+    def latest_signed_checkpoint(self) -> str | None: ...
+
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None: ...
 
 
@@ -49,7 +51,8 @@ class Checkpointer:
 
     def newest(self) -> tuple[Checkpoint, str] | None:
         """The newest checkpoint signed by this key, from the database or the state file."""
-        notes = self.store.signed_checkpoints()
+        latest = self.store.latest_signed_checkpoint()
+        notes = [] if latest is None else [latest]
         if self.state_file is not None and self.state_file.exists():
             notes.append(self.state_file.read_text())
         opened = [(open_checkpoint(note, [self.verifier]), note) for note in notes]

@@ -148,6 +148,9 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.select_checkpoints_statement = self._sql(
             "SELECT note FROM {schema}.{checkpoints} ORDER BY tree_size", names
         )
+        self.select_latest_checkpoint_statement = self._sql(
+            "SELECT note FROM {schema}.{checkpoints} ORDER BY tree_size DESC LIMIT 1", names
+        )
         self.insert_checkpoint_statement = self._sql(
             "INSERT INTO {schema}.{checkpoints} (tree_size, root, note, signed_at) "
             "VALUES (%s, %s, %s, %s) ON CONFLICT (tree_size) DO NOTHING",
@@ -258,6 +261,12 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_checkpoints_statement)
             return [row["note"] for row in curs.fetchall()]
+
+    def latest_signed_checkpoint(self) -> str | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_latest_checkpoint_statement, prepare=True)
+            row = curs.fetchone()
+            return None if row is None else str(row["note"])
 
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         with self.datastore.transaction(commit=True) as curs:

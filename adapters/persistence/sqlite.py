@@ -197,6 +197,12 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute("SELECT note FROM ledger_checkpoints ORDER BY tree_size")
             return [row[0] for row in c.fetchall()]
 
+    def latest_signed_checkpoint(self) -> str | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT note FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1")
+            row = c.fetchone()
+            return None if row is None else str(row[0])
+
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(
