@@ -33,6 +33,7 @@ from domain.commands import (
     LodgeObjection,
     ReceiveRequest,
     ReclassifyNotABreach,
+    RecordDPIA,
     RecordMeasure,
     RegisterProcessingActivity,
     ReportIncident,
@@ -51,6 +52,7 @@ from domain.commands import (
 from domain.deadlines import AMSTERDAM
 from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
+from domain.processing import LegalBasis, RegisterEntry
 from domain.requests import (
     ExtensionReason,
     Outcome,
@@ -61,13 +63,76 @@ from domain.requests import (
 
 MUNICIPALITIES = ("Bunschoten", "Leusden", "Nijkerk", "Putten")
 B_AND_W = "college van burgemeester en wethouders"
-ACTIVITIES = (
-    ("Basisregistratie Personen bijhouden", "art. 6(1)(e) AVG, Wet BRP"),
-    ("Verstrekken van bijstand", "art. 6(1)(c) AVG, Participatiewet"),
-    ("Heffen en innen van belastingen", "art. 6(1)(c) AVG, Gemeentewet"),
-    ("Behandelen van bezwaarschriften", "art. 6(1)(e) AVG, Awb"),
-    ("Cameratoezicht openbare ruimte", "art. 6(1)(e) AVG, art. 151c Gemeentewet"),
+ACTIVITIES: tuple[tuple[str, LegalBasis, str, bool, list[str], str], ...] = (
+    (
+        "Basisregistratie Personen bijhouden",
+        LegalBasis.LEGAL_OBLIGATION,
+        "Wet BRP",
+        True,
+        [],
+        "Selectielijst gemeenten 2020, 7.1.1",
+    ),
+    (
+        "Verstrekken van bijstand",
+        LegalBasis.LEGAL_OBLIGATION,
+        "Participatiewet",
+        True,
+        ["gezondheid"],
+        "Selectielijst gemeenten 2020, 5.4.2",
+    ),
+    (
+        "Heffen en innen van belastingen",
+        LegalBasis.LEGAL_OBLIGATION,
+        "Gemeentewet art. 219",
+        True,
+        [],
+        "Selectielijst gemeenten 2020, 2.3.1",
+    ),
+    (
+        "Behandelen van bezwaarschriften",
+        LegalBasis.PUBLIC_TASK,
+        "Awb hoofdstuk 6 en 7",
+        False,
+        [],
+        "Selectielijst gemeenten 2020, 1.1.9",
+    ),
+    (
+        "Cameratoezicht openbare ruimte",
+        LegalBasis.PUBLIC_TASK,
+        "Gemeentewet art. 151c",
+        False,
+        [],
+        "",
+    ),
 )
+
+
+def register_entry(
+    name: str, basis: LegalBasis, law: str, bsn: bool, special: list[str], selectielijst: str
+) -> RegisterEntry:
+    return RegisterEntry(
+        name=name,
+        purposes=[name],
+        legal_basis=basis,
+        legal_basis_law=law,
+        data_subject_categories=["inwoners"],
+        personal_data_categories=["NAW-gegevens", "geboortedatum"],
+        special_categories=special,
+        bsn_used=bsn,
+        bsn_legal_basis="art. 10 Wet algemene bepalingen burgerservicenummer" if bsn else "",
+        recipients=["Belastingdienst"] if "belasting" in name else [],
+        retention="bewaren volgens de Selectielijst" if selectielijst else "28 dagen",
+        selectielijst_reference=selectielijst,
+        security_measures=["BIO-baseline", "autorisatiebeheer", "logging"],
+        processors=["leverancier zaaksysteem (verwerkersovereenkomst 2024-11)"],
+        process_owner="afdelingshoofd Publiekszaken",
+        dpia_required=bool(special) or "Camera" in name,
+        dpia_reason="bijzondere persoonsgegevens of stelselmatige monitoring"
+        if special or "Camera" in name
+        else "",
+    )
+
+
 START = datetime(2026, 1, 5, 9, 0, tzinfo=AMSTERDAM)
 
 
@@ -110,14 +175,12 @@ class Municipality:
                 RegisterProcessingActivity(
                     municipality=self.name,
                     controller=B_AND_W,
-                    name=name,
-                    purposes=[name],
-                    legal_basis=basis,
+                    entry=register_entry(*activity),
                     valid_from=self.clock.advance(hours=1),
                 ),
                 self.privacy,
             )
-            for name, basis in ACTIVITIES
+            for activity in ACTIVITIES
         ]
         self.do(
             AmendProcessingActivity(
@@ -126,6 +189,12 @@ class Municipality:
                 valid_from=self.clock.advance(days=2),
             ),
             self.owner,
+        )
+        self.do(
+            RecordDPIA(
+                aggregate_id=ids[4], outcome="aanvaardbaar na maatregelen", residual_risk="laag"
+            ),
+            self.privacy,
         )
         if index % 2:
             self.do(

@@ -107,9 +107,7 @@ class Bewijslast(Application[UUID]):
                 ProcessingActivity(
                     municipality=municipality,
                     controller=controller,
-                    name=command.name,
-                    purposes=list(command.purposes),
-                    legal_basis=command.legal_basis,
+                    entry=command.entry.model_dump(mode="json"),
                     valid_from=command.valid_from,
                     actor=actor.id,
                 )

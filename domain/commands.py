@@ -8,22 +8,19 @@ moment the application's clock fills in; its fields are that verb's arguments.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.authorization import Command
 from domain.fg_advice import FGAdvice
 from domain.incidents import Impact, Incident, Nature
 from domain.personal_data import ErasureGround
-from domain.processing import ProcessingActivity
+from domain.processing import ProcessingActivity, RegisterEntry
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
-Count = Annotated[int, Field(ge=0)]
+from domain.values import Count, OptionalText, Text
 
 
 class CommandModel(BaseModel):
@@ -53,9 +50,7 @@ class StepCommand(CommandModel):
 
 class RegisterProcessingActivity(CreateCommand):
     permission = Command.REGISTER_PROCESSING_ACTIVITY
-    name: Text
-    purposes: list[Text] = Field(min_length=1)
-    legal_basis: Text
+    entry: RegisterEntry
     valid_from: AwareDatetime
 
 
@@ -65,6 +60,15 @@ class AmendProcessingActivity(StepCommand):
     verb = "amend"
     changes: dict[str, Any] = Field(min_length=1)
     valid_from: AwareDatetime
+
+
+class RecordDPIA(StepCommand):
+    permission = Command.AMEND_PROCESSING_ACTIVITY
+    aggregate_type = ProcessingActivity
+    verb = "record_dpia"
+    outcome: Text
+    residual_risk: Text
+    fg_advice: UUID | None = None
 
 
 class RetireProcessingActivity(StepCommand):

@@ -1,15 +1,80 @@
-"""The register of processing activities (AVG art. 30(1)): one aggregate per activity.
+"""The register of processing activities (AVG art. 30(1); seed 004 section 5.2).
 
-Each amendment is a new version of the register entry; log lines and decisions point to the
-exact version that applied.
+Every change is a new *version* with its own identifier and ``valid_from``, never an edit in
+place: a log line's ``dpl.core.processing_activity_id`` (Logboek Dataverwerkingen) must point
+to exactly the version that applied.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from domain.errors import ProcedureError
+from domain.values import OptionalText, Text
+
+
+class LegalBasis(StrEnum):
+    CONSENT = "art. 6(1)(a) toestemming"
+    CONTRACT = "art. 6(1)(b) overeenkomst"
+    LEGAL_OBLIGATION = "art. 6(1)(c) wettelijke verplichting"
+    VITAL_INTERESTS = "art. 6(1)(d) vitaal belang"
+    PUBLIC_TASK = "art. 6(1)(e) publieke taak"
+    LEGITIMATE_INTERESTS = "art. 6(1)(f) gerechtvaardigd belang"
+
+
+class RegisterEntry(BaseModel):
+    """One version's content: art. 30(1) a-g and the municipal additions of seed 004 (BSN,
+    Selectielijst, process owner, DPIA)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: Text
+    purposes: list[Text] = Field(min_length=1)
+    legal_basis: LegalBasis
+    legal_basis_law: Text
+    joint_controllers: list[Text] = []
+    data_subject_categories: list[Text] = Field(min_length=1)
+    personal_data_categories: list[Text] = Field(min_length=1)
+    special_categories: list[Text] = []
+    criminal_data: bool = False
+    bsn_used: bool = False
+    bsn_legal_basis: OptionalText = ""
+    recipients: list[Text] = []
+    third_country_transfers: list[Text] = []
+    retention: Text
+    selectielijst_reference: OptionalText = ""
+    security_measures: list[Text] = Field(min_length=1)
+    processors: list[Text] = []
+    process_owner: Text
+    dpia_required: bool = False
+    dpia_reason: OptionalText = ""
+
+    @model_validator(mode="after")
+    def _rules(self) -> RegisterEntry:
+        if self.bsn_used and not self.bsn_legal_basis:
+            raise ValueError("the BSN is used only where a law prescribes it (art. 46 UAVG)")
+        if self.special_categories and self.legal_basis is LegalBasis.LEGITIMATE_INTERESTS:
+            raise ValueError("special categories need an art. 9(2) ground, not legitimate interest")
+        if self.dpia_required and not self.dpia_reason:
+            raise ValueError("say why a DPIA is required (art. 35)")
+        return self
+
+
+def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """A register entry as stored, checked against the rules whoever wrote it."""
+    try:
+        return RegisterEntry.model_validate(entry).model_dump(mode="json")
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'entry'}: {error['msg']}"
+            for error in e.errors()
+        )
+        raise ProcedureError(f"register entry refused: {problems}") from None
 
 
 class ProcessingActivity(Aggregate):
@@ -19,36 +84,47 @@ class ProcessingActivity(Aggregate):
         *,
         municipality: str,
         controller: str,
-        name: str,
-        purposes: list[str],
-        legal_basis: str,
+        entry: dict[str, Any],
         valid_from: datetime,
         actor: str,
     ) -> None:
         self.municipality = municipality
         self.controller = controller
-        self.name = name
-        self.purposes = purposes
-        self.legal_basis = legal_basis
+        self.entry = check_entry(entry)
         self.valid_from = valid_from
-        self.registered_by = actor
         self.retired = False
+        self.dpias: list[dict[str, Any]] = []
+
+    @property
+    def version_id(self) -> UUID:
+        """The identifier of the current version: stable, and unique to this version."""
+        return uuid5(self.id, str(self.version))
+
+    @property
+    def version_uri(self) -> str:
+        return f"urn:uuid:{self.version_id}"
 
     @event("Amended")
     def amend(self, *, changes: dict[str, Any], valid_from: datetime, actor: str) -> None:
         if self.retired:
-            raise ValueError("a retired processing activity cannot be amended")
-        for field, value in changes.items():
-            if field not in ("name", "purposes", "legal_basis"):
-                raise ValueError(
-                    f"{field!r} cannot be amended; allowed: name, purposes, legal_basis"
-                )
-            setattr(self, field, value)
+            raise ProcedureError("a retired processing activity is not amended")
+        entry = check_entry({**self.entry, **changes})
+        if valid_from < self.valid_from:
+            raise ProcedureError("a new version is valid from after the one it follows")
+        self.entry = entry
         self.valid_from = valid_from
+
+    @event("DPIARecorded")
+    def record_dpia(
+        self, *, outcome: str, residual_risk: str, fg_advice: UUID | None, actor: str
+    ) -> None:
+        if not outcome.strip():
+            raise ProcedureError("a DPIA is recorded with its outcome")
+        self.dpias.append({"outcome": outcome, "residual_risk": residual_risk})
 
     @event("Retired")
     def retire(self, *, reason: str, valid_from: datetime, actor: str) -> None:
         if self.retired:
-            raise ValueError("the processing activity is already retired")
+            raise ProcedureError("the processing activity is already retired")
         self.retired = True
         self.valid_from = valid_from

@@ -1,0 +1,123 @@
+"""The register of processing activities: versions, never edits; the art. 30 rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from pydantic import ValidationError
+
+from domain.deadlines import AMSTERDAM
+from domain.errors import ProcedureError
+from domain.processing import LegalBasis, ProcessingActivity, RegisterEntry
+
+JAN, MAR = (datetime(2026, m, 1, tzinfo=AMSTERDAM) for m in (1, 3))
+
+
+def entry(**changes) -> dict:
+    base = RegisterEntry(
+        name="Verstrekken van bijstand",
+        purposes=["Participatiewet"],
+        legal_basis=LegalBasis.LEGAL_OBLIGATION,
+        legal_basis_law="Participatiewet",
+        data_subject_categories=["aanvragers"],
+        personal_data_categories=["inkomen"],
+        bsn_used=True,
+        bsn_legal_basis="art. 10 Wabb",
+        retention="10 jaar",
+        security_measures=["BIO"],
+        process_owner="hoofd Werk en Inkomen",
+    ).model_dump(mode="json")
+    return {**base, **changes}
+
+
+def activity() -> ProcessingActivity:
+    return ProcessingActivity(
+        municipality="Leusden",
+        controller="college van B&W",
+        entry=entry(),
+        valid_from=JAN,
+        actor="pb@leusden.nl",
+    )
+
+
+def test_every_amendment_is_a_new_version_with_its_own_identifier():
+    pa = activity()
+    first_uri = pa.version_uri
+    pa.amend(
+        changes={"purposes": ["Participatiewet", "Terugvordering"]},
+        valid_from=MAR,
+        actor="pb@leusden.nl",
+    )
+    assert pa.version_uri != first_uri
+    assert pa.version_uri.startswith("urn:uuid:")
+    assert pa.entry["purposes"] == ["Participatiewet", "Terugvordering"]
+    assert pa.valid_from == MAR
+
+
+def test_the_identifier_of_a_version_is_the_same_when_rebuilt_from_its_events():
+    pa = activity()
+    pa.amend(changes={"name": "Bijstand"}, valid_from=MAR, actor="pb@leusden.nl")
+    rebuilt = None
+    for stored_event in pa.collect_events():
+        rebuilt = stored_event.mutate(rebuilt)
+    assert rebuilt.version_id == pa.version_id
+    assert rebuilt.entry == pa.entry
+
+
+def test_bsn_use_needs_its_legal_basis():
+    with pytest.raises(ProcedureError, match="art. 46 UAVG"):
+        ProcessingActivity(
+            municipality="Leusden",
+            controller="college van B&W",
+            entry=entry(bsn_legal_basis=""),
+            valid_from=JAN,
+            actor="pb",
+        )
+    with pytest.raises(ValidationError, match="art. 46 UAVG"):
+        RegisterEntry(**entry(bsn_legal_basis=""))
+
+
+def test_an_amendment_that_breaks_the_rules_is_refused_and_changes_nothing():
+    pa = activity()
+    with pytest.raises(ProcedureError, match="art. 9"):
+        pa.amend(
+            changes={
+                "special_categories": ["gezondheid"],
+                "legal_basis": LegalBasis.LEGITIMATE_INTERESTS,
+            },
+            valid_from=MAR,
+            actor="pb",
+        )
+    with pytest.raises(ProcedureError, match="purposes"):
+        pa.amend(changes={"purposes": "geen lijst"}, valid_from=MAR, actor="pb")
+    with pytest.raises(ProcedureError, match="unknown_field|Extra inputs"):
+        pa.amend(changes={"unknown_field": 1}, valid_from=MAR, actor="pb")
+    assert pa.version == 1
+
+
+def test_a_required_dpia_needs_a_reason_and_is_recorded():
+    with pytest.raises(ProcedureError, match="art. 35"):
+        ProcessingActivity(
+            municipality="Leusden",
+            controller="college van B&W",
+            entry=entry(dpia_required=True),
+            valid_from=JAN,
+            actor="pb",
+        )
+    pa = ProcessingActivity(
+        municipality="Leusden",
+        controller="college van B&W",
+        entry=entry(dpia_required=True, dpia_reason="profilering"),
+        valid_from=JAN,
+        actor="pb",
+    )
+    pa.record_dpia(outcome="aanvaardbaar", residual_risk="laag", fg_advice=None, actor="pb")
+    assert pa.dpias == [{"outcome": "aanvaardbaar", "residual_risk": "laag"}]
+
+
+def test_a_retired_activity_is_not_amended():
+    pa = activity()
+    pa.retire(reason="taak overgedragen aan de regio", valid_from=MAR, actor="pb")
+    with pytest.raises(ProcedureError, match="retired"):
+        pa.amend(changes={"name": "x"}, valid_from=MAR, actor="pb")
