@@ -35,6 +35,7 @@ from domain.commands import (
     ReclassifyNotABreach,
     RecordDPIA,
     RecordMeasure,
+    ReportToAuthority,
     RegisterProcessingActivity,
     ReportIncident,
     RequestFGAdvice,
@@ -50,7 +51,7 @@ from domain.commands import (
     WithdrawRequest,
 )
 from domain.deadlines import AMSTERDAM
-from domain.incidents import Impact, Nature
+from domain.incidents import Authority, Impact, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterEntry
 from domain.requests import (
@@ -329,6 +330,24 @@ class Municipality:
                 aggregate_id=incident, channel="brief", informed_at=submitted + timedelta(days=2)
             ),
             self.privacy,
+        )
+        self.do(
+            ReportToAuthority(
+                aggregate_id=incident,
+                authority=Authority.POLICE,
+                reference="aangifte verlies",
+                reported_at=aware,
+            ),
+            self.secretary,
+        )
+        self.do(
+            ReportToAuthority(
+                aggregate_id=incident,
+                authority=Authority.IBD,
+                reference="IBD-melding",
+                reported_at=aware,
+            ),
+            self.ciso,
         )
         self.do(
             RecordMeasure(

@@ -32,6 +32,7 @@ class Command(StrEnum):
     CLASSIFY_NOT_A_BREACH = "classify_not_a_breach"
     ESTABLISH_BREACH = "establish_breach"
     RECORD_MEASURE = "record_measure"
+    REPORT_TO_AUTHORITY = "report_to_authority"
     DECIDE_NOTIFICATION = "decide_notification"
     SUBMIT_AP_NOTIFICATION = "submit_ap_notification"
     SUPPLEMENT_AP_NOTIFICATION = "supplement_ap_notification"
@@ -68,6 +69,8 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         Command.CLASSIFY_NOT_A_BREACH: {R.CISO, R.PRIVACY_OFFICER},
         Command.ESTABLISH_BREACH: {R.CISO, R.PRIVACY_OFFICER},
         Command.RECORD_MEASURE: {R.CISO, R.PRIVACY_OFFICER},
+        # Aangifte is the secretary's, with the mayor (seed 002 step 13); the CISO informs IBD.
+        Command.REPORT_TO_AUTHORITY: {R.CISO, R.SECRETARY},
         # The secretary decides on behalf of the controller (seed 002, step 15).
         Command.DECIDE_NOTIFICATION: {R.SECRETARY},
         Command.SUBMIT_AP_NOTIFICATION: {R.PRIVACY_OFFICER},

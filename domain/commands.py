@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.authorization import Command
 from domain.fg_advice import FGAdvice
-from domain.incidents import Impact, Incident, Nature
+from domain.incidents import Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterEntry
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
@@ -92,6 +92,7 @@ class TriageIncident(StepCommand):
     aggregate_type = Incident
     verb, moment = "triage", "triaged_at"
     impact: Impact
+    significant: bool = False
 
 
 class ClassifyNotABreach(StepCommand):
@@ -111,6 +112,15 @@ class EstablishBreach(StepCommand):
     approx_subjects: Count
     approx_records: Count
     likely_consequences: Text
+
+
+class ReportToAuthority(StepCommand):
+    permission = Command.REPORT_TO_AUTHORITY
+    aggregate_type = Incident
+    verb = "report_to_authority"
+    authority: Authority
+    reference: Text
+    reported_at: AwareDatetime
 
 
 class RecordMeasure(StepCommand):

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.deadlines import ap_notification_deadline
+from domain.deadlines import ap_notification_deadline, nis2_early_warning_deadline
 from domain.errors import ProcedureError
 
 
@@ -31,6 +31,12 @@ class Nature(StrEnum):
     CONFIDENTIALITY = "vertrouwelijkheid"
     INTEGRITY = "integriteit"
     AVAILABILITY = "beschikbaarheid"
+
+
+class Authority(StrEnum):
+    POLICE = "politie (aangifte)"
+    IBD = "Informatiebeveiligingsdienst (IBD)"
+    CSIRT = "CSIRT / NCSC (Cyberbeveiligingswet)"
 
 
 class Stage(StrEnum):
@@ -63,6 +69,9 @@ class Incident(Aggregate):
         self.ap_notifications: dict[str, dict[str, Any]] = {}
         self.subjects_informed_at: datetime | None = None
         self.evaluated = False
+        self.significant = False
+        self.triaged_at: datetime | None = None
+        self.external_reports: list[str] = []
 
     def _require(self, *stages: Stage, step: str) -> None:
         if self.stage not in stages:
@@ -83,10 +92,24 @@ class Incident(Aggregate):
     def ap_deadline(self) -> datetime | None:
         return None if self.aware_at is None else ap_notification_deadline(self.aware_at)
 
+    @property
+    def early_warning_deadline(self) -> datetime | None:
+        """NIS2 (Cyberbeveiligingswet): 24 hours from awareness of a significant incident,
+        beside the AP's 72 hours and from the same recorded moment where there is a breach."""
+        if not self.significant:
+            return None
+        aware = self.aware_at or self.triaged_at
+        return None if aware is None else nis2_early_warning_deadline(aware)
+
     @event("Triaged")
-    def triage(self, *, impact: Impact, triaged_at: datetime, actor: str) -> None:
+    def triage(
+        self, *, impact: Impact, significant: bool, triaged_at: datetime, actor: str
+    ) -> None:
+        """``significant``: a significant incident under the Cyberbeveiligingswet."""
         self._require(Stage.REPORTED, step="triage")
         self.impact = Impact(impact)  # stored events give back plain strings
+        self.significant = significant
+        self.triaged_at = triaged_at
         self.stage = Stage.TRIAGED
 
     @event("ClassifiedNotABreach")
@@ -256,6 +279,15 @@ class Incident(Aggregate):
     def inform_subjects(self, *, channel: str, informed_at: datetime, actor: str) -> None:
         self._require(Stage.BREACH, step="inform data subjects of")
         self.subjects_informed_at = informed_at
+
+    @event("ReportedToAuthority")
+    def report_to_authority(
+        self, *, authority: Authority, reference: str, reported_at: datetime, actor: str
+    ) -> None:
+        """Aangifte with the police (seed 002 step 13), the IBD informed, or the CSIRT warned."""
+        if self.stage in (Stage.REPORTED, Stage.CLOSED):
+            raise ProcedureError(f"cannot report an incident that is {self.stage.value}")
+        self.external_reports.append(Authority(authority).value)
 
     @event("MeasureRecorded")
     def record_measure(self, *, measure: str, taken_at: datetime, actor: str) -> None:

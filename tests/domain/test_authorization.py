@@ -29,6 +29,7 @@ triage_incident                   .    x     .    .    .    .    .    .
 classify_not_a_breach             .    x     x    .    .    .    .    .
 establish_breach                  .    x     x    .    .    .    .    .
 record_measure                    .    x     x    .    .    .    .    .
+report_to_authority               .    x     .    .    x    .    .    .
 decide_notification               .    .     .    .    x    .    .    .
 submit_ap_notification            .    .     x    .    .    .    .    .
 supplement_ap_notification        .    .     x    .    .    .    .    .

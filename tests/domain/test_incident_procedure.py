@@ -11,7 +11,7 @@ from domain.application import Bewijslast
 from domain.deadlines import AMSTERDAM
 from domain.errors import ProcedureError
 from domain.fg_advice import FGAdvice
-from domain.incidents import Impact, Incident, Nature, Stage
+from domain.incidents import Authority, Impact, Incident, Nature, Stage
 
 CISO, FG, SECRETARY, PRIVACY = (
     "ciso@nijkerk.nl",
@@ -43,7 +43,7 @@ def lost_usb_stick() -> Incident:
         reported_at=hours(0),
         actor="medewerker@nijkerk.nl",
     )
-    incident.triage(impact=Impact.HIGH, triaged_at=hours(1), actor=CISO)
+    incident.triage(impact=Impact.HIGH, significant=False, triaged_at=hours(1), actor=CISO)
     incident.establish_breach(
         aware_at=hours(2),
         natures=[Nature.CONFIDENTIALITY],
@@ -229,11 +229,11 @@ def test_impossible_steps_say_what_is_wrong_and_what_is_allowed():
         incident.close(closed_at=hours(1), actor=CISO)
     assert "cannot close an incident that is gemeld" in str(refused.value)
     assert refused.value.allowed == ["triage"]
-    incident.triage(impact=Impact.LOW, triaged_at=hours(1), actor=CISO)
+    incident.triage(impact=Impact.LOW, significant=False, triaged_at=hours(1), actor=CISO)
     with pytest.raises(
         ProcedureError, match="allowed now: classify_not_a_breach, establish_breach"
     ):
-        incident.triage(impact=Impact.HIGH, triaged_at=hours(2), actor=CISO)
+        incident.triage(impact=Impact.HIGH, significant=False, triaged_at=hours(2), actor=CISO)
 
 
 def test_a_breach_is_closed_only_when_the_decision_was_carried_out():
@@ -241,3 +241,36 @@ def test_a_breach_is_closed_only_when_the_decision_was_carried_out():
     decide(incident, fg_advises(incident))
     with pytest.raises(ProcedureError, match="the AP was to be notified"):
         incident.close(closed_at=hours(50), actor=CISO)
+
+
+def test_a_significant_incident_runs_the_24_hour_early_warning_beside_the_72_hours(app):
+    incident = Incident(
+        municipality="Putten",
+        controller="college van B&W",
+        summary="ransomware op de fileserver",
+        reported_at=hours(0),
+        actor="medewerker@putten.nl",
+    )
+    incident.triage(impact=Impact.HIGH, significant=True, triaged_at=hours(1), actor=CISO)
+    assert incident.early_warning_deadline == hours(1 + 24)
+    incident.establish_breach(
+        aware_at=hours(3),
+        natures=[Nature.AVAILABILITY],
+        data_categories=["zaakdossiers"],
+        approx_subjects=5000,
+        approx_records=20000,
+        likely_consequences="diensten onbereikbaar",
+        actor=CISO,
+    )
+    # From the same recorded moment as the AP's clock.
+    assert incident.early_warning_deadline == hours(3 + 24)
+    assert incident.ap_deadline == hours(3 + 72)
+    incident.report_to_authority(
+        authority=Authority.CSIRT, reference="NCSC-2026-113", reported_at=hours(10), actor=CISO
+    )
+    incident.report_to_authority(
+        authority=Authority.POLICE, reference="PL0900-2026", reported_at=hours(12), actor=SECRETARY
+    )
+    assert incident.external_reports == [Authority.CSIRT.value, Authority.POLICE.value]
+    app.save(incident)
+    assert app.repository.get(incident.id).early_warning_deadline == hours(3 + 24)
