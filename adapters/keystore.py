@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -26,6 +23,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import ConfigurationError
+from adapters.sqldb import Database
 
 NONCE_SIZE = 12
 KEY_SIZE = 32
@@ -79,30 +77,19 @@ class SubjectKeyStore:
     """The ``subject_keys`` table, on the application's own database."""
 
     def __init__(self, datastore: SQLiteDatastore | PostgresDatastore, master: MasterKey) -> None:
-        self.datastore = datastore
+        self.db = Database(datastore)
         self.master = master
-        self.sqlite = isinstance(datastore, SQLiteDatastore)
-        self.mark = "?" if self.sqlite else "%s"
-        blob = "BLOB" if self.sqlite else "bytea"
-        with self._transaction() as cursor:
+        with self.db.transaction() as cursor:
             cursor.execute(
                 "CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, "
-                f"wrapped_key {blob}, created_at TEXT NOT NULL, erased_at TEXT)"
+                f"wrapped_key {self.db.blob}, created_at TEXT NOT NULL, erased_at TEXT)"
             )
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
-
-    def _sql(self, text: str) -> str:
-        return text.replace("?", self.mark)
 
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         """The subject's data key; None once erased (or, without ``create``, if there is none)."""
-        with self._transaction() as cursor:
+        with self.db.transaction() as cursor:
             cursor.execute(
-                self._sql("SELECT wrapped_key, erased_at FROM subject_keys WHERE subject = ?"),
+                "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject = ?",
                 (str(subject),),
             )
             row = cursor.fetchone()
@@ -116,7 +103,7 @@ class SubjectKeyStore:
                 return None
             data_key = AESGCM.generate_key(bit_length=256)
             cursor.execute(
-                self._sql(
+                (
                     "INSERT INTO subject_keys (subject, wrapped_key, created_at) VALUES (?, ?, ?) "
                     "ON CONFLICT (subject) DO NOTHING"
                 ),
@@ -127,12 +114,12 @@ class SubjectKeyStore:
 
     def destroy(self, subject: UUID) -> None:
         """Destroy the data key, leaving a tombstone. Safe to repeat."""
-        with self._transaction() as cursor:
-            if self.sqlite:
+        with self.db.transaction() as cursor:
+            if not self.db.postgres:
                 cursor.execute("PRAGMA secure_delete = ON")
-            cursor.execute(self._sql("DELETE FROM subject_keys WHERE subject = ?"), (str(subject),))
+            cursor.execute("DELETE FROM subject_keys WHERE subject = ?", (str(subject),))
             cursor.execute(
-                self._sql(
+                (
                     "INSERT INTO subject_keys (subject, wrapped_key, created_at, erased_at) "
                     "VALUES (?, NULL, ?, ?)"
                 ),
@@ -140,10 +127,8 @@ class SubjectKeyStore:
             )
 
     def is_erased(self, subject: UUID) -> bool:
-        with self._transaction() as cursor:
-            cursor.execute(
-                self._sql("SELECT erased_at FROM subject_keys WHERE subject = ?"), (str(subject),)
-            )
+        with self.db.transaction() as cursor:
+            cursor.execute("SELECT erased_at FROM subject_keys WHERE subject = ?", (str(subject),))
             row = cursor.fetchone()
             return row is not None and row["erased_at"] is not None
 
