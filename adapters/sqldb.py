@@ -13,6 +13,22 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 
+class Row(tuple[Any, ...]):
+    """A row that, like ``sqlite3.Row``, is indexed by position and by column name."""
+
+    names: dict[str, int]
+
+    def __new__(cls, mapping: dict[str, Any]) -> Row:
+        row = super().__new__(cls, mapping.values())
+        row.names = {name: i for i, name in enumerate(mapping)}
+        return row
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self.names[key])
+        return tuple.__getitem__(self, key)
+
+
 class Cursor:
     """A database cursor that takes ``?`` marks on both databases."""
 
@@ -24,10 +40,18 @@ class Cursor:
         self.raw.execute(sql.replace("?", "%s") if self.postgres else sql, params)
 
     def fetchone(self) -> Any:
-        return self.raw.fetchone()
+        row = self.raw.fetchone()
+        return Row(row) if self.postgres and row is not None else row
 
     def fetchall(self) -> list[Any]:
-        return list(self.raw.fetchall())
+        rows = self.raw.fetchall()
+        return [Row(row) for row in rows] if self.postgres else list(rows)
+
+    @property
+    def rowcount(self) -> int:
+        # The library wraps sqlite3 cursors; psycopg cursors are used as they are.
+        cursor = self.raw if self.postgres else self.raw.sqlite_cursor
+        return int(cursor.rowcount)
 
 
 class Database:

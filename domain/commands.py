@@ -65,7 +65,7 @@ class AmendProcessingActivity(StepCommand):
 class RecordDPIA(StepCommand):
     permission = Command.AMEND_PROCESSING_ACTIVITY
     aggregate_type = ProcessingActivity
-    verb = "record_dpia"
+    verb, moment = "record_dpia", "recorded_at"
     outcome: Text
     residual_risk: Text
     fg_advice: UUID | None = None

@@ -77,6 +77,16 @@ def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
         raise ProcedureError(f"register entry refused: {problems}") from None
 
 
+def version_id(activity: UUID, version: int) -> UUID:
+    """The identifier of one version of a register entry: stable, and unique to it."""
+    return uuid5(activity, str(version))
+
+
+def version_uri(activity: UUID, version: int) -> str:
+    """Usable as ``dpl.core.processing_activity_id`` in Logboek Dataverwerkingen."""
+    return f"urn:uuid:{version_id(activity, version)}"
+
+
 class ProcessingActivity(Aggregate):
     @event("Registered")
     def __init__(
@@ -97,12 +107,11 @@ class ProcessingActivity(Aggregate):
 
     @property
     def version_id(self) -> UUID:
-        """The identifier of the current version: stable, and unique to this version."""
-        return uuid5(self.id, str(self.version))
+        return version_id(self.id, self.version)
 
     @property
     def version_uri(self) -> str:
-        return f"urn:uuid:{self.version_id}"
+        return version_uri(self.id, self.version)
 
     @event("Amended")
     def amend(self, *, changes: dict[str, Any], valid_from: datetime, actor: str) -> None:
@@ -116,10 +125,17 @@ class ProcessingActivity(Aggregate):
 
     @event("DPIARecorded")
     def record_dpia(
-        self, *, outcome: str, residual_risk: str, fg_advice: UUID | None, actor: str
+        self,
+        *,
+        outcome: str,
+        residual_risk: str,
+        fg_advice: UUID | None,
+        recorded_at: datetime,
+        actor: str,
     ) -> None:
         if not outcome.strip():
             raise ProcedureError("a DPIA is recorded with its outcome")
+        self.valid_from = max(self.valid_from, recorded_at)
         self.dpias.append({"outcome": outcome, "residual_risk": residual_risk})
 
     @event("Retired")

@@ -112,7 +112,9 @@ def test_a_required_dpia_needs_a_reason_and_is_recorded():
         valid_from=JAN,
         actor="pb",
     )
-    pa.record_dpia(outcome="aanvaardbaar", residual_risk="laag", fg_advice=None, actor="pb")
+    pa.record_dpia(
+        outcome="aanvaardbaar", residual_risk="laag", fg_advice=None, recorded_at=MAR, actor="pb"
+    )
     assert pa.dpias == [{"outcome": "aanvaardbaar", "residual_risk": "laag"}]
 
 

@@ -1,0 +1,102 @@
+"""Runs projections from the ledger, exactly once per event, on SQLite and PostgreSQL alike.
+
+A SQLite application cannot be subscribed to, so the runner polls the notification log in
+order. Each batch of events is applied and the tracking position advanced in one transaction:
+a crash mid-way rolls the batch back and the next run resumes from the last committed position,
+neither skipping nor counting twice. Two runners of the same projection cannot both commit the
+same batch: the position only advances from the value the batch started at.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from adapters.sqldb import Database
+from domain.application import Bewijslast
+from projections.base import Projection
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+class PositionMoved(Exception):
+    """Another runner advanced the projection meanwhile; this batch was rolled back."""
+
+
+class ProjectionRunner:
+    def __init__(self, app: Bewijslast, projections: Sequence[Projection]) -> None:
+        self.app = app
+        self.projections = list(projections)
+        self.db = Database(app.factory.datastore)  # type: ignore[attr-defined]
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS projection_tracking "
+                "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+            for projection in self.projections:
+                projection.create_tables(cursor)
+                cursor.execute(
+                    "INSERT INTO projection_tracking (name, position) VALUES (?, 0) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (projection.name,),
+                )
+        self._stop = threading.Event()
+
+    def position(self, projection: Projection) -> int:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "SELECT position FROM projection_tracking WHERE name = ?", (projection.name,)
+            )
+            return int(cursor.fetchone()[0])
+
+    def catch_up(self, projection: Projection, *, limit: int | None = None) -> int:
+        """Apply every event after the projection's position; return how many were applied."""
+        applied = 0
+        while limit is None or applied < limit:
+            start = self.position(projection)
+            size = BATCH if limit is None else min(BATCH, limit - applied)
+            notifications = self.app.recorder.select_notifications(
+                start, size, topics=projection.topics, inclusive_of_start=False
+            )
+            if not notifications:
+                return applied
+            with self.db.transaction() as cursor:
+                for notification in notifications:
+                    event = self.app.mapper.to_domain_event(notification)
+                    projection.apply(cursor, event, notification.id)
+                cursor.execute(
+                    "UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
+                    (notifications[-1].id, projection.name, start),
+                )
+                if cursor.rowcount != 1:
+                    raise PositionMoved(f"{projection.name} moved on from {start}")
+            applied += len(notifications)
+        return applied
+
+    def catch_up_all(self) -> dict[str, int]:
+        return {p.name: self.catch_up(p) for p in self.projections}
+
+    def rebuild(self, projection: Projection) -> int:
+        """From index 0: the tables are emptied and the position reset in one transaction."""
+        with self.db.transaction() as cursor:
+            projection.drop_tables(cursor)
+            projection.create_tables(cursor)
+            cursor.execute(
+                "UPDATE projection_tracking SET position = 0 WHERE name = ?", (projection.name,)
+            )
+        return self.catch_up(projection)
+
+    def run(self, interval: float = 1.0) -> None:
+        """Keep the projections caught up until ``stop()``."""
+        self._stop.clear()
+        while not self._stop.is_set():
+            try:
+                self.catch_up_all()
+            except Exception:
+                log.exception("projection run failed; retrying")
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
