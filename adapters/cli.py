@@ -263,6 +263,33 @@ def _sqlite_file_exists(url: str) -> bool:
     return Path(database_env(url)["SQLITE_DBNAME"]).exists()
 
 
+def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.projection_runner import ProjectionRunner
+    from projections.register import ProcessingRegister
+
+    app = open_application(settings)
+    runner = ProjectionRunner(app, [ProcessingRegister()])
+    names = {p.name: p for p in runner.projections}
+    if args.rebuild is not None:
+        chosen = list(names) if args.rebuild == "all" else [args.rebuild]
+        unknown = [n for n in chosen if n not in names]
+        if unknown:
+            print(f"no projection {unknown[0]!r}; there are: {', '.join(names)}", file=sys.stderr)
+            return 2
+        for name in chosen:
+            print(f"{name}: rebuilt from index 0, {runner.rebuild(names[name])} events")
+        return 0
+    for name, count in runner.catch_up_all().items():
+        print(f"{name}: {count} new events, at position {runner.position(names[name])}")
+    if args.follow:
+        signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+        try:
+            runner.run(interval=args.interval)
+        except KeyboardInterrupt:
+            runner.stop()
+    return 0
+
+
 def cmd_db_grant(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.persistence.postgres import grant_application_role
 
@@ -319,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", parents=[common], help="verify a ledger")
     add_verify_arguments(verify, path_required=False)
     verify.set_defaults(run=cmd_verify)
+
+    project = commands.add_parser("project", parents=[common], help="bring the read models up")
+    project.add_argument("--rebuild", metavar="NAME|all", help="rebuild from index 0")
+    project.add_argument("--follow", action="store_true", help="then keep following the ledger")
+    project.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    project.set_defaults(run=cmd_project)
 
     db = commands.add_parser("db", help="database administration").add_subparsers(
         dest="db_command", required=True

@@ -321,3 +321,17 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
         )
     )
     assert f"{decided + 1} checkpoints" in result.stdout
+
+
+def test_project_brings_the_register_up_and_rebuilds_it(operator):
+    home, env = operator
+    first = bewijslast("project", cwd=home, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "processing_register: 30 new events" in first.stdout
+    again = bewijslast("project", cwd=home, env=env)
+    assert "processing_register: 0 new events" in again.stdout
+    rebuilt = bewijslast("project", "--rebuild", "all", cwd=home, env=env)
+    assert "processing_register: rebuilt from index 0, 30 events" in rebuilt.stdout
+    unknown = bewijslast("project", "--rebuild", "nothing", cwd=home, env=env)
+    assert unknown.returncode == 2
+    assert "there are: processing_register" in unknown.stderr
