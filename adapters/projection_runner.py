@@ -19,6 +19,7 @@ from projections.base import Projection
 
 log = logging.getLogger(__name__)
 BATCH = 500
+SCHEMA = "projections"  # on PostgreSQL; SQLite has one namespace per file
 
 
 class PositionMoved(Exception):
@@ -29,7 +30,7 @@ class ProjectionRunner:
     def __init__(self, app: Bewijslast, projections: Sequence[Projection]) -> None:
         self.app = app
         self.projections = list(projections)
-        self.db = Database(app.factory.datastore)  # type: ignore[attr-defined]
+        self.db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
         with self.db.transaction() as cursor:
             cursor.execute(
                 "CREATE TABLE IF NOT EXISTS projection_tracking "

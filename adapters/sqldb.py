@@ -55,14 +55,26 @@ class Cursor:
 
 
 class Database:
-    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
+    """``schema``: on PostgreSQL, the schema the transactions' unqualified names resolve to
+    first (read models keep their tables apart from the ledger's)."""
+
+    def __init__(
+        self, datastore: SQLiteDatastore | PostgresDatastore, *, schema: str | None = None
+    ) -> None:
         self.datastore = datastore
         self.postgres = isinstance(datastore, PostgresDatastore)
+        self.schema = schema if self.postgres else None
+        if self.schema is not None:
+            with self.transaction() as cursor:
+                cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
         with self.datastore.transaction(commit=True) as raw:
-            yield Cursor(raw, self.postgres)
+            cursor = Cursor(raw, self.postgres)
+            if self.schema is not None:
+                cursor.execute(f'SET LOCAL search_path TO "{self.schema}", public')
+            yield cursor
 
     @property
     def blob(self) -> str:

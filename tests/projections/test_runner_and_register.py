@@ -152,3 +152,21 @@ def test_a_rebuild_from_index_0_gives_the_same_register(app, history_of_two_town
     assert runner.rebuild(runner.projections[0]) == 6
     with runner.db.transaction() as cursor:
         assert history(cursor, str(history_of_two_towns[0])) == before
+
+
+def test_on_postgresql_the_read_models_live_in_their_own_schema(pg_database):
+    app = Bewijslast(env=database_env(pg_database.url), clock=lambda: MAR)
+    register(app, "Leusden", "Bijstand", JAN)
+    ProjectionRunner(app, [ProcessingRegister()]).catch_up_all()
+    import psycopg
+
+    with psycopg.connect(pg_database.url) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_name IN ('register_versions', 'projection_tracking', 'bewijslast_events')"
+        ).fetchall()
+    assert sorted(tables) == [
+        ("projections", "projection_tracking"),
+        ("projections", "register_versions"),
+        ("public", "bewijslast_events"),
+    ]
