@@ -1,14 +1,18 @@
-"""Shared bits of the benchmark scripts: databases to run on, timing, medians."""
+"""Shared bits of the benchmark scripts: databases to run on, timing, medians, profiles."""
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import os
+import platform
+import pstats
 import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from urllib.parse import urlsplit
 
 import psycopg
@@ -16,21 +20,28 @@ import psycopg
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
 
 
-def arguments(description: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
-    parser.add_argument(
+def parser(description: str) -> argparse.ArgumentParser:
+    """The options every script takes; a script may add its own before parsing."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
+    p.add_argument(
         "--pg-url",
         default=os.environ.get("BEWIJSLAST_BENCH_PG_URL")
         or os.environ.get("BEWIJSLAST_TEST_PG_URL")
         or DEFAULT_PG_URL,
         help="a PostgreSQL superuser URL; the scripts make and drop their own databases",
     )
-    return parser.parse_args()
+    return p
+
+
+def arguments(description: str) -> argparse.Namespace:
+    return parser(description).parse_args()
 
 
 @contextmanager
 def pg_database(admin_url: str) -> Iterator[dict[str, str]]:
+    """A fresh database on the server of ``admin_url``, dropped afterwards; yields
+    the keyword arguments of ``PostgresDatastore``."""
     name = f"bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
@@ -48,6 +59,35 @@ def pg_database(admin_url: str) -> Iterator[dict[str, str]]:
             conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
+def pg_version(admin_url: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+        assert row is not None
+        return str(row[0])
+
+
+def machine(admin_url: str | None = None) -> str:
+    """One line naming what the figures were measured on."""
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    text = f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
+    if admin_url:
+        try:
+            text += f", PostgreSQL {pg_version(admin_url)}"
+        except psycopg.Error:
+            text += ", PostgreSQL unreachable"
+    with suppress(OSError):
+        text += f", load average {os.getloadavg()[0]:.2f}"
+    return text
+
+
 def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
@@ -59,5 +99,28 @@ def median(values: list[float]) -> float:
 
 
 def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+    return ordered[min(len(ordered) - 1, max(0, int(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def profile(
+    action: Callable[[], object], *, top: int = 20, sorts: tuple[str, ...] = ("tottime",)
+) -> str:
+    """Run ``action`` once under cProfile; the ``top`` costliest functions for each ordering."""
+    prof = cProfile.Profile()
+    prof.enable()
+    try:
+        action()
+    finally:
+        prof.disable()
+    parts = []
+    for sort in sorts:
+        out = io.StringIO()
+        stats = pstats.Stats(prof, stream=out)
+        stats.strip_dirs().sort_stats(sort).print_stats(top)
+        lines = out.getvalue().splitlines()
+        # Keep the totals line and the table, not the pstats preamble.
+        start = next((i for i, line in enumerate(lines) if "function calls" in line), 0)
+        parts.append("\n".join(line for line in lines[start:] if line.strip()))
+    return "\n\n".join(parts)
