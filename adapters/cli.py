@@ -17,17 +17,15 @@ from typing import Any
 
 from adapters.checkpointer import Checkpointer, state_file_for
 from adapters.config import ConfigurationError, Settings
+from adapters.evidence import checkpoint_size, covering_checkpoint, receipts
 from adapters.keys import generate_key_files, load_signer
 from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
 from domain.application import Bewijslast
 from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
 from ledger.bundle import export_bundle
-from ledger.checkpoint import Checkpoint
 from ledger.errors import LedgerError, MalformedInput
-from ledger.merkle import inclusion_proof
-from ledger.note import NoteVerifier, split_note
-from ledger.receipt import Receipt
+from ledger.note import NoteVerifier
 from ledger.verify import Report, format_report, verify_ledger
 
 
@@ -195,24 +193,18 @@ def _vkeys(args: argparse.Namespace, settings: Settings) -> list[str]:
 def cmd_receipt(args: argparse.Namespace, settings: Settings) -> int:
     app = open_application(settings)
     recorder: Any = app.recorder
-    notes = recorder.signed_checkpoints()
-    covering = [n for n in notes if Checkpoint.parse(split_note(n)[0]).size > args.index]
-    if not covering:
+    note = covering_checkpoint(recorder, args.index)
+    if note is None:
         if settings.signing_key_file is None:
             raise MalformedInput(
                 f"no signed checkpoint covers index {args.index} yet, and no signing key "
                 "is configured to make one"
             )
         _, note = checkpointer_for(settings, app).checkpoint()
-        covering = [note]
-    note = covering[-1]
-    size = Checkpoint.parse(split_note(note)[0]).size
+    size = checkpoint_size(note)
     if args.index >= size:
         raise MalformedInput(f"index {args.index} is not in the ledger (size {size})")
-    record = next(recorder.records(args.index, args.index))
-    receipt = Receipt(
-        record.entry.to_bytes(), args.index, inclusion_proof(args.index, size, recorder), note
-    )
+    receipt = receipts(recorder, [args.index], note)[args.index]
     args.out.write_text(receipt.format(), encoding="utf-8")
     print(f"receipt for entry {args.index} under checkpoint size {size}: {args.out}")
     return 0
