@@ -164,7 +164,7 @@ class Bewijslast(Application[UUID]):
         if self.shred is None:
             raise RuntimeError("no key store is configured: personal data cannot be erased")
         erasure = PersonalDataErasure(
-            subject=subject, ground=ground, reference=reference, actor=actor
+            subject=subject, ground=ground, reference=reference, erased_at=self.clock(), actor=actor
         )
         self.save(erasure)
         self.shred(subject)

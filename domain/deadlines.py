@@ -29,6 +29,7 @@ NIS2_EARLY_WARNING_PERIOD = timedelta(hours=24)
 REQUEST_PERIOD_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
 OBJECTION_PERIOD = timedelta(weeks=6)
+EVALUATION_PERIOD = timedelta(weeks=6)  # seed 002: evaluate two to six weeks after closing
 
 
 def _aware(moment: datetime) -> datetime:

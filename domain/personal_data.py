@@ -10,6 +10,7 @@ while the ledger, which hashes the ciphertext, still verifies (AVG art. 17; DESI
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -45,8 +46,17 @@ class PersonalDataErasure(Aggregate):
     """The ledger's record that a subject's personal data was erased. Holds no personal data."""
 
     @event("Erased")
-    def __init__(self, *, subject: UUID, ground: ErasureGround, reference: str, actor: str) -> None:
+    def __init__(
+        self,
+        *,
+        subject: UUID,
+        ground: ErasureGround,
+        reference: str,
+        erased_at: datetime,
+        actor: str,
+    ) -> None:
         self.subject = subject
+        self.erased_at = erased_at
         self.ground = ErasureGround(ground)  # stored events give back plain strings
         self.reference = reference
         self.actor = actor

@@ -3,13 +3,24 @@
 Projections write SQL with ``?`` marks through a cursor they are handed; they never open
 connections. The runner (``adapters/projection_runner.py``) commits each batch of changes
 together with the projection's tracking position, so every event counts exactly once.
+
+Most read models keep one row per record (``RecordProjection``): the columns queries filter
+on, the whole record as JSON, and the ledger indices of every entry it was built from, so
+any figure can point to its evidence.
 """
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, Protocol
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any, ClassVar, Protocol
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 
 class Cursor(Protocol):
@@ -34,4 +45,106 @@ class Projection(ABC):
 
     @abstractmethod
     def apply(self, cursor: Cursor, event: Any, position: int) -> None:
-        """Change the read model for one event; ``position`` is its ledger position + 1."""
+        """Change the read model for one event; ``position`` is its ledger index + 1."""
+
+    @abstractmethod
+    def entries_of(self, cursor: Cursor, record: str) -> list[int]:
+        """The ledger indices of the entries the record was built from, in order."""
+
+
+def utc_text(moment: datetime) -> str:
+    """One fixed-width UTC form, so that text order is time order on both databases."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_utc_text(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} does not belong in a read model")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, default=_plain, sort_keys=True, ensure_ascii=False)
+
+
+def event_topics(aggregate: type[Aggregate]) -> tuple[str, ...]:
+    """The topics of every event an aggregate records (its nested event classes)."""
+    return tuple(
+        get_topic(cls)
+        for name, cls in vars(aggregate).items()
+        if isinstance(cls, type)
+        and issubclass(cls, Aggregate.Event)
+        and name not in ("Event", "Created")  # the library's base classes, never recorded
+    )
+
+
+class RecordProjection(Projection):
+    """One row per record of ``aggregate``; ``on_<EventName>(record, event)`` keeps the JSON
+    form up to date and ``columns(record)`` derives what queries filter on."""
+
+    aggregate: ClassVar[type[Aggregate]]
+    table: ClassVar[str]
+    column_types: ClassVar[dict[str, str]]
+    indexes: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if hasattr(cls, "aggregate"):
+            cls.topics = event_topics(cls.aggregate)
+            cls.tables = (cls.table,)
+
+    @abstractmethod
+    def columns(self, record: dict[str, Any]) -> dict[str, Any]: ...
+
+    def create_tables(self, cursor: Cursor) -> None:
+        columns = "".join(f"{name} {kind}, " for name, kind in self.column_types.items())
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (record TEXT PRIMARY KEY, {columns}"
+            "doc TEXT NOT NULL, position BIGINT NOT NULL)"
+        )
+        for i, index in enumerate(self.indexes):
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_{i} ON {self.table} ({index})")
+
+    def load(self, cursor: Cursor, record: str) -> dict[str, Any] | None:
+        cursor.execute(f"SELECT doc FROM {self.table} WHERE record = ?", (record,))
+        row = cursor.fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def apply(self, cursor: Cursor, event: Any, position: int) -> None:
+        key = str(event.originator_id)
+        record = self.load(cursor, key) or {"id": key, "evidence": {}}
+        name = type(event).__name__
+        getattr(self, f"on_{name}")(record, event)
+        record["evidence"].setdefault(name, []).append(position - 1)
+        self.store(cursor, key, record, position)
+
+    def store(self, cursor: Cursor, key: str, record: dict[str, Any], position: int) -> None:
+        values = {**self.columns(record), "doc": to_json(record), "position": position}
+        names = ", ".join(values)
+        updates = ", ".join(f"{n} = excluded.{n}" for n in values)
+        cursor.execute(
+            f"INSERT INTO {self.table} (record, {names}) VALUES (?{', ?' * len(values)}) "
+            f"ON CONFLICT (record) DO UPDATE SET {updates}",
+            (key, *values.values()),
+        )
+
+    def entries_of(self, cursor: Cursor, record: str) -> list[int]:
+        found = self.load(cursor, record)
+        if found is None:
+            return []
+        return sorted(i for indices in found["evidence"].values() for i in indices)
+
+
+def rows(cursor: Cursor) -> list[dict[str, Any]]:
+    """The records a ``SELECT doc ...`` found."""
+    return [dict(json.loads(row[0])) for row in cursor.fetchall()]

@@ -6,33 +6,23 @@ One row per version (``register_versions``) and one per activity for the current
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from eventsourcing.utils import get_topic
-
 from domain.processing import ProcessingActivity, version_uri
-from projections.base import Cursor, Projection
+from projections.base import Cursor, Projection, event_topics, utc_text
 
-COLUMNS = "activity, version, version_uri, municipality, controller, valid_from, status, entry"
-
-
-def _moment(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+COLUMNS = (
+    "activity, version, version_uri, municipality, controller, valid_from, status, entry, dpia_at"
+)
 
 
 class ProcessingRegister(Projection):
     name = "processing_register"
-    topics = tuple(
-        get_topic(cls)
-        for cls in (
-            ProcessingActivity.Registered,  # type: ignore[attr-defined]
-            ProcessingActivity.Amended,  # type: ignore[attr-defined]
-            ProcessingActivity.DPIARecorded,  # type: ignore[attr-defined]
-            ProcessingActivity.Retired,  # type: ignore[attr-defined]
-        )
-    )
+    topics = event_topics(ProcessingActivity)
     tables = ("register_versions", "register_current")
 
     def create_tables(self, cursor: Cursor) -> None:
@@ -44,7 +34,7 @@ class ProcessingRegister(Projection):
                 f"CREATE TABLE IF NOT EXISTS {table} (activity TEXT NOT NULL, "
                 "version INTEGER NOT NULL, version_uri TEXT NOT NULL, municipality TEXT NOT NULL, "
                 "controller TEXT NOT NULL, valid_from TEXT NOT NULL, status TEXT NOT NULL, "
-                f"entry TEXT NOT NULL, position BIGINT NOT NULL, {key})"
+                f"entry TEXT NOT NULL, dpia_at TEXT, position BIGINT NOT NULL, {key})"
             )
         cursor.execute(
             "CREATE INDEX IF NOT EXISTS register_versions_by_town "
@@ -59,21 +49,26 @@ class ProcessingRegister(Projection):
                 "controller": event.controller,
                 "entry": dict(event.entry),
                 "status": "actief",
+                "dpia_at": None,
             }
         else:
             cursor.execute(
-                "SELECT municipality, controller, entry FROM register_current WHERE activity = ?",
+                "SELECT municipality, controller, entry, dpia_at FROM register_current "
+                "WHERE activity = ?",
                 (activity,),
             )
-            municipality, controller, entry = cursor.fetchone()
+            municipality, controller, entry, dpia_at = cursor.fetchone()
             row = {
                 "municipality": municipality,
                 "controller": controller,
                 "entry": json.loads(entry),
                 "status": "actief",
+                "dpia_at": dpia_at,
             }
             if isinstance(event, ProcessingActivity.Amended):  # type: ignore[attr-defined]
                 row["entry"].update(event.changes)
+            elif isinstance(event, ProcessingActivity.DPIARecorded):  # type: ignore[attr-defined]
+                row["dpia_at"] = utc_text(event.recorded_at)
             elif isinstance(event, ProcessingActivity.Retired):  # type: ignore[attr-defined]
                 row["status"] = "beëindigd"
         valid_from = getattr(event, "valid_from", None) or event.recorded_at  # a DPIA
@@ -83,9 +78,10 @@ class ProcessingRegister(Projection):
             version_uri(event.originator_id, event.originator_version),
             row["municipality"],
             row["controller"],
-            _moment(valid_from),
+            utc_text(valid_from),
             row["status"],
             json.dumps(row["entry"], sort_keys=True, ensure_ascii=False),
+            row["dpia_at"],
             position,
         )
         marks = ", ".join("?" * len(values))
@@ -96,6 +92,13 @@ class ProcessingRegister(Projection):
         cursor.execute(
             f"INSERT INTO register_current ({COLUMNS}, position) VALUES ({marks})", values
         )
+
+    def entries_of(self, cursor: Cursor, record: str) -> list[int]:
+        cursor.execute(
+            "SELECT position FROM register_versions WHERE activity = ? ORDER BY version",
+            (record,),
+        )
+        return [int(row[0]) - 1 for row in cursor.fetchall()]
 
 
 def _rows(cursor: Cursor) -> list[dict[str, Any]]:
@@ -122,7 +125,7 @@ def register_as_of(cursor: Cursor, municipality: str, moment: datetime) -> list[
         f"SELECT {COLUMNS} FROM register_versions v WHERE municipality = ? AND valid_from <= ? "
         "AND version = (SELECT MAX(version) FROM register_versions w "
         "WHERE w.activity = v.activity AND w.valid_from <= ?) ORDER BY activity",
-        (municipality, _moment(moment), _moment(moment)),
+        (municipality, utc_text(moment), utc_text(moment)),
     )
     return [row for row in _rows(cursor) if row["status"] == "actief"]
 
@@ -133,3 +136,94 @@ def history(cursor: Cursor, activity: str) -> list[dict[str, Any]]:
         (activity,),
     )
     return _rows(cursor)
+
+
+# --- exports ------------------------------------------------------------------------------
+
+# What a municipality publishes (seed 004 section 5.2: controller, purposes, data and
+# subjects, recipients, third countries, retention). An allow-list, so that a field added to
+# the register later stays internal until someone decides to publish it. Left out on purpose:
+# security measures (a map for attackers), the process owner and the DPIA notes.
+PUBLIC_FIELDS = (
+    "name",
+    "purposes",
+    "legal_basis",
+    "legal_basis_law",
+    "joint_controllers",
+    "data_subject_categories",
+    "personal_data_categories",
+    "special_categories",
+    "criminal_data",
+    "bsn_used",
+    "bsn_legal_basis",
+    "recipients",
+    "third_country_transfers",
+    "retention",
+    "selectielijst_reference",
+    "processors",
+)
+
+
+def public_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
+    """The register as it stands, for publication: identifiers and public fields only."""
+    return [
+        {
+            "id": row["version_uri"],
+            "controller": row["controller"],
+            "valid_from": row["valid_from"],
+            **{field: row["entry"].get(field) for field in PUBLIC_FIELDS},
+        }
+        for row in current_register(cursor, municipality)
+    ]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    return "" if value is None else str(value)
+
+
+# The art. 30(1) columns of the IBD/VNG model register ("vooringevuld verwerkingsregister"),
+# with the municipal additions (BSN, Selectielijst, DPIA) and the version identifier that
+# Logboek Dataverwerkingen points to.
+VNG_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("Verwerkingsactiviteit-ID", lambda r: r["version_uri"]),
+    ("Naam verwerking", lambda r: r["entry"]["name"]),
+    ("Verwerkingsverantwoordelijke", lambda r: r["controller"]),
+    ("Gezamenlijke verwerkingsverantwoordelijken", lambda r: r["entry"]["joint_controllers"]),
+    ("Doeleinden", lambda r: r["entry"]["purposes"]),
+    ("Grondslag", lambda r: r["entry"]["legal_basis"]),
+    ("Toelichting grondslag", lambda r: r["entry"]["legal_basis_law"]),
+    ("Categorieën betrokkenen", lambda r: r["entry"]["data_subject_categories"]),
+    ("Categorieën persoonsgegevens", lambda r: r["entry"]["personal_data_categories"]),
+    ("Bijzondere persoonsgegevens", lambda r: r["entry"]["special_categories"]),
+    ("Strafrechtelijke gegevens", lambda r: r["entry"]["criminal_data"]),
+    ("BSN", lambda r: r["entry"]["bsn_used"]),
+    ("Grondslag BSN", lambda r: r["entry"]["bsn_legal_basis"]),
+    ("Categorieën ontvangers", lambda r: r["entry"]["recipients"]),
+    (
+        "Doorgifte derde land of internationale organisatie",
+        lambda r: r["entry"]["third_country_transfers"],
+    ),
+    ("Bewaartermijn", lambda r: r["entry"]["retention"]),
+    ("Selectielijst", lambda r: r["entry"]["selectielijst_reference"]),
+    ("Beveiligingsmaatregelen", lambda r: r["entry"]["security_measures"]),
+    ("Verwerkers", lambda r: r["entry"]["processors"]),
+    ("Proceseigenaar", lambda r: r["entry"]["process_owner"]),
+    ("DPIA vereist", lambda r: r["entry"]["dpia_required"]),
+    ("Reden DPIA", lambda r: r["entry"]["dpia_reason"]),
+    ("DPIA uitgevoerd op", lambda r: r["dpia_at"]),
+    ("Geldig vanaf", lambda r: r["valid_from"]),
+)
+
+
+def vng_csv(rows: list[dict[str, Any]]) -> str:
+    """The register in the model register's columns: ``;``-separated, as Dutch Excel opens."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([title for title, _ in VNG_COLUMNS])
+    for row in rows:
+        writer.writerow([_cell(value(row)) for _, value in VNG_COLUMNS])
+    return out.getvalue()

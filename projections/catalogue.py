@@ -1,0 +1,20 @@
+"""Every read model, in the order they are run."""
+
+from __future__ import annotations
+
+from projections.base import Projection
+from projections.erasures import ErasureRegister
+from projections.fg_advice import FGAdviceRegister
+from projections.incidents import IncidentRegister
+from projections.register import ProcessingRegister
+from projections.requests import RequestRegister
+
+
+def all_projections() -> list[Projection]:
+    return [
+        ProcessingRegister(),
+        IncidentRegister(),
+        RequestRegister(),
+        FGAdviceRegister(),
+        ErasureRegister(),
+    ]

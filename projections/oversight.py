@@ -1,0 +1,180 @@
+"""The FG's oversight queries (AVG art. 39: monitoring compliance), over the read models.
+
+Each takes the municipalities the FG serves (one FG may serve several) and the moment it is
+asked; each is one indexed query, so it stays fast however long the ledger grows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from domain.deadlines import EVALUATION_PERIOD
+from projections.base import Cursor, from_utc_text, rows, utc_text
+from projections.register import current_register
+from projections.requests import with_time_left
+
+NEAR_DEADLINE_DAYS = 7  # a week's warning before a request's deadline
+
+
+def _in(municipalities: Sequence[str]) -> str:
+    if not municipalities:
+        raise ValueError("name at least one municipality")
+    return f"municipality IN ({', '.join('?' * len(municipalities))})"
+
+
+def open_breaches(
+    cursor: Cursor, municipalities: Sequence[str], now: datetime
+) -> list[dict[str, Any]]:
+    """Breaches the AP is still to be told of, soonest deadline first, with hours left
+    (negative: the 72 hours have passed)."""
+    cursor.execute(
+        f"SELECT doc FROM incidents WHERE ap_pending = 1 AND {_in(municipalities)} "
+        "ORDER BY ap_deadline",
+        tuple(municipalities),
+    )
+    return [
+        {
+            **r,
+            "hours_left": round(
+                (from_utc_text(r["breach"]["ap_deadline"]) - now).total_seconds() / 3600, 1
+            ),
+        }
+        for r in rows(cursor)
+    ]
+
+
+def late_ap_notifications(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
+    """AP notifications made after the 72 hours, with the reasons given for the delay."""
+    cursor.execute(
+        f"SELECT doc FROM incidents WHERE notified_late = 1 AND {_in(municipalities)} "
+        "ORDER BY reported_at",
+        tuple(municipalities),
+    )
+    return [
+        {
+            "incident": r["id"],
+            "municipality": r["municipality"],
+            "aware_at": r["breach"]["aware_at"],
+            "deadline": r["breach"]["ap_deadline"],
+            "meldingsnummer": n["meldingsnummer"],
+            "submitted_at": n["submitted_at"],
+            "late_reason": n["late_reason"],
+            "evidence": r["evidence"]["APNotificationSubmitted"],
+        }
+        for r in rows(cursor)
+        for n in r["ap_notifications"]
+        if n["late"]
+    ]
+
+
+def departures_from_fg_advice(
+    cursor: Cursor, municipalities: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Decisions that did not follow the FG's advice, and the reasons given."""
+    cursor.execute(
+        f"SELECT doc FROM fg_advice WHERE followed = 0 AND {_in(municipalities)} "
+        "ORDER BY requested_at",
+        tuple(municipalities),
+    )
+    found = [
+        {
+            "advice": r["id"],
+            "about": r["about"],
+            "municipality": r["municipality"],
+            "recommendation": r["advice"]["recommendation"],
+            "reasons": r["answer"]["reasons"],
+            "decided_at": r["answer"]["answered_at"],
+            "evidence": r["evidence"]["Answered"],
+        }
+        for r in rows(cursor)
+    ]
+    cursor.execute(
+        f"SELECT doc FROM incidents WHERE departed_from_fg = 1 AND {_in(municipalities)} "
+        "ORDER BY reported_at",
+        tuple(municipalities),
+    )
+    found += [
+        {
+            "advice": r["decision"]["fg_advice"],
+            "about": r["id"],
+            "municipality": r["municipality"],
+            "recommendation": None,
+            "reasons": r["decision"]["departure_reasons"],
+            "decided_at": r["decision"]["decided_at"],
+            "evidence": r["evidence"]["NotificationDecided"],
+        }
+        for r in rows(cursor)
+    ]
+    return found
+
+
+def unanswered_fg_advice(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
+    """Advice the FG gave that the controller has not answered, neither on the advice itself
+    nor in the breach decision it was about."""
+    cursor.execute(
+        f"SELECT doc FROM fg_advice WHERE followed IS NULL AND given_at IS NOT NULL "
+        f"AND {_in(municipalities)} AND NOT EXISTS "
+        "(SELECT 1 FROM incidents i WHERE i.fg_advice = fg_advice.record) ORDER BY given_at",
+        tuple(municipalities),
+    )
+    return rows(cursor)
+
+
+def requests_near_deadline(
+    cursor: Cursor, municipalities: Sequence[str], today: date, days: int = NEAR_DEADLINE_DAYS
+) -> list[dict[str, Any]]:
+    """Running requests whose deadline is within ``days`` or past (suspended clocks stand
+    still and are left out)."""
+    cursor.execute(
+        f"SELECT doc FROM requests WHERE open = 1 AND deadline <= ? AND stage <> 'opgeschort' "
+        f"AND {_in(municipalities)} ORDER BY deadline",
+        ((today + timedelta(days=days)).isoformat(), *municipalities),
+    )
+    return [with_time_left(r, today) for r in rows(cursor)]
+
+
+def sensitive_processing_without_dpia(
+    cursor: Cursor, municipalities: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Active processing with special categories, criminal data or the BSN and no DPIA
+    recorded (art. 35; seed 004)."""
+    return [
+        row
+        for municipality in municipalities
+        for row in current_register(cursor, municipality)
+        if row["dpia_at"] is None
+        and (
+            row["entry"]["special_categories"]
+            or row["entry"]["criminal_data"]
+            or row["entry"]["bsn_used"]
+        )
+    ]
+
+
+def incidents_not_evaluated(
+    cursor: Cursor, municipalities: Sequence[str], now: datetime
+) -> list[dict[str, Any]]:
+    """Incidents closed more than six weeks ago and never evaluated (seed 002)."""
+    cursor.execute(
+        f"SELECT doc FROM incidents WHERE evaluated_at IS NULL AND closed_at IS NOT NULL "
+        f"AND closed_at < ? AND {_in(municipalities)} ORDER BY closed_at",
+        (utc_text(now - EVALUATION_PERIOD), *municipalities),
+    )
+    return rows(cursor)
+
+
+def erasures(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
+    """Erasures carried out for data subjects of these municipalities."""
+    cursor.execute(
+        "SELECT e.doc, r.municipality FROM erasures e JOIN requests r ON r.subject = e.subject "
+        f"WHERE r.{_in(municipalities)} ORDER BY e.erased_at",
+        tuple(municipalities),
+    )
+    seen: dict[str, dict[str, Any]] = {}
+    for doc, municipality in cursor.fetchall():
+        erasure = json.loads(doc)
+        seen.setdefault(erasure["id"], {**erasure, "municipality": municipality})
+    return list(seen.values())
