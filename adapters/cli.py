@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.checkpointer import Checkpointer, state_file_for
 from adapters.config import ConfigurationError, Settings
-from adapters.evidence import checkpoint_size, covering_checkpoint, receipts
+from adapters.evidence import checkpoint_for, checkpoint_size, prove
 from adapters.keys import generate_key_files, load_signer
 from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
@@ -193,21 +193,24 @@ def _vkeys(args: argparse.Namespace, settings: Settings) -> list[str]:
 def cmd_receipt(args: argparse.Namespace, settings: Settings) -> int:
     app = open_application(settings)
     recorder: Any = app.recorder
-    note = covering_checkpoint(recorder, args.index)
-    if note is None:
-        if settings.signing_key_file is None:
-            raise MalformedInput(
-                f"no signed checkpoint covers index {args.index} yet, and no signing key "
-                "is configured to make one"
-            )
-        _, note = checkpointer_for(settings, app).checkpoint()
-    size = checkpoint_size(note)
-    if args.index >= size:
+    size = recorder.ledger_size()
+    if not 0 <= args.index < size:
         raise MalformedInput(f"index {args.index} is not in the ledger (size {size})")
-    receipt = receipts(recorder, [args.index], note)[args.index]
+    note = checkpoint_for(recorder, args.index, signer_of(settings, app))
+    receipt = prove(recorder, [args.index], note)[args.index].receipt
     args.out.write_text(receipt.format(), encoding="utf-8")
-    print(f"receipt for entry {args.index} under checkpoint size {size}: {args.out}")
+    print(
+        f"receipt for entry {args.index} under checkpoint size {checkpoint_size(note)}: {args.out}"
+    )
     return 0
+
+
+def signer_of(settings: Settings, app: Bewijslast) -> Callable[[], str] | None:
+    """Signs a checkpoint now and returns it, when a signing key is configured."""
+    if settings.signing_key_file is None:
+        return None
+    checkpointer = checkpointer_for(settings, app)
+    return lambda: checkpointer.checkpoint()[1]
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,4 +1,4 @@
-"""Evidence from the ledger: receipts that prove entries under a signed checkpoint.
+"""Evidence from the ledger: entries, with their states, proven under a signed checkpoint.
 
 The CLI, the HTTP API, audit reconstruction and the accountability report hand out the same
 receipts, built here.
@@ -6,13 +6,22 @@ receipts, built here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from ledger.bundle import Record
 from ledger.checkpoint import Checkpoint
+from ledger.errors import MalformedInput
 from ledger.merkle import inclusion_proof
 from ledger.note import split_note
 from ledger.receipt import Receipt
+
+
+@dataclass(frozen=True)
+class Proven:
+    record: Record
+    receipt: Receipt
 
 
 def checkpoint_size(note: str) -> int:
@@ -26,15 +35,29 @@ def covering_checkpoint(recorder: Any, index: int) -> str | None:
     return covering[-1] if covering else None
 
 
-def receipts(recorder: Any, indices: Iterable[int], note: str) -> dict[int, Receipt]:
-    """A receipt for each entry, all under the checkpoint ``note`` (which must cover them)."""
+def checkpoint_for(recorder: Any, index: int, sign: Callable[[], str] | None) -> str:
+    """A signed checkpoint holding entry ``index``: the newest, or a new one if ``sign`` can."""
+    note = covering_checkpoint(recorder, index)
+    if note is None and sign is not None:
+        note = sign()
+    if note is None or checkpoint_size(note) <= index:
+        raise MalformedInput(
+            f"no signed checkpoint covers index {index} yet, and no signing key is "
+            "configured to make one"
+        )
+    return note
+
+
+def prove(recorder: Any, indices: Iterable[int], note: str) -> dict[int, Proven]:
+    """Each entry with its receipt under the checkpoint ``note`` (which must cover them)."""
     size = checkpoint_size(note)
-    found: dict[int, Receipt] = {}
+    found: dict[int, Proven] = {}
     for index in sorted(set(indices)):
         if not 0 <= index < size:
-            raise IndexError(f"entry {index} is not under the checkpoint of size {size}")
+            raise MalformedInput(f"entry {index} is not under the checkpoint of size {size}")
         record = next(recorder.records(index, index))
-        found[index] = Receipt(
+        receipt = Receipt(
             record.entry.to_bytes(), index, inclusion_proof(index, size, recorder), note
         )
+        found[index] = Proven(record, receipt)
     return found

@@ -51,6 +51,10 @@ class Projection(ABC):
     def entries_of(self, cursor: Cursor, record: str) -> list[int]:
         """The ledger indices of the entries the record was built from, in order."""
 
+    @abstractmethod
+    def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
+        """The read model's records (or the one named) as they stand in its tables."""
+
 
 def utc_text(moment: datetime) -> str:
     """One fixed-width UTC form, so that text order is time order on both databases."""
@@ -137,6 +141,13 @@ class RecordProjection(Projection):
             f"ON CONFLICT (record) DO UPDATE SET {updates}",
             (key, *values.values()),
         )
+
+    def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
+        if record is None:
+            cursor.execute(f"SELECT doc FROM {self.table} ORDER BY record")
+        else:
+            cursor.execute(f"SELECT doc FROM {self.table} WHERE record = ?", (record,))
+        return rows(cursor)
 
     def entries_of(self, cursor: Cursor, record: str) -> list[int]:
         found = self.load(cursor, record)

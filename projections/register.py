@@ -93,6 +93,12 @@ class ProcessingRegister(Projection):
             f"INSERT INTO register_current ({COLUMNS}, position) VALUES ({marks})", values
         )
 
+    def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
+        """Every activity at its latest version, retired ones included."""
+        where, params = ("", ()) if record is None else ("WHERE activity = ? ", (record,))
+        cursor.execute(f"SELECT {COLUMNS} FROM register_current {where}ORDER BY activity", params)
+        return _rows(cursor)
+
     def entries_of(self, cursor: Cursor, record: str) -> list[int]:
         cursor.execute(
             "SELECT position FROM register_versions WHERE activity = ? ORDER BY version",

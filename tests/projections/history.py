@@ -3,12 +3,13 @@ quarter, each step at a moment the test sets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
-from adapters.cli import open_application
+from adapters.cli import open_application, signer_of
 from adapters.config import Settings
 from adapters.keys import generate_key_files
 from adapters.keystore import MasterKey
@@ -61,24 +62,28 @@ def everyone(town: str) -> Actor:
     return Actor.with_grants(f"team@{town.lower()}.nl", [Grant(role, town) for role in Role])
 
 
-def open_app(url: str, keys: Path, clock: Clock) -> Bewijslast:
-    if not (keys / "ledger.key").exists():
-        generate_key_files(ORIGIN, keys)
-        MasterKey.generate_file(keys / "master.key")
-    app = open_application(Settings(url, ORIGIN, keys / "ledger.key", keys / "master.key"))
-    app.clock = clock
-    return app
-
-
 @dataclass
 class History:
     app: Bewijslast
     clock: Clock
+    sign: Callable[[], str]  # signs a checkpoint now
     ids: dict[str, UUID] = field(default_factory=dict)
 
     def do(self, command, at: datetime, town: str = TOWN) -> UUID:
         self.clock.now = at
         return self.app.execute(command, everyone(town))
+
+
+def open_history(url: str, keys: Path, clock: Clock) -> History:
+    if not (keys / "ledger.key").exists():
+        generate_key_files(ORIGIN, keys)
+        MasterKey.generate_file(keys / "master.key")
+    settings = Settings(url, ORIGIN, keys / "ledger.key", keys / "master.key")
+    app = open_application(settings)
+    app.clock = clock
+    sign = signer_of(settings, app)
+    assert sign is not None
+    return History(app, clock, sign)
 
 
 def breach(h: History, name: str, at: datetime, town: str = TOWN) -> UUID:

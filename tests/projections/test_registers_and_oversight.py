@@ -4,47 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-
-from adapters.projection_runner import ProjectionRunner
 from projections import oversight
-from projections.catalogue import all_projections
 from projections.incidents import breach_register, incident_register
 from projections.requests import request_register
-from tests.conftest import fresh_pg_database
-from tests.projections.history import OTHER, T0, TOWN, Clock, History, open_app, record_history
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def database_url(request, tmp_path_factory):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'b.db'}"
-    else:
-        with fresh_pg_database(request.getfixturevalue("pg_url")) as database:
-            yield database.url
-
-
-@pytest.fixture(scope="module")
-def recorded(database_url, tmp_path_factory):
-    url, tmp = database_url, tmp_path_factory.mktemp("keys")
-    clock = Clock(T0)
-    history = History(open_app(url, tmp / "keys", clock), clock)
-    record_history(history)
-    runner = ProjectionRunner(history.app, all_projections())
-    runner.catch_up_all()
-    return history, runner
-
-
-@pytest.fixture
-def cursor(recorded):
-    _, runner = recorded
-    with runner.db.transaction() as cursor:
-        yield cursor
-
-
-@pytest.fixture
-def ids(recorded):
-    return recorded[0].ids
+from tests.projections.history import OTHER, T0, TOWN
 
 
 def test_open_breaches_show_the_hours_left_to_the_ap_deadline(cursor, ids):
