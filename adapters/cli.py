@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from adapters import read_cli
 from adapters.checkpointer import Checkpointer, state_file_for
 from adapters.config import ConfigurationError, Settings
 from adapters.evidence import checkpoint_for, checkpoint_size, prove
@@ -358,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grant.add_argument("role")
     grant.set_defaults(run=cmd_db_grant)
+    read_cli.register(commands, common)
     return parser
 
 

@@ -33,22 +33,33 @@ class ProjectionRunner:
         self.db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
         with self.db.transaction() as cursor:
             cursor.execute(
-                "CREATE TABLE IF NOT EXISTS projection_tracking "
-                "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS projection_positions "
+                "(name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL)"
             )
             for projection in self.projections:
+                cursor.execute(
+                    "SELECT version FROM projection_positions WHERE name = ?", (projection.name,)
+                )
+                row = cursor.fetchone()
+                if row is not None and row[0] == projection.version:
+                    continue
+                # New, or its tables changed shape: build it again from index 0.
+                log.info(
+                    "%s: building from index 0 (version %s)", projection.name, projection.version
+                )
+                projection.drop_tables(cursor)
                 projection.create_tables(cursor)
                 cursor.execute(
-                    "INSERT INTO projection_tracking (name, position) VALUES (?, 0) "
-                    "ON CONFLICT (name) DO NOTHING",
-                    (projection.name,),
+                    "INSERT INTO projection_positions (name, position, version) VALUES (?, 0, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET position = 0, version = excluded.version",
+                    (projection.name, projection.version),
                 )
         self._stop = threading.Event()
 
     def position(self, projection: Projection) -> int:
         with self.db.transaction() as cursor:
             cursor.execute(
-                "SELECT position FROM projection_tracking WHERE name = ?", (projection.name,)
+                "SELECT position FROM projection_positions WHERE name = ?", (projection.name,)
             )
             return int(cursor.fetchone()[0])
 
@@ -68,7 +79,7 @@ class ProjectionRunner:
                     event = self.app.mapper.to_domain_event(notification)
                     projection.apply(cursor, event, notification.id)
                 cursor.execute(
-                    "UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
+                    "UPDATE projection_positions SET position = ? WHERE name = ? AND position = ?",
                     (notifications[-1].id, projection.name, start),
                 )
                 if cursor.rowcount != 1:
@@ -85,7 +96,7 @@ class ProjectionRunner:
             projection.drop_tables(cursor)
             projection.create_tables(cursor)
             cursor.execute(
-                "UPDATE projection_tracking SET position = 0 WHERE name = ?", (projection.name,)
+                "UPDATE projection_positions SET position = 0 WHERE name = ?", (projection.name,)
             )
         return self.catch_up(projection)
 

@@ -35,6 +35,7 @@ class Projection(ABC):
     name: str
     topics: tuple[str, ...] = ()  # the event topics it reads; () for all
     tables: tuple[str, ...] = ()
+    version = 1  # raise it when the tables change shape: the runner then rebuilds from index 0
 
     @abstractmethod
     def create_tables(self, cursor: Cursor) -> None: ...

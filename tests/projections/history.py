@@ -42,6 +42,7 @@ from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterEntry
 from domain.requests import ExtensionReason, Outcome, Right
+from ledger.note import NoteVerifier
 
 ORIGIN = "ledger.test.example/bewijslast"
 TOWN, OTHER = "Leusden", "Putten"
@@ -67,6 +68,7 @@ class History:
     app: Bewijslast
     clock: Clock
     sign: Callable[[], str]  # signs a checkpoint now
+    verifiers: list[NoteVerifier]
     ids: dict[str, UUID] = field(default_factory=dict)
 
     def do(self, command, at: datetime, town: str = TOWN) -> UUID:
@@ -83,7 +85,9 @@ def open_history(url: str, keys: Path, clock: Clock) -> History:
     app.clock = clock
     sign = signer_of(settings, app)
     assert sign is not None
-    return History(app, clock, sign)
+    return History(
+        app, clock, sign, [NoteVerifier.from_vkey((keys / "ledger.vkey").read_text().strip())]
+    )
 
 
 def breach(h: History, name: str, at: datetime, town: str = TOWN) -> UUID:

@@ -13,18 +13,13 @@ from adapters.reconstruction import index_at, reconstruct
 from ledger.entry import Entry
 from ledger.errors import StateHashMismatch, StreamLinkBroken
 from ledger.evidence import verify_evidence, verify_whole_stream
-from ledger.note import NoteVerifier
 from projections.incidents import IncidentRegister
 from projections.register import ProcessingRegister
 
 
 @pytest.fixture
-def verifiers(recorded, tmp_path_factory):
-    history, _ = recorded
-    key = history.app.recorder.signed_checkpoints()[-1]
-    assert key  # the history signed checkpoints after its decisions
-    vkey_files = list(tmp_path_factory.getbasetemp().glob("keys*/keys/ledger.vkey"))
-    return [NoteVerifier.from_vkey(f.read_text().strip()) for f in vkey_files]
+def verifiers(recorded):
+    return recorded[0].verifiers
 
 
 def audit(document, verifiers):

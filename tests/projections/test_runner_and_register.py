@@ -163,10 +163,10 @@ def test_on_postgresql_the_read_models_live_in_their_own_schema(pg_database):
     with psycopg.connect(pg_database.url) as conn:
         tables = conn.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_name IN ('register_versions', 'projection_tracking', 'bewijslast_events')"
+            "WHERE table_name IN ('register_versions', 'projection_positions', 'bewijslast_events')"
         ).fetchall()
     assert sorted(tables) == [
-        ("projections", "projection_tracking"),
+        ("projections", "projection_positions"),
         ("projections", "register_versions"),
         ("public", "bewijslast_events"),
     ]

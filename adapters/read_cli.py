@@ -1,0 +1,149 @@
+"""The ``bewijslast`` commands that read: the report, audit reconstruction, register exports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from adapters.config import Settings
+from adapters.projection_runner import ProjectionRunner
+from adapters.reconstruction import index_at, reconstruct
+from adapters.report import build_report, render_html
+from ledger.errors import MalformedInput
+from projections.base import Projection
+from projections.catalogue import all_projections
+from projections.register import ProcessingRegister, current_register, public_register, vng_csv
+from projections.report import Period
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"written to {out}", file=sys.stderr)
+
+
+def _projection(name: str) -> Projection:
+    found = {p.name: p for p in all_projections()}
+    if name not in found:
+        raise MalformedInput(f"no read model {name!r}; there are: {', '.join(found)}")
+    return found[name]
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.cli import open_application, signer_of
+
+    app = open_application(settings)
+    if args.to < args.from_:
+        raise MalformedInput("the period ends before it starts")
+    report = build_report(
+        app,
+        args.municipality,
+        args.controller,
+        Period(args.from_, args.to),
+        sign=signer_of(settings, app),
+    )
+    if args.format == "json":
+        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_html(report, args.lang)
+    _write(text, args.out)
+    return 0
+
+
+def cmd_reconstruct(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.cli import open_application, signer_of
+
+    app = open_application(settings)
+    recorder: Any = app.recorder
+    upto = args.index if args.at is None else index_at(recorder, args.at)
+    if upto < 0:
+        raise MalformedInput("the ledger held nothing yet at that moment")
+    rebuilt = reconstruct(
+        app,
+        _projection(args.projection),
+        upto=upto,
+        record=args.record,
+        sign=signer_of(settings, app),
+    )
+    _write(json.dumps(rebuilt.to_json(), indent=2, ensure_ascii=False) + "\n", args.out)
+    return 0
+
+
+def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.cli import open_application
+
+    app = open_application(settings)
+    register = ProcessingRegister()
+    runner = ProjectionRunner(app, [register])
+    runner.catch_up(register)
+    with runner.db.transaction() as cursor:
+        if args.format == "public":
+            text = json.dumps(
+                public_register(cursor, args.municipality), indent=2, ensure_ascii=False
+            )
+            text += "\n"
+        else:
+            text = vng_csv(current_register(cursor, args.municipality))
+    _write(text, args.out)
+    return 0
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            "give the moment with its offset, e.g. 2026-03-01T12:00+01:00"
+        )
+    return moment
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    report = commands.add_parser(
+        "report", parents=[common], help="the accountability report of a controller and period"
+    )
+    report.add_argument("--municipality", required=True)
+    report.add_argument(
+        "--controller", required=True, help="e.g. 'college van burgemeester en wethouders'"
+    )
+    report.add_argument(
+        "--from", dest="from_", type=date.fromisoformat, required=True, metavar="DATE"
+    )
+    report.add_argument(
+        "--to", type=date.fromisoformat, required=True, metavar="DATE", help="inclusive"
+    )
+    report.add_argument("--format", choices=["html", "json"], default="html")
+    report.add_argument("--lang", choices=["nl", "en"], default="nl")
+    report.add_argument("--out", type=Path)
+    report.set_defaults(run=cmd_report)
+
+    rebuild = commands.add_parser(
+        "reconstruct",
+        parents=[common],
+        help="a record or a register as of a ledger index or a moment, with receipts",
+    )
+    rebuild.add_argument("projection", help="e.g. incident_register, processing_register")
+    rebuild.add_argument("--record", help="one record's id (default: the whole register)")
+    when = rebuild.add_mutually_exclusive_group(required=True)
+    when.add_argument("--index", type=int, help="the last ledger index to take into account")
+    when.add_argument("--at", type=_moment, help="a moment, ISO 8601 with offset")
+    rebuild.add_argument("--out", type=Path)
+    rebuild.set_defaults(run=cmd_reconstruct)
+
+    export = commands.add_parser(
+        "register", parents=[common], help="export the register of processing activities"
+    )
+    export.add_argument("--municipality", required=True)
+    export.add_argument(
+        "--format",
+        choices=["public", "vng"],
+        default="public",
+        help="public: JSON for publication; vng: CSV in the VNG/IBD model register's columns",
+    )
+    export.add_argument("--out", type=Path)
+    export.set_defaults(run=cmd_register)

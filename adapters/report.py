@@ -1,0 +1,241 @@
+"""The accountability report: figures per controller and period, each linked to the ledger
+entries it rests on, proven by receipts under the report's own signed checkpoint.
+
+JSON for machines; HTML in Dutch (English on request) for people, printable, with charts
+drawn as inline SVG so that the page needs nothing from the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from adapters.evidence import Proven, checkpoint_for, checkpoint_size, prove
+from adapters.projection_runner import ProjectionRunner
+from domain.application import Bewijslast
+from projections.catalogue import all_projections
+from projections.report import Figure, Period, report_figures
+
+LABELS: dict[str, tuple[str, str]] = {
+    "register": ("Register van verwerkingsactiviteiten", "Register of processing activities"),
+    "breaches": ("Datalekken", "Personal-data breaches"),
+    "requests": ("Verzoeken van betrokkenen", "Data-subject requests"),
+    "fg_advice": ("Adviezen van de FG", "FG advice"),
+    "erasures": ("Gewiste persoonsgegevens", "Erasures"),
+    "register.active": ("Actieve verwerkingen", "Active processing activities"),
+    "register.dpia_required": ("DPIA verplicht", "DPIA required"),
+    "register.dpia_required_done": ("DPIA verplicht en uitgevoerd", "DPIA required and done"),
+    "register.sensitive_without_dpia": (
+        "Bijzondere gegevens, strafrechtelijke gegevens of BSN zonder DPIA",
+        "Special categories, criminal data or BSN without a DPIA",
+    ),
+    "register.without_selectielijst": (
+        "Zonder verwijzing naar de Selectielijst",
+        "Without a Selectielijst reference",
+    ),
+    "breaches.total": ("Vastgestelde datalekken", "Breaches established"),
+    "breaches.by_impact": ("Naar impact", "By impact"),
+    "breaches.by_nature": ("Naar aard (categorie)", "By category"),
+    "breaches.notified": ("Gemeld bij de AP", "Notified to the AP"),
+    "breaches.notified_within_72h": ("Gemeld binnen 72 uur", "Notified within 72 hours"),
+    "breaches.notified_late": ("Te laat gemeld, met reden", "Notified late, with reasons"),
+    "breaches.not_notified": ("Niet gemeld, met reden", "Not notified, with reasons"),
+    "breaches.subjects_informed": ("Betrokkenen geïnformeerd", "Data subjects informed"),
+    "breaches.reclassified": ("Achteraf geen datalek", "Reclassified as no breach"),
+    "requests.total": ("Ontvangen verzoeken", "Requests received"),
+    "requests.by_right": ("Naar recht", "By right"),
+    "requests.by_outcome": ("Naar uitkomst", "By outcome"),
+    "requests.decided_on_time": ("Op tijd beslist", "Decided on time"),
+    "requests.extended": ("Verlengd", "Extended"),
+    "fg_advice.total": ("Gevraagde adviezen", "Advice requested"),
+    "fg_advice.followed": ("Opgevolgd", "Followed"),
+    "fg_advice.not_followed": ("Niet opgevolgd, met reden", "Not followed, with reasons"),
+    "fg_advice.unanswered": ("Nog niet beantwoord", "Not yet answered"),
+    "erasures.by_ground": ("Gewist, naar grond", "Erased, by ground"),
+}
+WORDS: dict[str, tuple[str, str]] = {
+    "title": ("Verantwoordingsrapportage", "Accountability report"),
+    "controller": ("Verwerkingsverantwoordelijke", "Controller"),
+    "period": ("Periode", "Period"),
+    "checkpoint": ("Ondertekend controlepunt", "Signed checkpoint"),
+    "evidence": ("Bewijs", "Evidence"),
+    "entry": ("Regel", "Entry"),
+    "receipt": ("Ontvangstbewijs", "Receipt"),
+    "none": ("geen", "none"),
+    "timeline": ("Tijd tot melding bij de AP (uren)", "Time to the AP notification (hours)"),
+    "handling": (
+        "Behandelduur tegen de termijn (dagen)",
+        "Handling time against the deadline (days)",
+    ),
+    "not_notified": ("niet gemeld", "not notified"),
+    "how": (
+        "Elk cijfer verwijst naar de ledgerregels waarop het rust. Elke regel is bewezen met een "
+        "ontvangstbewijs onder het ondertekende controlepunt hierboven: controleer ze met "
+        "'python -m ledger verify BESTAND --vkey SLEUTEL', zonder de server te vertrouwen.",
+        "Every figure links to the ledger entries it rests on. Each entry is proven by a receipt "
+        "under the signed checkpoint above: check them with 'python -m ledger verify FILE --vkey "
+        "KEY', without trusting the server.",
+    ),
+}
+
+
+@dataclass
+class Report:
+    municipality: str
+    controller: str
+    period: Period
+    generated_at: datetime
+    sections: dict[str, list[Figure]]
+    checkpoint: str
+    evidence: dict[int, Proven]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "municipality": self.municipality,
+            "controller": self.controller,
+            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "generated_at": self.generated_at.isoformat(),
+            "checkpoint": self.checkpoint,
+            "sections": {
+                name: [asdict(f) for f in figures] for name, figures in self.sections.items()
+            },
+            "evidence": {
+                str(i): {"entry": p.record.entry.to_object(), "receipt": p.receipt.format()}
+                for i, p in sorted(self.evidence.items())
+            },
+        }
+
+
+def build_report(
+    app: Bewijslast,
+    municipality: str,
+    controller: str,
+    period: Period,
+    *,
+    sign: Any = None,
+) -> Report:
+    """Catch the read models up, compute the figures and prove every entry they cite under
+    one checkpoint (the newest, or a fresh one when ``sign`` can make it)."""
+    runner = ProjectionRunner(app, all_projections())
+    runner.catch_up_all()
+    with runner.db.transaction() as cursor:
+        sections = report_figures(cursor, municipality, controller, period)
+    cited = sorted({i for figures in sections.values() for f in figures for i in f.evidence})
+    size = app.recorder.ledger_size()  # type: ignore[attr-defined]
+    note = checkpoint_for(app.recorder, max(size - 1, 0), sign)
+    return Report(
+        municipality,
+        controller,
+        period,
+        app.clock(),
+        sections,
+        note,
+        prove(app.recorder, cited, note),
+    )
+
+
+def _timeline_svg(rows: list[dict[str, Any]], lang: int) -> str:
+    """Each breach's hours to its AP notification against the 72-hour line."""
+    width, left, bar, gap, top = 700, 230, 18, 8, 24
+    most = max([96.0, *[r["hours"] or 0 for r in rows]])
+    scale = (width - left - 70) / most
+    height = top + len(rows) * (bar + gap) + 24
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" class="chart">'
+    ]
+    for n, r in enumerate(rows):
+        y = top + n * (bar + gap)
+        label = _escape(_short(r["summary"]))
+        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{label}</text>')
+        if r["hours"] is None:
+            muted = WORDS["not_notified"][lang]
+            parts.append(f'<text x="{left + 4}" y="{y + 13}" class="muted">{muted}</text>')
+            continue
+        colour = "#b3261e" if r["hours"] > 72 else "#1b6e3a"
+        parts.append(
+            f'<rect x="{left}" y="{y}" width="{max(r["hours"] * scale, 2):.1f}" height="{bar}" '
+            f'fill="{colour}"><title>{r["hours"]} h</title></rect>'
+        )
+        parts.append(
+            f'<text x="{left + r["hours"] * scale + 4:.1f}" y="{y + 13}">{r["hours"]:g} h</text>'
+        )
+    x72 = left + 72 * scale
+    parts.append(
+        f'<line x1="{x72:.1f}" y1="{top - 8}" x2="{x72:.1f}" y2="{height - 16}" '
+        'stroke="#b3261e" stroke-dasharray="5 3" stroke-width="2"/>'
+    )
+    parts.append(f'<text x="{x72 + 4:.1f}" y="{top - 10}" class="line">72 h</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _handling_svg(rows: list[dict[str, Any]], lang: int) -> str:
+    """Each decided request's days taken, with its deadline marked."""
+    width, left, bar, gap, top = 700, 230, 14, 8, 10
+    most = max([35, *[max(r["days"], r["allowed"]) for r in rows]])
+    scale = (width - left - 80) / most
+    height = top + len(rows) * (bar + gap) + 10
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" class="chart">'
+    ]
+    for n, r in enumerate(rows):
+        y = top + n * (bar + gap)
+        colour = "#1b6e3a" if r["on_time"] else "#b3261e"
+        label = _escape(_short(r["right"]))
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{label}</text>'
+            f'<rect x="{left}" y="{y}" width="{max(r["days"] * scale, 2):.1f}" height="{bar}" '
+            f'fill="{colour}"/>'
+            f'<line x1="{left + r["allowed"] * scale:.1f}" y1="{y - 2}" '
+            f'x2="{left + r["allowed"] * scale:.1f}" y2="{y + bar + 2}" stroke="#222" '
+            'stroke-width="2"/>'
+            f'<text x="{left + max(r["days"], r["allowed"]) * scale + 6:.1f}" y="{y + 11}">'
+            f"{r['days']} / {r['allowed']}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _short(text: str, limit: int = 32) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_html(report: Report, lang: str = "nl") -> str:
+    if lang not in ("nl", "en"):
+        raise ValueError(f"the report is written in nl or en, not {lang!r}")
+    n = 0 if lang == "nl" else 1
+    figures = {f.key: f for section in report.sections.values() for f in section}
+    charts = {
+        "breaches": _timeline_svg(figures["breaches.total"].detail, n)
+        if figures["breaches.total"].detail
+        else "",
+        "requests": _handling_svg(figures["requests.decided_on_time"].detail, n)
+        if figures["requests.decided_on_time"].detail
+        else "",
+    }
+    return _TEMPLATES.get_template("report.html").render(
+        lang=lang,
+        report=report,
+        size=checkpoint_size(report.checkpoint),
+        label=lambda key: LABELS[key][n],
+        word=lambda key: WORDS[key][n],
+        charts=charts,
+    )

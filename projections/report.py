@@ -1,0 +1,331 @@
+"""The accountability report's figures, per controller and period (the FG's annual report and
+the ENSIA self-evaluation draw on it), each with the ledger indices of its evidence.
+
+Pure read-model queries: proving the evidence and rendering are the adapters' work.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from domain.deadlines import AMSTERDAM
+from projections.base import Cursor, from_utc_text, rows, utc_text
+from projections.register import ProcessingRegister
+
+
+@dataclass
+class Figure:
+    key: str
+    value: Any  # a count, a share (0..1, None when there is nothing to divide), or counts by kind
+    evidence: list[int]  # ledger indices
+    detail: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first day, inclusive
+    end: date  # last day, inclusive
+
+    def bounds(self) -> tuple[str, str]:
+        """The period's first and first-after moments, in UTC text, by Amsterdam days."""
+        first = datetime.combine(self.start, time(), tzinfo=AMSTERDAM)
+        after = datetime.combine(date.fromordinal(self.end.toordinal() + 1), time(), AMSTERDAM)
+        return utc_text(first), utc_text(after)
+
+    def holds(self, moment: str) -> bool:
+        first, after = self.bounds()
+        return first <= moment < after
+
+
+def _indices(record: dict[str, Any], *events: str) -> list[int]:
+    return sorted(i for e in events for i in record["evidence"].get(e, []))
+
+
+def _all_indices(record: dict[str, Any]) -> list[int]:
+    return sorted(i for indices in record["evidence"].values() for i in indices)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if whole == 0 else part / whole
+
+
+def _records(cursor: Cursor, table: str, municipality: str, controller: str) -> list[Any]:
+    cursor.execute(
+        f"SELECT doc FROM {table} WHERE municipality = ? AND controller = ?",
+        (municipality, controller),
+    )
+    return rows(cursor)
+
+
+def register_figures(cursor: Cursor, municipality: str, controller: str) -> list[Figure]:
+    register = ProcessingRegister()
+    active = [
+        r
+        for r in register.snapshot(cursor)
+        if r["municipality"] == municipality
+        and r["controller"] == controller
+        and r["status"] == "actief"
+    ]
+    evidence = {r["activity"]: register.entries_of(cursor, r["activity"]) for r in active}
+
+    def figure(key: str, chosen: list[dict[str, Any]]) -> Figure:
+        return Figure(
+            key,
+            len(chosen),
+            sorted(i for r in chosen for i in evidence[r["activity"]]),
+            [{"id": r["version_uri"], "name": r["entry"]["name"]} for r in chosen],
+        )
+
+    required = [r for r in active if r["entry"]["dpia_required"]]
+    sensitive = [
+        r
+        for r in active
+        if r["entry"]["special_categories"] or r["entry"]["criminal_data"] or r["entry"]["bsn_used"]
+    ]
+    return [
+        figure("register.active", active),
+        figure("register.dpia_required", required),
+        figure("register.dpia_required_done", [r for r in required if r["dpia_at"]]),
+        figure("register.sensitive_without_dpia", [r for r in sensitive if not r["dpia_at"]]),
+        figure(
+            "register.without_selectielijst",
+            [r for r in active if not r["entry"]["selectielijst_reference"]],
+        ),
+    ]
+
+
+def _hours(start: str, end: str) -> float:
+    return round((from_utc_text(end) - from_utc_text(start)).total_seconds() / 3600, 1)
+
+
+def breach_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    incidents = _records(cursor, "incidents", municipality, controller)
+    breaches = [
+        r
+        for r in incidents
+        if r.get("breach") and not r.get("reclassified") and period.holds(r["breach"]["aware_at"])
+    ]
+    established = {r["id"]: _indices(r, "BreachEstablished", "Triaged") for r in breaches}
+    notified = [r for r in breaches if r["ap_notifications"]]
+    late = [r for r in notified if r["ap_notifications"][0]["late"]]
+    not_notified = [r for r in breaches if r.get("decision") and not r["decision"]["notify_ap"]]
+    informed = [r for r in breaches if r.get("subjects_informed")]
+    reclassified = [
+        r for r in incidents if r.get("reclassified") and period.holds(r["breach"]["aware_at"])
+    ]
+
+    def by(kind: str) -> Figure:
+        counts: Counter[str] = Counter()
+        for r in breaches:
+            values = [r["triage"]["impact"]] if kind == "impact" else r["breach"]["natures"]
+            counts.update(values)
+        return Figure(
+            f"breaches.by_{kind}",
+            dict(sorted(counts.items())),
+            sorted(i for r in breaches for i in established[r["id"]]),
+        )
+
+    return [
+        Figure(
+            "breaches.total",
+            len(breaches),
+            sorted(i for r in breaches for i in established[r["id"]]),
+            [timeline(r) for r in breaches],
+        ),
+        by("impact"),
+        by("nature"),
+        Figure(
+            "breaches.notified",
+            len(notified),
+            sorted(i for r in notified for i in _indices(r, "APNotificationSubmitted")),
+        ),
+        Figure(
+            "breaches.notified_within_72h",
+            _share(len(notified) - len(late), len(notified)),
+            sorted(
+                i
+                for r in notified
+                for i in _indices(r, "BreachEstablished", "APNotificationSubmitted")
+            ),
+        ),
+        Figure(
+            "breaches.notified_late",
+            len(late),
+            sorted(i for r in late for i in _indices(r, "APNotificationSubmitted")),
+            [
+                {
+                    "id": r["id"],
+                    "summary": r["summary"],
+                    "reason": r["ap_notifications"][0]["late_reason"],
+                }
+                for r in late
+            ],
+        ),
+        Figure(
+            "breaches.not_notified",
+            len(not_notified),
+            sorted(i for r in not_notified for i in _indices(r, "NotificationDecided")),
+            [
+                {"id": r["id"], "summary": r["summary"], "reason": r["decision"]["ap_reasons"]}
+                for r in not_notified
+            ],
+        ),
+        Figure(
+            "breaches.subjects_informed",
+            len(informed),
+            sorted(i for r in informed for i in _indices(r, "SubjectsInformed")),
+        ),
+        Figure(
+            "breaches.reclassified",
+            len(reclassified),
+            sorted(i for r in reclassified for i in _indices(r, "ReclassifiedNotABreach")),
+            [{"id": r["id"], "reason": r["reclassified"]["reasons"]} for r in reclassified],
+        ),
+    ]
+
+
+def timeline(r: dict[str, Any]) -> dict[str, Any]:
+    """A breach against its 72 hours: hours from awareness to the first AP notification."""
+    first = r["ap_notifications"][0] if r["ap_notifications"] else None
+    return {
+        "id": r["id"],
+        "summary": r["summary"],
+        "aware_at": r["breach"]["aware_at"],
+        "notify_ap": (r.get("decision") or {}).get("notify_ap"),
+        "hours": None if first is None else _hours(r["breach"]["aware_at"], first["submitted_at"]),
+        "late_reason": None if first is None else first["late_reason"],
+    }
+
+
+def request_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    requests = [
+        r
+        for r in _records(cursor, "requests", municipality, controller)
+        if period.holds(r["received_at"])
+    ]
+    decided = [r for r in requests if r.get("decision")]
+    on_time = [r for r in decided if r["decision"]["on_time"]]
+    extended = [r for r in requests if r.get("extension")]
+
+    def by(key: str, chosen: list[dict[str, Any]], kind: Any) -> Figure:
+        return Figure(
+            key,
+            dict(sorted(Counter(kind(r) for r in chosen).items())),
+            sorted(i for r in chosen for i in _indices(r, "Received", "Decided")),
+        )
+
+    return [
+        Figure(
+            "requests.total",
+            len(requests),
+            sorted(i for r in requests for i in _indices(r, "Received")),
+        ),
+        by("requests.by_right", requests, lambda r: r["right"]),
+        by("requests.by_outcome", decided, lambda r: r["decision"]["outcome"]),
+        Figure(
+            "requests.decided_on_time",
+            _share(len(on_time), len(decided)),
+            sorted(i for r in decided for i in _indices(r, "Received", "Decided")),
+            [handling(r) for r in decided],
+        ),
+        Figure(
+            "requests.extended",
+            len(extended),
+            sorted(i for r in extended for i in _indices(r, "Extended")),
+            [{"id": r["id"], "reason": r["extension"]["reason"]} for r in extended],
+        ),
+    ]
+
+
+def handling(r: dict[str, Any]) -> dict[str, Any]:
+    """A decided request: days taken against the days the deadline allowed."""
+    received = from_utc_text(r["received_at"]).astimezone(AMSTERDAM).date()
+    decided = from_utc_text(r["decision"]["decided_at"]).astimezone(AMSTERDAM).date()
+    return {
+        "id": r["id"],
+        "right": r["right"],
+        "days": (decided - received).days,
+        "allowed": (date.fromisoformat(r["deadline"]) - received).days,
+        "on_time": r["decision"]["on_time"],
+    }
+
+
+def fg_advice_figures(cursor: Cursor, municipality: str, period: Period) -> list[Figure]:
+    cursor.execute("SELECT doc FROM fg_advice WHERE municipality = ?", (municipality,))
+    advice = [r for r in rows(cursor) if period.holds(r["requested_at"])]
+    cursor.execute(
+        "SELECT doc FROM incidents WHERE municipality = ? AND fg_advice IS NOT NULL",
+        (municipality,),
+    )
+    decisions = {r["decision"]["fg_advice"]: r for r in rows(cursor)}
+
+    def answer(r: dict[str, Any]) -> tuple[bool | None, str, list[int]]:
+        """Answered on the advice itself, or in the breach decision it was about."""
+        if r.get("answer"):
+            return r["answer"]["followed"], r["answer"]["reasons"], _indices(r, "Answered")
+        decision = decisions.get(r["id"])
+        if decision is not None:
+            d = decision["decision"]
+            return (
+                d["fg_advice_followed"],
+                d["departure_reasons"],
+                _indices(decision, "NotificationDecided"),
+            )
+        return None, "", []
+
+    answers = {r["id"]: answer(r) for r in advice}
+    followed = [r for r in advice if answers[r["id"]][0] is True]
+    departed = [r for r in advice if answers[r["id"]][0] is False]
+    open_ = [r for r in advice if r.get("advice") and answers[r["id"]][0] is None]
+
+    def evidence(chosen: list[dict[str, Any]]) -> list[int]:
+        return sorted({i for r in chosen for i in [*_all_indices(r), *answers[r["id"]][2]]})
+
+    return [
+        Figure("fg_advice.total", len(advice), evidence(advice)),
+        Figure("fg_advice.followed", len(followed), evidence(followed)),
+        Figure(
+            "fg_advice.not_followed",
+            len(departed),
+            evidence(departed),
+            [{"id": r["id"], "reason": answers[r["id"]][1]} for r in departed],
+        ),
+        Figure("fg_advice.unanswered", len(open_), evidence(open_)),
+    ]
+
+
+def erasure_figures(cursor: Cursor, municipality: str, period: Period) -> list[Figure]:
+    first, after = period.bounds()
+    cursor.execute(
+        "SELECT DISTINCT e.doc FROM erasures e JOIN requests r ON r.subject = e.subject "
+        "WHERE r.municipality = ? AND e.erased_at >= ? AND e.erased_at < ?",
+        (municipality, first, after),
+    )
+    erased = rows(cursor)
+    return [
+        Figure(
+            "erasures.by_ground",
+            dict(sorted(Counter(r["ground"] for r in erased).items())),
+            sorted(i for r in erased for i in _all_indices(r)),
+            [{"id": r["id"], "reference": r["reference"]} for r in erased],
+        )
+    ]
+
+
+def report_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> dict[str, list[Figure]]:
+    return {
+        "register": register_figures(cursor, municipality, controller),
+        "breaches": breach_figures(cursor, municipality, controller, period),
+        "requests": request_figures(cursor, municipality, controller, period),
+        "fg_advice": fg_advice_figures(cursor, municipality, period),
+        "erasures": erasure_figures(cursor, municipality, period),
+    }
