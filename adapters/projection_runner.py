@@ -75,9 +75,9 @@ class ProjectionRunner:
             if not notifications:
                 return applied
             with self.db.transaction() as cursor:
-                for notification in notifications:
-                    event = self.app.mapper.to_domain_event(notification)
-                    projection.apply(cursor, event, notification.id)
+                projection.apply_batch(
+                    cursor, [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+                )
                 cursor.execute(
                     "UPDATE projection_positions SET position = ? WHERE name = ? AND position = ?",
                     (notifications[-1].id, projection.name, start),

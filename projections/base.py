@@ -48,6 +48,11 @@ class Projection(ABC):
     def apply(self, cursor: Cursor, event: Any, position: int) -> None:
         """Change the read model for one event; ``position`` is its ledger index + 1."""
 
+    def apply_batch(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
+        """Change the read model for events in ledger order, all in one transaction."""
+        for event, position in events:
+            self.apply(cursor, event, position)
+
     @abstractmethod
     def entries_of(self, cursor: Cursor, record: str) -> list[int]:
         """The ledger indices of the entries the record was built from, in order."""
@@ -126,12 +131,26 @@ class RecordProjection(Projection):
         return None if row is None else dict(json.loads(row[0]))
 
     def apply(self, cursor: Cursor, event: Any, position: int) -> None:
-        key = str(event.originator_id)
-        record = self.load(cursor, key) or {"id": key, "evidence": {}}
-        name = type(event).__name__
-        getattr(self, f"on_{name}")(record, event)
-        record["evidence"].setdefault(name, []).append(position - 1)
-        self.store(cursor, key, record, position)
+        self.apply_batch(cursor, [(event, position)])
+
+    def apply_batch(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
+        # Each record is read at most once and written once per batch: catching up on a
+        # long ledger costs round trips per record, not per event.
+        changed: dict[str, tuple[dict[str, Any], int]] = {}
+        for event, position in events:
+            key = str(event.originator_id)
+            if key in changed:
+                record = changed[key][0]
+            elif event.originator_version == 1:  # a new record: nothing to read
+                record = {"id": key, "evidence": {}}
+            else:
+                record = self.load(cursor, key) or {"id": key, "evidence": {}}
+            name = type(event).__name__
+            getattr(self, f"on_{name}")(record, event)
+            record["evidence"].setdefault(name, []).append(position - 1)
+            changed[key] = (record, position)
+        for key, (record, position) in changed.items():
+            self.store(cursor, key, record, position)
 
     def store(self, cursor: Cursor, key: str, record: dict[str, Any], position: int) -> None:
         values = {**self.columns(record), "doc": to_json(record), "position": position}
