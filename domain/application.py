@@ -71,7 +71,11 @@ class Bewijslast(Application[UUID]):
         if isinstance(command, ErasePersonalData):
             authorise(actor, command.permission, command.municipality, None)
             return self.erase_personal_data(
-                command.subject, ground=command.ground, reference=command.reference, actor=actor.id
+                command.subject,
+                municipality=command.municipality,
+                ground=command.ground,
+                reference=command.reference,
+                actor=actor.id,
             )
         if isinstance(command, RequestFGAdvice):
             authorise(actor, command.permission, command.municipality, None)
@@ -154,7 +158,13 @@ class Bewijslast(Application[UUID]):
             transcoder.register(transcoding)
 
     def erase_personal_data(
-        self, subject: UUID, *, ground: ErasureGround, reference: str, actor: str
+        self,
+        subject: UUID,
+        *,
+        municipality: str,
+        ground: ErasureGround,
+        reference: str,
+        actor: str,
     ) -> UUID:
         """Record the erasure in the ledger, then destroy the subject's key.
 
@@ -164,7 +174,12 @@ class Bewijslast(Application[UUID]):
         if self.shred is None:
             raise RuntimeError("no key store is configured: personal data cannot be erased")
         erasure = PersonalDataErasure(
-            subject=subject, ground=ground, reference=reference, erased_at=self.clock(), actor=actor
+            subject=subject,
+            municipality=municipality,
+            ground=ground,
+            reference=reference,
+            erased_at=self.clock(),
+            actor=actor,
         )
         self.save(erasure)
         self.shred(subject)

@@ -50,12 +50,14 @@ class PersonalDataErasure(Aggregate):
         self,
         *,
         subject: UUID,
+        municipality: str,
         ground: ErasureGround,
         reference: str,
         erased_at: datetime,
         actor: str,
     ) -> None:
         self.subject = subject
+        self.municipality = municipality
         self.erased_at = erased_at
         self.ground = ErasureGround(ground)  # stored events give back plain strings
         self.reference = reference

@@ -1,8 +1,4 @@
-"""Erasures carried out (AVG art. 17; Archiefwet): the fact, the ground, who, when.
-
-The erasure record names only the subject key; the municipality is the one whose request
-register holds that subject, found when queried.
-"""
+"""Erasures carried out (AVG art. 17; Archiefwet): the fact, the ground, who, when."""
 
 from __future__ import annotations
 
@@ -16,18 +12,25 @@ class ErasureRegister(RecordProjection):
     name = "erasure_register"
     aggregate = PersonalDataErasure
     table = "erasures"
+    version = 2
     column_types: ClassVar[dict[str, str]] = {
+        "municipality": "TEXT NOT NULL",
         "subject": "TEXT NOT NULL",
         "erased_at": "TEXT NOT NULL",
     }
-    indexes = ("subject", "erased_at")
+    indexes = ("municipality, erased_at", "subject")
 
     def columns(self, r: dict[str, Any]) -> dict[str, Any]:
-        return {"subject": r["subject"], "erased_at": r["erased_at"]}
+        return {
+            "municipality": r["municipality"],
+            "subject": r["subject"],
+            "erased_at": r["erased_at"],
+        }
 
     def on_Erased(self, r: dict[str, Any], e: Any) -> None:
         r.update(
             subject=str(e.subject),
+            municipality=e.municipality,
             ground=str(e.ground),
             reference=e.reference,
             actor=e.actor,

@@ -18,9 +18,11 @@ class IncidentRegister(RecordProjection):
     name = "incident_register"
     aggregate = Incident
     table = "incidents"
+    version = 2
     column_types: ClassVar[dict[str, str]] = {
         "municipality": "TEXT NOT NULL",
         "controller": "TEXT NOT NULL",
+        "summary": "TEXT NOT NULL",
         "stage": "TEXT NOT NULL",
         "reported_at": "TEXT NOT NULL",
         "breach": "INTEGER NOT NULL",  # established and not reclassified
@@ -53,6 +55,7 @@ class IncidentRegister(RecordProjection):
         return {
             "municipality": r["municipality"],
             "controller": r["controller"],
+            "summary": r["summary"],
             "stage": r["stage"],
             "reported_at": r["reported_at"],
             "breach": int(breach is not None and not r.get("reclassified")),

@@ -6,7 +6,6 @@ asked; each is one indexed query, so it stays fast however long the ledger grows
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,18 +30,20 @@ def open_breaches(
     """Breaches the AP is still to be told of, soonest deadline first, with hours left
     (negative: the 72 hours have passed)."""
     cursor.execute(
-        f"SELECT doc FROM incidents WHERE ap_pending = 1 AND {_in(municipalities)} "
-        "ORDER BY ap_deadline",
+        "SELECT record, municipality, controller, summary, ap_deadline FROM incidents "
+        f"WHERE ap_pending = 1 AND {_in(municipalities)} ORDER BY ap_deadline",
         tuple(municipalities),
     )
     return [
         {
-            **r,
-            "hours_left": round(
-                (from_utc_text(r["breach"]["ap_deadline"]) - now).total_seconds() / 3600, 1
-            ),
+            "id": record,
+            "municipality": municipality,
+            "controller": controller,
+            "summary": summary,
+            "ap_deadline": deadline,
+            "hours_left": round((from_utc_text(deadline) - now).total_seconds() / 3600, 1),
         }
-        for r in rows(cursor)
+        for record, municipality, controller, summary, deadline in cursor.fetchall()
     ]
 
 
@@ -169,12 +170,7 @@ def incidents_not_evaluated(
 def erasures(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
     """Erasures carried out for data subjects of these municipalities."""
     cursor.execute(
-        "SELECT e.doc, r.municipality FROM erasures e JOIN requests r ON r.subject = e.subject "
-        f"WHERE r.{_in(municipalities)} ORDER BY e.erased_at",
+        f"SELECT doc FROM erasures WHERE {_in(municipalities)} ORDER BY erased_at",
         tuple(municipalities),
     )
-    seen: dict[str, dict[str, Any]] = {}
-    for doc, municipality in cursor.fetchall():
-        erasure = json.loads(doc)
-        seen.setdefault(erasure["id"], {**erasure, "municipality": municipality})
-    return list(seen.values())
+    return rows(cursor)

@@ -304,8 +304,7 @@ def fg_advice_figures(cursor: Cursor, municipality: str, period: Period) -> list
 def erasure_figures(cursor: Cursor, municipality: str, period: Period) -> list[Figure]:
     first, after = period.bounds()
     cursor.execute(
-        "SELECT DISTINCT e.doc FROM erasures e JOIN requests r ON r.subject = e.subject "
-        "WHERE r.municipality = ? AND e.erased_at >= ? AND e.erased_at < ?",
+        "SELECT doc FROM erasures WHERE municipality = ? AND erased_at >= ? AND erased_at < ?",
         (municipality, first, after),
     )
     erased = rows(cursor)

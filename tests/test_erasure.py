@@ -85,7 +85,11 @@ def test_personal_data_is_stored_only_as_ciphertext_and_erasable(database_url):
         assert plaintext.encode() not in stored
 
     app.erase_personal_data(
-        subject, ground=ErasureGround.ERASURE_REQUEST, reference="verzoek 2026-117", actor="fg"
+        subject,
+        municipality="Leusden",
+        ground=ErasureGround.ERASURE_REQUEST,
+        reference="verzoek 2026-117",
+        actor="fg",
     )
 
     later = open_app(database_url, master)
@@ -122,6 +126,10 @@ def test_on_sqlite_the_destroyed_key_leaves_no_bytes_behind(tmp_path):
         ).fetchone()
     assert wrapped in database_bytes(url)
     app.erase_personal_data(
-        subject, ground=ErasureGround.RETENTION_ENDED, reference="S-1", actor="x"
+        subject,
+        municipality="Leusden",
+        ground=ErasureGround.RETENTION_ENDED,
+        reference="S-1",
+        actor="x",
     )
     assert wrapped not in database_bytes(url)
