@@ -5,9 +5,11 @@ p95 of each FG oversight query at that size.
 The history is a realistic mix written straight through the aggregates (no authorisation,
 no checkpoints: those are not what is measured): per unit of work one incident that is a
 breach and goes through notification, closing and evaluation (8 events), one rights request
-decided, sent and closed (5), one FG advice given and answered (3). One unit in a hundred is
-left open (breach not yet decided, request undecided, advice unanswered), so the oversight
-queries have something to find; twenty municipalities, an FG serving four of them.
+decided, sent and closed (5), one FG advice given and answered (3). So that every oversight
+query has as much to find, one unit in a hundred each is left open (breach not yet decided,
+request undecided, advice unanswered), notified late with a reason, decided against the FG's
+advice, never evaluated, or ends with the requester's personal data erased; twenty
+municipalities, an FG serving four of them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from domain.application import Bewijslast
 from domain.deadlines import AMSTERDAM
 from domain.fg_advice import FGAdvice
 from domain.incidents import Impact, Incident, Nature
-from domain.personal_data import PersonalData
+from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
 from domain.processing import LegalBasis, ProcessingActivity, RegisterEntry
 from domain.requests import Outcome, RightsRequest
 from projections import oversight
@@ -46,9 +48,10 @@ ACTOR = "bench@example.nl"
 
 
 def unit(i: int, at: datetime) -> list:
-    """One unit of work; every hundredth is left open."""
+    """One unit of work, the exceptions spread by ``i % 100``."""
     town = TOWNS[i % len(TOWNS)]
-    open_ = i % 100 == 0
+    kind = i % 100
+    open_ = kind == 0
     incident = Incident(
         municipality=town, controller=BODY, summary=f"incident {i}", reported_at=at, actor=ACTOR
     )
@@ -77,40 +80,50 @@ def unit(i: int, at: datetime) -> list:
         municipality=town, about=incident.id, question="melden?", requested_at=at, actor=ACTOR
     )
     advice.give(advice="melden", recommendation="melden", given_at=at, actor=ACTOR)
-    if not open_:
-        later = at + timedelta(hours=30)
-        incident.decide_notification(
-            notify_ap=True,
-            ap_reasons="risico",
-            inform_subjects=True,
-            subjects_reasons="risico",
-            fg_advice=advice.id,
-            fg_advice_followed=True,
-            departure_reasons="",
-            decided_at=later,
-            actor=ACTOR,
-        )
-        incident.submit_ap_notification(
-            meldingsnummer=f"M-{i}",
-            preliminary=False,
-            form={},
-            late_reason="",
-            submitted_at=later,
-            actor=ACTOR,
-        )
-        incident.inform_subjects(channel="brief", informed_at=later, actor=ACTOR)
-        incident.close(closed_at=later, actor=ACTOR)
+    if open_:
+        return [incident, request, advice]
+    later = at + timedelta(hours=80 if kind == 1 else 30)
+    departed = kind == 2
+    incident.decide_notification(
+        notify_ap=True,
+        ap_reasons="risico",
+        inform_subjects=True,
+        subjects_reasons="risico",
+        fg_advice=advice.id,
+        fg_advice_followed=not departed,
+        departure_reasons="eigen afweging" if departed else "",
+        decided_at=later,
+        actor=ACTOR,
+    )
+    incident.submit_ap_notification(
+        meldingsnummer=f"M-{i}",
+        preliminary=False,
+        form={},
+        late_reason="melding na het weekend" if kind == 1 else "",
+        submitted_at=later,
+        actor=ACTOR,
+    )
+    incident.inform_subjects(channel="brief", informed_at=later, actor=ACTOR)
+    incident.close(closed_at=later, actor=ACTOR)
+    if kind != 3:
         incident.evaluate(findings="ok", evaluated_at=later + timedelta(days=14), actor=ACTOR)
-        request.decide(
-            outcome=Outcome.GRANTED,
-            grounds=[],
-            reasons="inzage",
-            decided_at=later,
+    request.decide(
+        outcome=Outcome.GRANTED, grounds=[], reasons="inzage", decided_at=later, actor=ACTOR
+    )
+    request.send(channel="post", sent_at=later, actor=ACTOR)
+    request.close(closed_at=later, actor=ACTOR)
+    if not departed:  # the departure is answered in the breach decision
+        advice.answer(followed=True, reasons="", answered_at=later, actor=ACTOR)
+    if kind == 20:
+        erasure = PersonalDataErasure(
+            subject=request.requester.subject,
+            municipality=town,
+            ground=ErasureGround.ERASURE_REQUEST,
+            reference=f"verzoek {i}",
+            erased_at=later,
             actor=ACTOR,
         )
-        request.send(channel="post", sent_at=later, actor=ACTOR)
-        request.close(closed_at=later, actor=ACTOR)
-        advice.answer(followed=True, reasons="", answered_at=later, actor=ACTOR)
+        return [incident, request, advice, erasure]
     return [incident, request, advice]
 
 
