@@ -11,14 +11,14 @@ from typing import Any, ClassVar
 
 from domain.deadlines import ap_notification_deadline
 from domain.incidents import Incident
-from projections.base import Cursor, RecordProjection, rows, utc_text
+from projections.base import Cursor, RecordProjection, rows, to_json, utc_text
 
 
 class IncidentRegister(RecordProjection):
     name = "incident_register"
     aggregate = Incident
     table = "incidents"
-    version = 2
+    version = 3
     column_types: ClassVar[dict[str, str]] = {
         "municipality": "TEXT NOT NULL",
         "controller": "TEXT NOT NULL",
@@ -29,7 +29,9 @@ class IncidentRegister(RecordProjection):
         "ap_deadline": "TEXT",
         "ap_pending": "INTEGER NOT NULL",  # the AP is still to be notified
         "notified_late": "INTEGER NOT NULL",
+        "late_notifications": "TEXT",  # JSON, for the oversight query: no document to parse
         "departed_from_fg": "INTEGER NOT NULL",
+        "departure": "TEXT",  # JSON, likewise
         "fg_advice": "TEXT",  # the advice the notification decision answered
         "closed_at": "TEXT",
         "evaluated_at": "TEXT",
@@ -52,6 +54,20 @@ class IncidentRegister(RecordProjection):
             and (decision is None or decision["notify_ap"])
             and not r["ap_notifications"]
         )
+        submitted = r["evidence"].get("APNotificationSubmitted", [])
+        late = [
+            {
+                "meldingsnummer": n["meldingsnummer"],
+                "submitted_at": n["submitted_at"],
+                "late_reason": n["late_reason"],
+                "aware_at": breach["aware_at"],
+                "deadline": breach["ap_deadline"],
+                "evidence": [index],
+            }
+            for n, index in zip(r["ap_notifications"], submitted, strict=True)
+            if n["late"] and breach is not None
+        ]
+        departed = decision is not None and decision["fg_advice_followed"] is False
         return {
             "municipality": r["municipality"],
             "controller": r["controller"],
@@ -61,10 +77,19 @@ class IncidentRegister(RecordProjection):
             "breach": int(breach is not None and not r.get("reclassified")),
             "ap_deadline": breach and breach["ap_deadline"],
             "ap_pending": int(pending),
-            "notified_late": int(any(n["late"] for n in r["ap_notifications"])),
-            "departed_from_fg": int(
-                decision is not None and decision["fg_advice_followed"] is False
-            ),
+            "notified_late": int(bool(late)),
+            "late_notifications": to_json(late) if late else None,
+            "departed_from_fg": int(departed),
+            "departure": to_json(
+                {
+                    "advice": decision["fg_advice"],
+                    "reasons": decision["departure_reasons"],
+                    "decided_at": decision["decided_at"],
+                    "evidence": r["evidence"]["NotificationDecided"],
+                }
+            )
+            if decision is not None and departed
+            else None,
             "fg_advice": decision and decision["fg_advice"],
             "closed_at": r.get("closed_at"),
             "evaluated_at": (r.get("evaluation") or {}).get("evaluated_at"),

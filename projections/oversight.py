@@ -6,6 +6,7 @@ asked; each is one indexed query, so it stays fast however long the ledger grows
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -50,31 +51,22 @@ def open_breaches(
 def late_ap_notifications(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
     """AP notifications made after the 72 hours, with the reasons given for the delay."""
     cursor.execute(
-        f"SELECT doc FROM incidents WHERE notified_late = 1 AND {_in(municipalities)} "
-        "ORDER BY reported_at",
+        "SELECT record, municipality, late_notifications FROM incidents "
+        f"WHERE notified_late = 1 AND {_in(municipalities)} ORDER BY reported_at",
         tuple(municipalities),
     )
     return [
-        {
-            "incident": r["id"],
-            "municipality": r["municipality"],
-            "aware_at": r["breach"]["aware_at"],
-            "deadline": r["breach"]["ap_deadline"],
-            "meldingsnummer": n["meldingsnummer"],
-            "submitted_at": n["submitted_at"],
-            "late_reason": n["late_reason"],
-            "evidence": r["evidence"]["APNotificationSubmitted"],
-        }
-        for r in rows(cursor)
-        for n in r["ap_notifications"]
-        if n["late"]
+        {"incident": record, "municipality": municipality, **late}
+        for record, municipality, text in cursor.fetchall()
+        for late in json.loads(text)
     ]
 
 
 def departures_from_fg_advice(
     cursor: Cursor, municipalities: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Decisions that did not follow the FG's advice, and the reasons given."""
+    """Decisions that did not follow the FG's advice, and the reasons given: answers to the
+    advice itself, and breach decisions that departed from it."""
     cursor.execute(
         f"SELECT doc FROM fg_advice WHERE followed = 0 AND {_in(municipalities)} "
         "ORDER BY requested_at",
@@ -85,7 +77,6 @@ def departures_from_fg_advice(
             "advice": r["id"],
             "about": r["about"],
             "municipality": r["municipality"],
-            "recommendation": r["advice"]["recommendation"],
             "reasons": r["answer"]["reasons"],
             "decided_at": r["answer"]["answered_at"],
             "evidence": r["evidence"]["Answered"],
@@ -93,21 +84,13 @@ def departures_from_fg_advice(
         for r in rows(cursor)
     ]
     cursor.execute(
-        f"SELECT doc FROM incidents WHERE departed_from_fg = 1 AND {_in(municipalities)} "
-        "ORDER BY reported_at",
+        "SELECT record, municipality, departure FROM incidents "
+        f"WHERE departed_from_fg = 1 AND {_in(municipalities)} ORDER BY reported_at",
         tuple(municipalities),
     )
     found += [
-        {
-            "advice": r["decision"]["fg_advice"],
-            "about": r["id"],
-            "municipality": r["municipality"],
-            "recommendation": None,
-            "reasons": r["decision"]["departure_reasons"],
-            "decided_at": r["decision"]["decided_at"],
-            "evidence": r["evidence"]["NotificationDecided"],
-        }
-        for r in rows(cursor)
+        {"about": record, "municipality": municipality, **json.loads(text)}
+        for record, municipality, text in cursor.fetchall()
     ]
     return found
 
@@ -160,11 +143,13 @@ def incidents_not_evaluated(
 ) -> list[dict[str, Any]]:
     """Incidents closed more than six weeks ago and never evaluated (seed 002)."""
     cursor.execute(
-        f"SELECT doc FROM incidents WHERE evaluated_at IS NULL AND closed_at IS NOT NULL "
-        f"AND closed_at < ? AND {_in(municipalities)} ORDER BY closed_at",
+        "SELECT record, municipality, controller, summary, closed_at FROM incidents "
+        f"WHERE evaluated_at IS NULL AND closed_at IS NOT NULL AND closed_at < ? "
+        f"AND {_in(municipalities)} ORDER BY closed_at",
         (utc_text(now - EVALUATION_PERIOD), *municipalities),
     )
-    return rows(cursor)
+    names = ("id", "municipality", "controller", "summary", "closed_at")
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def erasures(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
