@@ -15,13 +15,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters import read_cli
+from eventsourcing.domain import EventSourcingError
+
+from adapters import read_cli, serve
+from adapters.api import cli as api_cli
 from adapters.checkpointer import Checkpointer, state_file_for
 from adapters.config import ConfigurationError, Settings
 from adapters.evidence import checkpoint_for, checkpoint_size, prove
 from adapters.keys import generate_key_files, load_signer
 from adapters.keystore import MasterKey, open_key_store
-from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from adapters.persistence.personal_data import (
+    ErasedAsSubject,
+    PersonalDataAsCiphertext,
+    PersonalDataWithoutMasterKey,
+)
 from domain.application import Bewijslast
 from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
 from ledger.bundle import export_bundle
@@ -50,7 +57,7 @@ class Progress:
 def open_application(settings: Settings) -> Bewijslast:
     """The application with what the adapters hold: the subject key store and the signer,
     when configured; a checkpoint is then signed right after every decision event."""
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"transcodings": [PersonalDataWithoutMasterKey(), ErasedAsSubject()]}
     if settings.master_key_file is not None:
         keys = open_key_store(settings.database_url, MasterKey.from_file(settings.master_key_file))
         extra = {
@@ -360,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("role")
     grant.set_defaults(run=cmd_db_grant)
     read_cli.register(commands, common)
+    api_cli.register(commands, common)
+    serve.register(commands, common)
     return parser
 
 
@@ -372,12 +381,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as e:
         print(f"configuration: {e}", file=sys.stderr)
         return 2
+    except (EventSourcingError, ValueError) as e:
+        # The library wraps what a transcoding raised, e.g. a missing master key.
+        cause = _configuration_cause(e)
+        if cause is None:
+            raise
+        print(f"configuration: {cause}", file=sys.stderr)
+        return 2
     except MalformedInput as e:
         print(f"cannot do that: {e}", file=sys.stderr)
         return 2
     except LedgerError as e:
         print(f"ledger problem: {e}", file=sys.stderr)
         return 1
+
+
+def _configuration_cause(e: BaseException) -> ConfigurationError | None:
+    while e.__cause__ is not None:
+        e = e.__cause__
+        if isinstance(e, ConfigurationError):
+            return e
+    return None
 
 
 if __name__ == "__main__":

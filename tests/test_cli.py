@@ -47,6 +47,9 @@ def operator(tmp_path):
     )
     assert made.returncode == 0, made.stderr
     env["BEWIJSLAST_SIGNING_KEY_FILE"] = str(tmp_path / "keys" / "ledger.key")
+    master = bewijslast("keys", "master", "--out", "keys/master.key", cwd=tmp_path, env=env)
+    assert master.returncode == 0, master.stderr
+    env["BEWIJSLAST_MASTER_KEY_FILE"] = str(tmp_path / "keys" / "master.key")
     demo = bewijslast("demo", cwd=tmp_path, env=env)
     assert demo.returncode == 0, demo.stderr
     return tmp_path, env
@@ -265,7 +268,7 @@ def test_the_checkpointer_keeps_signing_while_entries_are_added(operator):
             "import dataclasses, pathlib; from adapters.cli import open_application; "
             "from adapters.config import Settings; from adapters.demo import record_demo; "
             "settings = dataclasses.replace(Settings.from_environ(), signing_key_file=None, "
-            "master_key_file=pathlib.Path('demo-keys/master.key')); "
+            "master_key_file=pathlib.Path('keys/master.key')); "
             "record_demo(open_application(settings))"
         )
         subprocess.run([sys.executable, "-c", record], cwd=home, env=env, check=True)
@@ -335,3 +338,12 @@ def test_project_brings_the_register_up_and_rebuilds_it(operator):
     unknown = bewijslast("project", "--rebuild", "nothing", cwd=home, env=env)
     assert unknown.returncode == 2
     assert "there are: processing_register" in unknown.stderr
+
+
+def test_projecting_personal_data_without_the_master_key_says_what_to_set(operator):
+    home, env = operator
+    without = {k: v for k, v in env.items() if k != "BEWIJSLAST_MASTER_KEY_FILE"}
+    result = bewijslast("project", cwd=home, env=without)
+    assert result.returncode == 2
+    assert "set BEWIJSLAST_MASTER_KEY_FILE" in result.stderr
+    assert "Traceback" not in result.stderr

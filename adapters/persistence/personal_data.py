@@ -10,6 +10,7 @@ from uuid import UUID
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Transcoding
 
+from adapters.config import ConfigurationError
 from adapters.keystore import NONCE_SIZE, SubjectKeyStore
 from domain.personal_data import Erased, PersonalData
 
@@ -50,3 +51,25 @@ class ErasedAsSubject(Transcoding):
 
     def decode(self, data: str) -> Erased:
         return Erased(UUID(data))
+
+
+class PersonalDataWithoutMasterKey(Transcoding):
+    """Without the master key personal data can be neither sealed nor opened: say so, rather
+    than fail on an unknown type deep inside the library."""
+
+    type = PersonalData
+    name = "personal_data"
+
+    def encode(self, obj: PersonalData) -> dict[str, str]:
+        raise MasterKeyMissing("cannot record personal data")
+
+    def decode(self, data: dict[str, Any]) -> PersonalData:
+        raise MasterKeyMissing("the ledger holds personal data, sealed per data subject")
+
+
+class MasterKeyMissing(ConfigurationError):
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what}: set BEWIJSLAST_MASTER_KEY_FILE to the master key file "
+            "(make one with 'bewijslast keys master')"
+        )
