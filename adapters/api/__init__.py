@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): commands, read models and the ledger, per role."""

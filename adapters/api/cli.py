@@ -1,0 +1,69 @@
+"""``bewijslast apikey``: create, revoke, list."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from adapters.config import Settings
+
+
+def _keys(settings: Settings) -> Any:
+    from adapters.api.keys import ApiKeys
+    from adapters.cli import open_application
+
+    return ApiKeys(open_application(settings).factory.datastore)  # type: ignore[attr-defined]
+
+
+def cmd_apikey_create(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.api.keys import parse_grant
+    from domain.authorization import Actor
+
+    try:
+        grants = [parse_grant(g) for g in args.grant]
+    except (ValueError, KeyError) as e:
+        print(f"cannot do that: {e}")
+        return 2
+    token = _keys(settings).create(Actor.with_grants(args.actor, grants))
+    print(token)  # shown once: only its hash is stored
+    return 0
+
+
+def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    if not _keys(settings).revoke(args.key_id):
+        print(f"no active key {args.key_id}")
+        return 1
+    print(f"revoked {args.key_id}")
+    return 0
+
+
+def cmd_apikey_list(args: argparse.Namespace, settings: Settings) -> int:
+    for key in _keys(settings).all():
+        grants = ", ".join(
+            f"{g.role.value}:{g.municipality}" + (f":{g.controller}" if g.controller else "")
+            for g in sorted(key.actor.grants, key=lambda g: (g.municipality, g.role.value))
+        )
+        state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
+        print(f"{key.key_id}  {key.actor.id}  {state}  {grants}")
+    return 0
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    apikey = commands.add_parser("apikey", help="API keys").add_subparsers(
+        dest="apikey_command", required=True
+    )
+    create = apikey.add_parser("create", parents=[common], help="a new key; printed once")
+    create.add_argument("--actor", required=True, help="who uses it, e.g. fg@leusden.nl")
+    create.add_argument(
+        "--grant",
+        action="append",
+        required=True,
+        metavar="ROLE:MUNICIPALITY[:CONTROLLER]",
+        help="e.g. FG:Leusden or PRIVACY_OFFICER:Putten (repeatable)",
+    )
+    create.set_defaults(run=cmd_apikey_create)
+    revoke = apikey.add_parser("revoke", parents=[common], help="refuse a key from now on")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(run=cmd_apikey_revoke)
+    listing = apikey.add_parser("list", parents=[common], help="keys, without their secrets")
+    listing.set_defaults(run=cmd_apikey_list)

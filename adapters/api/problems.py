@@ -1,0 +1,106 @@
+"""Errors as RFC 9457 problem documents, one type per kind of failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.authorization import NotAuthorised
+from domain.errors import ProcedureError
+from ledger.errors import MalformedInput
+
+TYPES = "https://bewijslast.nl/problems/"  # stable identifiers, documented in the API description
+
+
+class Problem(Exception):
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.kind, self.title, self.detail = status, kind, title, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    body = {
+        "type": TYPES + problem.kind,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": request.url.path,
+        **problem.extra,
+    }
+    return JSONResponse(
+        jsonable_encoder(body),
+        status_code=problem.status,
+        headers=problem.headers,
+        media_type="application/problem+json",
+    )
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "not-found", "Not found", f"{what} does not exist")
+
+
+def install(app: FastAPI) -> None:
+    """Every error the API can give becomes a problem document; none leaks a stack trace."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, e: Problem) -> JSONResponse:
+        return problem_response(request, e)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, e: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in error["loc"]), "problem": error["msg"]}
+            for error in e.errors()
+        ]
+        detail = "; ".join(f"{x['field']}: {x['problem']}" for x in errors)
+        return problem_response(
+            request, Problem(422, "invalid", "The request is not valid", detail, errors=errors)
+        )
+
+    @app.exception_handler(NotAuthorised)
+    async def _forbidden(request: Request, e: NotAuthorised) -> JSONResponse:
+        return problem_response(request, Problem(403, "forbidden", "Not allowed", str(e)))
+
+    @app.exception_handler(ProcedureError)
+    async def _refused(request: Request, e: ProcedureError) -> JSONResponse:
+        return problem_response(
+            request,
+            Problem(
+                409,
+                "procedure",
+                "The procedure does not allow this now",
+                e.problem,
+                allowed=e.allowed,
+            ),
+        )
+
+    @app.exception_handler(MalformedInput)
+    async def _malformed(request: Request, e: MalformedInput) -> JSONResponse:
+        return problem_response(request, Problem(400, "bad-request", "Cannot do that", str(e)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not-found", 405: "method-not-allowed"}.get(e.status_code, "http")
+        return problem_response(request, Problem(e.status_code, kind, str(e.detail), str(e.detail)))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, e: Exception) -> JSONResponse:
+        return problem_response(
+            request,
+            Problem(500, "internal", "Internal error", "the server could not do this; see its log"),
+        )
