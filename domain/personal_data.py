@@ -38,8 +38,8 @@ class Erased:
 
 
 class ErasureGround(StrEnum):
-    ERASURE_REQUEST = "art. 17 AVG: granted request for erasure"
-    RETENTION_ENDED = "Archiefwet: retention period ended (Selectielijst)"
+    ERASURE_REQUEST = "art. 17 AVG: toegewezen verzoek om wissing"
+    RETENTION_ENDED = "Archiefwet: bewaartermijn verstreken (Selectielijst)"
 
 
 class PersonalDataErasure(Aggregate):

@@ -48,7 +48,7 @@ def test_the_figures_of_the_year(figures):
         "fg_advice.followed": 0,
         "fg_advice.not_followed": 1,
         "fg_advice.unanswered": 1,
-        "erasures.by_ground": {"art. 17 AVG: granted request for erasure": 1},
+        "erasures.by_ground": {"art. 17 AVG: toegewezen verzoek om wissing": 1},
     }
     assert {key: figures[key].value for key in expected} == expected
     assert figures["breaches.notified_late"].detail[0]["reason"] == (
