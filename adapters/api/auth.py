@@ -1,20 +1,23 @@
 """Who is calling: an API key, or (when configured) an OIDC JWT from the municipality's
-identity provider, checked against the provider's published keys."""
+identity provider, checked against the provider's published keys (JWKS)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated, Any
 
 import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from adapters.api.keys import ApiKeys, parse_grant
 from adapters.api.problems import Problem
-from domain.authorization import Actor
+from domain.authorization import Actor, Command, Grant, NotAuthorised, authorise
 
 GRANTS_CLAIM = "bewijslast_grants"  # a list of "ROLE:MUNICIPALITY[:CONTROLLER]"
-ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"]
+ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"]  # asymmetric only: no shared secrets
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,10 @@ class Authenticator:
         self.oidc = oidc
         self.jwks = None if oidc is None else jwt.PyJWKClient(oidc.jwks_url, cache_keys=True)
 
-    def actor(self, authorization: str | None) -> Actor:
-        if not authorization or not authorization.startswith("Bearer "):
+    def actor(self, token: str | None) -> Actor:
+        """The actor a bearer token stands for; 401 when there is none or it is not valid."""
+        if not token:
             raise unauthenticated("send 'Authorization: Bearer <API key or OIDC token>'")
-        token = authorization.removeprefix("Bearer ").strip()
         if token.count(".") == 2 and self.oidc is not None and self.jwks is not None:
             return self._from_jwt(token, self.oidc, self.jwks)
         actor = self.keys.actor_for(token)
@@ -67,18 +70,60 @@ class Authenticator:
     def _from_jwt(token: str, oidc: OIDC, jwks: jwt.PyJWKClient) -> Actor:
         try:
             key = jwks.get_signing_key_from_jwt(token)
+        except jwt.PyJWKClientConnectionError:
+            raise Problem(
+                503,
+                "identity-provider",
+                "Identity provider unreachable",
+                "the identity provider's keys cannot be fetched now; try again",
+                headers={"Retry-After": "5"},
+            ) from None
+        except (jwt.PyJWTError, jwt.PyJWKClientError) as e:
+            raise unauthenticated(f"the token is not accepted: {e}") from None
+        try:
             claims = jwt.decode(
                 token,
                 key.key,
-                algorithms=ALGORITHMS,
+                algorithms=[a for a in ALGORITHMS if a == key.algorithm_name],
                 audience=oidc.audience,
                 issuer=oidc.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
-        except (jwt.PyJWTError, jwt.PyJWKClientError) as e:
+        except jwt.PyJWTError as e:
             raise unauthenticated(f"the token is not accepted: {e}") from None
+        return Actor.with_grants(str(claims.get("email") or claims["sub"]), _grants(claims))
+
+
+def _grants(claims: Mapping[str, Any]) -> list[Grant]:
+    listed = claims.get(GRANTS_CLAIM, [])
+    if not isinstance(listed, list) or not all(isinstance(g, str) for g in listed):
+        raise unauthenticated(f"the token's {GRANTS_CLAIM} claim is not a list of strings")
+    try:
+        return [parse_grant(g) for g in listed]
+    except (ValueError, KeyError) as e:
+        raise unauthenticated(f"the token's {GRANTS_CLAIM} claim is not valid: {e}") from None
+
+
+bearer = HTTPBearer(auto_error=False, description="an API key (bwl_...) or an OIDC token")
+
+
+def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.actor(None if credentials is None else credentials.credentials)
+
+
+Caller = Annotated[Actor, Depends(caller)]
+
+
+def may_verify(actor: Actor) -> None:
+    """Whole-ledger material (states, reconstructions) for those who may verify somewhere."""
+    for grant in actor.grants:
         try:
-            grants = [parse_grant(g) for g in claims.get(GRANTS_CLAIM, [])]
-        except (ValueError, KeyError, AttributeError) as e:
-            raise unauthenticated(f"the token's {GRANTS_CLAIM} claim is not valid: {e}") from None
-        return Actor.with_grants(str(claims.get("email") or claims["sub"]), grants)
+            authorise(actor, Command.VERIFY_LEDGER, grant.municipality, grant.controller)
+            return
+        except NotAuthorised:
+            continue
+    raise Problem(403, "forbidden", "Not allowed", f"{actor.id} may not verify the ledger")

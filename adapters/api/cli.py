@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from adapters.config import Settings
 
 
-def _keys(settings: Settings) -> Any:
+@contextmanager
+def _keys(settings: Settings) -> Iterator[Any]:
     from adapters.api.keys import ApiKeys
     from adapters.cli import open_application
 
-    return ApiKeys(open_application(settings).factory.datastore)  # type: ignore[attr-defined]
+    # Held until the keys are done with: a collected application closes its connections.
+    app = open_application(settings)
+    yield ApiKeys(app.factory.datastore)  # type: ignore[attr-defined]
 
 
 def cmd_apikey_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -24,13 +29,16 @@ def cmd_apikey_create(args: argparse.Namespace, settings: Settings) -> int:
     except (ValueError, KeyError) as e:
         print(f"cannot do that: {e}")
         return 2
-    token = _keys(settings).create(Actor.with_grants(args.actor, grants))
+    with _keys(settings) as keys:
+        token = keys.create(Actor.with_grants(args.actor, grants))
     print(token)  # shown once: only its hash is stored
     return 0
 
 
 def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    if not _keys(settings).revoke(args.key_id):
+    with _keys(settings) as keys:
+        revoked = keys.revoke(args.key_id)
+    if not revoked:
         print(f"no active key {args.key_id}")
         return 1
     print(f"revoked {args.key_id}")
@@ -38,7 +46,9 @@ def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_apikey_list(args: argparse.Namespace, settings: Settings) -> int:
-    for key in _keys(settings).all():
+    with _keys(settings) as keys:
+        listed = keys.all()
+    for key in listed:
         grants = ", ".join(
             f"{g.role.value}:{g.municipality}" + (f":{g.controller}" if g.controller else "")
             for g in sorted(key.actor.grants, key=lambda g: (g.municipality, g.role.value))

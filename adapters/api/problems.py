@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.authorization import NotAuthorised
@@ -50,8 +51,43 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
     )
 
 
+class ProblemDocument(BaseModel):
+    """RFC 9457; ``errors`` names each invalid field, ``allowed`` the steps allowed now."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[dict[str, str]] | None = None
+    allowed: list[str] | None = None
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {"application/problem+json": {"schema": ProblemDocument.model_json_schema()}},
+    }
+    for status, description in {
+        400: "the request cannot be carried out as asked",
+        401: "no valid API key or token",
+        403: "the caller's roles do not allow this there",
+        404: "no such thing",
+        409: "the procedure does not allow this step now",
+        422: "the request is not valid; `errors` names each field",
+        503: "try again later",
+    }.items()
+}
+
+
 def not_found(what: str) -> Problem:
     return Problem(404, "not-found", "Not found", f"{what} does not exist")
+
+
+def invalid(field: str, problem: str) -> Problem:
+    """422, in the same form as a body that fails validation."""
+    errors = [{"field": field, "problem": problem}]
+    return Problem(422, "invalid", "The request is not valid", f"{field}: {problem}", errors=errors)
 
 
 def install(app: FastAPI) -> None:
@@ -68,9 +104,8 @@ def install(app: FastAPI) -> None:
             for error in e.errors()
         ]
         detail = "; ".join(f"{x['field']}: {x['problem']}" for x in errors)
-        return problem_response(
-            request, Problem(422, "invalid", "The request is not valid", detail, errors=errors)
-        )
+        problem = Problem(422, "invalid", "The request is not valid", detail, errors=errors)
+        return problem_response(request, problem)
 
     @app.exception_handler(NotAuthorised)
     async def _forbidden(request: Request, e: NotAuthorised) -> JSONResponse:

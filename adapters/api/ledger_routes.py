@@ -1,0 +1,148 @@
+"""The ledger over HTTP: checkpoint, entries, proofs, receipts, bundles.
+
+Public, as a transparency log's are (entries hold no personal data, only hashes of states);
+states only in bundles, for those who may verify.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.responses import FileResponse, PlainTextResponse
+from starlette.background import BackgroundTask
+
+from adapters.api.auth import Caller, may_verify
+from adapters.api.problems import Problem, invalid, not_found
+from adapters.evidence import checkpoint_for, prove
+from ledger.bundle import export_bundle
+from ledger.errors import MalformedInput
+from ledger.merkle import consistency_proof, inclusion_proof, tree_root
+from ledger.note import b64
+
+MAX_ENTRIES = 1000
+NOTE = "text/plain; charset=utf-8"
+
+
+def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | None) -> None:
+    def size() -> int:
+        return int(recorder.ledger_size())
+
+    def signed_for(index: int) -> str:
+        """A signed checkpoint holding ``index``: 409 when there is none and none can be made."""
+        try:
+            return checkpoint_for(recorder, index, sign)
+        except MalformedInput as e:
+            raise Problem(409, "no-checkpoint", "No signed checkpoint yet", str(e)) from None
+
+    @api.get("/ledger/checkpoint", tags=["ledger"], response_class=PlainTextResponse)
+    def checkpoint() -> Response:
+        """The newest signed checkpoint (a C2SP signed note)."""
+        note = recorder.latest_signed_checkpoint()
+        if note is None:
+            raise not_found("a signed checkpoint")
+        return PlainTextResponse(note, media_type=NOTE)
+
+    @api.get("/ledger/entries", tags=["ledger"])
+    def entries(
+        request: Request,
+        response: Response,
+        after: Annotated[int, Query(ge=-1, description="the index before the first wanted")] = -1,
+        limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES)] = 100,
+    ) -> Any:
+        """Entries in ledger order, the feed a consumer follows with ``after``."""
+        end = size() - 1  # read once: the ledger may grow during the request
+        first, last = after + 1, min(after + limit, end)
+        found = list(recorder.records(first, last)) if first <= last else []
+        following = None
+        if last < end:
+            following = str(request.url.include_query_params(after=last, limit=limit))
+            response.headers["Link"] = f'<{following}>; rel="next"'
+        items = [
+            {
+                "entry": r.entry.to_object(),
+                "leaf_hash": r.leaf_hash.hex(),
+                "chain_hash": r.chain_hash.hex(),
+            }
+            for r in found
+        ]
+        return {"items": items, "next": following}
+
+    @api.get("/ledger/proofs/inclusion", tags=["ledger"])
+    def inclusion(
+        index: Annotated[int, Query(ge=0)], tree_size: Annotated[int, Query(ge=1)]
+    ) -> Any:
+        """RFC 9162 inclusion proof of entry ``index`` in the tree of ``tree_size`` entries."""
+        _within("query.tree_size", tree_size, size())
+        if index >= tree_size:
+            raise invalid("query.index", "must be below tree_size")
+        return {
+            "index": index,
+            "tree_size": tree_size,
+            "root": b64(tree_root(tree_size, recorder)),
+            "path": [b64(h) for h in inclusion_proof(index, tree_size, recorder)],
+        }
+
+    @api.get("/ledger/proofs/consistency", tags=["ledger"])
+    def consistency(
+        old_size: Annotated[int, Query(ge=1)], new_size: Annotated[int, Query(ge=1)]
+    ) -> Any:
+        """RFC 9162 consistency proof from the tree of ``old_size`` to that of ``new_size``."""
+        _within("query.new_size", new_size, size())
+        if old_size > new_size:
+            raise invalid("query.old_size", "must not exceed new_size")
+        return {
+            "old_size": old_size,
+            "new_size": new_size,
+            "old_root": b64(tree_root(old_size, recorder)),
+            "new_root": b64(tree_root(new_size, recorder)),
+            "path": [b64(h) for h in consistency_proof(old_size, new_size, recorder)],
+        }
+
+    @api.get("/ledger/receipts/{index}", tags=["ledger"], response_class=PlainTextResponse)
+    def receipt(index: int) -> Response:
+        """A tlog-proof receipt: the entry, its inclusion proof and a signed checkpoint."""
+        if not 0 <= index < size():
+            raise not_found(f"entry {index}")
+        note = signed_for(index)
+        return PlainTextResponse(
+            prove(recorder, [index], note)[index].receipt.format(), media_type=NOTE
+        )
+
+    @api.get("/ledger/bundle", tags=["ledger"], response_class=FileResponse)
+    def bundle(
+        caller: Caller,
+        first: Annotated[int, Query(ge=0)] = 0,
+        last: Annotated[int | None, Query(ge=0)] = None,
+    ) -> Response:
+        """An export bundle (zip) with states, for offline verification."""
+        may_verify(caller)
+        end = size() - 1 if last is None else last
+        if end < 0:
+            raise not_found("an entry (the ledger is empty)")
+        if not first <= end < size():
+            raise invalid("query.last", f"entries {first}..{end} are not in the ledger")
+        note = signed_for(end)
+        folder = Path(tempfile.mkdtemp(prefix="bewijslast-bundle-"))
+        path = folder / f"ledger-{first}-{end}.zip"
+        origin = note.split("\n", 1)[0]
+        try:
+            export_bundle(recorder, path, origin=origin, verifier_keys=[], first=first, last=end)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return FileResponse(
+            path,
+            media_type="application/zip",
+            filename=path.name,
+            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+        )
+
+
+def _within(field: str, tree_size: int, size: int) -> None:
+    if tree_size > size:
+        raise invalid(field, f"the ledger holds {size} entries")

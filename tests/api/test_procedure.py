@@ -1,0 +1,205 @@
+"""The breach procedure through HTTP, each step by the role the role table gives it, on
+SQLite and PostgreSQL; refused steps are problem documents and record nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.authorization import Grant, Role
+from tests.api.conftest import COLLEGE, TOWN, Served
+from tests.projections.history import T0
+
+PROBLEM = "application/problem+json"
+
+
+def refused(served: Served, response, status: int, kind: str, size: int):
+    """A problem document of ``kind``, and the ledger as it was."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["type"] == f"https://bewijslast.nl/problems/{kind}"
+    assert problem["status"] == status
+    assert problem["detail"]
+    assert served.ledger_size() == size
+    return problem
+
+
+def test_an_employee_reports_and_the_breach_is_notified_to_the_ap(served: Served):
+    employee, ciso = served.role(Role.EMPLOYEE), served.role(Role.CISO)
+    privacy, secretary = served.role(Role.PRIVACY_OFFICER), served.role(Role.SECRETARY)
+
+    reported = served.command(
+        "report-incident", employee, municipality=TOWN, controller=COLLEGE, summary="USB kwijt"
+    )
+    assert reported.status_code == 201, reported.text
+    incident = reported.json()["id"]
+    steps = [
+        (ciso, "triage-incident", {"impact": "hoog"}),
+        (
+            privacy,
+            "establish-breach",
+            {
+                "aware_at": (T0 - timedelta(hours=2)).isoformat(),
+                "natures": ["vertrouwelijkheid"],
+                "data_categories": ["NAW", "BSN"],
+                "approx_subjects": 40,
+                "approx_records": 40,
+                "likely_consequences": "identiteitsfraude",
+            },
+        ),
+        (
+            secretary,
+            "decide-notification",
+            {
+                "notify_ap": True,
+                "ap_reasons": "BSN's van 40 inwoners",
+                "inform_subjects": True,
+                "subjects_reasons": "hoog risico",
+            },
+        ),
+        (
+            privacy,
+            "submit-ap-notification",
+            {
+                "meldingsnummer": "AP-2026-0042",
+                "preliminary": False,
+                "form": {"aard": "verlies gegevensdrager"},
+                "submitted_at": T0.isoformat(),
+            },
+        ),
+    ]
+    for headers, name, body in steps:
+        response = served.command(name, headers, aggregate_id=incident, **body)
+        assert response.status_code == 201, (name, response.text)
+        assert response.json() == {"id": incident}
+
+    breaches = served.client.get(f"/municipalities/{TOWN}/breaches", headers=privacy).json()
+    (breach,) = breaches["items"]
+    assert breach["id"] == incident
+    assert breach["ap"]["notified"] and breach["ap"]["decision"] is True
+    assert [n["meldingsnummer"] for n in breach["ap"]["notifications"]] == ["AP-2026-0042"]
+    # Each write records the actor of the API key that made it.
+    incidents = served.client.get(f"/municipalities/{TOWN}/incidents", headers=ciso).json()
+    assert incidents["items"][0]["reported_by"] == "employee@leusden.nl"
+    # The decision signed a checkpoint; it covers the AP notification's decision.
+    assert served.client.get("/health").json()["checkpoint_size"] >= 4
+
+
+def test_a_role_that_may_not_take_a_step_gets_403_and_nothing_is_recorded(served: Served):
+    employee, ciso = served.role(Role.EMPLOYEE), served.role(Role.CISO)
+    incident = served.command(
+        "report-incident", employee, municipality=TOWN, controller=COLLEGE, summary="phishing"
+    ).json()["id"]
+    size = served.ledger_size()
+
+    triage = served.command("triage-incident", employee, aggregate_id=incident, impact="laag")
+    problem = refused(served, triage, 403, "forbidden", size)
+    assert "triage_incident" in problem["detail"] and "CISO" in problem["detail"]
+    # The secretary decides, not the CISO (seed 002, step 15).
+    decide = served.command(
+        "decide-notification",
+        ciso,
+        aggregate_id=incident,
+        notify_ap=False,
+        ap_reasons="-",
+        inform_subjects=False,
+        subjects_reasons="-",
+    )
+    refused(served, decide, 403, "forbidden", size)
+    # Another municipality's CISO may not touch Leusden's incident.
+    elsewhere = served.role(Role.CISO, "Putten")
+    other = served.command("triage-incident", elsewhere, aggregate_id=incident, impact="laag")
+    refused(served, other, 403, "forbidden", size)
+    # Nor report in a municipality the key holds no grant for.
+    report = served.command(
+        "report-incident", employee, municipality="Putten", controller=COLLEGE, summary="x"
+    )
+    refused(served, report, 403, "forbidden", size)
+
+
+def test_a_step_the_procedure_does_not_allow_is_409_and_says_what_is(served: Served):
+    employee, ciso = served.role(Role.EMPLOYEE), served.role(Role.CISO)
+    incident = served.command(
+        "report-incident", employee, municipality=TOWN, controller=COLLEGE, summary="laptop"
+    ).json()["id"]
+    size = served.ledger_size()
+
+    closing = served.command("close-incident", ciso, aggregate_id=incident)
+    problem = refused(served, closing, 409, "procedure", size)
+    assert problem["allowed"] == ["triage"]
+
+
+def test_invalid_bodies_are_422_naming_the_field(served: Served):
+    employee = served.role(Role.EMPLOYEE)
+    size = served.ledger_size()
+
+    blank = served.command(
+        "report-incident", employee, municipality=TOWN, controller=COLLEGE, summary="   "
+    )
+    problem = refused(served, blank, 422, "invalid", size)
+    assert [e["field"] for e in problem["errors"]] == ["body.summary"]
+    assert "body.summary" in problem["detail"]
+
+    # The actor comes from the API key, never from the body.
+    smuggled = served.command(
+        "report-incident",
+        employee,
+        municipality=TOWN,
+        controller=COLLEGE,
+        summary="x",
+        actor="fg@leusden.nl",
+    )
+    problem = refused(served, smuggled, 422, "invalid", size)
+    assert [e["field"] for e in problem["errors"]] == ["body.actor"]
+
+    triage = served.command(
+        "triage-incident", served.role(Role.CISO), aggregate_id="not-a-uuid", impact="enorm"
+    )
+    problem = refused(served, triage, 422, "invalid", size)
+    assert {e["field"] for e in problem["errors"]} == {"body.aggregate_id", "body.impact"}
+
+    unknown = served.command(
+        "triage-incident",
+        served.role(Role.CISO),
+        aggregate_id="00000000-0000-4000-8000-000000000000",
+        impact="laag",
+    )
+    refused(served, unknown, 404, "not-found", size)
+
+
+def test_an_fg_of_four_municipalities_oversees_those_and_no_fifth(served: Served):
+    towns = ["Bunschoten", "Leusden", "Nijkerk", "Putten"]
+    for town in [*towns, "Barneveld"]:
+        served.command(
+            "report-incident",
+            served.role(Role.EMPLOYEE, town),
+            municipality=town,
+            controller=COLLEGE,
+            summary=f"datalek {town}",
+        )
+    # The FG's grants are theirs, whatever the body or query would claim.
+    fg = served.key("fg@regio.nl", *(Grant(Role.FG, t) for t in towns))
+    query = "&".join(f"municipality={t}" for t in towns)
+
+    for town in towns:
+        listed = served.client.get(f"/municipalities/{town}/incidents", headers=fg)
+        assert listed.status_code == 200
+        assert [i["summary"] for i in listed.json()["items"]] == [f"datalek {town}"]
+    oversight = served.client.get(f"/oversight/open-breaches?{query}", headers=fg)
+    assert oversight.status_code == 200 and oversight.json()["items"] == []
+
+    fifth = served.client.get("/municipalities/Barneveld/incidents", headers=fg)
+    assert fifth.status_code == 403
+    assert fifth.json()["type"] == "https://bewijslast.nl/problems/forbidden"
+    mixed = served.client.get(
+        f"/oversight/open-breaches?{query}&municipality=Barneveld", headers=fg
+    )
+    assert mixed.status_code == 403
+    assert "Barneveld" in mixed.json()["detail"]
+    # An FG advises; it does not report in its own name where it holds no grant.
+    assert (
+        served.command(
+            "report-incident", fg, municipality="Barneveld", controller=COLLEGE, summary="x"
+        ).status_code
+        == 403
+    )
