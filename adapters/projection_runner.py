@@ -3,8 +3,9 @@
 A SQLite application cannot be subscribed to, so the runner polls the notification log in
 order. Each batch of events is applied and the tracking position advanced in one transaction:
 a crash mid-way rolls the batch back and the next run resumes from the last committed position,
-neither skipping nor counting twice. Two runners of the same projection cannot both commit the
-same batch: the position only advances from the value the batch started at.
+neither skipping nor counting twice. Runners of the same projection (a follower, and the API
+catching up before it answers, in one process or several) take turns: a batch first takes the
+write lock on the projection's position, and leaves alone what another runner applied meanwhile.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ SCHEMA = "projections"  # on PostgreSQL; SQLite has one namespace per file
 
 
 class PositionMoved(Exception):
-    """Another runner advanced the projection meanwhile; this batch was rolled back."""
+    """The position moved under a batch that holds its lock: cannot happen, and is checked all
+    the same, because applying events twice would go unnoticed. The batch was rolled back."""
 
 
 class ProjectionRunner:
@@ -75,6 +77,17 @@ class ProjectionRunner:
             if not notifications:
                 return applied
             with self.db.transaction() as cursor:
+                # A write first: it waits for the lock (a row lock on PostgreSQL, the file's
+                # write lock on SQLite, where a read first would fail instead of waiting).
+                cursor.execute(
+                    "UPDATE projection_positions SET position = position WHERE name = ?",
+                    (projection.name,),
+                )
+                cursor.execute(
+                    "SELECT position FROM projection_positions WHERE name = ?", (projection.name,)
+                )
+                if cursor.fetchone()[0] != start:
+                    continue  # another runner applied this batch meanwhile
                 projection.apply_batch(
                     cursor, [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
                 )

@@ -1,71 +1,201 @@
-"""``bewijslast serve``: API, checkpointer, read models and (with a broker configured) the
-relay, in one process on the embedded default."""
+"""``bewijslast serve``: the HTTP API, the checkpointer, the read models and (with a broker
+configured) the bus relay, in one process; on the embedded default it needs nothing else.
+
+SIGTERM or SIGINT stops the parts in an order that loses nothing: the API stops accepting
+connections and finishes the requests in flight; then the relay stops; the projection runner
+stops between batches (each batch commits with its position) and the read models are brought
+up to the last recorded event; last, a checkpoint is signed over everything recorded. A second
+signal stops waiting for open connections.
+
+Every part runs its own short transactions. On SQLite they share the library's connection
+pool (one connection per transaction, in WAL mode); appends take the write lock first
+(``BEGIN IMMEDIATE``), and so does every projection batch, so no part fails on a lock it
+could have waited for.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
+import signal
 import threading
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-from adapters.config import Settings
+from adapters.checkpointer import INTERVAL_SECONDS
+from adapters.config import ConfigurationError, Settings
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from adapters.projection_runner import ProjectionRunner
+    from domain.application import Bewijslast
+
+log = logging.getLogger(__name__)
+BROKER_URL = "BEWIJSLAST_BROKER_URL"
+
+Relay = Callable[[Settings, "Bewijslast", str, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """API, checkpointer, read models and (with a broker configured) the relay, in one
-    process; SIGTERM or Ctrl-C stops them in order, nothing half done."""
     import uvicorn
 
     from adapters.api.app import create_app
     from adapters.api.auth import OIDC, Authenticator
     from adapters.api.keys import ApiKeys
-    from adapters.cli import checkpointer_for, open_application, signer_of
+    from adapters.cli import checkpointer_for, open_application
     from adapters.projection_runner import ProjectionRunner
     from projections.catalogue import all_projections
 
+    if not 0 < args.interval <= INTERVAL_SECONDS:
+        raise ConfigurationError(f"--interval must be above 0 and at most {INTERVAL_SECONDS:g}")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    broker = os.environ.get(BROKER_URL)
+    relay = None if args.no_relay or not broker else _relay()
     app = open_application(settings)
-    authenticator = Authenticator(ApiKeys(app.factory.datastore), OIDC.from_environ())  # type: ignore[attr-defined]
-    api = create_app(app, authenticator, signer_of(settings, app))
-    checkpointer = None
-    if settings.signing_key_file is not None:
-        checkpointer = checkpointer_for(settings, app)
-        checkpointer.start()
-    runner = ProjectionRunner(app, all_projections())
-    projecting = threading.Thread(target=runner.run, name="projections", daemon=True)
-    projecting.start()
-    server = uvicorn.Server(uvicorn.Config(api, host=args.host, port=args.port, log_level="info"))
-    broker = os.environ.get("BEWIJSLAST_BROKER_URL")
+    # One checkpointer for all this process signs (after decisions, for receipts, on the
+    # clock, at the end): each one rewrites the state file beside the key.
+    checkpointer = checkpointer_for(settings, app)
+    app.on_decision = checkpointer.checkpoint
+    authenticator = Authenticator(
+        ApiKeys(app.factory.datastore),  # type: ignore[attr-defined]
+        OIDC.from_environ(),
+    )
+    api = create_app(app, authenticator, lambda: checkpointer.checkpoint()[1])
+    runner = None if args.no_projections else ProjectionRunner(app, all_projections())
+    server = _server(uvicorn.Config(api, host=args.host, port=args.port, log_level="info"))
 
-    async def everything() -> None:
-        if not broker:
-            await server.serve()
-            return
-        from adapters.relay.relay import run_relay_until
-
-        stopping = asyncio.Event()
-        relay = asyncio.create_task(run_relay_until(settings, app, broker, stopping))
+    with _signals_stop(server):
+        checkpointer.start(interval=args.interval)
+        projecting = None
+        if runner is not None:
+            projecting = threading.Thread(
+                target=runner.run, args=(args.poll,), name="projections", daemon=True
+            )
+            projecting.start()
         try:
-            await server.serve()
+            asyncio.run(_serve(server, relay, settings, app, broker or ""))
         finally:
-            stopping.set()
-            await relay
-
-    try:
-        asyncio.run(everything())
-    finally:
-        runner.stop()
-        projecting.join()
-        if checkpointer is not None:
+            _stop_projections(runner, projecting)
             checkpointer.stop()
-            checkpointer.checkpoint()  # everything added until now is signed
+            checkpoint, _ = checkpointer.checkpoint()
+            log.info("stopped; the ledger's %d entries are signed", checkpoint.size)
     return 0
+
+
+def _relay() -> Relay:
+    """The bus relay, imported before anything starts so a build without it fails at once."""
+    try:
+        from adapters.bus.relay import run_relay_until
+    except ImportError as e:
+        raise ConfigurationError(
+            f"{BROKER_URL} is set, but the relay cannot be loaded ({e}): unset it or serve "
+            "with --no-relay"
+        ) from None
+    relay: Relay = run_relay_until
+    return relay
+
+
+async def _serve(
+    server: uvicorn.Server, relay: Relay | None, settings: Settings, app: Bewijslast, broker: str
+) -> None:
+    if relay is None:
+        await server.serve()
+        return
+    stopping = asyncio.Event()
+    relaying = asyncio.create_task(relay(settings, app, broker, stopping))
+    # A relay that gives up stops the API too: a process that serves without publishing
+    # would look healthy while the bus falls behind.
+    relaying.add_done_callback(lambda _: setattr(server, "should_exit", True))
+    try:
+        await server.serve()
+    finally:
+        stopping.set()
+        await relaying
+
+
+def _stop_projections(runner: ProjectionRunner | None, projecting: threading.Thread | None) -> None:
+    if runner is None or projecting is None:
+        return
+    runner.stop()
+    projecting.join()
+    # What the last requests recorded after the runner's last poll.
+    runner.catch_up_all()
+
+
+def _server(config: uvicorn.Config) -> uvicorn.Server:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """Without uvicorn's own signal handling: it re-raises the signal that stopped it once
+        the API is down, which would end the process before the other parts stop."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Server(config)
+
+
+@contextmanager
+def _signals_stop(server: uvicorn.Server) -> Iterator[None]:
+    """SIGTERM and SIGINT ask the server to stop (a second one: without waiting for open
+    connections); from here on, not only once the server runs."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if server.should_exit:
+            server.force_exit = True
+        server.should_exit = True
+        log.info("%s: stopping", signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     serve = commands.add_parser(
-        "serve", parents=[common], help="API, checkpoints, read models and relay in one process"
+        "serve",
+        parents=[common],
+        help="the API, with checkpoints, read models and the relay in one process",
+        description=(
+            "The HTTP API and, in the same process, the checkpointer, the projection runner "
+            f"and (when {BROKER_URL} is set) the bus relay. Needs BEWIJSLAST_SIGNING_KEY_FILE."
+        ),
     )
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--interval",
+        type=float,
+        default=INTERVAL_SECONDS,
+        metavar="SECONDS",
+        help=f"sign a checkpoint at least this often while entries are added (at most "
+        f"{INTERVAL_SECONDS:g})",
+    )
+    serve.add_argument(
+        "--poll",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="read models: seconds between polls",
+    )
+    serve.add_argument(
+        "--no-projections",
+        action="store_true",
+        help="leave the read models to 'bewijslast project --follow' (the API still catches "
+        "them up before it answers)",
+    )
+    serve.add_argument(
+        "--no-relay",
+        action="store_true",
+        help=f"leave the bus to 'bewijslast relay' ({BROKER_URL})",
+    )
     serve.set_defaults(run=cmd_serve)

@@ -1,0 +1,199 @@
+"""``bewijslast serve`` as an operator runs it: a real process on the embedded default, a
+command through the API, a signal, and then nothing lost: the event is in the ledger, a signed
+checkpoint covers the whole ledger, the verifier agrees and the read models are caught up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from adapters.cli import main, open_application
+from adapters.config import Settings
+from adapters.evidence import checkpoint_size
+from adapters.projection_runner import ProjectionRunner
+from ledger.checkpoint import open_checkpoint
+from ledger.note import NoteVerifier
+from projections.catalogue import all_projections
+from projections.incidents import incident_register
+
+ORIGIN = "ledger.leusden.test/bewijslast"
+TOWN = "Leusden"
+REPORT = {"municipality": TOWN, "controller": "college van B&W", "summary": "laptop kwijt"}
+STARTUP_SECONDS = 60  # a bound for a slow machine, not a measurement
+
+
+@dataclass
+class Operator:
+    home: Path
+    env: dict[str, str]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "adapters.cli", *args],
+            cwd=self.home,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_environ(self.env)
+
+    @property
+    def vkey(self) -> Path:
+        return self.home / "keys" / "ledger.vkey"
+
+
+@pytest.fixture
+def operator(tmp_path: Path) -> Operator:
+    env = {
+        **os.environ,
+        "BEWIJSLAST_ORIGIN": ORIGIN,
+        "BEWIJSLAST_DATABASE_URL": f"sqlite:///{tmp_path / 'bewijslast.db'}",
+        "BEWIJSLAST_SIGNING_KEY_FILE": str(tmp_path / "keys" / "ledger.key"),
+        "BEWIJSLAST_MASTER_KEY_FILE": str(tmp_path / "keys" / "master.key"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    env.pop("BEWIJSLAST_BROKER_URL", None)
+    operator = Operator(tmp_path, env)
+    for args in (
+        ("keys", "generate", "--origin", ORIGIN, "--out", "keys"),
+        ("keys", "master", "--out", "keys/master.key"),
+    ):
+        done = operator.run(*args)
+        assert done.returncode == 0, done.stderr
+    return operator
+
+
+def api_key(operator: Operator, grant: str) -> dict[str, str]:
+    created = operator.run("apikey", "create", "--actor", "medewerker@leusden.nl", "--grant", grant)
+    assert created.returncode == 0, created.stdout + created.stderr
+    return {"Authorization": f"Bearer {created.stdout.strip()}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Serving:
+    process: subprocess.Popen[str]
+    url: str
+    log: Path
+
+    def stop(self, signum: int) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=120)
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+@contextmanager
+def serving(operator: Operator, *flags: str) -> Iterator[Serving]:
+    port = free_port()
+    log = operator.home / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "serve", "--port", str(port), *flags],
+            cwd=operator.home,
+            env=operator.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    served = Serving(process, f"http://127.0.0.1:{port}", log)
+    try:
+        wait_for_health(served)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def wait_for_health(served: Serving) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert served.process.poll() is None, served.output()
+        try:
+            if httpx.get(f"{served.url}/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"no /health within {STARTUP_SECONDS} s:\n{served.output()}")
+
+
+def report_incident(served: Serving, headers: dict[str, str]) -> str:
+    response = httpx.post(f"{served.url}/commands/report-incident", headers=headers, json=REPORT)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_serve_with_everything_recorded_signed_and_projected(operator, signum):
+    headers = api_key(operator, "EMPLOYEE:Leusden")
+    with serving(operator) as served:
+        incident = report_incident(served, headers)
+        status = served.stop(signum)
+    assert status == 0, served.output()
+
+    app = open_application(operator.settings)
+    recorder = app.recorder
+    size = recorder.ledger_size()
+    assert [r.entry.stream for r in recorder.records(0, size - 1)] == [incident]
+    note = recorder.latest_signed_checkpoint()
+    assert note is not None
+    assert checkpoint_size(note) == size
+    open_checkpoint(note, [NoteVerifier.from_vkey(operator.vkey.read_text())])
+
+    verified = operator.run(
+        "verify",
+        "--database",
+        operator.env["BEWIJSLAST_DATABASE_URL"],
+        "--vkey",
+        str(operator.vkey),
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    runner = ProjectionRunner(app, all_projections())
+    assert set(runner.catch_up_all().values()) == {0}  # nothing left to apply
+    with runner.db.transaction() as cursor:
+        assert [row["id"] for row in incident_register(cursor, TOWN)] == [incident]
+
+
+def test_without_projections_and_relay_serve_leaves_them_to_their_own_processes(operator):
+    """As docker-compose.yml runs it: the projector and the relay are services of their own,
+    so this API neither applies events to read models nor connects to the broker."""
+    operator.env["BEWIJSLAST_BROKER_URL"] = "amqp://guest:guest@127.0.0.1:1/"  # nobody there
+    headers = api_key(operator, "EMPLOYEE:Leusden")
+    with serving(operator, "--no-projections", "--no-relay") as served:
+        report_incident(served, headers)
+        status = served.stop(signal.SIGTERM)
+    assert status == 0, served.output()
+
+    app = open_application(operator.settings)
+    assert checkpoint_size(app.recorder.latest_signed_checkpoint()) == 1
+    caught_up = ProjectionRunner(app, all_projections()).catch_up_all()
+    assert caught_up["incident_register"] == 1  # left for 'bewijslast project --follow'
+
+
+def test_a_checkpoint_interval_above_a_minute_is_refused(operator, capsys):
+    assert main(["serve", "--interval", "61"]) == 2
+    assert "--interval" in capsys.readouterr().err
