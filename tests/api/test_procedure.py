@@ -76,7 +76,8 @@ def test_an_employee_reports_and_the_breach_is_notified_to_the_ap(served: Served
     breaches = served.client.get(f"/municipalities/{TOWN}/breaches", headers=privacy).json()
     (breach,) = breaches["items"]
     assert breach["id"] == incident
-    assert breach["ap"]["notified"] and breach["ap"]["decision"] is True
+    assert breach["ap"]["notified"]
+    assert breach["ap"]["decision"] is True
     assert [n["meldingsnummer"] for n in breach["ap"]["notifications"]] == ["AP-2026-0042"]
     # Each write records the actor of the API key that made it.
     incidents = served.client.get(f"/municipalities/{TOWN}/incidents", headers=ciso).json()
@@ -94,7 +95,8 @@ def test_a_role_that_may_not_take_a_step_gets_403_and_nothing_is_recorded(served
 
     triage = served.command("triage-incident", employee, aggregate_id=incident, impact="laag")
     problem = refused(served, triage, 403, "forbidden", size)
-    assert "triage_incident" in problem["detail"] and "CISO" in problem["detail"]
+    assert "triage_incident" in problem["detail"]
+    assert "CISO" in problem["detail"]
     # The secretary decides, not the CISO (seed 002, step 15).
     decide = served.command(
         "decide-notification",
@@ -186,7 +188,8 @@ def test_an_fg_of_four_municipalities_oversees_those_and_no_fifth(served: Served
         assert listed.status_code == 200
         assert [i["summary"] for i in listed.json()["items"]] == [f"datalek {town}"]
     oversight = served.client.get(f"/oversight/open-breaches?{query}", headers=fg)
-    assert oversight.status_code == 200 and oversight.json()["items"] == []
+    assert oversight.status_code == 200
+    assert oversight.json()["items"] == []
 
     fifth = served.client.get("/municipalities/Barneveld/incidents", headers=fg)
     assert fifth.status_code == 403

@@ -1,0 +1,239 @@
+"""API keys made and revoked with the CLI; OIDC tokens checked against a real JWKS server."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
+
+from adapters.api.auth import GRANTS_CLAIM, OIDC
+from adapters.cli import main
+from domain.authorization import Role
+from tests.api.conftest import TOWN, Served, serve
+
+ISSUER, AUDIENCE = "https://login.leusden.example", "bewijslast"
+INCIDENTS = f"/municipalities/{TOWN}/incidents"
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    status = main(list(args))
+    return status, capsys.readouterr().out.strip()
+
+
+def test_a_key_from_the_cli_works_until_it_is_revoked(
+    on_sqlite: Served, capsys: pytest.CaptureFixture[str]
+):
+    database = ["--database", on_sqlite.settings.database_url]
+    status, token = cli(
+        capsys,
+        "apikey",
+        "create",
+        "--actor",
+        "ciso@leusden.nl",
+        "--grant",
+        f"CISO:{TOWN}",
+        *database,
+    )
+    assert status == 0
+    headers = {"Authorization": f"Bearer {token}"}
+    assert on_sqlite.client.get(INCIDENTS, headers=headers).status_code == 200
+
+    key_id = token.split("_")[1]
+    status, listed = cli(capsys, "apikey", "list", *database)
+    assert f"{key_id}  ciso@leusden.nl  active  CISO:{TOWN}" in listed
+    assert token.split("_")[2] not in listed  # only the hash of the secret is kept
+    assert cli(capsys, "apikey", "revoke", key_id, *database) == (0, f"revoked {key_id}")
+
+    revoked = on_sqlite.client.get(INCIDENTS, headers=headers)
+    assert revoked.status_code == 401
+    assert revoked.headers["content-type"] == "application/problem+json"
+    assert revoked.headers["www-authenticate"].startswith("Bearer")
+    assert "revoked" in revoked.json()["detail"]
+    assert cli(capsys, "apikey", "revoke", key_id, *database)[0] == 1
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Basic dXNlcjpwdw==", "Bearer", "Bearer bwl_nope_nope", "Bearer a.b.c"],
+)
+def test_no_or_a_wrong_token_is_401(on_sqlite: Served, authorization: str | None):
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = on_sqlite.client.get(INCIDENTS, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["type"] == "https://bewijslast.nl/problems/unauthenticated"
+
+
+def test_a_tampered_secret_is_401(on_sqlite: Served):
+    token = on_sqlite.role(Role.CISO)["Authorization"].removeprefix("Bearer ")
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    response = on_sqlite.client.get(INCIDENTS, headers={"Authorization": f"Bearer {tampered}"})
+    assert response.status_code == 401
+
+
+# --- OIDC ------------------------------------------------------------------------------------
+
+
+class IdentityProvider:
+    """Signing keys, and their public halves published as a JWKS over real HTTP."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, tuple[Any, str]] = {
+            "rsa-1": (rsa.generate_private_key(public_exponent=65537, key_size=2048), "RS256"),
+            "ed-1": (ed25519.Ed25519PrivateKey.generate(), "EdDSA"),
+        }
+        self.published = [
+            {
+                **json.loads(
+                    (RSAAlgorithm if alg == "RS256" else OKPAlgorithm).to_jwk(key.public_key())
+                ),
+                "kid": kid,
+                "alg": alg,
+                "use": "sig",
+            }
+            for kid, (key, alg) in self.keys.items()
+        ]
+
+    def token(self, kid: str = "rsa-1", key: Any = None, **claims: Any) -> str:
+        signing, alg = self.keys.get(kid, (key, "RS256"))
+        now = int(time.time())
+        body = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": "u-123",
+            "email": "ciso@leusden.nl",
+            "iat": now,
+            "exp": now + 300,
+            GRANTS_CLAIM: [f"CISO:{TOWN}"],
+            **claims,
+        }
+        return jwt.encode(body, signing, algorithm=alg, headers={"kid": kid})
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[tuple[IdentityProvider, str]]:
+    idp = IdentityProvider()
+
+    class JWKS(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"keys": idp.published}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), JWKS)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield idp, f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def with_oidc(provider, tmp_path: Path) -> tuple[IdentityProvider, Served]:
+    idp, url = provider
+    return idp, serve(
+        f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "keys", OIDC(ISSUER, AUDIENCE, url)
+    )
+
+
+def get(served: Served, token: str):
+    return served.client.get(INCIDENTS, headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.mark.parametrize("kid", ["rsa-1", "ed-1"])
+def test_a_valid_token_acts_with_the_grants_it_carries(with_oidc, kid: str):
+    idp, served = with_oidc
+    assert get(served, idp.token(kid)).status_code == 200
+    headers = {"Authorization": f"Bearer {idp.token(kid)}"}
+    reported = served.command(
+        "report-incident", headers, municipality=TOWN, controller="college", summary="x"
+    )
+    assert reported.status_code == 201
+    assert get(served, idp.token(kid)).json()["items"][0]["reported_by"] == "ciso@leusden.nl"
+    # Its grants reach no further than the claim.
+    elsewhere = served.client.get("/municipalities/Putten/incidents", headers=headers)
+    assert elsewhere.status_code == 403
+
+
+def test_api_keys_still_work_beside_oidc(with_oidc):
+    _, served = with_oidc
+    assert served.client.get(INCIDENTS, headers=served.role(Role.CISO)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": int(time.time()) - 60},
+        {"aud": "another-app"},
+        {"iss": "https://login.evil.example"},
+        {GRANTS_CLAIM: 7},
+        {GRANTS_CLAIM: ["KING:Leusden"]},
+    ],
+    ids=["expired", "wrong-audience", "wrong-issuer", "grants-not-a-list", "unknown-role"],
+)
+def test_tokens_that_must_not_pass_are_401(with_oidc, claims: dict[str, Any]):
+    idp, served = with_oidc
+    response = get(served, idp.token(**claims))
+    assert response.status_code == 401, response.text
+    assert response.json()["type"] == "https://bewijslast.nl/problems/unauthenticated"
+
+
+def test_a_key_the_provider_never_published_is_401(with_oidc):
+    idp, served = with_oidc
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert get(served, idp.token("rsa-9", key=stranger)).status_code == 401
+    # A known key id does not help a token another key signed.
+    forged = jwt.encode(
+        {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": int(time.time()) + 60},
+        stranger,
+        algorithm="RS256",
+        headers={"kid": "rsa-1"},
+    )
+    assert get(served, forged).status_code == 401
+
+
+def test_a_symmetric_token_made_with_the_public_key_is_401(with_oidc):
+    """The classic confusion: HS256 with the published RSA key as the shared secret."""
+    idp, served = with_oidc
+    secret = (
+        idp.keys["rsa-1"][0]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    header = {"alg": "HS256", "typ": "JWT", "kid": "rsa-1"}
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": int(time.time()) + 60}
+    signed = ".".join(base64url(json.dumps(part).encode()) for part in (header, claims))
+    mac = hmac.new(secret, signed.encode(), hashlib.sha256).digest()
+    assert get(served, f"{signed}.{base64url(mac)}").status_code == 401
+
+
+def base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_an_unreachable_identity_provider_is_503_not_401(tmp_path: Path):
+    closed = "http://127.0.0.1:9/jwks.json"
+    served = serve(
+        f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "keys", OIDC(ISSUER, AUDIENCE, closed)
+    )
+    response = get(served, IdentityProvider().token())
+    assert response.status_code == 503
+    assert response.json()["type"] == "https://bewijslast.nl/problems/identity-provider"
