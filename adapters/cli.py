@@ -80,7 +80,7 @@ def checkpointer_for(settings: Settings, app: Bewijslast) -> Checkpointer:
     return Checkpointer(
         app.recorder,  # type: ignore[arg-type]
         signer,
-        state_file=state_file_for(settings.signing_key_file),
+        state_file=settings.checkpoint_state_file or state_file_for(settings.signing_key_file),
     )
 
 

@@ -23,6 +23,9 @@ class Settings:
     origin: str = DEFAULT_ORIGIN
     signing_key_file: Path | None = None
     master_key_file: Path | None = None
+    # Beside the key by default; elsewhere when the key's folder is read-only (container
+    # secrets), but never in the database: it is how a rolled-back database is noticed.
+    checkpoint_state_file: Path | None = None
 
     @classmethod
     def from_environ(
@@ -31,11 +34,13 @@ class Settings:
         env = os.environ if environ is None else environ
         key = env.get("BEWIJSLAST_SIGNING_KEY_FILE")
         master = env.get("BEWIJSLAST_MASTER_KEY_FILE")
+        state = env.get("BEWIJSLAST_CHECKPOINT_STATE_FILE")
         return cls(
             database_url=database or env.get("BEWIJSLAST_DATABASE_URL") or DEFAULT_DATABASE_URL,
             origin=env.get("BEWIJSLAST_ORIGIN") or DEFAULT_ORIGIN,
             signing_key_file=Path(key) if key else None,
             master_key_file=Path(master) if master else None,
+            checkpoint_state_file=Path(state) if state else None,
         )
 
     def eventsourcing_env(self) -> dict[str, str]:

@@ -180,8 +180,12 @@ def test_a_signal_stops_serve_with_everything_recorded_signed_and_projected(oper
 
 def test_without_projections_and_relay_serve_leaves_them_to_their_own_processes(operator):
     """As docker-compose.yml runs it: the projector and the relay are services of their own,
-    so this API neither applies events to read models nor connects to the broker."""
+    so this API neither applies events to read models nor connects to the broker; the
+    checkpoint state is kept in a volume, since the key's folder (secrets) is read-only."""
     operator.env["BEWIJSLAST_BROKER_URL"] = "amqp://guest:guest@127.0.0.1:1/"  # nobody there
+    state = operator.home / "state" / "checkpoint"
+    state.parent.mkdir()
+    operator.env["BEWIJSLAST_CHECKPOINT_STATE_FILE"] = str(state)
     headers = api_key(operator, "EMPLOYEE:Leusden")
     with serving(operator, "--no-projections", "--no-relay") as served:
         report_incident(served, headers)
@@ -190,6 +194,8 @@ def test_without_projections_and_relay_serve_leaves_them_to_their_own_processes(
 
     app = open_application(operator.settings)
     assert checkpoint_size(app.recorder.latest_signed_checkpoint()) == 1
+    assert checkpoint_size(state.read_text()) == 1
+    assert not (operator.home / "keys" / "ledger.key.checkpoint").exists()
     caught_up = ProjectionRunner(app, all_projections()).catch_up_all()
     assert caught_up["incident_register"] == 1  # left for 'bewijslast project --follow'
 
