@@ -19,6 +19,7 @@ from eventsourcing.domain import EventSourcingError
 
 from adapters import read_cli, serve
 from adapters.api import cli as api_cli
+from adapters.bus import cli as bus_cli
 from adapters.checkpointer import Checkpointer, state_file_for
 from adapters.config import ConfigurationError, Settings
 from adapters.evidence import checkpoint_for, checkpoint_size, prove
@@ -369,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     read_cli.register(commands, common)
     api_cli.register(commands, common)
     serve.register(commands, common)
+    bus_cli.register(commands, common)
     return parser
 
 

@@ -1,0 +1,174 @@
+"""What the bus carries: every ledger entry and every signed checkpoint as a CloudEvent.
+
+CloudEvents 1.0 in structured mode (JSON), following the NL GOV profile: ``id`` is the event
+id, ``source`` names the ledger, ``type`` is reverse-DNS and derived from the event's topic,
+``subject`` is the record id. Extension attributes (lowercase a-z0-9, as CloudEvents demands)
+repeat what a consumer filters or checks on without opening ``data``; ``data`` holds the ledger
+entry object of LEDGER.md section 1 with its leaf and chain hash, which is all a consumer needs
+to recompute both hashes. The stored state (which holds personal data, encrypted per data
+subject) is left out unless the relay is explicitly told to include it.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledger.bundle import Record
+from ledger.checkpoint import Checkpoint
+from ledger.note import split_note
+
+SPECVERSION = "1.0"
+TYPE_PREFIX = "nl.bewijslast."
+CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+CHECKPOINT_ROUTING_KEY = "ledger.checkpoint"
+CHECKPOINT_TYPE = TYPE_PREFIX + CHECKPOINT_ROUTING_KEY
+
+_TOPIC = re.compile(r"[A-Za-z0-9_.]+:([A-Za-z0-9]+)\.([A-Za-z0-9]+)\Z")
+_WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+class UnknownTopic(ValueError):
+    """A stored topic is not ``module:Record.Event``: no routing key can be made from it."""
+
+
+def kebab(name: str) -> str:
+    """``APNotificationSubmitted`` -> ``ap-notification-submitted``."""
+    return _WORD_BREAK.sub("-", name).lower()
+
+
+def routing_key(topic: str) -> str:
+    """``domain.incidents:Incident.BreachEstablished`` -> ``incident.breach-established``."""
+    match = _TOPIC.match(topic)
+    if match is None:
+        raise UnknownTopic(f"topic {topic!r} is not module:Record.Event")
+    return f"{kebab(match[1])}.{kebab(match[2])}"
+
+
+def event_id(stream: str, stream_seq: int) -> str:
+    """The event's id: the same for every copy of the event, whoever computes it, so that a
+    consumer can drop duplicates by it (a stream and version name exactly one event)."""
+    return str(uuid.uuid5(uuid.UUID(stream), str(stream_seq)))
+
+
+def source(origin: str) -> str:
+    """The CloudEvents ``source``: the ledger's origin (a schema-less URL, as in C2SP) as a URL."""
+    return f"https://{origin}"
+
+
+class EntryObject(BaseModel):
+    """The ledger entry object of LEDGER.md section 1, member for member."""
+
+    v: int = Field(description="format version, 1")
+    index: int = Field(ge=0, description="the entry's index in the ledger")
+    stream: uuid.UUID = Field(description="the record (aggregate) id")
+    stream_seq: int = Field(ge=0, description="the record's version of this event")
+    stream_prev: str | None = Field(
+        description="hex leaf hash of the record's previous entry; null for its first"
+    )
+    topic: str = Field(description="the stored event's topic")
+    state_sha256: str = Field(description="hex SHA-256 of the stored state bytes")
+    recorded_at: str = Field(description="UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ")
+
+
+class EntryData(BaseModel):
+    """``data`` of an entry event: the entry and the hashes stored beside it."""
+
+    entry: EntryObject
+    leaf_hash: str = Field(description="hex SHA-256(0x00 || entry bytes)")
+    chain_hash: str = Field(description="hex SHA-256(previous chain hash || leaf hash)")
+    state: str | None = Field(
+        default=None,
+        description="base64 of the stored state; only when the relay was told to include it "
+        "(it holds personal data, encrypted per data subject)",
+    )
+
+
+class CloudEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    specversion: str = Field(default=SPECVERSION, examples=[SPECVERSION])
+    id: str
+    source: str = Field(examples=["https://ledger.bunschoten.nl/bewijslast"])
+    type: str
+    datacontenttype: str = "application/json"
+
+
+class EntryEvent(CloudEvent):
+    """One ledger entry. Routing key ``<record>.<event>``, e.g. ``incident.breach-established``."""
+
+    type: str = Field(examples=["nl.bewijslast.incident.breach-established"])
+    subject: str = Field(description="the record id (the entry's stream)")
+    time: str = Field(description="the entry's recorded_at")
+    ledgerindex: int = Field(ge=0, description="the entry's index in the ledger")
+    leafhash: str
+    chainhash: str
+    streamprev: str | None = Field(default=None, description="absent for a record's first entry")
+    statesha256: str
+    data: EntryData
+
+
+class CheckpointData(BaseModel):
+    origin: str
+    tree_size: int = Field(ge=0)
+    root_hash: str = Field(description="standard base64, as in the note")
+    note: str = Field(description="the C2SP signed note (LEDGER.md section 3), verbatim")
+
+
+class CheckpointEvent(CloudEvent):
+    """A signed checkpoint. Routing key ``ledger.checkpoint``; published once every entry it
+    covers has been published."""
+
+    type: str = Field(default=CHECKPOINT_TYPE, examples=[CHECKPOINT_TYPE])
+    subject: str = Field(description="the tree size")
+    treesize: int = Field(ge=0)
+    data: CheckpointData
+
+
+def entry_event(record: Record, origin: str, *, with_state: bool = False) -> EntryEvent:
+    entry = record.entry
+    state = None
+    if with_state and record.state is not None:
+        state = base64.b64encode(record.state).decode()
+    return EntryEvent(
+        id=event_id(entry.stream, entry.stream_seq),
+        source=source(origin),
+        type=TYPE_PREFIX + routing_key(entry.topic),
+        subject=entry.stream,
+        time=entry.recorded_at,
+        ledgerindex=entry.index,
+        leafhash=record.leaf_hash.hex(),
+        chainhash=record.chain_hash.hex(),
+        streamprev=entry.stream_prev,
+        statesha256=entry.state_sha256,
+        data=EntryData(
+            entry=EntryObject.model_validate(entry.to_object()),
+            leaf_hash=record.leaf_hash.hex(),
+            chain_hash=record.chain_hash.hex(),
+            state=state,
+        ),
+    )
+
+
+def checkpoint_event(note: str, origin: str) -> CheckpointEvent:
+    checkpoint = Checkpoint.parse(split_note(note)[0])
+    root = base64.b64encode(checkpoint.root).decode()
+    return CheckpointEvent(
+        id=f"checkpoint-{checkpoint.size}",
+        source=source(origin),
+        subject=str(checkpoint.size),
+        treesize=checkpoint.size,
+        data=CheckpointData(
+            origin=checkpoint.origin, tree_size=checkpoint.size, root_hash=root, note=note
+        ),
+    )
+
+
+def encode(event: CloudEvent) -> bytes:
+    """The wire form: absent attributes are left out, never sent as null (inside ``data``,
+    null members stay: the entry object has exactly its members)."""
+    absent = {name for name, value in event if value is None}
+    return event.model_dump_json(exclude=absent).encode()

@@ -1,0 +1,312 @@
+"""The relay: the event store is the outbox, and the relay empties it onto the bus.
+
+It follows the ledger from its tracked position, publishes a batch of entries (and the signed
+checkpoints they complete) concurrently, and records the new position only once the broker
+has confirmed every message of the batch. Any failure backs off and retries the whole batch:
+a message may be published twice (a consumer drops it by its event id), never lost. The
+position lives in the event-store database beside a lease, so that two relays of one ledger
+never interleave; the position only advances from the value the batch started at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from faststream.rabbit.publisher import RabbitPublisher
+from pamqp.commands import Basic
+
+from adapters.bus.messages import (
+    CHECKPOINT_ROUTING_KEY,
+    CloudEvent,
+    checkpoint_event,
+    encode,
+    entry_event,
+    routing_key,
+)
+from adapters.bus.wiring import LedgerBus, ledger_bus
+from adapters.config import Settings
+from adapters.evidence import checkpoint_size
+from adapters.persistence.appending import Clock, utc_now
+from adapters.sqldb import Cursor, Database
+from domain.application import Bewijslast
+from ledger.entry import format_recorded_at
+
+log = logging.getLogger(__name__)
+SCHEMA = "bus"  # on PostgreSQL; SQLite has one namespace per file
+BATCH = 500
+LEASE_SECONDS = 15.0
+POLL_SECONDS = 0.2
+CONFIRM_TIMEOUT = 10.0
+BACKOFF_FIRST, BACKOFF_MAX = 0.2, 10.0
+
+
+class NotConfirmed(Exception):
+    """The broker did not confirm every message of a batch; the position stays put."""
+
+
+class LeaseHeld(Exception):
+    """Another relay holds this ledger's lease."""
+
+
+class LeaseLost(Exception):
+    """The lease passed to another relay, or the position moved, during a batch."""
+
+
+@dataclass(frozen=True)
+class Position:
+    next_index: int  # entries 0 .. next_index - 1 are confirmed
+    checkpoint_size: int  # checkpoints up to this tree size are confirmed
+
+
+class RelayTracking:
+    """The relay's position and lease: one row per relay name in the event-store database."""
+
+    def __init__(
+        self,
+        db: Database,
+        name: str,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.db, self.name, self.clock = db, name, clock
+        self.lease = timedelta(seconds=lease_seconds)
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._renew_after: datetime | None = None
+        with db.transaction() as cursor:
+            cursor.execute(
+                "CREATE TABLE IF NOT EXISTS relay_positions (name TEXT PRIMARY KEY, "
+                "next_index BIGINT NOT NULL, checkpoint_size BIGINT NOT NULL, "
+                "holder TEXT, lease_until TEXT NOT NULL)"
+            )
+            cursor.execute(
+                "INSERT INTO relay_positions VALUES (?, 0, 0, NULL, '') "
+                "ON CONFLICT (name) DO NOTHING",
+                (name,),
+            )
+
+    def hold(self) -> Position:
+        """Take or renew the lease (renewed once half of it has passed); the position."""
+        now = self.clock()
+        with self.db.transaction() as cursor:
+            if self._renew_after is None or now >= self._renew_after:
+                cursor.execute(
+                    "UPDATE relay_positions SET holder = ?, lease_until = ? WHERE name = ? "
+                    "AND (holder IS NULL OR holder = ? OR lease_until < ?)",
+                    (
+                        self.holder,
+                        format_recorded_at(now + self.lease),
+                        self.name,
+                        self.holder,
+                        format_recorded_at(now),
+                    ),
+                )
+                if cursor.rowcount != 1:
+                    self._renew_after = None
+                    raise LeaseHeld(f"relay {self.name!r} is held by another relay")
+                self._renew_after = now + self.lease / 2
+            return self._read(cursor)
+
+    def position(self) -> Position:
+        with self.db.transaction() as cursor:
+            return self._read(cursor)
+
+    def _read(self, cursor: Cursor) -> Position:
+        cursor.execute(
+            "SELECT next_index, checkpoint_size FROM relay_positions WHERE name = ?", (self.name,)
+        )
+        row = cursor.fetchone()
+        return Position(int(row[0]), int(row[1]))
+
+    def advance(self, start: Position, to: Position) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "UPDATE relay_positions SET next_index = ?, checkpoint_size = ? WHERE name = ? "
+                "AND holder = ? AND next_index = ? AND checkpoint_size = ?",
+                (
+                    to.next_index,
+                    to.checkpoint_size,
+                    self.name,
+                    self.holder,
+                    start.next_index,
+                    start.checkpoint_size,
+                ),
+            )
+            if cursor.rowcount != 1:
+                self._renew_after = None
+                raise LeaseLost(f"relay {self.name!r} lost its lease or moved on from {start}")
+
+    def release(self) -> None:
+        """On a graceful stop: the next relay need not wait for the lease to run out."""
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                "UPDATE relay_positions SET holder = NULL, lease_until = '' "
+                "WHERE name = ? AND holder = ?",
+                (self.name, self.holder),
+            )
+        self._renew_after = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    start: Position
+    entries: Sequence[tuple[CloudEvent, str]]
+    checkpoints: Sequence[tuple[CloudEvent, str]]
+    end: Position
+
+
+class Relay:
+    def __init__(
+        self,
+        recorder: Any,
+        tracking: RelayTracking,
+        bus: LedgerBus,
+        origin: str,
+        *,
+        batch: int = BATCH,
+        with_state: bool = False,
+        confirm_timeout: float = CONFIRM_TIMEOUT,
+    ) -> None:
+        self.recorder, self.tracking, self.bus, self.origin = recorder, tracking, bus, origin
+        self.batch_size, self.with_state = batch, with_state
+        self.confirm_timeout = confirm_timeout
+
+    def next_batch(self) -> Batch:
+        """Entries after the position, and the checkpoints they complete (database work)."""
+        start = self.tracking.hold()
+        last = min(self.recorder.ledger_size(), start.next_index + self.batch_size) - 1
+        records = list(self.recorder.records(start.next_index, last))
+        entries = [
+            (entry_event(r, self.origin, with_state=self.with_state), routing_key(r.entry.topic))
+            for r in records
+        ]
+        end_index = start.next_index + len(records)
+        notes = self._checkpoints_between(start.checkpoint_size, end_index)
+        checkpoints = [(checkpoint_event(n, self.origin), CHECKPOINT_ROUTING_KEY) for n in notes]
+        end_size = checkpoint_size(notes[-1]) if notes else start.checkpoint_size
+        return Batch(start, entries, checkpoints, Position(end_index, end_size))
+
+    def _checkpoints_between(self, after_size: int, up_to_size: int) -> list[str]:
+        """Signed checkpoints larger than the last one published, whose entries are all
+        published by then: a consumer can check each as it arrives."""
+        latest = self.recorder.latest_signed_checkpoint()
+        if latest is None or checkpoint_size(latest) <= after_size:
+            return []
+        return [
+            note
+            for note in self.recorder.signed_checkpoints()
+            if after_size < checkpoint_size(note) <= up_to_size
+        ]
+
+    async def relay_batch(self) -> int:
+        """Publish one batch and record it; how many messages were published."""
+        batch = await asyncio.to_thread(self.next_batch)
+        await self._publish(self.bus.entries, batch.entries)
+        await self._publish(self.bus.checkpoints, batch.checkpoints)
+        if batch.end != batch.start:
+            await asyncio.to_thread(self.tracking.advance, batch.start, batch.end)
+        return len(batch.entries) + len(batch.checkpoints)
+
+    async def _publish(
+        self, publisher: RabbitPublisher, messages: Sequence[tuple[CloudEvent, str]]
+    ) -> None:
+        results = await asyncio.gather(
+            *(
+                publisher.publish(
+                    encode(event),
+                    routing_key=key,
+                    message_id=event.id,
+                    message_type=event.type,
+                    timeout=self.confirm_timeout,
+                )
+                for event, key in messages
+            ),
+            return_exceptions=True,
+        )
+        for (event, _), result in zip(messages, results, strict=True):
+            if not isinstance(result, Basic.Ack):
+                cause = result if isinstance(result, BaseException) else None
+                raise NotConfirmed(f"{event.id} ({event.type}): {result!r}") from cause
+
+    async def run_until(self, stopping: asyncio.Event, *, poll: float = POLL_SECONDS) -> None:
+        """Connect, declare, and keep publishing until ``stopping`` is set; a batch in flight
+        is finished (its confirms wait at most ``confirm_timeout``), never half recorded."""
+        backoff = BACKOFF_FIRST
+        try:
+            while not stopping.is_set():
+                try:
+                    async with self.bus.broker:
+                        await self.bus.declare()
+                        await self._follow(stopping, poll)
+                except Exception as e:
+                    log.warning("relay: %s; retrying in %.1f s", e, backoff)
+                    await _pause(stopping, backoff)
+                    backoff = min(backoff * 2, BACKOFF_MAX)
+        finally:
+            await asyncio.to_thread(self.tracking.release)
+
+    async def _follow(self, stopping: asyncio.Event, poll: float) -> None:
+        backoff = BACKOFF_FIRST
+        while not stopping.is_set():
+            try:
+                published = await self.relay_batch()
+            except (NotConfirmed, LeaseHeld, LeaseLost) as e:
+                log.warning("relay: %s; retrying the batch in %.1f s", e, backoff)
+                await _pause(stopping, backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            backoff = BACKOFF_FIRST
+            if published == 0:
+                await _pause(stopping, poll)
+
+
+async def _pause(stopping: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+
+
+def relay_for(
+    app: Bewijslast,
+    bus: LedgerBus,
+    origin: str,
+    *,
+    batch: int = BATCH,
+    with_state: bool = False,
+    lease_seconds: float = LEASE_SECONDS,
+    clock: Clock = utc_now,
+) -> Relay:
+    """A relay of ``app``'s ledger to ``bus``; its position is named after the exchange."""
+    db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
+    tracking = RelayTracking(db, bus.exchange.name, lease_seconds=lease_seconds, clock=clock)
+    return Relay(app.recorder, tracking, bus, origin, batch=batch, with_state=with_state)
+
+
+async def run_relay_until(
+    settings: Settings,
+    app: Bewijslast,
+    broker_url: str,
+    stopping: asyncio.Event,
+    *,
+    batch: int = BATCH,
+    with_state: bool = False,
+    lease_seconds: float = LEASE_SECONDS,
+) -> None:
+    """Relay ``app``'s ledger to the broker at ``broker_url`` until ``stopping`` is set."""
+    relay = relay_for(
+        app,
+        ledger_bus(broker_url),
+        settings.origin,
+        batch=batch,
+        with_state=with_state,
+        lease_seconds=lease_seconds,
+    )
+    await relay.run_until(stopping)

@@ -1,0 +1,378 @@
+"""An example consumer: a witness that keeps its own copy of the ledger from the bus alone.
+
+It needs nothing but the messages and the ledger's verifier key. Every entry's leaf hash is
+recomputed from its entry bytes and every chain hash from the one before; every checkpoint's
+signature is checked, its root against the tree of the witness's own leaves, and its
+consistency with the last checkpoint it accepted. Copies of a message already kept are dropped
+by their event id; a different message under a kept event id or index is a fork. Entries that
+arrive ahead of a gap wait until the gap is filled. A message that fails a check is refused
+(and, with the subscription below, ends in the dead-letter queue once its delivery limit is
+reached); the witness then keeps what it had verified and says where the ledger broke.
+
+    python -m adapters.bus.witness --broker amqp://... --store witness.db --vkey ledger.vkey
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sqlite3
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
+from faststream.rabbit.annotations import RabbitMessage
+
+from adapters.bus.messages import CHECKPOINT_TYPE, event_id
+from adapters.bus.wiring import LEDGER_EXCHANGE
+from ledger.bundle import Record
+from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.entry import CHAIN_START, Entry, leaf_hash
+from ledger.errors import (
+    InconsistentCheckpoints,
+    LeafHashMismatch,
+    MalformedInput,
+    RootMismatch,
+    StreamLinkBroken,
+    VerificationFailure,
+)
+from ledger.merkle import MemoryTree, consistency_proof, verify_consistency
+from ledger.note import NoteVerifier
+from ledger.verify import verify_ledger
+
+log = logging.getLogger(__name__)
+DELIVERY_LIMIT = 5
+
+
+class ForkDetected(VerificationFailure):
+    """Two different messages for one event id or one index: someone rewrote history."""
+
+    check = "fork"
+
+
+class Received(Enum):
+    KEPT = "kept"
+    DUPLICATE = "duplicate"
+
+
+@dataclass
+class _StreamHead:
+    leaf: bytes
+    seq: int
+
+
+class Witness:
+    """The witness's copy of the ledger in its own SQLite file, and the checks on it."""
+
+    def __init__(self, path: Path, verifiers: Sequence[NoteVerifier], origin: str) -> None:
+        self.verifiers, self.origin = list(verifiers), origin
+        self.db = sqlite3.connect(path, isolation_level="DEFERRED")
+        with self.db:
+            self.db.executescript(
+                "CREATE TABLE IF NOT EXISTS entries (ledger_index INTEGER PRIMARY KEY, "
+                "event_id TEXT NOT NULL UNIQUE, entry BLOB NOT NULL, leaf_hash BLOB NOT NULL, "
+                "chain_hash BLOB NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS checkpoints (tree_size INTEGER PRIMARY KEY, "
+                "root BLOB NOT NULL, note TEXT NOT NULL, verified INTEGER NOT NULL);"
+            )
+        self._load()
+
+    # --- what it holds ---------------------------------------------------------------------
+
+    def _load(self) -> None:
+        """The verified prefix: every entry up to the first gap (an entry is kept beyond a
+        gap unverified, and verified in the transaction that fills the gap)."""
+        self.size, self.chain = 0, CHAIN_START
+        self.tree = MemoryTree()
+        self.streams: dict[str, _StreamHead] = {}
+        self.checkpoint: Checkpoint | None = None
+        rows = self.db.execute(
+            "SELECT ledger_index, entry, leaf_hash, chain_hash FROM entries ORDER BY ledger_index"
+        )
+        for index, data, leaf, chain in rows:
+            if index != self.size:
+                break
+            self._keep(Entry.from_bytes(data), leaf, chain)
+        row = self.db.execute(
+            "SELECT note FROM checkpoints WHERE verified = 1 ORDER BY tree_size DESC LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            self.checkpoint = open_checkpoint(row[0], self.verifiers)
+
+    def _keep(self, entry: Entry, leaf: bytes, chain: bytes) -> None:
+        self.tree.append(leaf)
+        self.streams[entry.stream] = _StreamHead(leaf, entry.stream_seq)
+        self.size, self.chain = entry.index + 1, chain
+
+    # --- receiving -------------------------------------------------------------------------
+
+    def receive(self, body: bytes) -> Received:
+        """Check and keep one message; raises a VerificationFailure (or MalformedInput) and
+        keeps nothing of it when a check fails."""
+        try:
+            event = json.loads(body)
+            if not isinstance(event, dict):
+                raise MalformedInput("a CloudEvent is a JSON object")
+            if event.get("type") == CHECKPOINT_TYPE:
+                outcome = self._receive_checkpoint(event)
+            else:
+                outcome = self._receive_entry(event)
+            self._advance()
+            self.db.commit()
+            return outcome
+        except BaseException:
+            self.db.rollback()
+            self._load()
+            raise
+
+    def _receive_entry(self, event: dict[str, Any]) -> Received:
+        record, eid = _record_of(event)
+        leaf = leaf_hash(record.entry.to_bytes())
+        if leaf != record.leaf_hash:
+            raise LeafHashMismatch(
+                "entry bytes do not hash to the leaf hash sent",
+                index=record.entry.index,
+                expected=leaf.hex(),
+                found=record.leaf_hash.hex(),
+            )
+        kept = self.db.execute(
+            "SELECT ledger_index, event_id, leaf_hash FROM entries "
+            "WHERE event_id = ? OR ledger_index = ?",
+            (eid, record.entry.index),
+        ).fetchall()
+        if kept:
+            if kept != [(record.entry.index, eid, record.leaf_hash)]:
+                raise ForkDetected(
+                    "a different entry was kept for this event id or index",
+                    index=record.entry.index,
+                    expected=[(i, e, h.hex()) for i, e, h in kept],
+                    found=(record.entry.index, eid, record.leaf_hash.hex()),
+                )
+            return Received.DUPLICATE
+        self.db.execute(
+            "INSERT INTO entries VALUES (?, ?, ?, ?, ?)",
+            (record.entry.index, eid, record.entry.to_bytes(), record.leaf_hash, record.chain_hash),
+        )
+        return Received.KEPT
+
+    def _receive_checkpoint(self, event: dict[str, Any]) -> Received:
+        note = _member(_member(event, "data", dict), "note", str)
+        checkpoint = open_checkpoint(note, self.verifiers)
+        if checkpoint.origin != self.origin:
+            raise RootMismatch(
+                "checkpoint of another ledger", expected=self.origin, found=checkpoint.origin
+            )
+        kept = self.db.execute(
+            "SELECT root FROM checkpoints WHERE tree_size = ?", (checkpoint.size,)
+        ).fetchone()
+        if kept is not None:
+            if kept[0] != checkpoint.root:
+                raise InconsistentCheckpoints(
+                    f"two checkpoints of size {checkpoint.size} with different roots",
+                    expected=kept[0].hex(),
+                    found=checkpoint.root.hex(),
+                )
+            return Received.DUPLICATE
+        self.db.execute(
+            "INSERT INTO checkpoints VALUES (?, ?, ?, 0)", (checkpoint.size, checkpoint.root, note)
+        )
+        return Received.KEPT
+
+    def _advance(self) -> None:
+        """Verify what now follows on from the verified prefix, then the checkpoints it
+        completes."""
+        rows = self.db.execute(
+            "SELECT entry, leaf_hash, chain_hash FROM entries WHERE ledger_index >= ? "
+            "ORDER BY ledger_index",
+            (self.size,),
+        ).fetchall()
+        run: list[Record] = []
+        for data, leaf, chain in rows:
+            entry = Entry.from_bytes(data)
+            if entry.index != self.size + len(run):
+                break  # a gap: the rest waits
+            run.append(Record(entry, leaf, chain, None))
+        self._verify_run(run)
+        pending = self.db.execute(
+            "SELECT tree_size, note FROM checkpoints WHERE verified = 0 AND tree_size <= ? "
+            "ORDER BY tree_size",
+            (self.size,),
+        ).fetchall()
+        for size, note in pending:
+            self._verify_checkpoint(open_checkpoint(note, self.verifiers))
+            self.db.execute("UPDATE checkpoints SET verified = 1 WHERE tree_size = ?", (size,))
+
+    def _verify_run(self, run: list[Record]) -> None:
+        report = verify_ledger(
+            run, [], [], origin=self.origin, first_index=self.size, chain_before=self.chain
+        )
+        if not report.ok:
+            raise report.failures[0]
+        for record in run:
+            entry = record.entry
+            head = self.streams.get(entry.stream)
+            expected = None if head is None else head.leaf.hex()
+            if entry.stream_prev != expected:
+                raise StreamLinkBroken(
+                    "stream_prev is not the stream's previous leaf hash",
+                    index=entry.index,
+                    expected=expected,
+                    found=entry.stream_prev,
+                )
+            self._keep(entry, record.leaf_hash, record.chain_hash)
+
+    def _verify_checkpoint(self, checkpoint: Checkpoint) -> None:
+        root = self.tree.root(checkpoint.size)
+        if root != checkpoint.root:
+            raise RootMismatch(
+                f"checkpoint {checkpoint.size} does not sign the entries received",
+                index=checkpoint.size - 1,
+                expected=root.hex(),
+                found=checkpoint.root.hex(),
+            )
+        old = self.checkpoint
+        if old is not None and old.size < checkpoint.size:
+            try:
+                verify_consistency(
+                    old.size,
+                    checkpoint.size,
+                    consistency_proof(old.size, checkpoint.size, self.tree),
+                    old.root,
+                    checkpoint.root,
+                )
+            except VerificationFailure as failure:
+                raise InconsistentCheckpoints(
+                    f"checkpoints {old.size} and {checkpoint.size} are not consistent: {failure}"
+                ) from failure
+        if old is None or checkpoint.size > old.size:
+            self.checkpoint = checkpoint
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _member(obj: dict[str, Any], name: str, kind: type) -> Any:
+    value = obj.get(name)
+    if not isinstance(value, kind):
+        raise MalformedInput(f"message member {name!r} is missing or not a {kind.__name__}")
+    return value
+
+
+def _record_of(event: dict[str, Any]) -> tuple[Record, str]:
+    """The entry a message carries, and its event id; the attributes must agree with it."""
+    data = _member(event, "data", dict)
+    entry = Entry.from_object(data.get("entry"))
+    try:
+        leaf = bytes.fromhex(_member(data, "leaf_hash", str))
+        chain = bytes.fromhex(_member(data, "chain_hash", str))
+    except ValueError:
+        raise MalformedInput("leaf_hash and chain_hash are hex") from None
+    eid = event_id(entry.stream, entry.stream_seq)
+    attributes = {
+        "id": eid,
+        "ledgerindex": entry.index,
+        "leafhash": leaf.hex(),
+        "chainhash": chain.hex(),
+        "subject": entry.stream,
+    }
+    wrong = sorted(name for name, value in attributes.items() if event.get(name) != value)
+    if wrong:
+        raise MalformedInput(f"entry {entry.index}: attributes {wrong} disagree with data")
+    return Record(entry, leaf, chain, None), eid
+
+
+# --- on the bus --------------------------------------------------------------------------------
+
+
+def witness_broker(url: str, witness: Witness, queue: str) -> RabbitBroker:
+    """A subscription as docs/consumers.md describes it: a quorum queue bound to every
+    routing key, one message at a time (order matters), a failing message requeued until
+    its delivery limit and then dead-lettered."""
+    broker = RabbitBroker(url, default_channel=Channel(prefetch_count=1))
+
+    @broker.subscriber(
+        RabbitQueue(
+            queue,
+            queue_type=QueueType.QUORUM,
+            durable=True,
+            routing_key="#",
+            arguments={
+                "x-delivery-limit": DELIVERY_LIMIT,
+                "x-dead-letter-exchange": _dead_letters(queue).name,
+            },
+        ),
+        exchange=LEDGER_EXCHANGE,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_message(message: RabbitMessage) -> None:
+        try:
+            outcome = witness.receive(message.body)
+        except (VerificationFailure, MalformedInput) as failure:
+            log.error("witness: refused %s: %s", message.message_id, failure)
+            raise
+        log.debug("witness: %s %s", outcome.value, message.message_id)
+
+    return broker
+
+
+def _dead_letters(queue: str) -> RabbitExchange:
+    return RabbitExchange(f"{queue}.dead", type=ExchangeType.FANOUT, durable=True)
+
+
+async def declare_dead_letters(broker: RabbitBroker, queue: str) -> None:
+    """Where refused messages end up: ``<queue>.dead``, to be looked at by a person."""
+    parked = await broker.declare_queue(RabbitQueue(f"{queue}.dead", durable=True))
+    await parked.bind(await broker.declare_exchange(_dead_letters(queue)))
+
+
+async def watch(url: str, witness: Witness, queue: str, stopping: asyncio.Event) -> None:
+    broker = witness_broker(url, witness, queue)
+    async with broker:
+        await declare_dead_letters(broker, queue)
+        await broker.start()
+        await stopping.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m adapters.bus.witness", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--broker", required=True, help="amqp://user:password@host:port/")
+    parser.add_argument("--store", type=Path, required=True, help="the witness's SQLite file")
+    parser.add_argument("--vkey", type=Path, required=True, help="the ledger's verifier key")
+    parser.add_argument("--queue", default="bewijslast.witness")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    verifier = NoteVerifier.from_vkey(args.vkey.read_text().strip())
+    witness = Witness(args.store, [verifier], origin=verifier.name)
+
+    async def run() -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await watch(args.broker, witness, args.queue, stopping)
+
+    asyncio.run(run())
+    print(f"witness: {witness.size} entries verified, newest checkpoint {witness.checkpoint}")
+    witness.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
