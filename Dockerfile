@@ -1,0 +1,31 @@
+# The bewijslast command in an image: `docker run IMAGE demo`, or the services of
+# docker-compose.yml. No keys are baked in: they come as secrets at run time (docs/DEPLOYING.md).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+# Only what the package is built from (pyproject.toml names README.md as its readme).
+WORKDIR /build
+COPY pyproject.toml README.md ./
+COPY domain ./domain
+COPY ledger ./ledger
+COPY projections ./projections
+COPY adapters ./adapters
+RUN pip install . && rm -rf /build
+
+# A user of its own, by number so that runtimes can tell it is not root (secrets are given to
+# uid 10001). Its home is where the embedded default keeps bewijslast.db and where
+# docker-compose.yml mounts the checkpointer's state (a new volume takes this owner).
+RUN groupadd --system --gid 10001 bewijslast \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/bewijslast --create-home \
+        --shell /usr/sbin/nologin bewijslast
+USER 10001:10001
+WORKDIR /var/lib/bewijslast
+
+EXPOSE 8000
+ENTRYPOINT ["bewijslast"]
+CMD ["serve", "--host", "0.0.0.0"]
