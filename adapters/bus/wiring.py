@@ -60,11 +60,11 @@ def ledger_bus(url: str, exchange: RabbitExchange = LEDGER_EXCHANGE) -> LedgerBu
     )
     entries = broker.publisher(
         exchange=exchange,
-        routing_key="{record}.{event}",
+        routing_key="*.*",  # each publish names its own: <record>.<event>
         persist=True,
         content_type=CONTENT_TYPE,
         schema=EntryEvent,
-        title="ledger entries",
+        title="ledger-entries",
         description="Every ledger entry, once it is stored, as a CloudEvent. Routing key "
         "<record>.<event>, e.g. incident.breach-established, rights-request.decided.",
     )
@@ -74,7 +74,7 @@ def ledger_bus(url: str, exchange: RabbitExchange = LEDGER_EXCHANGE) -> LedgerBu
         persist=True,
         content_type=CONTENT_TYPE,
         schema=CheckpointEvent,
-        title="signed checkpoints",
+        title="ledger-checkpoints",
         description="Every signed checkpoint, after the entries it covers.",
     )
     return LedgerBus(broker, exchange, entries, checkpoints)

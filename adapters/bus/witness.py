@@ -82,6 +82,9 @@ class Witness:
     def __init__(self, path: Path, verifiers: Sequence[NoteVerifier], origin: str) -> None:
         self.verifiers, self.origin = list(verifiers), origin
         self.db = sqlite3.connect(path, isolation_level="DEFERRED")
+        # A message is acknowledged after its commit, so every commit is synced; WAL makes
+        # that one sync per message instead of several.
+        self.db.execute("PRAGMA journal_mode=WAL")
         with self.db:
             self.db.executescript(
                 "CREATE TABLE IF NOT EXISTS entries (ledger_index INTEGER PRIMARY KEY, "
@@ -151,17 +154,22 @@ class Witness:
                 found=record.leaf_hash.hex(),
             )
         kept = self.db.execute(
-            "SELECT ledger_index, event_id, leaf_hash FROM entries "
+            "SELECT ledger_index, event_id, leaf_hash, chain_hash FROM entries "
             "WHERE event_id = ? OR ledger_index = ?",
             (eid, record.entry.index),
         ).fetchall()
         if kept:
-            if kept != [(record.entry.index, eid, record.leaf_hash)]:
+            if kept != [(record.entry.index, eid, record.leaf_hash, record.chain_hash)]:
                 raise ForkDetected(
                     "a different entry was kept for this event id or index",
                     index=record.entry.index,
-                    expected=[(i, e, h.hex()) for i, e, h in kept],
-                    found=(record.entry.index, eid, record.leaf_hash.hex()),
+                    expected=[(i, e, h.hex(), c.hex()) for i, e, h, c in kept],
+                    found=(
+                        record.entry.index,
+                        eid,
+                        record.leaf_hash.hex(),
+                        record.chain_hash.hex(),
+                    ),
                 )
             return Received.DUPLICATE
         self.db.execute(

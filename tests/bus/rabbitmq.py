@@ -144,7 +144,8 @@ class RabbitNode:
     def kill(self) -> None:
         """SIGKILL the broker: no shutdown, whatever was not on disk is gone."""
         pid = self.node_pid()
-        os.kill(pid, signal.SIGKILL)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
         while _alive(pid):
             time.sleep(0.05)
 

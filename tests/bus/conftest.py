@@ -1,0 +1,181 @@
+"""The demo history on a ledger, a relay of it to a fresh exchange of the test RabbitMQ,
+and a queue that sees everything the relay publishes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import pytest
+from faststream.rabbit import ExchangeType, RabbitExchange
+
+from adapters.bus.relay import Relay, relay_for
+from adapters.bus.wiring import UNROUTED, LedgerBus, ledger_bus
+from adapters.checkpointer import Checkpointer
+from adapters.cli import checkpointer_for, open_application
+from adapters.config import Settings
+from adapters.demo import record_demo
+from adapters.keys import generate_key_files
+from adapters.keystore import MasterKey
+from domain.application import Bewijslast
+from ledger.note import NoteVerifier
+from tests.conftest import fresh_pg_database
+
+ORIGIN = "ledger.bunschoten.nl/bewijslast"
+# Whoever the demo's rights requests and incidents are about (adapters/demo.py).
+DEMO_PEOPLE = ("Vries", "Jansen", "Smit", "Bakker", "Visser", "Mulder", "Bos", "Kok")
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    url = os.environ.get("BEWIJSLAST_TEST_AMQP_URL")
+    if not url:
+        pytest.fail(
+            "BEWIJSLAST_TEST_AMQP_URL is not set: run the tests with scripts/test-all,"
+            " which starts a RabbitMQ node for them"
+        )
+    return url
+
+
+@dataclass
+class DemoLedger:
+    settings: Settings
+    app: Bewijslast
+    verifier: NoteVerifier
+
+    @property
+    def recorder(self) -> Any:
+        return self.app.recorder
+
+    @property
+    def checkpointer(self) -> Checkpointer:
+        return checkpointer_for(self.settings, self.app)
+
+    def env(self) -> dict[str, str]:
+        """For a ``bewijslast`` process on this ledger."""
+        assert self.settings.signing_key_file
+        assert self.settings.master_key_file
+        return {
+            **os.environ,
+            "BEWIJSLAST_DATABASE_URL": self.settings.database_url,
+            "BEWIJSLAST_ORIGIN": ORIGIN,
+            "BEWIJSLAST_SIGNING_KEY_FILE": str(self.settings.signing_key_file),
+            "BEWIJSLAST_MASTER_KEY_FILE": str(self.settings.master_key_file),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        }
+
+
+def record_demo_ledger(database_url: str, keys: Path) -> DemoLedger:
+    key_file, vkey_file = generate_key_files(ORIGIN, keys)
+    MasterKey.generate_file(keys / "master.key")
+    settings = Settings(
+        database_url=database_url,
+        origin=ORIGIN,
+        signing_key_file=key_file,
+        master_key_file=keys / "master.key",
+    )
+    app = open_application(settings)
+    record_demo(app)
+    checkpointer_for(settings, app).checkpoint()
+    return DemoLedger(settings, app, NoteVerifier.from_vkey(vkey_file.read_text().strip()))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoLedger:
+    tmp = tmp_path_factory.mktemp("demo")
+    return record_demo_ledger(f"sqlite:///{tmp / 'bewijslast.db'}", tmp / "keys")
+
+
+@pytest.fixture(scope="module")
+def pg_demo(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLedger]:
+    with fresh_pg_database(pg_url) as database:
+        yield record_demo_ledger(database.url, tmp_path_factory.mktemp("pg-keys"))
+
+
+def fresh_exchange(*, parks_unrouted: bool = True) -> RabbitExchange:
+    """An exchange of this test alone, so that relay positions and queues never mix."""
+    arguments = {"alternate-exchange": UNROUTED} if parks_unrouted else None
+    return RabbitExchange(
+        f"test.{uuid.uuid4().hex[:12]}", type=ExchangeType.TOPIC, durable=True, arguments=arguments
+    )
+
+
+@dataclass
+class Delivered:
+    routing_key: str
+    message_id: str | None
+    content_type: str | None
+    persistent: bool
+    body: bytes
+
+    @property
+    def event(self) -> dict[str, Any]:
+        return dict(json.loads(self.body))
+
+
+class Tap:
+    """A durable queue bound to an exchange before anything is published to it."""
+
+    def __init__(self, url: str, exchange: RabbitExchange, binding: str = "#") -> None:
+        self.url, self.exchange, self.binding = url, exchange, binding
+        self.name = f"tap.{uuid.uuid4().hex[:12]}"
+
+    async def bind(self) -> None:
+        async with await aio_pika.connect(self.url) as connection:
+            channel = await connection.channel()
+            exchange = await channel.declare_exchange(
+                self.exchange.name,
+                type=aio_pika.ExchangeType.TOPIC,
+                durable=True,
+                arguments=self.exchange.arguments,
+            )
+            queue = await channel.declare_queue(self.name, durable=True)
+            await queue.bind(exchange, self.binding)
+
+    async def drain(self) -> list[Delivered]:
+        """Everything in the queue now (confirmed messages are in it already)."""
+        delivered: list[Delivered] = []
+        async with await aio_pika.connect(self.url) as connection:
+            channel = await connection.channel()
+            queue = await channel.declare_queue(self.name, durable=True)
+            while (message := await queue.get(fail=False)) is not None:
+                delivered.append(
+                    Delivered(
+                        message.routing_key or "",
+                        message.message_id,
+                        message.content_type,
+                        message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT,
+                        message.body,
+                    )
+                )
+                await message.ack()
+            await queue.delete()
+        return delivered
+
+
+def relay_to(
+    ledger: DemoLedger, url: str, exchange: RabbitExchange, **options: Any
+) -> tuple[Relay, LedgerBus]:
+    bus = ledger_bus(url, exchange)
+    return relay_for(ledger.app, bus, ORIGIN, **options), bus
+
+
+async def relay_everything(relay: Relay) -> int:
+    """Publish batch after batch until the relay has nothing left; how many messages."""
+    published = 0
+    async with relay.bus.broker:
+        await relay.bus.declare()
+        while batch := await relay.relay_batch():
+            published += batch
+    return published
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)

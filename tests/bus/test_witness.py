@@ -1,0 +1,148 @@
+"""A consumer verifies the ledger from the bus alone: the chain, every checkpoint's signature
+and consistency; it drops copies by event id and refuses a tampered message."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from adapters.bus.witness import ForkDetected, Received, Witness
+from ledger.errors import (
+    BadSignature,
+    ChainMismatch,
+    LeafHashMismatch,
+    MalformedInput,
+    RootMismatch,
+)
+from ledger.note import NoteSigner, NoteVerifier, sign_note, split_note
+from tests.bus.conftest import (
+    ORIGIN,
+    Delivered,
+    Tap,
+    fresh_exchange,
+    relay_everything,
+    relay_to,
+    run,
+)
+
+
+@pytest.fixture(scope="module")
+def messages(demo, amqp_url) -> list[Delivered]:
+    exchange = fresh_exchange()
+    tap = Tap(amqp_url, exchange)
+    relay, _ = relay_to(demo, amqp_url, exchange, batch=100)
+
+    async def go() -> list[Delivered]:
+        await tap.bind()
+        await relay_everything(relay)
+        return await tap.drain()
+
+    return run(go())
+
+
+@pytest.fixture
+def witness(demo, tmp_path):
+    witness = Witness(tmp_path / "witness.db", [demo.verifier], ORIGIN)
+    yield witness
+    witness.close()
+
+
+def body_with(message: Delivered, change) -> bytes:
+    event = message.event
+    change(event)
+    return json.dumps(event).encode()
+
+
+def test_the_witness_verifies_everything_from_the_messages(demo, messages, witness, tmp_path):
+    outcomes = [witness.receive(m.body) for m in messages]
+    assert set(outcomes) == {Received.KEPT}
+    size = demo.recorder.ledger_size()
+    assert witness.size == size
+    assert witness.checkpoint is not None
+    assert witness.checkpoint.size == size
+    # Copies (a relay that re-sent a batch) are dropped by event id.
+    assert {witness.receive(m.body) for m in messages} == {Received.DUPLICATE}
+    # Its copy survives a restart.
+    witness.close()
+    again = Witness(tmp_path / "witness.db", [demo.verifier], ORIGIN)
+    assert (again.size, again.checkpoint) == (size, witness.checkpoint)
+    again.close()
+
+
+def test_entries_ahead_of_a_gap_wait_for_it(demo, messages, witness):
+    entries = [m for m in messages if m.routing_key != "ledger.checkpoint"]
+    for message in reversed(entries):
+        witness.receive(message.body)
+    assert witness.size == demo.recorder.ledger_size()
+
+
+def tampered_entries(message: Delivered) -> list[tuple[bytes, type[Exception]]]:
+    def topic(e):
+        e["data"]["entry"]["topic"] += "Again"
+
+    def both_hashes(e):
+        e["data"]["entry"]["topic"] += "Again"
+        e["leafhash"] = e["data"]["leaf_hash"] = "00" * 32
+
+    def chain(e):
+        e["chainhash"] = e["data"]["chain_hash"] = "11" * 32
+
+    def attribute(e):
+        e["ledgerindex"] += 1
+
+    return [
+        (body_with(message, topic), LeafHashMismatch),
+        (body_with(message, both_hashes), LeafHashMismatch),
+        (body_with(message, chain), ChainMismatch),
+        (body_with(message, attribute), MalformedInput),
+    ]
+
+
+def test_a_tampered_entry_is_refused_and_nothing_of_it_kept(messages, witness):
+    entries = [m for m in messages if m.routing_key != "ledger.checkpoint"]
+    for message in entries[:10]:
+        witness.receive(message.body)
+    for body, failure in tampered_entries(entries[10]):
+        with pytest.raises(failure):
+            witness.receive(body)
+        assert witness.size == 10
+    witness.receive(entries[10].body)
+    assert witness.size == 11
+    # The original is kept: a different message under its event id is a fork.
+    with pytest.raises(ForkDetected):
+        witness.receive(tampered_entries(entries[10])[2][0])
+
+
+def test_a_checkpoint_must_be_signed_by_the_ledger_and_match_its_entries(
+    messages, witness, tmp_path
+):
+    entries = [m for m in messages if m.routing_key != "ledger.checkpoint"]
+    checkpoint = next(m for m in messages if m.routing_key == "ledger.checkpoint")
+    size = checkpoint.event["treesize"]
+    for message in entries[:size]:
+        witness.receive(message.body)
+    text, _ = split_note(checkpoint.event["data"]["note"])
+    impostor = NoteSigner.generate(ORIGIN)
+
+    def forged(e):
+        e["data"]["note"] = sign_note(text, [impostor])
+
+    with pytest.raises(BadSignature):
+        witness.receive(body_with(checkpoint, forged))
+    # Signed by a trusted key, over a root that is not the one of these entries.
+    lines = text.split("\n")
+    lines[2] = "A" * 43 + "="
+    liar = Witness(tmp_path / "liar.db", [NoteVerifier.from_vkey(impostor.vkey())], ORIGIN)
+    for message in entries[:size]:
+        liar.receive(message.body)
+
+    def wrong_root(e):
+        e["data"]["note"] = sign_note("\n".join(lines), [impostor])
+
+    with pytest.raises(RootMismatch):
+        liar.receive(body_with(checkpoint, wrong_root))
+    liar.close()
+    assert witness.receive(checkpoint.body) == Received.KEPT
+    assert witness.checkpoint is not None
+    assert witness.checkpoint.size == size
