@@ -17,17 +17,22 @@ import hashlib
 import json
 import re
 import shlex
+import signal
 import tomllib
+import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema
+import psycopg
 import pytest
 import yaml
 
 from adapters.cli import build_parser
 from adapters.config import Settings
 from adapters.projection_runner import SCHEMA
+from tests.test_serve import api_key, make_operator, report_incident, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "tests" / "vendor" / "compose-spec.json"
@@ -246,3 +251,61 @@ def test_the_build_context_leaves_keys_and_databases_out():
     ignored = (ROOT / ".dockerignore").read_text().split()
     for pattern in ("secrets/", "demo-keys/", "**/*.key", "**/*.db", ".git/"):
         assert pattern in ignored
+
+
+# --- the roles, on a real PostgreSQL -------------------------------------------------------
+
+
+def app_role_sql(compose: dict[str, Any], role: str, password: str, database: str) -> list[str]:
+    """The statements of the compose file's init script, with psql's variables filled in."""
+    script = compose["configs"]["app-role"]["content"]
+    body = script.split("<<'SQL'\n", 1)[1].rsplit("SQL\n", 1)[0]
+    body = body.replace(":'password'", "'" + password.replace("'", "''") + "'")
+    body = body.replace(':"db"', f'"{database}"').replace("bewijslast_app", role)
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+@pytest.mark.postgres
+def test_the_services_run_as_the_compose_file_sets_up_the_roles(compose, pg_database, tmp_path):
+    """The init script's role; `migrate` as the owner; the projector's and the API's commands
+    as the application role, which may not change ledger rows; SIGTERM, and all is signed."""
+    operator = make_operator(tmp_path)
+    role, password = f"app_{uuid.uuid4().hex[:8]}", "pass'word"
+    with psycopg.connect(pg_database.url, autocommit=True) as conn:
+        for statement in app_role_sql(compose, role, password, pg_database.name):
+            conn.execute(statement)
+    try:
+        operator.env["BEWIJSLAST_DATABASE_URL"] = pg_database.url
+        migrated = operator.run(*service_argv(compose, "migrate")[:-1], role)
+        assert migrated.returncode == 0, migrated.stderr
+
+        app_url = (
+            f"postgresql://{role}:{quote(password)}@{pg_database.host}:{pg_database.port}/"
+            f"{pg_database.name}?create_table=no"
+        )
+        operator.env["BEWIJSLAST_DATABASE_URL"] = app_url
+        projected = operator.run("project")
+        assert projected.returncode == 0, projected.stderr
+        headers = api_key(operator, "EMPLOYEE:Leusden")
+        with serving(operator, *service_argv(compose, "api")[1:]) as served:
+            report_incident(served, headers)
+            assert served.stop(signal.SIGTERM) == 0, served.output()
+
+        verified = operator.run("verify", "--database", app_url, "--vkey", str(operator.vkey))
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        # The API left the read models to the projector.
+        assert "incident_register: 1 new events" in operator.run("project").stdout
+        with (
+            psycopg.connect(app_url.split("?")[0], autocommit=True) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute("DELETE FROM bewijslast_events")
+    finally:
+        with psycopg.connect(pg_database.url, autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")
+            conn.execute(f"DROP ROLE {role}")
+
+
+def service_argv(compose: dict[str, Any], name: str) -> list[str]:
+    command = compose["services"][name]["command"]
+    return shlex.split(command) if isinstance(command, str) else list(command)

@@ -59,6 +59,11 @@ class Operator:
 
 @pytest.fixture
 def operator(tmp_path: Path) -> Operator:
+    return make_operator(tmp_path)
+
+
+def make_operator(tmp_path: Path) -> Operator:
+    """Keys made with the CLI, a SQLite database not made yet, no broker."""
     env = {
         **os.environ,
         "BEWIJSLAST_ORIGIN": ORIGIN,
@@ -110,7 +115,8 @@ def serving(operator: Operator, *flags: str) -> Iterator[Serving]:
     log = operator.home / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", "serve", "--port", str(port), *flags],
+            # The port last: it wins over one in ``flags``.
+            [sys.executable, "-m", "adapters.cli", "serve", *flags, "--port", str(port)],
             cwd=operator.home,
             env=operator.env,
             stdout=out,
