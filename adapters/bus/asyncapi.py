@@ -29,7 +29,8 @@ def asyncapi_document() -> str:
         "data unless the relay is told to include the stored state. See docs/consumers.md.",
     )
     document = json.loads(specification.to_specification().to_json())
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    # Sorted: FastStream lists publishers in no fixed order.
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def main() -> int:
