@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.authorization import Command
 from domain.fg_advice import FGAdvice
@@ -20,7 +20,7 @@ from domain.incidents import Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterEntry
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
-from domain.values import Count, OptionalText, Text
+from domain.values import Count, Moment, OptionalText, Text
 
 
 class CommandModel(BaseModel):
@@ -51,7 +51,7 @@ class StepCommand(CommandModel):
 class RegisterProcessingActivity(CreateCommand):
     permission = Command.REGISTER_PROCESSING_ACTIVITY
     entry: RegisterEntry
-    valid_from: AwareDatetime
+    valid_from: Moment
 
 
 class AmendProcessingActivity(StepCommand):
@@ -59,7 +59,7 @@ class AmendProcessingActivity(StepCommand):
     aggregate_type = ProcessingActivity
     verb = "amend"
     changes: dict[str, Any] = Field(min_length=1)
-    valid_from: AwareDatetime
+    valid_from: Moment
 
 
 class RecordDPIA(StepCommand):
@@ -76,7 +76,7 @@ class RetireProcessingActivity(StepCommand):
     aggregate_type = ProcessingActivity
     verb = "retire"
     reason: Text
-    valid_from: AwareDatetime
+    valid_from: Moment
 
 
 # --- incidents and breaches --------------------------------------------------------------------
@@ -106,7 +106,7 @@ class EstablishBreach(StepCommand):
     permission = Command.ESTABLISH_BREACH
     aggregate_type = Incident
     verb = "establish_breach"
-    aware_at: AwareDatetime
+    aware_at: Moment
     natures: list[Nature] = Field(min_length=1)
     data_categories: list[Text]
     approx_subjects: Count
@@ -120,7 +120,7 @@ class ReportToAuthority(StepCommand):
     verb = "report_to_authority"
     authority: Authority
     reference: Text
-    reported_at: AwareDatetime
+    reported_at: Moment
 
 
 class RecordMeasure(StepCommand):
@@ -128,7 +128,7 @@ class RecordMeasure(StepCommand):
     aggregate_type = Incident
     verb = "record_measure"
     measure: Text
-    taken_at: AwareDatetime
+    taken_at: Moment
 
 
 class DecideNotification(StepCommand):
@@ -152,7 +152,7 @@ class SubmitAPNotification(StepCommand):
     preliminary: bool
     form: dict[str, Any]
     late_reason: OptionalText = ""
-    submitted_at: AwareDatetime
+    submitted_at: Moment
 
 
 class SupplementAPNotification(StepCommand):
@@ -162,7 +162,7 @@ class SupplementAPNotification(StepCommand):
     meldingsnummer: Text
     form: dict[str, Any]
     final: bool
-    supplemented_at: AwareDatetime
+    supplemented_at: Moment
 
 
 class WithdrawAPNotification(StepCommand):
@@ -171,7 +171,7 @@ class WithdrawAPNotification(StepCommand):
     verb = "withdraw_ap_notification"
     meldingsnummer: Text
     reason: Text
-    withdrawn_at: AwareDatetime
+    withdrawn_at: Moment
 
 
 class ReclassifyNotABreach(StepCommand):
@@ -186,7 +186,7 @@ class InformSubjects(StepCommand):
     aggregate_type = Incident
     verb = "inform_subjects"
     channel: Text
-    informed_at: AwareDatetime
+    informed_at: Moment
 
 
 class CloseIncident(StepCommand):
@@ -245,7 +245,7 @@ class ReceiveRequest(CreateCommand):
     channel: Text
     requester_name: Text
     requester_contact: Text
-    received_at: AwareDatetime
+    received_at: Moment
 
 
 class VerifyIdentity(StepCommand):
@@ -275,7 +275,7 @@ class ExtendRequest(StepCommand):
     months: int = Field(ge=1, le=2)
     reason: ExtensionReason
     explanation: Text
-    requester_told_at: AwareDatetime
+    requester_told_at: Moment
 
 
 class DecideRequest(StepCommand):
@@ -292,7 +292,7 @@ class SendDecision(StepCommand):
     aggregate_type = RightsRequest
     verb = "send"
     channel: Text
-    sent_at: AwareDatetime
+    sent_at: Moment
 
 
 class LodgeObjection(StepCommand):
@@ -300,7 +300,7 @@ class LodgeObjection(StepCommand):
     aggregate_type = RightsRequest
     verb = "lodge_objection"
     grounds: Text
-    lodged_at: AwareDatetime
+    lodged_at: Moment
 
 
 class DecideOnObjection(StepCommand):

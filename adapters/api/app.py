@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import inspect
 import re
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from eventsourcing.application import AggregateNotFoundError
 from fastapi import FastAPI, Query, Request, Response
@@ -23,9 +22,9 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from adapters.api import problems
 from adapters.api.auth import Authenticator, Caller, may_verify
 from adapters.api.ledger_routes import add_ledger_routes
-from adapters.api.problems import Problem, invalid, not_found
+from adapters.api.problems import invalid, not_found
 from adapters.evidence import checkpoint_size
-from adapters.projection_runner import PositionMoved, ProjectionRunner
+from adapters.projection_runner import ProjectionRunner
 from adapters.reconstruction import index_at, reconstruct
 from adapters.report import build_report, render_html
 from domain import commands as command_module
@@ -47,8 +46,6 @@ from projections.report import Period
 from projections.requests import request_register
 
 MAX_LIMIT = 500
-CATCH_UP_ATTEMPTS = 20
-T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
 Sign = Callable[[], str]
@@ -77,32 +74,11 @@ class Services:
         self.sign = sign
         self.runner = ProjectionRunner(app, all_projections())
         self.recorder: Any = app.recorder
-        self._catching_up = threading.Lock()
-
-    def settled(self, action: Callable[[], T]) -> T:
-        """``action``, which catches read models up, despite others catching up meanwhile.
-
-        Requests run in a thread pool and ``serve`` runs a projector beside them. Whoever
-        moved a projection on has applied those events, so trying again finishes the job.
-        """
-        for _ in range(CATCH_UP_ATTEMPTS):
-            try:
-                return action()
-            except PositionMoved:
-                continue
-        raise Problem(
-            503,
-            "busy",
-            "Read models are busy",
-            "the read models kept moving on while catching up; try again",
-            headers={"Retry-After": "1"},
-        )
 
     @contextmanager
     def read(self) -> Iterator[Cursor]:
         """A transaction on caught-up read models: answers are never behind the ledger."""
-        with self._catching_up:  # one catch-up at a time in this process, not a race each
-            self.settled(self.runner.catch_up_all)
+        self.runner.catch_up_all()  # runners take turns on the positions' locks
         with self.runner.db.transaction() as cursor:
             yield cursor
 
@@ -335,11 +311,8 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
             raise invalid("query.end", "the period ends before it starts")
         if end == date.max:
             raise invalid("query.end", "the period must end before 9999-12-31")
-        built = services.settled(
-            lambda: build_report(
-                services.app, municipality, controller, Period(start, end), sign=services.sign
-            )
-        )
+        period = Period(start, end)
+        built = build_report(services.app, municipality, controller, period, sign=services.sign)
         if format == "html":
             return HTMLResponse(render_html(built, lang))
         return built.to_json()
@@ -358,11 +331,8 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         if projection is None:
             raise not_found(f"read model {model}")
         upto = _cut_off(services, index, at)
-        return services.settled(
-            lambda: reconstruct(
-                services.app, projection, upto=upto, record=record, sign=services.sign
-            )
-        ).to_json()
+        found = reconstruct(services.app, projection, upto=upto, record=record, sign=services.sign)
+        return found.to_json()
 
 
 def _cut_off(services: Services, index: int | None, at: datetime | None) -> int:
