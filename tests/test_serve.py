@@ -7,11 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,3 +210,29 @@ def test_without_projections_and_relay_serve_leaves_them_to_their_own_processes(
 def test_a_checkpoint_interval_above_a_minute_is_refused(operator, capsys):
     assert main(["serve", "--interval", "61"]) == 2
     assert "--interval" in capsys.readouterr().err
+
+
+def test_with_a_broker_serve_relays_the_ledger_and_releases_the_relay_when_stopped(operator):
+    """The relay runs in the process beside the API (RabbitMQ from scripts/test-all)."""
+    amqp_url = os.environ.get("BEWIJSLAST_TEST_AMQP_URL")
+    if not amqp_url:
+        pytest.fail("BEWIJSLAST_TEST_AMQP_URL is not set: run the tests with scripts/test-all")
+    operator.env["BEWIJSLAST_BROKER_URL"] = amqp_url
+    headers = api_key(operator, "EMPLOYEE:Leusden")
+    database = operator.home / "bewijslast.db"
+    with serving(operator) as served:
+        report_incident(served, headers)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while relay_position(database)[0] < 1:
+            assert time.monotonic() < deadline, f"nothing relayed:\n{served.output()}"
+            time.sleep(0.1)
+        status = served.stop(signal.SIGTERM)
+    assert status == 0, served.output()
+    assert relay_position(database) == (1, None)  # everything published, the lease let go
+
+
+def relay_position(database: Path) -> tuple[int, str | None]:
+    """The relay's next index and the holder of its lease, as it keeps them."""
+    with closing(sqlite3.connect(database)) as db:
+        row = db.execute("SELECT next_index, holder FROM relay_positions").fetchone()
+    return (0, None) if row is None else (int(row[0]), row[1])
