@@ -8,7 +8,6 @@ that exist, so that commands get past authorisation and reach the domain and the
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 

@@ -1,0 +1,239 @@
+"""Command latency through the HTTP API (``bewijslast serve``: uvicorn on 127.0.0.1, API keys,
+problem documents, read models followed) with 50 concurrent clients, against the same commands
+through the Python API (``Bewijslast.execute`` from 50 threads) on the same PostgreSQL ledger,
+in interleaved rounds of the same run; p50/p95 and their ratios."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import httpx
+
+from adapters.api.app import kebab
+from adapters.api.keys import ApiKeys
+from adapters.cli import open_application
+from adapters.config import Settings
+from adapters.keys import generate_key_files
+from adapters.keystore import MasterKey
+from bench.commands import BODY, NOW, PEOPLE, TOWN
+from bench.common import machine, median, parser, percentile, pg_database
+from domain.application import Bewijslast
+from domain.authorization import Role
+from domain.commands import (
+    ClassifyNotABreach,
+    CloseIncident,
+    CommandModel,
+    DecideRequest,
+    ReceiveRequest,
+    ReportIncident,
+    SendDecision,
+    TriageIncident,
+    VerifyIdentity,
+)
+from domain.incidents import Impact
+from domain.requests import Outcome, Right
+
+ORIGIN = "bench.example/ledger"
+# The round of bench/commands.py: a request decided and sent, an incident that is no breach.
+# Each step: who, the command's class, and its fields but the record it acts on.
+STEPS: list[tuple[Role, type[CommandModel], dict[str, Any]]] = [
+    (
+        Role.PRIVACY_OFFICER,
+        ReceiveRequest,
+        {
+            "municipality": TOWN,
+            "controller": BODY,
+            "right": Right.ACCESS.value,
+            "channel": "web",
+            "requester_name": "A. Jansen",
+            "requester_contact": "a@example.nl",
+            "received_at": NOW.isoformat(),
+        },
+    ),
+    (Role.PRIVACY_OFFICER, VerifyIdentity, {"method": "DigiD"}),
+    (Role.PROCESS_OWNER, DecideRequest, {"outcome": Outcome.GRANTED.value, "reasons": "inzage"}),
+    (Role.PRIVACY_OFFICER, SendDecision, {"channel": "post", "sent_at": NOW.isoformat()}),
+    (
+        Role.EMPLOYEE,
+        ReportIncident,
+        {"municipality": TOWN, "controller": BODY, "summary": "phishing"},
+    ),
+    (Role.CISO, TriageIncident, {"impact": Impact.LOW.value}),
+    (Role.CISO, ClassifyNotABreach, {"reasons": "geen gegevens"}),
+    (Role.CISO, CloseIncident, {}),
+]
+STARTS_RECORD = (ReceiveRequest, ReportIncident)
+
+
+def fields(cls: type[CommandModel], body: dict[str, Any], record: str | None) -> dict[str, Any]:
+    return body if cls in STARTS_RECORD else {**body, "aggregate_id": record}
+
+
+def python_client(app: Bewijslast, rounds: int, latencies: list[float]) -> None:
+    record: str | None = None
+    for _ in range(rounds):
+        for role, cls, body in STEPS:
+            command = cls.model_validate(fields(cls, body, record))
+            started = time.perf_counter()
+            record = str(app.execute(command, PEOPLE[role]))
+            latencies.append(time.perf_counter() - started)
+
+
+async def http_client(
+    client: httpx.AsyncClient, tokens: dict[Role, str], rounds: int, latencies: list[float]
+) -> None:
+    record: str | None = None
+    for _ in range(rounds):
+        for role, cls, body in STEPS:
+            started = time.perf_counter()
+            response = await client.post(
+                f"/commands/{kebab(cls.__name__)}",
+                json=fields(cls, body, record),
+                headers={"Authorization": f"Bearer {tokens[role]}"},
+            )
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 201:
+                raise RuntimeError(f"{cls.__name__}: {response.status_code} {response.text}")
+            record = response.json()["id"]
+
+
+def python_phase(app: Bewijslast, clients: int, rounds: int) -> list[float]:
+    latencies: list[float] = []
+    with ThreadPoolExecutor(clients) as pool:
+        for done in [pool.submit(python_client, app, rounds, latencies) for _ in range(clients)]:
+            done.result()
+    return latencies
+
+
+def http_phase(base: str, tokens: dict[Role, str], clients: int, rounds: int) -> list[float]:
+    async def everyone() -> list[float]:
+        latencies: list[float] = []
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+            runs: list[Awaitable[None]] = [
+                http_client(client, tokens, rounds, latencies) for _ in range(clients)
+            ]
+            await asyncio.gather(*runs)
+        return latencies
+
+    return asyncio.run(everyone())
+
+
+def start_server(settings: Settings, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``bewijslast serve`` in its own process, as deployed; waits until /health answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "adapters.cli",
+            "serve",
+            "--database",
+            settings.database_url,
+            "--port",
+            str(port),
+            "--no-relay",
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None:
+            raise RuntimeError(
+                f"serve stopped: {server.stderr.read().decode() if server.stderr else ''}"
+            )
+        time.sleep(0.1)
+    raise RuntimeError("serve did not answer /health within 30 s")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def summary(values: list[float]) -> tuple[float, float]:
+    return median(values) * 1000, percentile(values, 95) * 1000
+
+
+def main() -> None:
+    p = parser(__doc__.split("\n")[0])
+    p.add_argument("--clients", type=int, default=50)
+    args = p.parse_args()
+    rounds, per_client = (2, 1) if args.quick else (5, 3)
+    print(machine(args.pg_url), flush=True)
+    with tempfile.TemporaryDirectory() as home, pg_database(args.pg_url) as d:
+        keys = Path(home)
+        generate_key_files(ORIGIN, keys)
+        MasterKey.generate_file(keys / "master.key")
+        url = f"postgresql://{d['user']}@{d['host']}:{d['port']}/{d['dbname']}"
+        settings = Settings(url, ORIGIN, keys / "ledger.key", keys / "master.key")
+        env = {
+            "BEWIJSLAST_ORIGIN": ORIGIN,
+            "BEWIJSLAST_SIGNING_KEY_FILE": str(keys / "ledger.key"),
+            "BEWIJSLAST_MASTER_KEY_FILE": str(keys / "master.key"),
+        }
+        app = open_application(settings)
+        api_keys = ApiKeys(app.factory.datastore)  # type: ignore[attr-defined]
+        tokens = {role: api_keys.create(PEOPLE[role]) for role in Role}
+        server, base = start_server(settings, env)
+        try:
+            run(app, base, tokens, args.clients, rounds, per_client)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+def run(
+    app: Bewijslast, base: str, tokens: dict[Role, str], clients: int, rounds: int, per_client: int
+) -> None:
+    phases: dict[str, Callable[[], list[float]]] = {
+        "python": lambda: python_phase(app, clients, per_client),
+        "http": lambda: http_phase(base, tokens, clients, per_client),
+    }
+    for warm in phases.values():  # connections, pools, caches
+        warm()
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in phases}
+    commands = clients * per_client * len(STEPS)
+    for r in range(rounds):
+        for name, phase in phases.items():
+            started = time.perf_counter()
+            latencies = phase()
+            wall = time.perf_counter() - started
+            p50, p95 = summary(latencies)
+            results[name].append((p50, p95))
+            print(
+                f"round {r + 1} {name:6} {len(latencies)} commands, {commands / wall:6.0f}/s  "
+                f"p50 {p50:7.2f} ms  p95 {p95:7.2f} ms",
+                flush=True,
+            )
+    py50, py95 = (median([x[i] for x in results["python"]]) for i in (0, 1))
+    h50, h95 = (median([x[i] for x in results["http"]]) for i in (0, 1))
+    print(f"median over {rounds} rounds, {clients} concurrent clients:")
+    print(f"  Python API  p50 {py50:7.2f} ms  p95 {py95:7.2f} ms")
+    print(f"  HTTP API    p50 {h50:7.2f} ms  p95 {h95:7.2f} ms")
+    print(f"  HTTP / Python: p50 {h50 / py50:.2f}x  p95 {h95 / py95:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
