@@ -311,7 +311,8 @@ def witness_broker(url: str, witness: Witness, queue: str) -> RabbitBroker:
     """A subscription as docs/consumers.md describes it: a quorum queue bound to every
     routing key, one message at a time (order matters), a failing message requeued until
     its delivery limit and then dead-lettered."""
-    broker = RabbitBroker(url, default_channel=Channel(prefetch_count=1))
+    # Every message received and processed is logged at DEBUG; refusals at ERROR, below.
+    broker = RabbitBroker(url, default_channel=Channel(prefetch_count=1), log_level=logging.DEBUG)
 
     @broker.subscriber(
         RabbitQueue(

@@ -179,3 +179,14 @@ async def relay_everything(relay: Relay) -> int:
 
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
+
+
+async def until(condition: Any, what: str, deadline: float = 120.0) -> None:
+    """Wait for a condition that the system under test brings about; the deadline only
+    keeps a broken run from hanging, nothing is measured."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline
+    while not await asyncio.to_thread(condition):
+        if loop.time() > give_up:
+            pytest.fail(f"gave up waiting: {what}")
+        await asyncio.sleep(0.02)
