@@ -2,15 +2,14 @@
 configured) the bus relay, in one process; on the embedded default it needs nothing else.
 
 SIGTERM or SIGINT stops the parts in an order that loses nothing: the API stops accepting
-connections and finishes the requests in flight; then the relay stops; the projection runner
-stops between batches (each batch commits with its position) and the read models are brought
-up to the last recorded event; last, a checkpoint is signed over everything recorded. A second
-signal stops waiting for open connections.
+connections and finishes the requests in flight; the relay finishes the batch it is publishing;
+a checkpoint is signed over everything recorded; the projection runner finishes its pass (each
+batch commits with its position, so none is half applied) and the read models are brought up to
+the last recorded event. A second signal stops waiting for open connections.
 
 Every part runs its own short transactions. On SQLite they share the library's connection
-pool (one connection per transaction, in WAL mode); appends take the write lock first
-(``BEGIN IMMEDIATE``), and so does every projection batch, so no part fails on a lock it
-could have waited for.
+pool (one connection per transaction, in WAL mode); appends and projection batches take the
+write lock first, so that no part fails on a lock it could have waited for.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -38,8 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 BROKER_URL = "BEWIJSLAST_BROKER_URL"
 
-Relay = Callable[[Settings, "Bewijslast", str, asyncio.Event], Coroutine[Any, Any, None]]
-
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
@@ -54,8 +51,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not 0 < args.interval <= INTERVAL_SECONDS:
         raise ConfigurationError(f"--interval must be above 0 and at most {INTERVAL_SECONDS:g}")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
-    broker = os.environ.get(BROKER_URL)
-    relay = None if args.no_relay or not broker else _relay()
+    broker = None if args.no_relay else os.environ.get(BROKER_URL) or None
     app = open_application(settings)
     # One checkpointer for all this process signs (after decisions, for receipts, on the
     # clock, at the end): each one rewrites the state file beside the key.
@@ -78,36 +74,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             )
             projecting.start()
         try:
-            asyncio.run(_serve(server, relay, settings, app, broker or ""))
+            asyncio.run(_serve(server, settings, app, broker))
         finally:
-            _stop_projections(runner, projecting)
             checkpointer.stop()
             checkpoint, _ = checkpointer.checkpoint()
-            log.info("stopped; the ledger's %d entries are signed", checkpoint.size)
+            log.info("signed a last checkpoint, over %d entries", checkpoint.size)
+            _stop_projections(runner, projecting)
     return 0
 
 
-def _relay() -> Relay:
-    """The bus relay, imported before anything starts so a build without it fails at once."""
-    try:
-        from adapters.bus.relay import run_relay_until
-    except ImportError as e:
-        raise ConfigurationError(
-            f"{BROKER_URL} is set, but the relay cannot be loaded ({e}): unset it or serve "
-            "with --no-relay"
-        ) from None
-    relay: Relay = run_relay_until
-    return relay
-
-
 async def _serve(
-    server: uvicorn.Server, relay: Relay | None, settings: Settings, app: Bewijslast, broker: str
+    server: uvicorn.Server, settings: Settings, app: Bewijslast, broker: str | None
 ) -> None:
-    if relay is None:
+    if broker is None:
         await server.serve()
         return
+    from adapters.bus.relay import run_relay_until
+
     stopping = asyncio.Event()
-    relaying = asyncio.create_task(relay(settings, app, broker, stopping))
+    relaying = asyncio.create_task(run_relay_until(settings, app, broker, stopping))
     # A relay that gives up stops the API too: a process that serves without publishing
     # would look healthy while the bus falls behind.
     relaying.add_done_callback(lambda _: setattr(server, "should_exit", True))
