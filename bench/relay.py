@@ -7,9 +7,9 @@ exchange with a durable queue bound to every routing key (so that each persisten
 routed and written to disk before the broker confirms it): read a batch, build the CloudEvents,
 publish the batch concurrently, await every confirm, record the position. The baseline
 publishes the same encoded messages (built before its clock starts) in batches of the same
-size through the same declared publisher with the same confirms, and neither reads the ledger
-nor records anything. Relay and baseline rounds are interleaved (ABBA); medians are reported,
-with the relay/baseline ratio from the same run.
+size through the same declared publisher and the same confirmed-publish function, and neither
+reads the ledger nor builds messages nor records anything. Relay and baseline rounds are
+interleaved (ABBA); medians are reported, with the relay/baseline ratio from the same run.
 
     python bench/relay.py --amqp-url amqp://guest:guest@127.0.0.1:5672/ [--quick]
 """
@@ -35,8 +35,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from faststream.rabbit import ExchangeType, RabbitExchange
 
-from adapters.bus.messages import encode, entry_event, routing_key
-from adapters.bus.relay import BATCH, Relay, RelayTracking
+from adapters.bus.messages import Outgoing, entry_event, outgoing, routing_key
+from adapters.bus.relay import BATCH, Relay, RelayTracking, publish_confirmed
 from adapters.bus.wiring import ledger_bus
 from adapters.persistence.postgres import LedgerPostgresApplicationRecorder
 from adapters.persistence.sqlite import LedgerSQLiteApplicationRecorder
@@ -106,7 +106,7 @@ async def relay_round(url: str, recorder: Any, datastore: Any, batch: int) -> fl
     return elapsed
 
 
-async def baseline_round(url: str, messages: Sequence[tuple[bytes, str, str]], batch: int) -> float:
+async def baseline_round(url: str, messages: Sequence[Outgoing], batch: int) -> float:
     """Seconds to publish the same messages, confirmed batch by batch, with no ledger."""
     exchange = fresh_exchange()
     held = await with_queue(url, exchange)
@@ -115,12 +115,7 @@ async def baseline_round(url: str, messages: Sequence[tuple[bytes, str, str]], b
         await bus.declare()
         started = time.perf_counter()
         for start in range(0, len(messages), batch):
-            await asyncio.gather(
-                *(
-                    bus.entries.publish(body, routing_key=key, message_id=eid)
-                    for body, key, eid in messages[start : start + batch]
-                )
-            )
+            await publish_confirmed(bus.entries, messages[start : start + batch])
         elapsed = time.perf_counter() - started
     await drop(url, exchange, held)
     return elapsed
@@ -135,9 +130,8 @@ async def rabbitmq_version(url: str) -> str:
 def compare(label: str, url: str, recorder: Any, datastore: Any, rounds: int, batch: int) -> None:
     entries = recorder.ledger_size()
     messages = [
-        (encode(event), routing_key(r.entry.topic), event.id)
+        outgoing(entry_event(r, ORIGIN), routing_key(r.entry.topic))
         for r in recorder.records(0, entries - 1)
-        for event in [entry_event(r, ORIGIN)]
     ]
     relay_times: list[float] = []
     base_times: list[float] = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -165,6 +166,20 @@ def checkpoint_event(note: str, origin: str) -> CheckpointEvent:
             origin=checkpoint.origin, tree_size=checkpoint.size, root_hash=root, note=note
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message as it is published: body, routing key, and the AMQP message id and type."""
+
+    body: bytes
+    routing_key: str
+    message_id: str
+    type: str
+
+
+def outgoing(event: CloudEvent, key: str) -> Outgoing:
+    return Outgoing(encode(event), key, event.id, event.type)
 
 
 def encode(event: CloudEvent) -> bytes:

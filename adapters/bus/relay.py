@@ -26,10 +26,10 @@ from pamqp.commands import Basic
 
 from adapters.bus.messages import (
     CHECKPOINT_ROUTING_KEY,
-    CloudEvent,
+    Outgoing,
     checkpoint_event,
-    encode,
     entry_event,
+    outgoing,
     routing_key,
 )
 from adapters.bus.wiring import LedgerBus, ledger_bus
@@ -159,8 +159,8 @@ class RelayTracking:
 @dataclass(frozen=True)
 class Batch:
     start: Position
-    entries: Sequence[tuple[CloudEvent, str]]
-    checkpoints: Sequence[tuple[CloudEvent, str]]
+    entries: list[Outgoing]
+    checkpoints: list[Outgoing]
     end: Position
 
 
@@ -181,17 +181,23 @@ class Relay:
         self.confirm_timeout = confirm_timeout
 
     def next_batch(self) -> Batch:
-        """Entries after the position, and the checkpoints they complete (database work)."""
+        """Entries after the position, and the checkpoints they complete, encoded (work done
+        off the event loop)."""
         start = self.tracking.hold()
         last = min(self.recorder.ledger_size(), start.next_index + self.batch_size) - 1
         records = list(self.recorder.records(start.next_index, last))
         entries = [
-            (entry_event(r, self.origin, with_state=self.with_state), routing_key(r.entry.topic))
+            outgoing(
+                entry_event(r, self.origin, with_state=self.with_state),
+                routing_key(r.entry.topic),
+            )
             for r in records
         ]
         end_index = start.next_index + len(records)
         notes = self._checkpoints_between(start.checkpoint_size, end_index)
-        checkpoints = [(checkpoint_event(n, self.origin), CHECKPOINT_ROUTING_KEY) for n in notes]
+        checkpoints = [
+            outgoing(checkpoint_event(n, self.origin), CHECKPOINT_ROUTING_KEY) for n in notes
+        ]
         end_size = checkpoint_size(notes[-1]) if notes else start.checkpoint_size
         return Batch(start, entries, checkpoints, Position(end_index, end_size))
 
@@ -210,32 +216,11 @@ class Relay:
     async def relay_batch(self) -> int:
         """Publish one batch and record it; how many messages were published."""
         batch = await asyncio.to_thread(self.next_batch)
-        await self._publish(self.bus.entries, batch.entries)
-        await self._publish(self.bus.checkpoints, batch.checkpoints)
+        await publish_confirmed(self.bus.entries, batch.entries, self.confirm_timeout)
+        await publish_confirmed(self.bus.checkpoints, batch.checkpoints, self.confirm_timeout)
         if batch.end != batch.start:
             await asyncio.to_thread(self.tracking.advance, batch.start, batch.end)
         return len(batch.entries) + len(batch.checkpoints)
-
-    async def _publish(
-        self, publisher: RabbitPublisher, messages: Sequence[tuple[CloudEvent, str]]
-    ) -> None:
-        results = await asyncio.gather(
-            *(
-                publisher.publish(
-                    encode(event),
-                    routing_key=key,
-                    message_id=event.id,
-                    message_type=event.type,
-                    timeout=self.confirm_timeout,
-                )
-                for event, key in messages
-            ),
-            return_exceptions=True,
-        )
-        for (event, _), result in zip(messages, results, strict=True):
-            if not isinstance(result, Basic.Ack):
-                cause = result if isinstance(result, BaseException) else None
-                raise NotConfirmed(f"{event.id} ({event.type}): {result!r}") from cause
 
     async def run_until(self, stopping: asyncio.Event, *, poll: float = POLL_SECONDS) -> None:
         """Connect, declare, and keep publishing until ``stopping`` is set; a batch in flight
@@ -267,6 +252,30 @@ class Relay:
             backoff = BACKOFF_FIRST
             if published == 0:
                 await _pause(stopping, poll)
+
+
+async def publish_confirmed(
+    publisher: RabbitPublisher, messages: Sequence[Outgoing], timeout: float = CONFIRM_TIMEOUT
+) -> None:
+    """Publish concurrently, each awaiting its own confirm; NotConfirmed unless every one
+    came back as Basic.Ack."""
+    results = await asyncio.gather(
+        *(
+            publisher.publish(
+                m.body,
+                routing_key=m.routing_key,
+                message_id=m.message_id,
+                message_type=m.type,
+                timeout=timeout,
+            )
+            for m in messages
+        ),
+        return_exceptions=True,
+    )
+    for message, result in zip(messages, results, strict=True):
+        if not isinstance(result, Basic.Ack):
+            cause = result if isinstance(result, BaseException) else None
+            raise NotConfirmed(f"{message.message_id} ({message.type}): {result!r}") from cause
 
 
 async def _pause(stopping: asyncio.Event, seconds: float) -> None:
