@@ -7,8 +7,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+# No NUL: PostgreSQL text cannot hold it, and one such value would stop every read model.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, pattern=NO_NUL)
+]
+OptionalText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20_000, pattern=NO_NUL)
+]
 Count = Annotated[int, Field(ge=0)]
 
 # A moment someone states (awareness, receipt, sending): within years every deadline and read

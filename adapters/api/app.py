@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from eventsourcing.application import AggregateNotFoundError
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from adapters.api import problems
@@ -108,6 +108,15 @@ def utc(moment: datetime, field: str) -> datetime:
         raise invalid(field, "the moment is outside the years 1-9999 in UTC") from None
 
 
+def no_nul(request: Request) -> None:
+    """PostgreSQL text cannot hold NUL, so a path or query with one names nothing there."""
+    if "\x00" in request.scope["path"]:
+        raise invalid("path", "contains a NUL character")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name + value:
+            raise invalid(f"query.{name}", "contains a NUL character")
+
+
 def may_read(caller: Actor, municipality: str) -> None:
     authorise(caller, Command.READ_REGISTERS, municipality, None)
 
@@ -124,6 +133,7 @@ def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None)
             "API key (`bewijslast apikey create`) or, when configured, an OIDC token."
         ),
         responses=problems.RESPONSES,
+        dependencies=[Depends(no_nul)],
     )
     api.state.authenticator = authenticator
     problems.install(api)

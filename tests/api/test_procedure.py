@@ -142,6 +142,15 @@ def test_invalid_bodies_are_422_naming_the_field(served: Served):
     assert [e["field"] for e in problem["errors"]] == ["body.summary"]
     assert "body.summary" in problem["detail"]
 
+    # PostgreSQL text cannot hold NUL: refused at the edge, not in the read models later.
+    nul = served.command(
+        "report-incident", employee, municipality=TOWN, controller=COLLEGE, summary="a\x00b"
+    )
+    problem = refused(served, nul, 422, "invalid", size)
+    assert [e["field"] for e in problem["errors"]] == ["body.summary"]
+    ciso = served.role(Role.CISO)
+    assert served.client.get(f"/municipalities/{TOWN}/incidents", headers=ciso).status_code == 200
+
     # The actor comes from the API key, never from the body.
     smuggled = served.command(
         "report-incident",

@@ -96,6 +96,22 @@ def test_a_reconstruction_needs_one_cut_off_and_proves_its_entries(served: Serve
     assert refused.status_code == 403
 
 
+def test_a_nul_in_a_path_or_query_is_422_not_a_database_error(served: Served):
+    auditor = served.role(Role.AUDITOR)
+    for url, field in (
+        ("/public/a%00b/register", "path"),
+        (f"/municipalities/{TOWN}/register/a%00/history", "path"),
+        (
+            f"/municipalities/{TOWN}/report?controller=a%00&start=2026-01-01&end=2026-02-01",
+            "query.controller",
+        ),
+        ("/reconstructions/incident_register?record=%00&index=0", "query.record"),
+    ):
+        response = served.client.get(url, headers=auditor)
+        assert response.status_code == 422, url
+        assert response.json()["errors"][0]["field"] == field
+
+
 def test_parallel_requests_beside_a_projector_get_no_server_error(served: Served):
     """Commands and reads from eight threads while another runner follows the ledger, as
     under ``serve``: every answer is 2xx, and every read sees every write before it."""
