@@ -23,8 +23,11 @@ from adapters.cli import main, open_application
 from adapters.config import Settings
 from adapters.evidence import checkpoint_size
 from adapters.projection_runner import ProjectionRunner
+from domain.authorization import Actor, Grant, Role
+from domain.commands import ReportIncident
 from ledger.checkpoint import open_checkpoint
 from ledger.note import NoteVerifier
+from projections.base import Projection
 from projections.catalogue import all_projections
 from projections.incidents import incident_register
 
@@ -236,3 +239,30 @@ def relay_position(database: Path) -> tuple[int, str | None]:
     with closing(sqlite3.connect(database)) as db:
         row = db.execute("SELECT next_index, holder FROM relay_positions").fetchone()
     return (0, None) if row is None else (int(row[0]), row[1])
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_two_runners_of_one_read_model_take_turns(operator, database, request):
+    """As the API catching up before it answers does beside serve's runner: a batch that
+    another runner applied meanwhile is left alone, not applied twice nor failed on."""
+    if database == "postgres":
+        operator.env["BEWIJSLAST_DATABASE_URL"] = request.getfixturevalue("pg_database").url
+    app = open_application(operator.settings)
+    employee = Actor.with_grants("medewerker@leusden.nl", [Grant(Role.EMPLOYEE, TOWN)])
+    incidents = {str(app.execute(ReportIncident(**REPORT), employee)) for _ in range(3)}
+    other = ProjectionRunner(app, all_projections())
+
+    class Overtaken(ProjectionRunner):
+        def position(self, projection: Projection) -> int:
+            start = super().position(projection)
+            other.catch_up(projection)  # moves on after this runner read where it was
+            return start
+
+    runner = Overtaken(app, all_projections())
+    register = next(p for p in runner.projections if p.name == "incident_register")
+    assert runner.catch_up(register) == 0
+    with runner.db.transaction() as cursor:
+        rows = incident_register(cursor, TOWN)
+    assert sorted(row["id"] for row in rows) == sorted(incidents)
+    applied = [i for row in rows for entries in row["evidence"].values() for i in entries]
+    assert sorted(applied) == [0, 1, 2]  # each event once
