@@ -50,6 +50,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if not 0 < args.interval <= INTERVAL_SECONDS:
         raise ConfigurationError(f"--interval must be above 0 and at most {INTERVAL_SECONDS:g}")
+    if args.poll <= 0:
+        raise ConfigurationError("--poll must be above 0")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     broker = None if args.no_relay else os.environ.get(BROKER_URL) or None
     app = open_application(settings)

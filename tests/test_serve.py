@@ -210,9 +210,10 @@ def test_without_projections_and_relay_serve_leaves_them_to_their_own_processes(
     assert caught_up["incident_register"] == 1  # left for 'bewijslast project --follow'
 
 
-def test_a_checkpoint_interval_above_a_minute_is_refused(operator, capsys):
-    assert main(["serve", "--interval", "61"]) == 2
-    assert "--interval" in capsys.readouterr().err
+@pytest.mark.parametrize("flags", [["--interval", "61"], ["--interval", "0"], ["--poll", "0"]])
+def test_intervals_out_of_bounds_are_refused(flags, capsys):
+    assert main(["serve", *flags]) == 2
+    assert flags[0] in capsys.readouterr().err
 
 
 def test_with_a_broker_serve_relays_the_ledger_and_releases_the_relay_when_stopped(operator):
