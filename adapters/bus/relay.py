@@ -180,10 +180,12 @@ class Relay:
         self.batch_size, self.with_state = batch, with_state
         self.confirm_timeout = confirm_timeout
 
-    def next_batch(self) -> Batch:
-        """Entries after the position, and the checkpoints they complete, encoded (work done
-        off the event loop)."""
-        start = self.tracking.hold()
+    def next_batch(self, after: Position | None = None) -> Batch:
+        """The entries after the recorded position (or after ``after``, the end of a batch
+        still being confirmed) and the checkpoints they complete, encoded: work done off the
+        event loop. The lease is renewed on the way."""
+        held = self.tracking.hold()
+        start = held if after is None else after
         last = min(self.recorder.ledger_size(), start.next_index + self.batch_size) - 1
         records = list(self.recorder.records(start.next_index, last))
         entries = [
@@ -215,7 +217,27 @@ class Relay:
 
     async def relay_batch(self) -> int:
         """Publish one batch and record it; how many messages were published."""
+        return await self._send(await asyncio.to_thread(self.next_batch))
+
+    async def relay_available(self) -> int:
+        """Publish batch after batch until nothing is left; each batch is read while the
+        broker confirms the one before (its position is only recorded after those
+        confirms). How many messages were published."""
+        published = 0
         batch = await asyncio.to_thread(self.next_batch)
+        while batch.end != batch.start:
+            ahead = asyncio.create_task(asyncio.to_thread(self.next_batch, batch.end))
+            try:
+                published += await self._send(batch)
+            except BaseException:
+                # Its thread runs to the end anyway; what it read is not used.
+                with contextlib.suppress(Exception):
+                    await ahead
+                raise
+            batch = await ahead
+        return published
+
+    async def _send(self, batch: Batch) -> int:
         await publish_confirmed(self.bus.entries, batch.entries, self.confirm_timeout)
         await publish_confirmed(self.bus.checkpoints, batch.checkpoints, self.confirm_timeout)
         if batch.end != batch.start:
@@ -243,7 +265,7 @@ class Relay:
         backoff = BACKOFF_FIRST
         while not stopping.is_set():
             try:
-                published = await self.relay_batch()
+                published = await self.relay_available()
             except (NotConfirmed, LeaseHeld, LeaseLost) as e:
                 log.warning("relay: %s; retrying the batch in %.1f s", e, backoff)
                 await _pause(stopping, backoff)

@@ -169,12 +169,9 @@ def relay_to(
 
 async def relay_everything(relay: Relay) -> int:
     """Publish batch after batch until the relay has nothing left; how many messages."""
-    published = 0
     async with relay.bus.broker:
         await relay.bus.declare()
-        while batch := await relay.relay_batch():
-            published += batch
-    return published
+        return await relay.relay_available()
 
 
 def run(coroutine: Any) -> Any:
