@@ -242,6 +242,13 @@ class Witness:
                     expected=expected,
                     found=entry.stream_prev,
                 )
+            if head is not None and entry.stream_seq != head.seq + 1:
+                raise StreamLinkBroken(
+                    "stream_seq does not continue the stream",
+                    index=entry.index,
+                    expected=head.seq + 1,
+                    found=entry.stream_seq,
+                )
             self._keep(entry, record.leaf_hash, record.chain_hash)
 
     def _verify_checkpoint(self, checkpoint: Checkpoint) -> None:

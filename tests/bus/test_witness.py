@@ -3,10 +3,18 @@ and consistency; it drops copies by event id and refuses a tampered message."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import uuid
 
+import aio_pika
 import pytest
 
+from adapters.bus.wiring import LEDGER_EXCHANGE
 from adapters.bus.witness import ForkDetected, Received, Witness
 from ledger.errors import (
     BadSignature,
@@ -24,6 +32,7 @@ from tests.bus.conftest import (
     relay_everything,
     relay_to,
     run,
+    until,
 )
 
 
@@ -146,3 +155,51 @@ def test_a_checkpoint_must_be_signed_by_the_ledger_and_match_its_entries(
     assert witness.receive(checkpoint.body) == Received.KEPT
     assert witness.checkpoint is not None
     assert witness.checkpoint.size == size
+
+
+def test_the_witness_runs_on_its_own(demo, amqp_url, tmp_path):
+    """``python -m adapters.bus.witness``: subscribed before the relay publishes, it verifies
+    the whole ledger, and stops on SIGTERM."""
+    assert demo.settings.signing_key_file is not None
+    vkey = demo.settings.signing_key_file.with_suffix(".vkey")
+    queue, store = f"witness.{uuid.uuid4().hex[:12]}", tmp_path / "witness.db"
+    command = [sys.executable, "-m", "adapters.bus.witness", "--broker", amqp_url]
+    command += ["--store", str(store), "--vkey", str(vkey), "--queue", queue]
+    witness = subprocess.Popen(command, env=demo.env(), stdout=subprocess.PIPE, text=True)
+    relay, _ = relay_to(demo, amqp_url, LEDGER_EXCHANGE)
+    size = demo.recorder.ledger_size()
+
+    def newest_verified() -> int:
+        assert witness.poll() is None, "the witness exited"
+        if not store.exists():
+            return -1
+        with sqlite3.connect(store) as db:
+            tables = db.execute("SELECT name FROM sqlite_master WHERE name = 'checkpoints'")
+            if tables.fetchone() is None:
+                return -1
+            row = db.execute("SELECT MAX(tree_size) FROM checkpoints WHERE verified = 1")
+            return int(row.fetchone()[0] or 0)
+
+    async def go() -> None:
+        await until(lambda: queue_exists(amqp_url, queue), "the witness's queue")
+        await relay_everything(relay)
+        await until(lambda: newest_verified() == size, "the witness verifying everything")
+
+    run(go())
+    witness.send_signal(signal.SIGTERM)
+    out, _ = witness.communicate(timeout=60)
+    assert witness.returncode == 0
+    assert f"witness: {size} entries verified" in out
+
+
+def queue_exists(url: str, name: str) -> bool:
+    async def look() -> bool:
+        async with await aio_pika.connect(url) as connection:
+            channel = await connection.channel()
+            try:
+                await channel.declare_queue(name, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                return False
+            return True
+
+    return asyncio.run(look())
