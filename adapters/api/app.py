@@ -108,8 +108,9 @@ def utc(moment: datetime, field: str) -> datetime:
         raise invalid(field, "the moment is outside the years 1-9999 in UTC") from None
 
 
-def no_nul(request: Request) -> None:
-    """PostgreSQL text cannot hold NUL, so a path or query with one names nothing there."""
+async def no_nul(request: Request) -> None:
+    """PostgreSQL text cannot hold NUL, so a path or query with one names nothing there.
+    (``async``: no I/O, so no hop to the thread pool.)"""
     if "\x00" in request.scope["path"]:
         raise invalid("path", "contains a NUL character")
     for name, value in request.query_params.multi_items():
