@@ -4,6 +4,7 @@ checkpoint covers the whole ledger, the verifier agrees and the read models are 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -267,3 +268,44 @@ def test_two_runners_of_one_read_model_take_turns(operator, database, request):
     assert sorted(row["id"] for row in rows) == sorted(incidents)
     applied = [i for row in rows for entries in row["evidence"].values() for i in entries]
     assert sorted(applied) == [0, 1, 2]  # each event once
+
+
+def test_requests_in_flight_when_the_signal_comes_are_finished_and_signed(operator):
+    """Commands keep coming while SIGTERM arrives: each answered 201 is in the ledger, no
+    other is (the rest were refused before they began), and the last checkpoint covers all."""
+    headers = api_key(operator, "EMPLOYEE:Leusden")
+    with serving(operator) as served:
+        answers = asyncio.run(commands_across_a_signal(served, headers, total=120, signal_after=20))
+        status = served.process.wait(timeout=120)
+    assert status == 0, served.output()
+    created = [a for a in answers if a == 201]
+    assert len(created) >= 20
+    assert all(
+        a == 201 or a in ("ConnectError", "ReadError", "RemoteProtocolError") for a in answers
+    )
+    app = open_application(operator.settings)
+    recorder = app.recorder
+    assert recorder.ledger_size() == len(created)
+    assert checkpoint_size(recorder.latest_signed_checkpoint()) == len(created)
+
+
+async def commands_across_a_signal(
+    served: Serving, headers: dict[str, str], *, total: int, signal_after: int
+) -> list[int | str]:
+    """Send ``total`` commands at once; SIGTERM once ``signal_after`` are answered. Each
+    answer's status, or the name of the transport error instead."""
+    answered = 0
+
+    async def one(client: httpx.AsyncClient) -> int | str:
+        nonlocal answered
+        try:
+            response = await client.post("/commands/report-incident", headers=headers, json=REPORT)
+        except httpx.TransportError as e:
+            return type(e).__name__
+        answered += 1
+        if answered == signal_after:
+            served.process.send_signal(signal.SIGTERM)
+        return response.status_code
+
+    async with httpx.AsyncClient(base_url=served.url, timeout=120) as client:
+        return list(await asyncio.gather(*(one(client) for _ in range(total))))
