@@ -95,8 +95,8 @@ async def _serve(
 
     stopping = asyncio.Event()
     relaying = asyncio.create_task(run_relay_until(settings, app, broker, stopping))
-    # A relay that gives up stops the API too: a process that serves without publishing
-    # would look healthy while the bus falls behind.
+    # The relay retries what it can; should it end all the same, the API stops too: a
+    # process that serves without publishing would look healthy while the bus falls behind.
     relaying.add_done_callback(lambda _: setattr(server, "should_exit", True))
     try:
         await server.serve()
