@@ -22,10 +22,10 @@ Count = Annotated[int, Field(ge=0)]
 EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2999, 12, 31, tzinfo=UTC)
 
 
-def _plausible(moment: datetime) -> datetime:
+def plausible(moment: datetime) -> datetime:
     if not EARLIEST <= moment <= LATEST:
         raise ValueError("the moment must lie between the years 1900 and 2999")
     return moment
 
 
-Moment = Annotated[AwareDatetime, AfterValidator(_plausible)]
+Moment = Annotated[AwareDatetime, AfterValidator(plausible)]

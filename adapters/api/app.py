@@ -31,6 +31,7 @@ from domain import commands as command_module
 from domain.application import Bewijslast
 from domain.authorization import Actor, Command, authorise
 from domain.commands import CommandModel, CreateCommand, StepCommand
+from domain.values import plausible
 from projections import oversight
 from projections.base import Cursor
 from projections.catalogue import all_projections
@@ -68,9 +69,8 @@ def command_classes() -> dict[str, type[CommandModel]]:
 
 
 class Services:
-    def __init__(self, app: Bewijslast, authenticator: Authenticator, sign: Sign | None) -> None:
+    def __init__(self, app: Bewijslast, sign: Sign | None) -> None:
         self.app = app
-        self.authenticator = authenticator
         self.sign = sign
         self.runner = ProjectionRunner(app, all_projections())
         self.recorder: Any = app.recorder
@@ -99,13 +99,13 @@ def page(request: Request, response: Response, items: list[Any], limit: int, off
 
 
 def utc(moment: datetime, field: str) -> datetime:
-    """A query's moment in UTC; refused when it has no offset or falls off the calendar."""
+    """A query's moment in UTC, within the years the domain accepts moments in."""
     if moment.tzinfo is None:
         raise invalid(field, "give the moment with its UTC offset, e.g. 2026-03-02T09:00:00Z")
     try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise invalid(field, "the moment is outside the years 1-9999 in UTC") from None
+        return plausible(moment).astimezone(UTC)
+    except ValueError as e:
+        raise invalid(field, str(e)) from None
 
 
 async def no_nul(request: Request) -> None:
@@ -123,7 +123,7 @@ def may_read(caller: Actor, municipality: str) -> None:
 
 
 def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None) -> FastAPI:
-    services = Services(app, authenticator, sign)
+    services = Services(app, sign)
     api = FastAPI(
         title="Bewijslast",
         version="1",

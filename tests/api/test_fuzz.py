@@ -25,7 +25,7 @@ from domain.requests import RightsRequest
 from tests.api.conftest import COLLEGE, TOWN, Served, serve
 from tests.conftest import fresh_pg_database
 
-EXAMPLES = 12
+EXAMPLES = 8  # per operation and database: about a minute each on two cores
 
 
 class Fuzzed:

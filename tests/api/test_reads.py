@@ -49,6 +49,15 @@ def test_lists_are_paginated_with_next_and_a_link_header(on_sqlite: Served):
         assert refused.json()["errors"][0]["field"] == f"query.{bad.split('=')[0]}"
 
 
+def test_the_register_as_of_a_moment_needs_its_offset_and_a_plausible_year(on_sqlite: Served):
+    fg, url = on_sqlite.role(Role.FG), f"/municipalities/{TOWN}/register?as_of="
+    assert on_sqlite.client.get(f"{url}2026-03-02T09:00:00%2B01:00", headers=fg).status_code == 200
+    for moment in ("2026-03-02T09:00:00", "0573-03-02T09:00:00Z", "9999-12-31T23:00:00-05:00"):
+        refused = on_sqlite.client.get(f"{url}{moment}", headers=fg)
+        assert refused.status_code == 422, moment
+        assert refused.json()["errors"][0]["field"] == "query.as_of"
+
+
 def test_the_report_proves_its_figures_and_refuses_a_period_backwards(served: Served):
     record_breach_decision(served)
     fg = served.role(Role.FG)
