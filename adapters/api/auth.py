@@ -53,7 +53,9 @@ class Authenticator:
     def __init__(self, keys: ApiKeys, oidc: OIDC | None) -> None:
         self.keys = keys
         self.oidc = oidc
-        self.jwks = None if oidc is None else jwt.PyJWKClient(oidc.jwks_url, cache_keys=True)
+        self.jwks = (
+            None if oidc is None else jwt.PyJWKClient(oidc.jwks_url, cache_keys=True, timeout=5)
+        )
 
     def actor(self, token: str | None) -> Actor:
         """The actor a bearer token stands for; 401 when there is none or it is not valid."""
