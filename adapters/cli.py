@@ -15,13 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.domain import EventSourcingError
-
 from adapters import read_cli, serve
 from adapters.api import cli as api_cli
 from adapters.bus import cli as bus_cli
 from adapters.checkpointer import Checkpointer, state_file_for
-from adapters.config import ConfigurationError, Settings
+from adapters.config import ConfigurationError, Settings, not_configured
 from adapters.evidence import checkpoint_for, checkpoint_size, prove
 from adapters.keys import generate_key_files, load_signer
 from adapters.keystore import MasterKey, open_key_store
@@ -380,30 +378,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_environ(database=getattr(args, "database", None))
         return run(args, settings)
-    except ConfigurationError as e:
-        print(f"configuration: {e}", file=sys.stderr)
-        return 2
-    except (EventSourcingError, ValueError) as e:
-        # The library wraps what a transcoding raised, e.g. a missing master key.
-        cause = _configuration_cause(e)
-        if cause is None:
-            raise
-        print(f"configuration: {cause}", file=sys.stderr)
-        return 2
     except MalformedInput as e:
         print(f"cannot do that: {e}", file=sys.stderr)
         return 2
     except LedgerError as e:
         print(f"ledger problem: {e}", file=sys.stderr)
         return 1
-
-
-def _configuration_cause(e: BaseException) -> ConfigurationError | None:
-    while e.__cause__ is not None:
-        e = e.__cause__
-        if isinstance(e, ConfigurationError):
-            return e
-    return None
+    except Exception as e:
+        missing = not_configured(e)
+        if missing is None:
+            raise
+        print(f"configuration: {missing}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -8,13 +8,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from domain.errors import NotConfigured
+
 DEFAULT_DATABASE_URL = "sqlite:///bewijslast.db"
 DEFAULT_ORIGIN = "bewijslast.localhost/ledger"
 APPLICATION_NAME = "Bewijslast"
 
 
-class ConfigurationError(Exception):
+class ConfigurationError(NotConfigured):
     """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def not_configured(e: BaseException) -> NotConfigured | None:
+    """``e`` itself, or what it was raised from, when that is a missing setting: the event
+    store library wraps what a transcoding raises (e.g. personal data without the master key)."""
+    cause: BaseException | None = e
+    while cause is not None:
+        if isinstance(cause, NotConfigured):
+            return cause
+        cause = cause.__cause__
+    return None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from domain.commands import (
     RequestFGAdvice,
     StepCommand,
 )
-from domain.errors import ProcedureError
+from domain.errors import NotConfigured, ProcedureError
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
@@ -172,7 +172,7 @@ class Bewijslast(Application[UUID]):
         can be repeated; the other order could erase without a trace.
         """
         if self.shred is None:
-            raise RuntimeError("no key store is configured: personal data cannot be erased")
+            raise NotConfigured("no key store is configured: personal data cannot be erased")
         erasure = PersonalDataErasure(
             subject=subject,
             municipality=municipality,

@@ -1,4 +1,5 @@
-"""The one error a procedure step raises when it is not allowed."""
+"""The one error a procedure step raises when it is not allowed, and the one the application
+raises when a part the adapters inject is missing."""
 
 from __future__ import annotations
 
@@ -15,3 +16,8 @@ class ProcedureError(ValueError):
         if self.allowed:
             text += f" (allowed now: {', '.join(self.allowed)})"
         super().__init__(text)
+
+
+class NotConfigured(Exception):
+    """The application lacks a part the adapters inject (a key store, a master key): nothing
+    was recorded; the message says what to configure."""

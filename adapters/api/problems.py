@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from adapters.config import not_configured
 from domain.authorization import NotAuthorised
-from domain.errors import ProcedureError
+from domain.errors import NotConfigured, ProcedureError
 from ledger.errors import MalformedInput
 
 TYPES = "https://bewijslast.nl/problems/"  # stable identifiers, documented in the API description
@@ -90,6 +91,13 @@ def invalid(field: str, problem: str) -> Problem:
     return Problem(422, "invalid", "The request is not valid", f"{field}: {problem}", errors=errors)
 
 
+def _lacks_setting(request: Request, missing: NotConfigured) -> JSONResponse:
+    """Nothing was recorded; the operator must add a setting."""
+    return problem_response(
+        request, Problem(503, "not-configured", "The server lacks a setting", str(missing))
+    )
+
+
 def install(app: FastAPI) -> None:
     """Every error the API can give becomes a problem document; none leaks a stack trace."""
 
@@ -133,8 +141,15 @@ def install(app: FastAPI) -> None:
         kind = {404: "not-found", 405: "method-not-allowed"}.get(e.status_code, "http")
         return problem_response(request, Problem(e.status_code, kind, str(e.detail), str(e.detail)))
 
+    @app.exception_handler(NotConfigured)
+    async def _not_configured(request: Request, e: NotConfigured) -> JSONResponse:
+        return _lacks_setting(request, e)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, e: Exception) -> JSONResponse:
+        missing = not_configured(e)  # the event store library wraps what a transcoding raised
+        if missing is not None:
+            return _lacks_setting(request, missing)
         return problem_response(
             request,
             Problem(500, "internal", "Internal error", "the server could not do this; see its log"),

@@ -1,0 +1,72 @@
+"""A server started without the master key: what needs it is refused with a problem document
+that names the setting, and nothing is recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import uuid4
+
+from fastapi.testclient import TestClient
+
+from adapters.api.app import create_app
+from adapters.api.auth import Authenticator
+from adapters.api.keys import ApiKeys
+from adapters.cli import open_application, signer_of
+from adapters.config import Settings
+from adapters.keys import generate_key_files
+from domain.authorization import Actor, Grant, Role
+from tests.api.conftest import COLLEGE, ORIGIN, TOWN
+from tests.api.test_procedure import refused
+
+
+class WithoutMasterKey:
+    def __init__(self, tmp_path: Path) -> None:
+        generate_key_files(ORIGIN, tmp_path / "keys")
+        settings = Settings(f"sqlite:///{tmp_path / 'b.db'}", ORIGIN, tmp_path / "keys/ledger.key")
+        self.app = open_application(settings)
+        keys = ApiKeys(self.app.factory.datastore)  # type: ignore[attr-defined]
+        self.client = TestClient(
+            create_app(self.app, Authenticator(keys, None), signer_of(settings, self.app))
+        )
+        token = keys.create(
+            Actor.with_grants("privacy@leusden.nl", [Grant(Role.PRIVACY_OFFICER, TOWN)])
+        )
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def ledger_size(self) -> int:
+        return int(self.app.recorder.ledger_size())  # type: ignore[attr-defined]
+
+
+def test_a_request_with_personal_data_is_refused_until_the_master_key_is_set(tmp_path):
+    server = WithoutMasterKey(tmp_path)
+    response = server.client.post(
+        "/commands/receive-request",
+        headers=server.headers,
+        json={
+            "municipality": TOWN,
+            "controller": COLLEGE,
+            "right": "art. 15 inzage",
+            "channel": "web",
+            "requester_name": "A. Jansen",
+            "requester_contact": "a@example.nl",
+            "received_at": "2026-03-02T09:00:00+01:00",
+        },
+    )
+    problem = refused(server, response, 503, "not-configured", 0)
+    assert "BEWIJSLAST_MASTER_KEY_FILE" in problem["detail"]
+
+
+def test_an_erasure_is_refused_without_a_key_store(tmp_path):
+    server = WithoutMasterKey(tmp_path)
+    response = server.client.post(
+        "/commands/erase-personal-data",
+        headers=server.headers,
+        json={
+            "municipality": TOWN,
+            "subject": str(uuid4()),
+            "ground": "art. 17 AVG: toegewezen verzoek om wissing",
+            "reference": "verzoek 2026-17",
+        },
+    )
+    problem = refused(server, response, 503, "not-configured", 0)
+    assert "key store" in problem["detail"]
