@@ -160,6 +160,14 @@ class Tap:
         return delivered
 
 
+async def delete_queues(url: str, *names: str) -> None:
+    """The test broker outlives a test: its witness queues would keep filling."""
+    async with await aio_pika.connect(url) as connection:
+        channel = await connection.channel()
+        for name in names:
+            await channel.queue_delete(name)
+
+
 def relay_to(
     ledger: DemoLedger, url: str, exchange: RabbitExchange, **options: Any
 ) -> tuple[Relay, LedgerBus]:

@@ -22,7 +22,15 @@ from adapters.bus.wiring import LEDGER_EXCHANGE
 from adapters.bus.witness import Witness, declare_dead_letters, witness_broker
 from adapters.demo import record_demo
 from adapters.sqldb import Database
-from tests.bus.conftest import ORIGIN, Tap, fresh_exchange, relay_to, run, until
+from tests.bus.conftest import (
+    ORIGIN,
+    Tap,
+    delete_queues,
+    fresh_exchange,
+    relay_to,
+    run,
+    until,
+)
 from tests.bus.rabbitmq import RabbitNode
 
 BATCH = 20
@@ -88,6 +96,7 @@ def test_a_killed_relay_resends_at_most_one_batch_and_the_witness_drops_it(
             )
 
     run(go())
+    run(delete_queues(amqp_url, queue, f"{queue}.dead"))
     assert witness.size == size
     witness.close()
     entries = Counter(

@@ -83,6 +83,11 @@ def test_every_entry_arrives_as_a_cloudevent_with_its_routing_key(
         "processing-activity.registered",
         "personal-data-erasure.erased",
     }
+    # Each checkpoint comes after every entry it covers: a consumer can check it at once.
+    for position, message in enumerate(delivered):
+        if message.routing_key == "ledger.checkpoint":
+            before = sum(d.routing_key != "ledger.checkpoint" for d in delivered[:position])
+            assert before >= message.event["treesize"]
     checkpoints = [d.event for d in delivered if d.routing_key == "ledger.checkpoint"]
     assert [c["data"]["note"] for c in checkpoints] == ledger.recorder.signed_checkpoints()
     assert all(c["type"] == "nl.bewijslast.ledger.checkpoint" for c in checkpoints)

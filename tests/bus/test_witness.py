@@ -15,7 +15,13 @@ import aio_pika
 import pytest
 
 from adapters.bus.wiring import LEDGER_EXCHANGE
-from adapters.bus.witness import ForkDetected, Received, Witness
+from adapters.bus.witness import (
+    ForkDetected,
+    Received,
+    Witness,
+    declare_dead_letters,
+    witness_broker,
+)
 from ledger.errors import (
     BadSignature,
     ChainMismatch,
@@ -28,6 +34,7 @@ from tests.bus.conftest import (
     ORIGIN,
     Delivered,
     Tap,
+    delete_queues,
     fresh_exchange,
     relay_everything,
     relay_to,
@@ -181,25 +188,54 @@ def test_the_witness_runs_on_its_own(demo, amqp_url, tmp_path):
             return int(row.fetchone()[0] or 0)
 
     async def go() -> None:
-        await until(lambda: queue_exists(amqp_url, queue), "the witness's queue")
+        await until(lambda: queue_length(amqp_url, queue) is not None, "the witness's queue")
         await relay_everything(relay)
         await until(lambda: newest_verified() == size, "the witness verifying everything")
 
     run(go())
     witness.send_signal(signal.SIGTERM)
     out, _ = witness.communicate(timeout=60)
+    run(delete_queues(amqp_url, queue, f"{queue}.dead"))
     assert witness.returncode == 0
     assert f"witness: {size} entries verified" in out
 
 
-def queue_exists(url: str, name: str) -> bool:
-    async def look() -> bool:
+def test_a_refused_message_ends_in_the_dead_letter_queue(demo, messages, amqp_url, tmp_path):
+    witness = Witness(tmp_path / "witness.db", [demo.verifier], ORIGIN)
+    queue = f"witness.{uuid.uuid4().hex[:12]}"
+    first = next(m for m in messages if m.routing_key != "ledger.checkpoint")
+    tampered, _ = tampered_entries(first)[0]
+
+    async def go() -> None:
+        broker = witness_broker(amqp_url, witness, queue)
+        async with broker:
+            await declare_dead_letters(broker, queue)
+            await broker.start()
+            async with await aio_pika.connect(amqp_url) as connection:
+                channel = await connection.channel()
+                exchange = await channel.get_exchange(LEDGER_EXCHANGE.name)
+                await exchange.publish(
+                    aio_pika.Message(tampered, message_id=first.message_id),
+                    routing_key=first.routing_key,
+                )
+            await until(lambda: queue_length(amqp_url, f"{queue}.dead") == 1, "dead-lettering")
+
+    run(go())
+    run(delete_queues(amqp_url, queue, f"{queue}.dead"))
+    assert witness.size == 0
+    witness.close()
+
+
+def queue_length(url: str, name: str) -> int | None:
+    """Messages ready in a queue; None when there is no such queue (yet)."""
+
+    async def look() -> int | None:
         async with await aio_pika.connect(url) as connection:
             channel = await connection.channel()
             try:
-                await channel.declare_queue(name, passive=True)
+                queue = await channel.declare_queue(name, passive=True)
             except aio_pika.exceptions.ChannelClosed:
-                return False
-            return True
+                return None
+            return int(queue.declaration_result.message_count or 0)
 
     return asyncio.run(look())
