@@ -180,12 +180,14 @@ def test_the_witness_runs_on_its_own(demo, amqp_url, tmp_path):
         assert witness.poll() is None, "the witness exited"
         if not store.exists():
             return -1
-        with sqlite3.connect(store) as db:
-            tables = db.execute("SELECT name FROM sqlite_master WHERE name = 'checkpoints'")
-            if tables.fetchone() is None:
-                return -1
+        db = sqlite3.connect(store)
+        try:
             row = db.execute("SELECT MAX(tree_size) FROM checkpoints WHERE verified = 1")
             return int(row.fetchone()[0] or 0)
+        except sqlite3.OperationalError:  # the witness is still creating its tables
+            return -1
+        finally:
+            db.close()
 
     async def go() -> None:
         await until(lambda: queue_length(amqp_url, queue) is not None, "the witness's queue")
