@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 from faststream.rabbit.publisher import RabbitPublisher
 from pamqp.commands import Basic
@@ -38,6 +38,7 @@ from adapters.evidence import checkpoint_size
 from adapters.persistence.appending import Clock, utc_now
 from adapters.sqldb import Cursor, Database
 from domain.application import Bewijslast
+from ledger.bundle import LedgerSource
 from ledger.entry import format_recorded_at
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,12 @@ LEASE_SECONDS = 15.0
 POLL_SECONDS = 0.2
 CONFIRM_TIMEOUT = 10.0
 BACKOFF_FIRST, BACKOFF_MAX = 0.2, 10.0
+
+
+class RelayedLedger(LedgerSource, Protocol):
+    """What the relay reads: the ledger recorders of both databases."""
+
+    def latest_signed_checkpoint(self) -> str | None: ...
 
 
 class NotConfirmed(Exception):
@@ -167,7 +174,7 @@ class Batch:
 class Relay:
     def __init__(
         self,
-        recorder: Any,
+        recorder: RelayedLedger,
         tracking: RelayTracking,
         bus: LedgerBus,
         origin: str,
@@ -318,7 +325,8 @@ def relay_for(
     """A relay of ``app``'s ledger to ``bus``; its position is named after the exchange."""
     db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
     tracking = RelayTracking(db, bus.exchange.name, lease_seconds=lease_seconds, clock=clock)
-    return Relay(app.recorder, tracking, bus, origin, batch=batch, with_state=with_state)
+    recorder: RelayedLedger = app.recorder  # type: ignore[assignment]
+    return Relay(recorder, tracking, bus, origin, batch=batch, with_state=with_state)
 
 
 async def run_relay_until(
