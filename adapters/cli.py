@@ -28,6 +28,7 @@ from adapters.persistence.personal_data import (
     PersonalDataAsCiphertext,
     PersonalDataWithoutMasterKey,
 )
+from adapters.projection_runner import ProjectionFailed
 from domain.application import Bewijslast
 from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
 from ledger.bundle import export_bundle
@@ -386,10 +387,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as e:
         missing = not_configured(e)
-        if missing is None:
-            raise
-        print(f"configuration: {missing}", file=sys.stderr)
-        return 2
+        if missing is not None:
+            print(f"configuration: {missing}", file=sys.stderr)
+            return 2
+        if isinstance(e, ProjectionFailed):
+            print(f"read models: {e}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":

@@ -23,6 +23,18 @@ BATCH = 500
 SCHEMA = "projections"  # on PostgreSQL; SQLite has one namespace per file
 
 
+class ProjectionFailed(Exception):
+    """A read model could not apply a batch: it was rolled back, and the read model stays as
+    it was before the batch. The ledger is not affected; the cause is chained."""
+
+    def __init__(self, name: str, start: int, cause: Exception) -> None:
+        super().__init__(
+            f"read model {name} cannot apply the ledger entries from index {start} on "
+            f"({type(cause).__name__}: {cause}); it holds the entries before them"
+        )
+        self.name = name
+
+
 class PositionMoved(Exception):
     """The position moved under a batch that holds its lock: cannot happen, and is checked all
     the same, because applying events twice would go unnoticed. The batch was rolled back."""
@@ -88,9 +100,13 @@ class ProjectionRunner:
                 )
                 if cursor.fetchone()[0] != start:
                     continue  # another runner applied this batch meanwhile
-                projection.apply_batch(
-                    cursor, [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
-                )
+                try:
+                    projection.apply_batch(
+                        cursor, [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+                    )
+                except Exception as e:
+                    # Notification ids are ledger indices + 1.
+                    raise ProjectionFailed(projection.name, notifications[0].id - 1, e) from e
                 cursor.execute(
                     "UPDATE projection_positions SET position = ? WHERE name = ? AND position = ?",
                     (notifications[-1].id, projection.name, start),

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.config import not_configured
+from adapters.projection_runner import ProjectionFailed
 from domain.authorization import NotAuthorised
 from domain.errors import NotConfigured, ProcedureError
 from ledger.errors import MalformedInput
@@ -144,6 +145,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotConfigured)
     async def _not_configured(request: Request, e: NotConfigured) -> JSONResponse:
         return _lacks_setting(request, e)
+
+    @app.exception_handler(ProjectionFailed)
+    async def _read_model_failed(request: Request, e: ProjectionFailed) -> JSONResponse:
+        missing = not_configured(e)
+        if missing is not None:
+            return _lacks_setting(request, missing)
+        # Answering from a read model that stopped short would be answering wrongly.
+        return problem_response(
+            request, Problem(503, "read-model-failed", "A read model is behind the ledger", str(e))
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, e: Exception) -> JSONResponse:

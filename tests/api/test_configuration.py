@@ -15,6 +15,7 @@ from adapters.cli import open_application, signer_of
 from adapters.config import Settings
 from adapters.keys import generate_key_files
 from domain.authorization import Actor, Grant, Role
+from projections.incidents import IncidentRegister
 from tests.api.conftest import COLLEGE, ORIGIN, TOWN
 from tests.api.test_procedure import refused
 
@@ -70,3 +71,28 @@ def test_an_erasure_is_refused_without_a_key_store(tmp_path):
     )
     problem = refused(server, response, 503, "not-configured", 0)
     assert "key store" in problem["detail"]
+
+
+def test_a_read_model_that_cannot_apply_an_entry_is_a_503_naming_it(on_sqlite, monkeypatch):
+    """Answering from a read model that stopped short of the ledger would be answering wrongly."""
+    ciso = on_sqlite.role(Role.CISO)
+    employee = on_sqlite.role(Role.EMPLOYEE)
+    reported = on_sqlite.command(
+        "report-incident", employee, municipality=TOWN, controller=COLLEGE, summary="USB kwijt"
+    )
+    assert reported.status_code == 201, reported.text
+
+    def broken(self, record, event):
+        raise KeyError("impact")  # as a read model with a bug would
+
+    monkeypatch.setattr(IncidentRegister, "on_Reported", broken)
+    response = on_sqlite.client.get(f"/municipalities/{TOWN}/incidents", headers=ciso)
+    problem = refused(on_sqlite, response, 503, "read-model-failed", 1)
+    assert (
+        "read model incident_register cannot apply the ledger entries from index 0"
+        in (problem["detail"])
+    )
+    monkeypatch.undo()  # the bug fixed: the same read answers, nothing was half applied
+    listed = on_sqlite.client.get(f"/municipalities/{TOWN}/incidents", headers=ciso)
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["total"] == 1

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from adapters.config import database_env
-from adapters.projection_runner import ProjectionRunner
+from adapters.projection_runner import ProjectionFailed, ProjectionRunner
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from domain.commands import (
@@ -121,8 +121,9 @@ class Crashing(ProcessingRegister):
 def test_a_crash_mid_way_resumes_without_skipping_or_double_counting(app, history_of_two_towns):
     crashing = Crashing(at=4)
     runner = ProjectionRunner(app, [crashing])
-    with pytest.raises(RuntimeError, match="crash"):
+    with pytest.raises(ProjectionFailed, match="processing_register cannot apply") as failed:
         runner.catch_up(crashing)
+    assert "from index 0 on (RuntimeError: crash)" in str(failed.value)
     assert runner.position(crashing) == 0
     with runner.db.transaction() as cursor:
         cursor.execute("SELECT COUNT(*) FROM register_versions")
