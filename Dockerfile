@@ -18,11 +18,13 @@ COPY adapters ./adapters
 RUN pip install . && rm -rf /build
 
 # A user of its own, by number so that runtimes can tell it is not root (secrets are given to
-# uid 10001). Its home is where the embedded default keeps bewijslast.db and where
-# docker-compose.yml mounts the checkpointer's state (a new volume takes this owner).
+# uid 10001). Its home is where the embedded default keeps bewijslast.db; state/ is where
+# docker-compose.yml mounts the checkpointer's state (a new named volume takes the owner of
+# the folder it is mounted over, so the folder must exist in the image).
 RUN groupadd --system --gid 10001 bewijslast \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/bewijslast --create-home \
-        --shell /usr/sbin/nologin bewijslast
+        --shell /usr/sbin/nologin bewijslast \
+    && install -d -o 10001 -g 10001 -m 700 /var/lib/bewijslast/state
 USER 10001:10001
 WORKDIR /var/lib/bewijslast
 

@@ -160,6 +160,12 @@ def test_the_api_gets_its_keys_from_secrets_and_its_state_from_a_volume(services
     assert not str(state).startswith(SECRETS)  # read-only there
     mounts = [v.split(":")[1] for v in api["volumes"]]
     assert str(state.parent) in mounts
+    # A new named volume takes the owner of the folder it is mounted over: the image must make
+    # that folder, owned by its user, or the checkpointer could not write its state.
+    assert any(
+        op == "RUN" and f"install -d -o 10001 -g 10001 -m 700 {state.parent}" in args
+        for op, args in dockerfile()
+    )
 
 
 def test_every_secret_is_declared_and_mounted_where_a_variable_points(compose, services):
