@@ -9,7 +9,12 @@ arrive ahead of a gap wait until the gap is filled. A message that fails a check
 (and, with the subscription below, ends in the dead-letter queue once its delivery limit is
 reached); the witness then keeps what it had verified and says where the ledger broke.
 
-    python -m adapters.bus.witness --broker amqp://... --store witness.db --vkey ledger.vkey
+With ``--feed`` (the API's base URL) it fetches what its queue never received, because it
+subscribed late, from ``GET /ledger/entries``: at start, and whenever a message arrives ahead
+of a gap. The feed is trusted no more than the bus: its entries go through the same checks.
+
+    python -m adapters.bus.witness --broker amqp://... --store witness.db --vkey ledger.vkey \
+        [--feed https://ledger.example.nl/api]
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import logging
 import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -127,14 +135,27 @@ class Witness:
     def receive(self, body: bytes) -> Received:
         """Check and keep one message; raises a VerificationFailure (or MalformedInput) and
         keeps nothing of it when a check fails."""
+        return self._atomically(lambda: self._receive_message(body))
+
+    def receive_feed_item(self, item: object) -> Received:
+        """One item of ``GET /ledger/entries``: the ``data`` of an entry message, checked as
+        one."""
+        return self._atomically(lambda: self._receive_entry(*_entry_of(item)))
+
+    def receive_note(self, note: str) -> Received:
+        """A signed checkpoint, as ``GET /ledger/checkpoint`` serves it."""
+        return self._atomically(lambda: self._receive_checkpoint(note))
+
+    def waiting(self) -> bool:
+        """Whether entries are kept ahead of a gap."""
+        row = self.db.execute(
+            "SELECT 1 FROM entries WHERE ledger_index >= ? LIMIT 1", (self.size,)
+        ).fetchone()
+        return row is not None
+
+    def _atomically(self, receive: Callable[[], Received]) -> Received:
         try:
-            event = json.loads(body)
-            if not isinstance(event, dict):
-                raise MalformedInput("a CloudEvent is a JSON object")
-            if event.get("type") == CHECKPOINT_TYPE:
-                outcome = self._receive_checkpoint(event)
-            else:
-                outcome = self._receive_entry(event)
+            outcome = receive()
             self._advance()
             self.db.commit()
             return outcome
@@ -143,8 +164,15 @@ class Witness:
             self._load()
             raise
 
-    def _receive_entry(self, event: dict[str, Any]) -> Received:
-        record, eid = _record_of(event)
+    def _receive_message(self, body: bytes) -> Received:
+        event = json.loads(body)
+        if not isinstance(event, dict):
+            raise MalformedInput("a CloudEvent is a JSON object")
+        if event.get("type") == CHECKPOINT_TYPE:
+            return self._receive_checkpoint(_member(_member(event, "data", dict), "note", str))
+        return self._receive_entry(*_record_of(event))
+
+    def _receive_entry(self, record: Record, eid: str) -> Received:
         leaf = leaf_hash(record.entry.to_bytes())
         if leaf != record.leaf_hash:
             raise LeafHashMismatch(
@@ -178,8 +206,7 @@ class Witness:
         )
         return Received.KEPT
 
-    def _receive_checkpoint(self, event: dict[str, Any]) -> Received:
-        note = _member(_member(event, "data", dict), "note", str)
+    def _receive_checkpoint(self, note: str) -> Received:
         checkpoint = open_checkpoint(note, self.verifiers)
         if checkpoint.origin != self.origin:
             raise RootMismatch(
@@ -288,16 +315,24 @@ def _member(obj: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-def _record_of(event: dict[str, Any]) -> tuple[Record, str]:
-    """The entry a message carries, and its event id; the attributes must agree with it."""
-    data = _member(event, "data", dict)
+def _entry_of(data: object) -> tuple[Record, str]:
+    """The entry of a message's ``data`` (or of a feed item, the same object), and its event
+    id, derived as the relay derives it."""
+    if not isinstance(data, dict):
+        raise MalformedInput("an entry's data is a JSON object")
     entry = Entry.from_object(data.get("entry"))
     try:
         leaf = bytes.fromhex(_member(data, "leaf_hash", str))
         chain = bytes.fromhex(_member(data, "chain_hash", str))
     except ValueError:
         raise MalformedInput("leaf_hash and chain_hash are hex") from None
-    eid = event_id(entry.stream, entry.stream_seq)
+    return Record(entry, leaf, chain, None), event_id(entry.stream, entry.stream_seq)
+
+
+def _record_of(event: dict[str, Any]) -> tuple[Record, str]:
+    """The entry a message carries, and its event id; the attributes must agree with it."""
+    record, eid = _entry_of(_member(event, "data", dict))
+    entry, leaf, chain = record.entry, record.leaf_hash, record.chain_hash
     attributes = {
         "id": eid,
         "ledgerindex": entry.index,
@@ -308,16 +343,94 @@ def _record_of(event: dict[str, Any]) -> tuple[Record, str]:
     wrong = sorted(name for name, value in attributes.items() if event.get(name) != value)
     if wrong:
         raise MalformedInput(f"entry {entry.index}: attributes {wrong} disagree with data")
-    return Record(entry, leaf, chain, None), eid
+    return record, eid
+
+
+# --- from the HTTP feed ------------------------------------------------------------------------
+
+FEED_PAGE = 1000  # the API's largest page
+FEED_TIMEOUT = 30.0  # seconds per request: a feed that hangs must not hang the witness
+
+
+class Feed:
+    """The API's ledger feed, read to fill the witness's gaps. Whatever it serves is checked
+    exactly as a message is; a refusal leaves the witness with what it had verified."""
+
+    def __init__(self, base_url: str, witness: Witness) -> None:
+        self.base_url, self.witness = base_url.rstrip("/") + "/", witness
+        self.lock = asyncio.Lock()  # the start's backfill and a message's never interleave
+
+    async def fill(self, *, to_end: bool) -> None:
+        """Fetch entries after the verified prefix, following ``next``, until the gap is
+        filled (or, with ``to_end``, the feed's end); then its newest signed checkpoint.
+        Raises a VerificationFailure or MalformedInput on what the feed served, OSError when
+        it cannot be reached."""
+        async with self.lock:
+            witness = self.witness
+            url: object = self._url(f"ledger/entries?after={witness.size - 1}&limit={FEED_PAGE}")
+            while isinstance(url, str) and (to_end or witness.waiting()):
+                page = await asyncio.to_thread(_fetch_json, url)
+                before = witness.size
+                for item in _member(page, "items", list):
+                    witness.receive_feed_item(item)
+                if witness.size == before:
+                    break  # no progress: a page of nothing new, or a feed that loops
+                following = page.get("next")
+                url = following and urllib.parse.urljoin(url, str(following))
+            try:
+                note = await asyncio.to_thread(_fetch, self._url("ledger/checkpoint"))
+            except urllib.error.HTTPError as error:
+                if error.code != 404:  # 404: none signed yet
+                    raise
+            else:
+                witness.receive_note(note.decode(errors="replace"))  # a bad note fails its check
+            log.info("witness: %d entries verified after reading the feed", witness.size)
+
+    def _url(self, path: str) -> str:
+        return urllib.parse.urljoin(self.base_url, path)
+
+    async def fill_logged(self, *, to_end: bool) -> None:
+        """A backfill that fails is logged, not raised: the bus goes on, and the next message
+        ahead of the gap tries again."""
+        try:
+            await self.fill(to_end=to_end)
+        except (VerificationFailure, MalformedInput) as failure:
+            log.error("witness: refused an entry of the feed %s: %s", self.base_url, failure)
+        except OSError as failure:
+            log.warning("witness: the feed %s cannot be read: %s", self.base_url, failure)
+
+
+def _fetch(url: str) -> bytes:
+    # Only http(s): the feed's ``next`` links are untrusted, and urllib would open file: too.
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise MalformedInput(f"the feed links to {url!r}, not an http(s) URL")
+    request = urllib.request.Request(  # noqa: S310
+        url, headers={"Accept": "application/json, text/plain"}
+    )
+    with urllib.request.urlopen(request, timeout=FEED_TIMEOUT) as response:  # noqa: S310
+        return bytes(response.read())
+
+
+def _fetch_json(url: str) -> dict[str, Any]:
+    try:
+        page = json.loads(_fetch(url))
+    except ValueError:
+        raise MalformedInput(f"the feed at {url} is not JSON") from None
+    if not isinstance(page, dict):
+        raise MalformedInput("a feed page is a JSON object")
+    return page
 
 
 # --- on the bus --------------------------------------------------------------------------------
 
 
-def witness_broker(url: str, witness: Witness, queue: str) -> RabbitBroker:
+def witness_broker(
+    url: str, witness: Witness, queue: str, feed: Feed | None = None
+) -> RabbitBroker:
     """A subscription as docs/consumers.md describes it: a quorum queue bound to every
     routing key, one message at a time (order matters), a failing message requeued until
-    its delivery limit and then dead-lettered."""
+    its delivery limit and then dead-lettered. With a feed, a message ahead of a gap has the
+    gap filled from it."""
     # Every message received and processed is logged at DEBUG; refusals at ERROR, below.
     broker = RabbitBroker(url, default_channel=Channel(prefetch_count=1), log_level=logging.DEBUG)
 
@@ -342,6 +455,8 @@ def witness_broker(url: str, witness: Witness, queue: str) -> RabbitBroker:
             log.error("witness: refused %s: %s", message.message_id, failure)
             raise
         log.debug("witness: %s %s", outcome.value, message.message_id)
+        if feed is not None and witness.waiting():
+            await feed.fill_logged(to_end=False)
 
     return broker
 
@@ -356,11 +471,16 @@ async def declare_dead_letters(broker: RabbitBroker, queue: str) -> None:
     await parked.bind(await broker.declare_exchange(_dead_letters(queue)))
 
 
-async def watch(url: str, witness: Witness, queue: str, stopping: asyncio.Event) -> None:
-    broker = witness_broker(url, witness, queue)
+async def watch(
+    url: str, witness: Witness, queue: str, stopping: asyncio.Event, feed: Feed | None = None
+) -> None:
+    broker = witness_broker(url, witness, queue, feed)
     async with broker:
         await declare_dead_letters(broker, queue)
         await broker.start()
+        if feed is not None:
+            # After the queue exists, so that whatever the feed does not have yet comes by bus.
+            await feed.fill_logged(to_end=True)
         await stopping.wait()
 
 
@@ -372,17 +492,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, required=True, help="the witness's SQLite file")
     parser.add_argument("--vkey", type=Path, required=True, help="the ledger's verifier key")
     parser.add_argument("--queue", default="bewijslast.witness")
+    parser.add_argument(
+        "--feed", help="the API's base URL, to fetch entries published before the queue existed"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     verifier = NoteVerifier.from_vkey(args.vkey.read_text().strip())
     witness = Witness(args.store, [verifier], origin=verifier.name)
+    feed = None if args.feed is None else Feed(args.feed, witness)
 
     async def run() -> None:
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
-        await watch(args.broker, witness, args.queue, stopping)
+        await watch(args.broker, witness, args.queue, stopping, feed)
 
     asyncio.run(run())
     print(f"witness: {witness.size} entries verified, newest checkpoint {witness.checkpoint}")
