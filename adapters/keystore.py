@@ -93,15 +93,18 @@ class SubjectKeyStore:
                 (str(subject),),
             )
             row = cursor.fetchone()
-            if row is not None:
-                if row["erased_at"] is not None:
-                    if create:
-                        raise SubjectErased(f"personal data of subject {subject} was erased")
-                    return None
-                return self.master.unwrap(subject, bytes(row["wrapped_key"]))
-            if not create:
+        if row is not None:
+            if row["erased_at"] is not None:
+                if create:
+                    raise SubjectErased(f"personal data of subject {subject} was erased")
                 return None
-            data_key = AESGCM.generate_key(bit_length=256)
+            return self.master.unwrap(subject, bytes(row["wrapped_key"]))
+        if not create:
+            return None
+        # A transaction of its own that writes first: on SQLite one that had read first could
+        # not take the write lock after another writer's commit, and would fail, not wait.
+        data_key = AESGCM.generate_key(bit_length=256)
+        with self.db.transaction() as cursor:
             cursor.execute(
                 (
                     "INSERT INTO subject_keys (subject, wrapped_key, created_at) VALUES (?, ?, ?) "

@@ -133,3 +133,27 @@ def test_on_sqlite_the_destroyed_key_leaves_no_bytes_behind(tmp_path):
         actor="x",
     )
     assert wrapped not in database_bytes(url)
+
+
+def test_new_subject_keys_wait_for_another_writer_instead_of_failing(tmp_path):
+    """Two processes' key stores on one SQLite file, both creating keys: a transaction that
+    read first could not take the write lock after the other's commit ('database is locked')."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    master = MasterKey.generate()
+    ours, theirs = open_key_store(url, master), open_key_store(url, master)
+    failures: list[Exception] = []
+
+    def create(store, count: int) -> None:
+        try:
+            for _ in range(count):
+                store.key_for(uuid.uuid4(), create=True)
+        except Exception as e:
+            failures.append(e)
+
+    other = threading.Thread(target=create, args=(theirs, 400))
+    other.start()
+    create(ours, 400)
+    other.join()
+    assert failures == []
