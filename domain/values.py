@@ -7,13 +7,23 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
-# No NUL: PostgreSQL text cannot hold it, and one such value would stop every read model.
-NO_NUL = r"^[^\x00]*$"
+
+def without_nul(text: str) -> str:
+    # PostgreSQL text cannot hold NUL, and one such value would stop every read model.
+    if "\x00" in text:
+        raise ValueError("the text contains a NUL character")
+    return text
+
+
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000, pattern=NO_NUL)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000),
+    AfterValidator(without_nul),
 ]
 OptionalText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=20_000, pattern=NO_NUL)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=20_000),
+    AfterValidator(without_nul),
 ]
 Count = Annotated[int, Field(ge=0)]
 

@@ -184,6 +184,22 @@ def test_an_impossible_step_records_nothing(app):
             ),
             "greater than or equal to 0",
         ),
+        (
+            lambda: EstablishBreach(
+                aggregate_id="0" * 32,
+                aware_at=NOW.replace(year=573),
+                natures=["vertrouwelijkheid"],
+                data_categories=[],
+                approx_subjects=1,
+                approx_records=1,
+                likely_consequences="x",
+            ),
+            "between the years 1900 and 2999",
+        ),
+        (
+            lambda: ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="a\x00b"),
+            "contains a NUL character",
+        ),
     ],
 )
 def test_invalid_commands_are_refused_at_the_edge_with_a_clear_message(make, message):
