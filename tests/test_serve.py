@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from ledger.note import NoteVerifier
 from projections.base import Projection
 from projections.catalogue import all_projections
 from projections.incidents import incident_register
+from tests.bus.rabbitmq import free_port
 
 ORIGIN = "ledger.leusden.test/bewijslast"
 TOWN = "Leusden"
@@ -92,12 +92,6 @@ def api_key(operator: Operator, grant: str) -> dict[str, str]:
     created = operator.run("apikey", "create", "--actor", "medewerker@leusden.nl", "--grant", grant)
     assert created.returncode == 0, created.stdout + created.stderr
     return {"Authorization": f"Bearer {created.stdout.strip()}"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

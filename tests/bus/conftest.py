@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -195,3 +196,31 @@ async def until(condition: Any, what: str, deadline: float = 120.0) -> None:
         if loop.time() > give_up:
             pytest.fail(f"gave up waiting: {what}")
         await asyncio.sleep(0.02)
+
+
+def queue_length(url: str, name: str) -> int | None:
+    """Messages ready in a queue; None when there is no such queue (yet)."""
+
+    async def look() -> int | None:
+        async with await aio_pika.connect(url) as connection:
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                return None
+            return int(queue.declaration_result.message_count or 0)
+
+    return asyncio.run(look())
+
+
+def newest_verified(store: Path) -> int:
+    if not store.exists():
+        return -1
+    db = sqlite3.connect(store)
+    try:
+        row = db.execute("SELECT MAX(tree_size) FROM checkpoints WHERE verified = 1")
+        return int(row.fetchone()[0] or 0)
+    except sqlite3.OperationalError:  # the witness is still creating its tables
+        return -1
+    finally:
+        db.close()

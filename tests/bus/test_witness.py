@@ -3,10 +3,8 @@ and consistency; it drops copies by event id and refuses a tampered message."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import uuid
@@ -36,6 +34,8 @@ from tests.bus.conftest import (
     Tap,
     delete_queues,
     fresh_exchange,
+    newest_verified,
+    queue_length,
     relay_everything,
     relay_to,
     run,
@@ -176,23 +176,14 @@ def test_the_witness_runs_on_its_own(demo, amqp_url, tmp_path):
     relay, _ = relay_to(demo, amqp_url, LEDGER_EXCHANGE)
     size = demo.recorder.ledger_size()
 
-    def newest_verified() -> int:
+    def verified() -> int:
         assert witness.poll() is None, "the witness exited"
-        if not store.exists():
-            return -1
-        db = sqlite3.connect(store)
-        try:
-            row = db.execute("SELECT MAX(tree_size) FROM checkpoints WHERE verified = 1")
-            return int(row.fetchone()[0] or 0)
-        except sqlite3.OperationalError:  # the witness is still creating its tables
-            return -1
-        finally:
-            db.close()
+        return newest_verified(store)
 
     async def go() -> None:
         await until(lambda: queue_length(amqp_url, queue) is not None, "the witness's queue")
         await relay_everything(relay)
-        await until(lambda: newest_verified() == size, "the witness verifying everything")
+        await until(lambda: verified() == size, "the witness verifying everything")
 
     run(go())
     witness.send_signal(signal.SIGTERM)
@@ -226,18 +217,3 @@ def test_a_refused_message_ends_in_the_dead_letter_queue(demo, messages, amqp_ur
     run(delete_queues(amqp_url, queue, f"{queue}.dead"))
     assert witness.size == 0
     witness.close()
-
-
-def queue_length(url: str, name: str) -> int | None:
-    """Messages ready in a queue; None when there is no such queue (yet)."""
-
-    async def look() -> int | None:
-        async with await aio_pika.connect(url) as connection:
-            channel = await connection.channel()
-            try:
-                queue = await channel.declare_queue(name, passive=True)
-            except aio_pika.exceptions.ChannelClosed:
-                return None
-            return int(queue.declaration_result.message_count or 0)
-
-    return asyncio.run(look())

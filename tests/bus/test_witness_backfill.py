@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,7 +13,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -29,10 +27,18 @@ from adapters.demo import B_AND_W
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
 from ledger.errors import LeafHashMismatch
-from tests.bus.conftest import ORIGIN, DemoLedger, delete_queues, relay_everything, relay_to, run
+from tests.bus.conftest import (
+    ORIGIN,
+    DemoLedger,
+    delete_queues,
+    newest_verified,
+    queue_length,
+    relay_everything,
+    relay_to,
+    run,
+)
 from tests.bus.conftest import until as until_true
-from tests.bus.test_witness import queue_length
-from tests.test_serve import free_port
+from tests.bus.rabbitmq import free_port
 
 TAMPERED = 7  # the index of the entry the lying feed alters
 
@@ -108,19 +114,6 @@ async def publish(demo: DemoLedger, url: str) -> None:
     relay, _ = relay_to(demo, url, LEDGER_EXCHANGE)
     await relay_everything(relay)
     relay.tracking.release()  # or the next one waits out this one's lease
-
-
-def newest_verified(store: Path) -> int:
-    if not store.exists():
-        return -1
-    db = sqlite3.connect(store)
-    try:
-        row = db.execute("SELECT MAX(tree_size) FROM checkpoints WHERE verified = 1")
-        return int(row.fetchone()[0] or 0)
-    except sqlite3.OperationalError:  # the witness is still creating its tables
-        return -1
-    finally:
-        db.close()
 
 
 def test_a_late_witness_catches_up_from_the_feed_then_follows_the_bus(
