@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -34,25 +35,38 @@ def bewijslast(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Complet
     )
 
 
-@pytest.fixture
-def operator(tmp_path):
-    env = {
+def operator_env(home: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "BEWIJSLAST_ORIGIN": ORIGIN,
-        "BEWIJSLAST_DATABASE_URL": f"sqlite:///{tmp_path / 'bewijslast.db'}",
+        "BEWIJSLAST_DATABASE_URL": f"sqlite:///{home / 'bewijslast.db'}",
+        "BEWIJSLAST_SIGNING_KEY_FILE": str(home / "keys" / "ledger.key"),
+        "BEWIJSLAST_MASTER_KEY_FILE": str(home / "keys" / "master.key"),
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
     }
-    made = bewijslast(
-        "keys", "generate", "--origin", ORIGIN, "--out", "keys", cwd=tmp_path, env=env
-    )
-    assert made.returncode == 0, made.stderr
-    env["BEWIJSLAST_SIGNING_KEY_FILE"] = str(tmp_path / "keys" / "ledger.key")
-    master = bewijslast("keys", "master", "--out", "keys/master.key", cwd=tmp_path, env=env)
-    assert master.returncode == 0, master.stderr
-    env["BEWIJSLAST_MASTER_KEY_FILE"] = str(tmp_path / "keys" / "master.key")
-    demo = bewijslast("demo", cwd=tmp_path, env=env)
-    assert demo.returncode == 0, demo.stderr
-    return tmp_path, env
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    """An operator's folder after keys and the demo, made once for this module's tests."""
+    home = tmp_path_factory.mktemp("operator")
+    env = operator_env(home)
+    for command in (
+        ("keys", "generate", "--origin", ORIGIN, "--out", "keys"),
+        ("keys", "master", "--out", "keys/master.key"),
+        ("demo",),
+    ):
+        done = bewijslast(*command, cwd=home, env=env)
+        assert done.returncode == 0, done.stderr
+    return home
+
+
+@pytest.fixture
+def operator(demo_home, tmp_path):
+    """A copy of the demo folder of its own, so that a test may change it."""
+    home = tmp_path / "operator"
+    shutil.copytree(demo_home, home, symlinks=True)
+    return home, operator_env(home)
 
 
 def test_keys_are_written_private_and_public(operator):
