@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -21,6 +22,12 @@ _MEMBERS = frozenset(
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _HEX32 = re.compile(r"[0-9a-f]{64}\Z")
 _RECORDED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
+
+
+@functools.lru_cache(maxsize=1024)
+def _topic_json(topic: str) -> str:
+    """A topic as a JSON string; cached, since a ledger has a handful of topics."""
+    return json.dumps(topic, ensure_ascii=False)
 
 
 def leaf_hash(entry_bytes: bytes) -> bytes:
@@ -85,7 +92,7 @@ class Entry:
             f'{{"index":{self.index},"recorded_at":"{self.recorded_at}",'
             f'"state_sha256":"{self.state_sha256}","stream":"{self.stream}",'
             f'"stream_prev":{prev},"stream_seq":{self.stream_seq},'
-            f'"topic":{json.dumps(self.topic, ensure_ascii=False)},"v":{FORMAT_VERSION}}}'
+            f'"topic":{_topic_json(self.topic)},"v":{FORMAT_VERSION}}}'
         )
         return ENTRY_PREFIX + text.encode()
 

@@ -9,13 +9,18 @@ error types of ``ledger.errors``.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import hashlib
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.bundle import Bundle, Record
+from ledger.bundle import Bundle, EntryPart, Record, read_entry_part
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import CHAIN_START, chain_hash, leaf_hash
 from ledger.errors import (
@@ -23,6 +28,7 @@ from ledger.errors import (
     InconsistentCheckpoints,
     IndexNotDense,
     LeafHashMismatch,
+    MalformedInput,
     ReceiptMismatch,
     RootMismatch,
     StateHashMismatch,
@@ -36,6 +42,9 @@ from ledger.note import NoteVerifier
 from ledger.receipt import Receipt, verify_receipt
 
 MAX_FAILURES = 100
+RUN_RECORDS = 65_536  # records of a live ledger checked as one run
+RUN_BYTES = 16 * 2**20  # bytes of entries.jsonl read and checked as one run
+MAX_WORKERS = 8
 
 
 @dataclass
@@ -65,14 +74,186 @@ class Report:
         return text
 
 
+# The order in which one entry's findings are reported (dense index first, time last).
+_INDEX, _LEAF, _STATE, _CHAIN, _PREV, _SEQ, _TIME = range(7)
+
+
+@dataclass(slots=True)
+class _Stream:
+    """A stream within one run: how it starts (checked against the runs before) and ends."""
+
+    first_line: int
+    first_index: int
+    first_seq: int
+    first_prev: str | None
+    last_leaf: bytes
+    last_seq: int
+    last_leaf_hex: str
+
+
 @dataclass
-class _StreamHead:
-    leaf: bytes
-    seq: int
+class _Run:
+    """Checks 1-4 over a run of consecutive records, as far as the run alone can tell.
+
+    What links a run to the ones before it — the first record's index and chain hash, each
+    stream's first entry, recorded_at against the earlier maximum — is left to ``_Join``, so
+    that runs can be checked apart (by two processes) and still report exactly what one pass
+    over the whole ledger would. Findings carry (line, rank) so they can be put in that order.
+    """
+
+    count: int = 0
+    lines: int = 0
+    unreadable: tuple[int, str] | None = None  # (line, why): the run stops there
+    first_line: int = 0
+    first_index: int = 0
+    next_index: int = 0
+    first_leaf: bytes = b""
+    first_chain: bytes = b""
+    chain: bytes = b""
+    recorded_at: str = ""
+    leaves: bytearray = field(default_factory=bytearray)
+    streams: dict[str, _Stream] = field(default_factory=dict)
+    findings: list[tuple[int, int, VerificationFailure]] = field(default_factory=list)
+    # recorded_at: entries below the run's own maximum so far (line, index, that maximum,
+    # value), and the first entries that set a new maximum (line, index, value). The latter
+    # rise, so those below an earlier run's maximum are a prefix of them.
+    went_back: list[tuple[int, int, str, str]] = field(default_factory=list)
+    rises: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def note(self, line: int, rank: int, failure: VerificationFailure) -> None:
+        if len(self.findings) <= MAX_FAILURES:
+            self.findings.append((line, rank, failure))
+
+    def check(self, line: int, record: Record) -> None:
+        entry = record.entry
+        index = entry.index
+        if self.count == 0:
+            self.first_line, self.first_index = line, index
+        elif index != self.next_index:
+            self.note(
+                line,
+                _INDEX,
+                IndexNotDense(
+                    "indices are not dense",
+                    index=self.next_index,
+                    expected=self.next_index,
+                    found=index,
+                ),
+            )
+        self.next_index = index + 1
+        leaf = leaf_hash(entry.to_bytes())
+        if leaf != record.leaf_hash:
+            self.note(
+                line,
+                _LEAF,
+                LeafHashMismatch(
+                    "entry bytes do not hash to the stored leaf hash",
+                    index=index,
+                    expected=leaf.hex(),
+                    found=record.leaf_hash.hex(),
+                ),
+            )
+        if record.state is not None:
+            digest = hashlib.sha256(record.state).hexdigest()
+            if digest != entry.state_sha256:
+                self.note(
+                    line,
+                    _STATE,
+                    StateHashMismatch(
+                        "stored state does not hash to state_sha256",
+                        index=index,
+                        expected=entry.state_sha256,
+                        found=digest,
+                    ),
+                )
+        if self.count == 0:
+            self.first_leaf, self.first_chain = leaf, record.chain_hash
+        else:
+            _check_chain(self.note, line, index, self.chain, leaf, record.chain_hash)
+        # Go on from the stored value, so that one break is reported once.
+        self.chain = record.chain_hash
+        self._check_stream(line, index, entry.stream, entry.stream_seq, entry.stream_prev, leaf)
+        recorded_at = entry.recorded_at
+        if recorded_at < self.recorded_at:
+            if len(self.went_back) <= MAX_FAILURES:
+                self.went_back.append((line, index, self.recorded_at, recorded_at))
+        else:
+            if len(self.rises) <= MAX_FAILURES:
+                self.rises.append((line, index, recorded_at))
+            self.recorded_at = recorded_at
+        self.leaves += leaf
+        self.count += 1
+
+    def _check_stream(
+        self, line: int, index: int, stream: str, seq: int, prev: str | None, leaf: bytes
+    ) -> None:
+        head = self.streams.get(stream)
+        if head is None:
+            self.streams[stream] = _Stream(line, index, seq, prev, leaf, seq, "")
+            return
+        if head.last_leaf_hex == "":
+            head.last_leaf_hex = head.last_leaf.hex()
+        _check_link(self.note, line, index, head.last_leaf_hex, head.last_seq, prev, seq)
+        head.last_leaf, head.last_seq, head.last_leaf_hex = leaf, seq, ""
 
 
-class _EntryChecks:
-    """Checks 1-4, one record at a time."""
+def _check_chain(
+    note: Callable[[int, int, VerificationFailure], None],
+    line: int,
+    index: int,
+    previous: bytes,
+    leaf: bytes,
+    stored: bytes,
+) -> None:
+    chain = chain_hash(previous, leaf)
+    if chain != stored:
+        note(
+            line,
+            _CHAIN,
+            ChainMismatch(
+                "chain hash does not follow from the previous one",
+                index=index,
+                expected=chain.hex(),
+                found=stored.hex(),
+            ),
+        )
+
+
+def _check_link(
+    note: Callable[[int, int, VerificationFailure], None],
+    line: int,
+    index: int,
+    previous_leaf: str,
+    previous_seq: int,
+    prev: str | None,
+    seq: int,
+) -> None:
+    if prev != previous_leaf:
+        note(
+            line,
+            _PREV,
+            StreamLinkBroken(
+                "stream_prev is not the stream's previous leaf hash",
+                index=index,
+                expected=previous_leaf,
+                found=prev,
+            ),
+        )
+    if seq != previous_seq + 1:
+        note(
+            line,
+            _SEQ,
+            StreamLinkBroken(
+                "stream_seq does not continue the stream",
+                index=index,
+                expected=previous_seq + 1,
+                found=seq,
+            ),
+        )
+
+
+class _Join:
+    """Links runs in ledger order: the checks that cross from one run into the next."""
 
     def __init__(self, report: Report, first_index: int, chain_before: bytes) -> None:
         self.report = report
@@ -80,103 +261,90 @@ class _EntryChecks:
         self.whole_ledger = first_index == 0
         self.chain = chain_before
         self.recorded_at = ""
-        self.streams: dict[str, _StreamHead] = {}
+        self.streams: dict[str, tuple[bytes, int]] = {}
         self.leaves: list[bytes] = []
+        self.lines = 0
+        self.findings: list[tuple[int, int, VerificationFailure]] = []
 
-    def check(self, record: Record) -> None:
-        entry, fail = record.entry, self.report.fail
-        index = entry.index
-        if index != self.next_index:
-            fail(
+    def add(self, run: _Run) -> None:
+        base = self.lines
+        if run.unreadable is not None:
+            line, why = run.unreadable
+            raise MalformedInput(f"entries.jsonl line {base + line}: {why}")
+        findings = [(base + line, rank, failure) for line, rank, failure in run.findings]
+
+        def note(line: int, rank: int, failure: VerificationFailure) -> None:
+            findings.append((base + line, rank, failure))
+
+        if run.count:
+            self._link(run, note)
+        findings.sort(key=lambda finding: finding[:2])
+        self.findings += findings[: MAX_FAILURES + 1]
+        self.lines += run.lines
+        leaves = run.leaves
+        self.leaves += [bytes(leaves[i : i + 32]) for i in range(0, len(leaves), 32)]
+        self.report.entries += run.count
+
+    def _link(self, run: _Run, note: Callable[[int, int, VerificationFailure], None]) -> None:
+        first_line = run.first_line
+        if run.first_index != self.next_index:
+            note(
+                first_line,
+                _INDEX,
                 IndexNotDense(
                     "indices are not dense",
                     index=self.next_index,
                     expected=self.next_index,
-                    found=index,
-                )
+                    found=run.first_index,
+                ),
             )
-        self.next_index = index + 1
-        leaf = leaf_hash(entry.to_bytes())
-        if leaf != record.leaf_hash:
-            fail(
-                LeafHashMismatch(
-                    "entry bytes do not hash to the stored leaf hash",
-                    index=index,
-                    expected=leaf.hex(),
-                    found=record.leaf_hash.hex(),
-                )
-            )
-        if record.state is not None:
-            digest = hashlib.sha256(record.state).hexdigest()
-            if digest != entry.state_sha256:
-                fail(
-                    StateHashMismatch(
-                        "stored state does not hash to state_sha256",
-                        index=index,
-                        expected=entry.state_sha256,
-                        found=digest,
+        self.next_index = run.next_index
+        _check_chain(note, first_line, run.first_index, self.chain, run.first_leaf, run.first_chain)
+        self.chain = run.chain
+        for stream, ends in run.streams.items():
+            head = self.streams.get(stream)
+            if head is None:
+                if self.whole_ledger and ends.first_prev is not None:
+                    note(
+                        ends.first_line,
+                        _PREV,
+                        StreamLinkBroken(
+                            "a stream's first entry links to nothing",
+                            index=ends.first_index,
+                            expected=None,
+                            found=ends.first_prev,
+                        ),
                     )
+            else:
+                leaf, seq = head
+                _check_link(
+                    note,
+                    ends.first_line,
+                    ends.first_index,
+                    leaf.hex(),
+                    seq,
+                    ends.first_prev,
+                    ends.first_seq,
                 )
-        chain = chain_hash(self.chain, leaf)
-        if chain != record.chain_hash:
-            fail(
-                ChainMismatch(
-                    "chain hash does not follow from the previous one",
-                    index=index,
-                    expected=chain.hex(),
-                    found=record.chain_hash.hex(),
-                )
-            )
-        # Go on from the stored value, so that one break is reported once.
-        self.chain = record.chain_hash
-        self._check_stream(index, entry.stream, entry.stream_seq, entry.stream_prev, leaf)
-        if entry.recorded_at < self.recorded_at:
-            fail(
-                TimeWentBackwards(
-                    "recorded_at decreased",
-                    index=index,
-                    expected=f">= {self.recorded_at}",
-                    found=entry.recorded_at,
-                )
-            )
-        self.recorded_at = max(self.recorded_at, entry.recorded_at)
-        self.leaves.append(leaf)
-        self.report.entries += 1
+            self.streams[stream] = (ends.last_leaf, ends.last_seq)
+        earlier = self.recorded_at
+        for line, index, highest, found in run.went_back:
+            note(line, _TIME, _went_back(index, max(earlier, highest), found))
+        for line, index, found in run.rises:
+            if found >= earlier:
+                break
+            note(line, _TIME, _went_back(index, earlier, found))
+        self.recorded_at = max(earlier, run.recorded_at)
 
-    def _check_stream(
-        self, index: int, stream: str, seq: int, prev: str | None, leaf: bytes
-    ) -> None:
-        head = self.streams.get(stream)
-        if head is None:
-            if self.whole_ledger and prev is not None:
-                self.report.fail(
-                    StreamLinkBroken(
-                        "a stream's first entry links to nothing",
-                        index=index,
-                        expected=None,
-                        found=prev,
-                    )
-                )
-        else:
-            if prev != head.leaf.hex():
-                self.report.fail(
-                    StreamLinkBroken(
-                        "stream_prev is not the stream's previous leaf hash",
-                        index=index,
-                        expected=head.leaf.hex(),
-                        found=prev,
-                    )
-                )
-            if seq != head.seq + 1:
-                self.report.fail(
-                    StreamLinkBroken(
-                        "stream_seq does not continue the stream",
-                        index=index,
-                        expected=head.seq + 1,
-                        found=seq,
-                    )
-                )
-        self.streams[stream] = _StreamHead(leaf, seq)
+    def report_findings(self) -> None:
+        for _, _, failure in sorted(self.findings, key=lambda finding: finding[:2]):
+            self.report.fail(failure)
+
+
+def _went_back(index: int, highest: str, found: str) -> TimeWentBackwards:
+    return TimeWentBackwards(
+        "recorded_at decreased", index=index, expected=f">= {highest}", found=found
+    )
 
 
 def verify_ledger(
@@ -198,26 +366,67 @@ def verify_ledger(
     ``reaches_end`` says the records are the whole ledger as it stands (a live database):
     a checkpoint larger than the ledger then means the ledger was truncated.
     """
+    return _verify_runs(
+        _runs_of(records),
+        checkpoint_notes,
+        verifiers,
+        origin=origin,
+        first_index=first_index,
+        last_index=last_index,
+        chain_before=chain_before,
+        consistency=consistency,
+        receipts=receipts,
+        reaches_end=reaches_end,
+        progress=progress,
+    )
+
+
+def _runs_of(records: Iterable[Record], size: int = RUN_RECORDS) -> Iterator[_Run]:
+    run = _Run()
+    for record in records:
+        run.lines += 1
+        run.check(run.lines, record)
+        if run.count == size:
+            yield run
+            run = _Run()
+    yield run
+
+
+def _verify_runs(
+    runs: Iterable[_Run],
+    checkpoint_notes: Sequence[str],
+    verifiers: Sequence[NoteVerifier],
+    *,
+    origin: str,
+    first_index: int,
+    last_index: int | None,
+    chain_before: bytes,
+    consistency: Mapping[tuple[int, int], list[bytes]] | None,
+    receipts: Mapping[int, str] | None,
+    reaches_end: bool,
+    progress: Callable[[int], None] | None,
+) -> Report:
     report = Report(origin=origin, first_index=first_index)
-    checks = _EntryChecks(report, first_index, chain_before)
-    for count, record in enumerate(records, start=1):
-        checks.check(record)
+    join = _Join(report, first_index, chain_before)
+    for run in runs:
+        join.add(run)
         if progress:
-            progress(count)
-    if last_index is not None and checks.next_index <= last_index:
+            progress(report.entries)
+    join.report_findings()
+    if last_index is not None and join.next_index <= last_index:
         report.fail(
             Truncated(
                 "entries are missing at the end",
-                index=checks.next_index,
+                index=join.next_index,
                 expected=last_index,
-                found=checks.next_index - 1,
+                found=join.next_index - 1,
             )
         )
     checkpoints = _open_checkpoints(report, checkpoint_notes, verifiers, origin)
-    tree = MemoryTree(checks.leaves) if first_index == 0 else None
+    tree = MemoryTree(join.leaves) if first_index == 0 else None
     _check_checkpoints(report, checkpoints, tree, consistency or {}, reaches_end)
     if receipts is not None:
-        _check_receipts(report, receipts, verifiers, first_index, checks.leaves)
+        _check_receipts(report, receipts, verifiers, first_index, join.leaves)
     return report
 
 
@@ -347,21 +556,61 @@ def verify_bundle(
     *,
     extra_checkpoints: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    run_bytes: int = RUN_BYTES,
 ) -> Report:
+    """Verify a bundle; its entries are read and checked in runs of about ``run_bytes``, by
+    ``workers`` processes (by default one per core when there are several runs; 0: none)."""
     bundle = Bundle.open(path)
     partial = bundle.first_index > 0 or bundle.last_index + 1 < bundle.tree_size
-    return verify_ledger(
-        bundle.records(),
-        [*bundle.checkpoints, *extra_checkpoints],
-        verifiers,
-        origin=str(bundle.meta["origin"]),
-        first_index=bundle.first_index,
-        last_index=bundle.last_index,
-        chain_before=bundle.chain_hash_before,
-        consistency=bundle.consistency,
-        receipts=bundle.receipts if partial else None,
-        progress=progress,
-    )
+    parts = bundle.entry_parts(run_bytes)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if bundle.entries_size > run_bytes else 0
+    with contextlib.ExitStack() as stack:
+        runs: Iterable[_Run]
+        if workers > 0:
+            context = multiprocessing.get_context("spawn")  # safe beside threads, unlike fork
+            pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
+            runs = _in_order(pool, parts, ahead=2 * workers)
+        else:
+            runs = map(_check_part, parts)
+        return _verify_runs(
+            runs,
+            [*bundle.checkpoints, *extra_checkpoints],
+            verifiers,
+            origin=str(bundle.meta["origin"]),
+            first_index=bundle.first_index,
+            last_index=bundle.last_index,
+            chain_before=bundle.chain_hash_before,
+            consistency=bundle.consistency,
+            receipts=bundle.receipts if partial else None,
+            reaches_end=False,
+            progress=progress,
+        )
+
+
+def _check_part(part: EntryPart) -> _Run:
+    """One run of a bundle's entries.jsonl, read and checked (in a worker process)."""
+    run = _Run()
+    try:
+        for line in read_entry_part(part):
+            run.lines += 1
+            if line.strip():
+                run.check(run.lines, Record.from_json(line))
+    except MalformedInput as e:
+        run.unreadable = (run.lines, str(e))
+    return run
+
+
+def _in_order(pool: Executor, parts: Iterator[EntryPart], ahead: int) -> Iterator[_Run]:
+    """The runs in ledger order, with at most ``ahead`` parts read ahead (memory stays flat)."""
+    pending: collections.deque[Future[_Run]] = collections.deque()
+    for part in parts:
+        pending.append(pool.submit(_check_part, part))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def verify_receipt_file(text: str, verifiers: Sequence[NoteVerifier]) -> Report:
