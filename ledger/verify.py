@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -564,12 +565,16 @@ def verify_bundle(
     bundle = Bundle.open(path)
     partial = bundle.first_index > 0 or bundle.last_index + 1 < bundle.tree_size
     parts = bundle.entry_parts(run_bytes)
+    # Forking is quick and needs no importable main module, but is unsafe beside threads:
+    # there, only processes asked for are started, by spawning.
+    alone = threading.active_count() == 1
     if workers is None:
-        workers = min(os.cpu_count() or 1, MAX_WORKERS) if bundle.entries_size > run_bytes else 0
+        several = alone and bundle.entries_size > run_bytes
+        workers = min(os.cpu_count() or 1, MAX_WORKERS) if several else 0
     with contextlib.ExitStack() as stack:
         runs: Iterable[_Run]
         if workers > 0:
-            context = multiprocessing.get_context("spawn")  # safe beside threads, unlike fork
+            context = multiprocessing.get_context("fork" if alone else "spawn")
             pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
             runs = _in_order(pool, parts, ahead=2 * workers)
         else:
