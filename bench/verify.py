@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -33,7 +34,7 @@ from ledger.note import NoteSigner, NoteVerifier
 from ledger.verify import verify_bundle
 
 ORIGIN = "bench.example/ledger"
-TARGET_SECONDS = 30.0
+TARGET_SECONDS = 10.0  # per 1M entries, issue 15
 TOPICS = [
     "domain.incidents:Incident.Reported",
     "domain.incidents:Incident.Triaged",
@@ -154,11 +155,20 @@ def sha256_baseline(bundle: Path, states: list[bytes]) -> tuple[float, float, fl
     return file_seconds, time.perf_counter() - started, time.process_time() - cpu
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its ended children (the verifier's workers)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def verify_once(path: Path, verifiers: list[NoteVerifier], size: int) -> tuple[float, float]:
-    """Wall and CPU seconds of one full verification, which must pass."""
-    started, cpu = time.perf_counter(), time.process_time()
+    """Wall and CPU seconds (workers included) of one full verification, which must pass."""
+    started, cpu = time.perf_counter(), cpu_seconds()
     report = verify_bundle(path, verifiers)
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     assert report.ok, report.failures[:3]
     assert report.entries == size, report.summary()
     assert report.checkpoints >= 2, report.summary()
