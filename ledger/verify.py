@@ -34,6 +34,7 @@ from ledger.errors import (
 from ledger.merkle import MemoryTree, consistency_proof, verify_consistency
 from ledger.note import NoteVerifier
 from ledger.receipt import Receipt, verify_receipt
+from ledger.witness import CosignatureFailure, WitnessPolicy
 
 MAX_FAILURES = 100
 
@@ -46,6 +47,7 @@ class Report:
     checkpoints: int = 0
     receipts: int = 0
     newest: Checkpoint | None = None
+    cosigned_by: list[str] | None = None  # under a witness policy: who cosigned the newest
     failures: list[VerificationFailure] = field(default_factory=list)
 
     @property
@@ -62,7 +64,24 @@ class Report:
         text += f", {self.checkpoints} checkpoints, {self.receipts} receipts"
         if self.newest is not None:
             text += f", newest checkpoint size {self.newest.size}"
+        if self.cosigned_by:
+            text += f", cosigned by {', '.join(self.cosigned_by)}"
         return text
+
+    def apply_policy(
+        self, policy: WitnessPolicy | None, notes: Sequence[str], checkpoint: Checkpoint | None
+    ) -> None:
+        """LEDGER.md 7: the newest checkpoint relied on carries the cosignatures asked for."""
+        if policy is None:
+            return
+        if checkpoint is None:
+            if policy.minimum > 0:
+                self.fail(CosignatureFailure("there is no signed checkpoint to be cosigned"))
+            return
+        try:
+            self.cosigned_by = policy.check(notes, checkpoint)
+        except VerificationFailure as failure:
+            self.fail(failure)
 
 
 @dataclass
@@ -192,8 +211,10 @@ def verify_ledger(
     receipts: Mapping[int, str] | None = None,
     reaches_end: bool = False,
     progress: Callable[[int], None] | None = None,
+    policy: WitnessPolicy | None = None,
 ) -> Report:
-    """Verify records ``first_index..last_index`` and the checkpoints over them.
+    """Verify records ``first_index..last_index`` and the checkpoints over them (and, given
+    a witness ``policy``, the cosignatures on the newest).
 
     ``reaches_end`` says the records are the whole ledger as it stands (a live database):
     a checkpoint larger than the ledger then means the ledger was truncated.
@@ -213,17 +234,27 @@ def verify_ledger(
                 found=checks.next_index - 1,
             )
         )
-    checkpoints = _open_checkpoints(report, checkpoint_notes, verifiers, origin)
+    notes: dict[Checkpoint, list[str]] = {}
+    checkpoints = _open_checkpoints(report, checkpoint_notes, verifiers, origin, notes)
     tree = MemoryTree(checks.leaves) if first_index == 0 else None
     _check_checkpoints(report, checkpoints, tree, consistency or {}, reaches_end)
+    report.apply_policy(
+        policy, notes.get(report.newest, []) if report.newest else [], report.newest
+    )
     if receipts is not None:
         _check_receipts(report, receipts, verifiers, first_index, checks.leaves)
     return report
 
 
 def _open_checkpoints(
-    report: Report, notes: Sequence[str], verifiers: Sequence[NoteVerifier], origin: str
+    report: Report,
+    notes: Sequence[str],
+    verifiers: Sequence[NoteVerifier],
+    origin: str,
+    notes_of: dict[Checkpoint, list[str]],
 ) -> list[Checkpoint]:
+    """The distinct checkpoints signed by a trusted key, smallest first; ``notes_of`` gets
+    every note of each (copies may carry different cosignatures)."""
     opened: dict[tuple[int, bytes], Checkpoint] = {}
     for note in notes:
         try:
@@ -239,6 +270,7 @@ def _open_checkpoints(
             )
             continue
         opened[(checkpoint.size, checkpoint.root)] = checkpoint
+        notes_of.setdefault(checkpoint, []).append(note)
     report.checkpoints = len(opened)
     return sorted(opened.values(), key=lambda c: c.size)
 
@@ -347,6 +379,7 @@ def verify_bundle(
     *,
     extra_checkpoints: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    policy: WitnessPolicy | None = None,
 ) -> Report:
     bundle = Bundle.open(path)
     partial = bundle.first_index > 0 or bundle.last_index + 1 < bundle.tree_size
@@ -361,10 +394,13 @@ def verify_bundle(
         consistency=bundle.consistency,
         receipts=bundle.receipts if partial else None,
         progress=progress,
+        policy=policy,
     )
 
 
-def verify_receipt_file(text: str, verifiers: Sequence[NoteVerifier]) -> Report:
+def verify_receipt_file(
+    text: str, verifiers: Sequence[NoteVerifier], policy: WitnessPolicy | None = None
+) -> Report:
     receipt = Receipt.parse(text)
     entry, checkpoint = verify_receipt(text, verifiers)
     report = Report(
@@ -376,6 +412,7 @@ def verify_receipt_file(text: str, verifiers: Sequence[NoteVerifier]) -> Report:
         newest=checkpoint,
     )
     assert entry.index == receipt.index
+    report.apply_policy(policy, [receipt.checkpoint], checkpoint)
     return report
 
 
@@ -384,6 +421,8 @@ def format_report(report: Report) -> str:
     lines = [report.summary()]
     if report.ok:
         lines.append("OK: every check of LEDGER.md section 6 holds")
+        if report.cosigned_by is not None:
+            lines.append("OK: the witness policy of LEDGER.md section 7 holds")
     else:
         first = report.failures[0]
         where = f"index {first.index}" if first.index is not None else "the checkpoints"
