@@ -91,11 +91,14 @@ class Cosigning:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def collect(self, note: str) -> int:
-        """Ask every witness, in parallel, to cosign the signed checkpoint ``note``; the
-        number of cosignatures stored. Never raises."""
+    def collect(self, note: str, witnesses: Sequence[Witness] | None = None) -> int:
+        """Ask every witness (or those given), in parallel, to cosign the signed checkpoint
+        ``note``; the number of cosignatures stored. Never raises."""
         checkpoint = Checkpoint.parse(split_note(note)[0])
-        asked = self._pool.map(lambda w: self._ask_logged(w, checkpoint, note), self.witnesses)
+        asked = self._pool.map(
+            lambda w: self._ask_logged(w, checkpoint, note),
+            self.witnesses if witnesses is None else witnesses,
+        )
         return sum(asked)
 
     def _ask_logged(self, witness: Witness, checkpoint: Checkpoint, note: str) -> bool:
@@ -156,9 +159,8 @@ class Cosigning:
         if note is None:
             return 0
         size = Checkpoint.parse(split_note(note)[0]).size
-        if all(self.ledger.cosigned_size(w.cosigner) >= size for w in self.witnesses):
-            return 0
-        return self.collect(note)
+        behind = [w for w in self.witnesses if self.ledger.cosigned_size(w.cosigner) < size]
+        return self.collect(note, behind) if behind else 0
 
     # --- catching up on the clock, beside the checkpointer -----------------------------------
 
