@@ -88,9 +88,7 @@ def test_a_witness_that_cosigned_what_the_ledger_never_stored_is_asked_again_fro
     ledger.append(2)
     collecting = cosigning(ledger, [fg])
     ledger.checkpointer(collecting).checkpoint()
-    assert policy([fg], 1).cosigners(ledger.recorder.latest_signed_checkpoint()) == {
-        fg.signer.name
-    }
+    assert policy([fg], 1).cosigners(ledger.recorder.latest_signed_checkpoint()) == {fg.signer.name}
 
 
 def test_a_forked_ledger_gets_no_cosignature_and_fails_the_policy(ledger, fork, witnesses):
