@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -39,12 +40,15 @@ class Checkpointer:
         *,
         state_file: Path | None = None,
         clock: Clock = utc_now,
+        on_signed: Callable[[str], object] | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
         self.verifier = NoteVerifier.from_vkey(signer.vkey())
         self.state_file = state_file
         self.clock = clock
+        # Post-commit work on each new checkpoint (witnesses' cosignatures): never fails it.
+        self.on_signed = on_signed
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,7 +87,16 @@ class Checkpointer:
             self._write_state(note)
             self.store.store_checkpoint(size, root, note, self.clock())
             log.info("signed checkpoint %s at size %d", self.signer.name, size)
-            return checkpoint, note
+        self._signed(note)
+        return checkpoint, note
+
+    def _signed(self, note: str) -> None:
+        if self.on_signed is None:
+            return
+        try:
+            self.on_signed(note)
+        except Exception:
+            log.exception("after signing checkpoint")
 
     def _write_state(self, note: str) -> None:
         if self.state_file is None:

@@ -20,6 +20,7 @@ from adapters.api import cli as api_cli
 from adapters.bus import cli as bus_cli
 from adapters.checkpointer import Checkpointer, state_file_for
 from adapters.config import ConfigurationError, Settings, not_configured
+from adapters.cosigning import Cosigning, cosigning_for
 from adapters.evidence import checkpoint_for, checkpoint_size, prove
 from adapters.keys import generate_key_files, load_signer
 from adapters.keystore import MasterKey, open_key_store
@@ -29,6 +30,7 @@ from adapters.persistence.personal_data import (
     PersonalDataWithoutMasterKey,
 )
 from adapters.projection_runner import ProjectionFailed
+from adapters.witness import cli as witness_cli
 from domain.application import Bewijslast
 from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
 from ledger.bundle import export_bundle
@@ -70,17 +72,23 @@ def open_application(settings: Settings) -> Bewijslast:
     return app
 
 
-def checkpointer_for(settings: Settings, app: Bewijslast) -> Checkpointer:
+def checkpointer_for(
+    settings: Settings, app: Bewijslast, cosigning: Cosigning | None = None
+) -> Checkpointer:
+    """The checkpointer; its new checkpoints go to the configured witnesses (``cosigning``,
+    or those of BEWIJSLAST_WITNESSES_FILE)."""
     if settings.signing_key_file is None:
         raise ConfigurationError(
             "no signing key: set BEWIJSLAST_SIGNING_KEY_FILE (make one with "
             "'bewijslast keys generate')"
         )
     signer = load_signer(settings.signing_key_file, settings.origin)
+    cosigning = cosigning or cosigning_for(settings, app.recorder)  # type: ignore[arg-type]
     return Checkpointer(
         app.recorder,  # type: ignore[arg-type]
         signer,
         state_file=settings.checkpoint_state_file or state_file_for(settings.signing_key_file),
+        on_signed=None if cosigning is None else cosigning.collect,
     )
 
 
@@ -225,11 +233,17 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     trust = load_trust(args)
     if trust is None:
         return 2
-    verifiers, extra = trust
+    verifiers, extra = trust.verifiers, trust.extra_checkpoints
     progress = Progress("verified")
     if args.path is not None:
         status = run_verification(
-            lambda: verify_path(args.path, verifiers, extra_checkpoints=extra, progress=progress)
+            lambda: verify_path(
+                args.path,
+                verifiers,
+                extra_checkpoints=extra,
+                progress=progress,
+                policy=trust.policy,
+            )
         )
         progress.close()
         return status
@@ -253,6 +267,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             origin=settings.origin,
             reaches_end=True,
             progress=progress,
+            policy=trust.policy,
         )
 
     status = run_verification(check)
@@ -370,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     api_cli.register(commands, common)
     serve.register(commands, common)
     bus_cli.register(commands, common)
+    witness_cli.register(commands, common)
     return parser
 
 

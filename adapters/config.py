@@ -39,6 +39,8 @@ class Settings:
     # Beside the key by default; elsewhere when the key's folder is read-only (container
     # secrets), but never in the database: it is how a rolled-back database is noticed.
     checkpoint_state_file: Path | None = None
+    # One witness per line, '<URL> <verifier key>': they cosign each new checkpoint.
+    witnesses_file: Path | None = None
 
     @classmethod
     def from_environ(
@@ -48,12 +50,14 @@ class Settings:
         key = env.get("BEWIJSLAST_SIGNING_KEY_FILE")
         master = env.get("BEWIJSLAST_MASTER_KEY_FILE")
         state = env.get("BEWIJSLAST_CHECKPOINT_STATE_FILE")
+        witnesses = env.get("BEWIJSLAST_WITNESSES_FILE")
         return cls(
             database_url=database or env.get("BEWIJSLAST_DATABASE_URL") or DEFAULT_DATABASE_URL,
             origin=env.get("BEWIJSLAST_ORIGIN") or DEFAULT_ORIGIN,
             signing_key_file=Path(key) if key else None,
             master_key_file=Path(master) if master else None,
             checkpoint_state_file=Path(state) if state else None,
+            witnesses_file=Path(witnesses) if witnesses else None,
         )
 
     def eventsourcing_env(self) -> dict[str, str]:

@@ -39,7 +39,9 @@ def checkpoint_for(recorder: Any, index: int, sign: Callable[[], str] | None) ->
     """A signed checkpoint holding entry ``index``: the newest, or a new one if ``sign`` can."""
     note = covering_checkpoint(recorder, index)
     if note is None and sign is not None:
+        # Read back: the new checkpoint as stored, with the cosignatures witnesses gave it.
         note = sign()
+        note = covering_checkpoint(recorder, index) or note
     if note is None or checkpoint_size(note) <= index:
         raise MalformedInput(
             f"no signed checkpoint covers index {index} yet, and no signing key is "

@@ -45,6 +45,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.api.auth import OIDC, Authenticator
     from adapters.api.keys import ApiKeys
     from adapters.cli import checkpointer_for, open_application
+    from adapters.cosigning import cosigning_for
     from adapters.projection_runner import ProjectionRunner
     from projections.catalogue import all_projections
 
@@ -57,7 +58,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     app = open_application(settings)
     # One checkpointer for all this process signs (after decisions, for receipts, on the
     # clock, at the end): each one rewrites the state file beside the key.
-    checkpointer = checkpointer_for(settings, app)
+    cosigning = cosigning_for(settings, app.recorder)  # type: ignore[arg-type]
+    checkpointer = checkpointer_for(settings, app, cosigning)
     app.on_decision = checkpointer.checkpoint
     authenticator = Authenticator(
         ApiKeys(app.factory.datastore),  # type: ignore[attr-defined]
@@ -69,6 +71,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     with _signals_stop(server):
         checkpointer.start(interval=args.interval)
+        if cosigning is not None:
+            # A witness that was down gets the newest checkpoint once it is back.
+            cosigning.start(interval=args.interval)
         projecting = None
         if runner is not None:
             projecting = threading.Thread(
@@ -78,6 +83,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         try:
             asyncio.run(_serve(server, settings, app, broker))
         finally:
+            if cosigning is not None:
+                cosigning.stop()
             checkpointer.stop()
             checkpoint, _ = checkpointer.checkpoint()
             log.info("signed a last checkpoint, over %d entries", checkpoint.size)

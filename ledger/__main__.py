@@ -1,6 +1,8 @@
 """``python -m ledger verify PATH --vkey FILE``: the verifier on its own, for auditors.
 
-PATH is an export bundle (a directory or a .zip) or a receipt (a .tlog-proof file).
+PATH is an export bundle (a directory or a .zip) or a receipt (a .tlog-proof file). With
+``--witness-vkey FILE`` (repeatable) and ``--min-witnesses K`` the newest checkpoint must also
+carry K valid cosignatures of those witnesses (LEDGER.md section 7).
 Exit status: 0 everything holds, 1 a check failed, 2 the input cannot be read.
 """
 
@@ -9,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.errors import MalformedInput, VerificationFailure
 from ledger.note import NoteVerifier
 from ledger.verify import Report, format_report, verify_bundle, verify_receipt_file
+from ledger.witness import WitnessPolicy
 
 OK, FAILED, UNREADABLE = 0, 1, 2
 
@@ -24,11 +28,14 @@ def verify_path(
     *,
     extra_checkpoints: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    policy: WitnessPolicy | None = None,
 ) -> Report:
     """A bundle directory or zip, or a single receipt."""
     if path.is_file() and path.suffix == ".tlog-proof":
-        return verify_receipt_file(path.read_text(encoding="utf-8"), verifiers)
-    return verify_bundle(path, verifiers, extra_checkpoints=extra_checkpoints, progress=progress)
+        return verify_receipt_file(path.read_text(encoding="utf-8"), verifiers, policy)
+    return verify_bundle(
+        path, verifiers, extra_checkpoints=extra_checkpoints, progress=progress, policy=policy
+    )
 
 
 def run_verification(check: Callable[[], Report]) -> int:
@@ -65,12 +72,43 @@ def add_verify_arguments(parser: argparse.ArgumentParser, *, path_required: bool
         default=[],
         help="a signed checkpoint kept elsewhere, to catch truncation and forks",
     )
+    parser.add_argument(
+        "--witness-vkey",
+        type=Path,
+        action="append",
+        default=[],
+        help="a witness's verifier key (repeatable): its cosignatures count for the policy",
+    )
+    parser.add_argument(
+        "--min-witnesses",
+        type=int,
+        metavar="K",
+        help="cosignatures of distinct listed witnesses the newest checkpoint needs "
+        "(default 1 when witness keys are given)",
+    )
 
 
-def load_trust(args: argparse.Namespace) -> tuple[list[NoteVerifier], list[str]] | None:
-    """The verifier keys and extra checkpoints named on the command line; None if unreadable."""
+@dataclass(frozen=True)
+class Trust:
+    verifiers: list[NoteVerifier]
+    extra_checkpoints: list[str]
+    policy: WitnessPolicy | None
+
+
+def load_trust(args: argparse.Namespace) -> Trust | None:
+    """The keys, extra checkpoints and witness policy of the command line; None if
+    unreadable."""
     try:
-        return read_verifiers(args.vkey), [p.read_text(encoding="utf-8") for p in args.checkpoint]
+        witnesses = [w for path in args.witness_vkey for w in read_verifiers(path)]
+        minimum = args.min_witnesses
+        if minimum is None:
+            minimum = 1 if witnesses else 0
+        policy = WitnessPolicy(witnesses, minimum) if witnesses or minimum else None
+        return Trust(
+            read_verifiers(args.vkey),
+            [p.read_text(encoding="utf-8") for p in args.checkpoint],
+            policy,
+        )
     except (OSError, MalformedInput) as e:
         print(f"cannot read the keys or checkpoints: {e}", file=sys.stderr)
         return None
@@ -84,8 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     trust = load_trust(args)
     if trust is None:
         return UNREADABLE
-    verifiers, extra = trust
-    return run_verification(lambda: verify_path(args.path, verifiers, extra_checkpoints=extra))
+    return run_verification(
+        lambda: verify_path(
+            args.path,
+            trust.verifiers,
+            extra_checkpoints=trust.extra_checkpoints,
+            policy=trust.policy,
+        )
+    )
 
 
 if __name__ == "__main__":

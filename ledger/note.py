@@ -63,9 +63,10 @@ class NoteSigner:
     key_type: int = ED25519
 
     @classmethod
-    def generate(cls, name: str) -> NoteSigner:
+    def generate(cls, name: str, key_type: int = ED25519) -> NoteSigner:
+        """A log's key (Ed25519), or a witness's (COSIGNATURE_V1)."""
         _check_name(name)
-        return cls(name, Ed25519PrivateKey.generate())
+        return cls(name, Ed25519PrivateKey.generate(), key_type)
 
     @property
     def public_key(self) -> bytes:

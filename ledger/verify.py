@@ -41,6 +41,7 @@ from ledger.errors import (
 from ledger.merkle import MemoryTree, consistency_proof, verify_consistency
 from ledger.note import NoteVerifier
 from ledger.receipt import Receipt, verify_receipt
+from ledger.witness import CosignatureFailure, WitnessPolicy
 
 MAX_FAILURES = 100
 RUN_RECORDS = 65_536  # records of a live ledger checked as one run
@@ -56,6 +57,7 @@ class Report:
     checkpoints: int = 0
     receipts: int = 0
     newest: Checkpoint | None = None
+    cosigned_by: list[str] | None = None  # under a witness policy: who cosigned the newest
     failures: list[VerificationFailure] = field(default_factory=list)
 
     @property
@@ -72,7 +74,24 @@ class Report:
         text += f", {self.checkpoints} checkpoints, {self.receipts} receipts"
         if self.newest is not None:
             text += f", newest checkpoint size {self.newest.size}"
+        if self.cosigned_by:
+            text += f", cosigned by {', '.join(self.cosigned_by)}"
         return text
+
+    def apply_policy(
+        self, policy: WitnessPolicy | None, notes: Sequence[str], checkpoint: Checkpoint | None
+    ) -> None:
+        """LEDGER.md 7: the newest checkpoint relied on carries the cosignatures asked for."""
+        if policy is None:
+            return
+        if checkpoint is None:
+            if policy.minimum > 0:
+                self.fail(CosignatureFailure("there is no signed checkpoint to be cosigned"))
+            return
+        try:
+            self.cosigned_by = policy.check(notes, checkpoint)
+        except VerificationFailure as failure:
+            self.fail(failure)
 
 
 # The order in which one entry's findings are reported (dense index first, time last).
@@ -361,8 +380,10 @@ def verify_ledger(
     receipts: Mapping[int, str] | None = None,
     reaches_end: bool = False,
     progress: Callable[[int], None] | None = None,
+    policy: WitnessPolicy | None = None,
 ) -> Report:
-    """Verify records ``first_index..last_index`` and the checkpoints over them.
+    """Verify records ``first_index..last_index`` and the checkpoints over them (and, given
+    a witness ``policy``, the cosignatures on the newest).
 
     ``reaches_end`` says the records are the whole ledger as it stands (a live database):
     a checkpoint larger than the ledger then means the ledger was truncated.
@@ -379,6 +400,7 @@ def verify_ledger(
         receipts=receipts,
         reaches_end=reaches_end,
         progress=progress,
+        policy=policy,
     )
 
 
@@ -406,6 +428,7 @@ def _verify_runs(
     receipts: Mapping[int, str] | None,
     reaches_end: bool,
     progress: Callable[[int], None] | None,
+    policy: WitnessPolicy | None,
 ) -> Report:
     report = Report(origin=origin, first_index=first_index)
     join = _Join(report, first_index, chain_before)
@@ -423,17 +446,27 @@ def _verify_runs(
                 found=join.next_index - 1,
             )
         )
-    checkpoints = _open_checkpoints(report, checkpoint_notes, verifiers, origin)
+    notes: dict[Checkpoint, list[str]] = {}
+    checkpoints = _open_checkpoints(report, checkpoint_notes, verifiers, origin, notes)
     tree = MemoryTree(join.leaves) if first_index == 0 else None
     _check_checkpoints(report, checkpoints, tree, consistency or {}, reaches_end)
+    report.apply_policy(
+        policy, notes.get(report.newest, []) if report.newest else [], report.newest
+    )
     if receipts is not None:
         _check_receipts(report, receipts, verifiers, first_index, join.leaves)
     return report
 
 
 def _open_checkpoints(
-    report: Report, notes: Sequence[str], verifiers: Sequence[NoteVerifier], origin: str
+    report: Report,
+    notes: Sequence[str],
+    verifiers: Sequence[NoteVerifier],
+    origin: str,
+    notes_of: dict[Checkpoint, list[str]],
 ) -> list[Checkpoint]:
+    """The distinct checkpoints signed by a trusted key, smallest first; ``notes_of`` gets
+    every note of each (copies may carry different cosignatures)."""
     opened: dict[tuple[int, bytes], Checkpoint] = {}
     for note in notes:
         try:
@@ -449,6 +482,7 @@ def _open_checkpoints(
             )
             continue
         opened[(checkpoint.size, checkpoint.root)] = checkpoint
+        notes_of.setdefault(checkpoint, []).append(note)
     report.checkpoints = len(opened)
     return sorted(opened.values(), key=lambda c: c.size)
 
@@ -557,6 +591,7 @@ def verify_bundle(
     *,
     extra_checkpoints: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    policy: WitnessPolicy | None = None,
     workers: int | None = None,
     run_bytes: int = RUN_BYTES,
 ) -> Report:
@@ -591,6 +626,7 @@ def verify_bundle(
             receipts=bundle.receipts if partial else None,
             reaches_end=False,
             progress=progress,
+            policy=policy,
         )
 
 
@@ -618,7 +654,9 @@ def _in_order(pool: Executor, parts: Iterator[EntryPart], ahead: int) -> Iterato
         yield pending.popleft().result()
 
 
-def verify_receipt_file(text: str, verifiers: Sequence[NoteVerifier]) -> Report:
+def verify_receipt_file(
+    text: str, verifiers: Sequence[NoteVerifier], policy: WitnessPolicy | None = None
+) -> Report:
     receipt = Receipt.parse(text)
     entry, checkpoint = verify_receipt(text, verifiers)
     report = Report(
@@ -630,6 +668,7 @@ def verify_receipt_file(text: str, verifiers: Sequence[NoteVerifier]) -> Report:
         newest=checkpoint,
     )
     assert entry.index == receipt.index
+    report.apply_policy(policy, [receipt.checkpoint], checkpoint)
     return report
 
 
@@ -638,6 +677,8 @@ def format_report(report: Report) -> str:
     lines = [report.summary()]
     if report.ok:
         lines.append("OK: every check of LEDGER.md section 6 holds")
+        if report.cosigned_by is not None:
+            lines.append("OK: the witness policy of LEDGER.md section 7 holds")
     else:
         first = report.failures[0]
         where = f"index {first.index}" if first.index is not None else "the checkpoints"

@@ -98,7 +98,7 @@ def test_the_schema_would_catch_a_mistake(compose):
 def test_it_has_the_database_the_broker_and_every_part(services):
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["rabbitmq"]["image"].startswith("rabbitmq:3")
-    assert set(ours(services)) == {"migrate", "api", "relay", "projector"}
+    assert set(ours(services)) == {"migrate", "api", "relay", "projector", "witness"}
 
 
 def test_every_service_runs_a_command_the_real_cli_accepts(services):
@@ -166,6 +166,19 @@ def test_the_api_gets_its_keys_from_secrets_and_its_state_from_a_volume(services
         op == "RUN" and f"install -d -o 10001 -g 10001 -m 700 {state.parent}" in args
         for op, args in dockerfile()
     )
+
+
+def test_the_witness_has_its_own_key_store_and_volume_and_the_api_asks_it(services):
+    witness, api = services["witness"], services["api"]
+    env = environment(witness)
+    assert env["BEWIJSLAST_WITNESS_KEY_FILE"].startswith(SECRETS)
+    store = Path(env["BEWIJSLAST_WITNESS_STORE"])
+    [mount] = witness["volumes"]
+    volume, folder = mount.split(":")
+    assert str(store.parent) == folder
+    assert volume not in {v.split(":")[0] for v in api["volumes"]}
+    assert "signing_key" not in witness["secrets"]
+    assert Settings.from_environ(environment(api)).witnesses_file == Path(SECRETS + "witnesses")
 
 
 def test_every_secret_is_declared_and_mounted_where_a_variable_points(compose, services):

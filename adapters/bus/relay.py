@@ -40,6 +40,7 @@ from adapters.sqldb import Cursor, Database
 from domain.application import Bewijslast
 from ledger.bundle import LedgerSource
 from ledger.entry import format_recorded_at
+from ledger.note import split_note
 
 log = logging.getLogger(__name__)
 SCHEMA = "bus"  # on PostgreSQL; SQLite has one namespace per file
@@ -186,6 +187,7 @@ class Relay:
         self.recorder, self.tracking, self.bus, self.origin = recorder, tracking, bus, origin
         self.batch_size, self.with_state = batch, with_state
         self.confirm_timeout = confirm_timeout
+        self._cosigned: str | None = None  # the cosigned checkpoint this process published
 
     def next_batch(self, after: Position | None = None) -> Batch:
         """The entries after the recorded position (or after ``after``, the end of a batch
@@ -244,6 +246,24 @@ class Relay:
             batch = await ahead
         return published
 
+    async def relay_cosignatures(self) -> int:
+        """The newest checkpoint once more when witnesses' cosignatures arrived for it after
+        it was published (under its own event id, so that consumers keep the copy). Run
+        after a batch, by the relay that holds the lease; 1 when it was published."""
+        note = await asyncio.to_thread(self.recorder.latest_signed_checkpoint)
+        if note is None or note == self._cosigned:
+            return 0
+        cosignatures = len(split_note(note)[1]) - 1
+        published = await asyncio.to_thread(self.tracking.position)
+        if cosignatures < 1 or checkpoint_size(note) > published.checkpoint_size:
+            return 0  # none yet, or its entries are not all out: the batch will carry it
+        event = checkpoint_event(note, self.origin)
+        event = event.model_copy(update={"id": f"{event.id}-cosigned-{cosignatures}"})
+        message = outgoing(event, CHECKPOINT_ROUTING_KEY)
+        await publish_confirmed(self.bus.checkpoints, [message], self.confirm_timeout)
+        self._cosigned = note
+        return 1
+
     async def _send(self, batch: Batch) -> int:
         await publish_confirmed(self.bus.entries, batch.entries, self.confirm_timeout)
         await publish_confirmed(self.bus.checkpoints, batch.checkpoints, self.confirm_timeout)
@@ -273,6 +293,7 @@ class Relay:
         while not stopping.is_set():
             try:
                 published = await self.relay_available()
+                published += await self.relay_cosignatures()
             except (NotConfirmed, LeaseHeld, LeaseLost) as e:
                 log.warning("relay: %s; retrying the batch in %.1f s", e, backoff)
                 await _pause(stopping, backoff)

@@ -13,8 +13,13 @@ With ``--feed`` (the API's base URL) it fetches what its queue never received, b
 subscribed late, from ``GET /ledger/entries``: at start, and whenever a message arrives ahead
 of a gap. The feed is trusted no more than the bus: its entries go through the same checks.
 
+With ``--cosigner-key`` (a key from ``bewijslast witness keys generate``) it also cosigns each
+checkpoint it verified (tlog-cosignature/v1): a stronger statement than a tlog-witness's, for it
+checked every entry. A fork (a different message for a kept entry, or checkpoints that are not
+consistent) stops it with exit status 1: someone must look.
+
     python -m adapters.bus.witness --broker amqp://... --store witness.db --vkey ledger.vkey \
-        [--feed https://ledger.example.nl/api]
+        [--feed https://ledger.example.nl/api] [--cosigner-key witness.key]
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from adapters.bus.messages import CHECKPOINT_TYPE, event_id
 from adapters.bus.wiring import LEDGER_EXCHANGE
+from adapters.persistence.appending import Clock, utc_now
+from adapters.witness.cli import witness_signer
 from ledger.bundle import Record
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import CHAIN_START, Entry, leaf_hash
@@ -60,7 +67,7 @@ from ledger.errors import (
     VerificationFailure,
 )
 from ledger.merkle import MemoryTree, consistency_proof, verify_consistency
-from ledger.note import NoteVerifier
+from ledger.note import NoteSigner, NoteVerifier, cosign
 from ledger.verify import verify_ledger
 
 log = logging.getLogger(__name__)
@@ -84,11 +91,23 @@ class _StreamHead:
     seq: int
 
 
-class Witness:
-    """The witness's copy of the ledger in its own SQLite file, and the checks on it."""
+SPLIT_VIEW = (ForkDetected, InconsistentCheckpoints)
 
-    def __init__(self, path: Path, verifiers: Sequence[NoteVerifier], origin: str) -> None:
+
+class Witness:
+    """The witness's copy of the ledger in its own SQLite file, and the checks on it; with a
+    ``cosigner``, its cosignature on every checkpoint it verified."""
+
+    def __init__(
+        self,
+        path: Path,
+        verifiers: Sequence[NoteVerifier],
+        origin: str,
+        cosigner: NoteSigner | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
         self.verifiers, self.origin = list(verifiers), origin
+        self.cosigner, self.clock = cosigner, clock
         self.db = sqlite3.connect(path, isolation_level="DEFERRED")
         # A message is acknowledged after its commit, so every commit is synced; WAL makes
         # that one sync per message instead of several.
@@ -100,6 +119,8 @@ class Witness:
                 "chain_hash BLOB NOT NULL);"
                 "CREATE TABLE IF NOT EXISTS checkpoints (tree_size INTEGER PRIMARY KEY, "
                 "root BLOB NOT NULL, note TEXT NOT NULL, verified INTEGER NOT NULL);"
+                "CREATE TABLE IF NOT EXISTS cosignatures (tree_size INTEGER PRIMARY KEY "
+                "REFERENCES checkpoints (tree_size), line TEXT NOT NULL);"
             )
         self._load()
 
@@ -249,8 +270,13 @@ class Witness:
             (self.size,),
         ).fetchall()
         for size, note in pending:
-            self._verify_checkpoint(open_checkpoint(note, self.verifiers))
+            checkpoint = open_checkpoint(note, self.verifiers)
+            self._verify_checkpoint(checkpoint)
             self.db.execute("UPDATE checkpoints SET verified = 1 WHERE tree_size = ?", (size,))
+            if self.cosigner is not None:
+                # In the transaction that verified it: cosigned if and only if verified.
+                line = cosign(checkpoint.body(), self.cosigner, int(self.clock().timestamp()))
+                self.db.execute("INSERT INTO cosignatures VALUES (?, ?)", (size, line))
 
     def _verify_run(self, run: list[Record]) -> None:
         report = verify_ledger(
@@ -303,6 +329,14 @@ class Witness:
                 ) from failure
         if old is None or checkpoint.size > old.size:
             self.checkpoint = checkpoint
+
+    def cosigned(self) -> str | None:
+        """The newest checkpoint it cosigned, with its cosignature line."""
+        row = self.db.execute(
+            "SELECT c.note, s.line FROM checkpoints c JOIN cosignatures s USING (tree_size) "
+            "ORDER BY tree_size DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else str(row[0]) + str(row[1])
 
     def close(self) -> None:
         self.db.close()
@@ -425,12 +459,16 @@ def _fetch_json(url: str) -> dict[str, Any]:
 
 
 def witness_broker(
-    url: str, witness: Witness, queue: str, feed: Feed | None = None
+    url: str,
+    witness: Witness,
+    queue: str,
+    feed: Feed | None = None,
+    on_fork: Callable[[VerificationFailure], None] | None = None,
 ) -> RabbitBroker:
     """A subscription as docs/consumers.md describes it: a quorum queue bound to every
     routing key, one message at a time (order matters), a failing message requeued until
     its delivery limit and then dead-lettered. With a feed, a message ahead of a gap has the
-    gap filled from it."""
+    gap filled from it. ``on_fork`` hears of a split view."""
     # Every message received and processed is logged at DEBUG; refusals at ERROR, below.
     broker = RabbitBroker(url, default_channel=Channel(prefetch_count=1), log_level=logging.DEBUG)
 
@@ -453,6 +491,8 @@ def witness_broker(
             outcome = witness.receive(message.body)
         except (VerificationFailure, MalformedInput) as failure:
             log.error("witness: refused %s: %s", message.message_id, failure)
+            if on_fork is not None and isinstance(failure, SPLIT_VIEW):
+                on_fork(failure)
             raise
         log.debug("witness: %s %s", outcome.value, message.message_id)
         if feed is not None and witness.waiting():
@@ -472,9 +512,14 @@ async def declare_dead_letters(broker: RabbitBroker, queue: str) -> None:
 
 
 async def watch(
-    url: str, witness: Witness, queue: str, stopping: asyncio.Event, feed: Feed | None = None
+    url: str,
+    witness: Witness,
+    queue: str,
+    stopping: asyncio.Event,
+    feed: Feed | None = None,
+    on_fork: Callable[[VerificationFailure], None] | None = None,
 ) -> None:
-    broker = witness_broker(url, witness, queue, feed)
+    broker = witness_broker(url, witness, queue, feed, on_fork)
     async with broker:
         await declare_dead_letters(broker, queue)
         await broker.start()
@@ -495,22 +540,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--feed", help="the API's base URL, to fetch entries published before the queue existed"
     )
+    parser.add_argument(
+        "--cosigner-key", type=Path, help="a witness key: cosign every checkpoint verified"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     verifier = NoteVerifier.from_vkey(args.vkey.read_text().strip())
-    witness = Witness(args.store, [verifier], origin=verifier.name)
+    cosigner = None if args.cosigner_key is None else witness_signer(args.cosigner_key)
+    witness = Witness(args.store, [verifier], origin=verifier.name, cosigner=cosigner)
     feed = None if args.feed is None else Feed(args.feed, witness)
+    forks: list[VerificationFailure] = []
 
     async def run() -> None:
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
-        await watch(args.broker, witness, args.queue, stopping, feed)
+
+        def fork(failure: VerificationFailure) -> None:
+            forks.append(failure)
+            stopping.set()
+
+        await watch(args.broker, witness, args.queue, stopping, feed, fork)
 
     asyncio.run(run())
     print(f"witness: {witness.size} entries verified, newest checkpoint {witness.checkpoint}")
     witness.close()
+    if forks:
+        print(f"witness: FORK, the ledger shows another history: {forks[0]}", file=sys.stderr)
+        return 1
     return 0
 
 

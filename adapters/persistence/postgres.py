@@ -52,6 +52,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         prefix = events_table_name.removesuffix("_events")
         self.nodes_table_name = f"{prefix}_ledger_nodes"
         self.checkpoints_table_name = f"{prefix}_checkpoints"
+        self.cosignatures_table_name = f"{prefix}_cosignatures"
         self.clock = utc_now
         self.frontier = Frontier()
         lock_key = int.from_bytes(
@@ -68,6 +69,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "events": Identifier(events_table_name),
             "nodes": Identifier(self.nodes_table_name),
             "checkpoints": Identifier(self.checkpoints_table_name),
+            "cosignatures": Identifier(self.cosignatures_table_name),
             "refuse": Identifier(f"{prefix}_refuse_change"),
         }
         self.sql_create_statements[self.create_table_statement_index] = self._sql(
@@ -95,12 +97,17 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} ("
             "tree_size bigint PRIMARY KEY, root bytea NOT NULL, note text NOT NULL, "
             "signed_at timestamptz NOT NULL)",
+            # Witnesses' cosignature lines, appended to the checkpoint's note when it is read.
+            "CREATE TABLE IF NOT EXISTS {schema}.{cosignatures} ("
+            "tree_size bigint NOT NULL REFERENCES {schema}.{checkpoints} (tree_size), "
+            "cosigner text NOT NULL, line text NOT NULL, received_at timestamptz NOT NULL, "
+            "PRIMARY KEY (tree_size, cosigner))",
             "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger "
             "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
             "'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
             "USING ERRCODE = 'insufficient_privilege'; END $$",
         ]
-        for table in ("events", "nodes", "checkpoints"):
+        for table in ("events", "nodes", "checkpoints", "cosignatures"):
             append_only += [
                 f"CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON "
                 f"{{schema}}.{{{table}}} FOR EACH ROW EXECUTE FUNCTION {{schema}}.{{refuse}}()",
@@ -145,11 +152,28 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.select_size_statement = self._sql(
             "SELECT COALESCE(MAX(notification_id), 0) AS size FROM {schema}.{events}", names
         )
+        # A checkpoint's note with its cosignature lines after the ledger's signature.
+        cosigned_note = (
+            "c.note || COALESCE((SELECT string_agg(s.line, '' ORDER BY s.cosigner) "
+            "FROM {schema}.{cosignatures} s WHERE s.tree_size = c.tree_size), '') AS note"
+        )
         self.select_checkpoints_statement = self._sql(
-            "SELECT note FROM {schema}.{checkpoints} ORDER BY tree_size", names
+            f"SELECT {cosigned_note} FROM {{schema}}.{{checkpoints}} c ORDER BY tree_size", names
         )
         self.select_latest_checkpoint_statement = self._sql(
-            "SELECT note FROM {schema}.{checkpoints} ORDER BY tree_size DESC LIMIT 1", names
+            f"SELECT {cosigned_note} FROM {{schema}}.{{checkpoints}} c "
+            "ORDER BY tree_size DESC LIMIT 1",
+            names,
+        )
+        self.insert_cosignature_statement = self._sql(
+            "INSERT INTO {schema}.{cosignatures} (tree_size, cosigner, line, received_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            names,
+        )
+        self.select_cosigned_size_statement = self._sql(
+            "SELECT COALESCE(MAX(tree_size), 0) AS size FROM {schema}.{cosignatures} "
+            "WHERE cosigner = %s",
+            names,
         )
         self.insert_checkpoint_statement = self._sql(
             "INSERT INTO {schema}.{checkpoints} (tree_size, root, note, signed_at) "
@@ -272,6 +296,19 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self.insert_checkpoint_statement, (size, root, note, signed_at))
 
+    def store_cosignature(self, size: int, cosigner: str, line: str, received_at: datetime) -> None:
+        """A witness's cosignature line for the checkpoint of ``size`` (checked by the caller)."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.insert_cosignature_statement, (size, cosigner, line, received_at))
+
+    def cosigned_size(self, cosigner: str) -> int:
+        """The largest tree a witness cosigned for this ledger, 0 for none."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_cosigned_size_statement, (cosigner,))
+            row = curs.fetchone()
+            assert row is not None
+            return int(row["size"])
+
 
 def grant_application_role(recorder: LedgerPostgresApplicationRecorder, role: str) -> None:
     """Let ``role`` read and append to the ledger tables, and nothing else there."""
@@ -281,6 +318,7 @@ def grant_application_role(recorder: LedgerPostgresApplicationRecorder, role: st
             recorder.events_table_name,
             recorder.nodes_table_name,
             recorder.checkpoints_table_name,
+            recorder.cosignatures_table_name,
         )
     ]
     target = SQL(", ").join(tables)

@@ -36,7 +36,12 @@ from ledger.entry import ChainHead
 from ledger.merkle import CompactRange, NodeKey, StridedNodes
 
 READ_BATCH = 5000
-_LEDGER_TABLES = ("stored_events", "ledger_nodes", "ledger_checkpoints")
+# A checkpoint's note with its cosignature lines after the ledger's signature, in one order.
+_COSIGNED_NOTE = (
+    "c.note || COALESCE((SELECT group_concat(line, '') FROM (SELECT line FROM "
+    "ledger_cosignatures s WHERE s.tree_size = c.tree_size ORDER BY cosigner)), '')"
+)
+_LEDGER_TABLES = ("stored_events", "ledger_nodes", "ledger_checkpoints", "ledger_cosignatures")
 
 
 class _ImmediateTransaction(SQLiteTransaction):
@@ -86,6 +91,11 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS ledger_checkpoints ("
             "tree_size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, "
             "signed_at TEXT NOT NULL)",
+            # Witnesses' cosignature lines, appended to the checkpoint's note when it is read.
+            "CREATE TABLE IF NOT EXISTS ledger_cosignatures ("
+            "tree_size INTEGER NOT NULL REFERENCES ledger_checkpoints (tree_size), "
+            "cosigner TEXT NOT NULL, line TEXT NOT NULL, received_at TEXT NOT NULL, "
+            "PRIMARY KEY (tree_size, cosigner))",
         ]
         for table in _LEDGER_TABLES:
             for operation in ("UPDATE", "DELETE"):
@@ -193,15 +203,36 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             start = stop + 1
 
     def signed_checkpoints(self) -> list[str]:
+        """Every signed checkpoint, with the cosignatures witnesses gave it."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT note FROM ledger_checkpoints ORDER BY tree_size")
+            c.execute(f"SELECT {_COSIGNED_NOTE} FROM ledger_checkpoints c ORDER BY tree_size")
             return [row[0] for row in c.fetchall()]
 
     def latest_signed_checkpoint(self) -> str | None:
         with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT note FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1")
+            c.execute(
+                f"SELECT {_COSIGNED_NOTE} FROM ledger_checkpoints c ORDER BY tree_size DESC LIMIT 1"
+            )
             row = c.fetchone()
             return None if row is None else str(row[0])
+
+    def store_cosignature(self, size: int, cosigner: str, line: str, received_at: datetime) -> None:
+        """A witness's cosignature line for the checkpoint of ``size`` (checked by the caller)."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT INTO ledger_cosignatures (tree_size, cosigner, line, received_at) "
+                "VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                (size, cosigner, line, received_at.isoformat()),
+            )
+
+    def cosigned_size(self, cosigner: str) -> int:
+        """The largest tree a witness cosigned for this ledger, 0 for none."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT COALESCE(MAX(tree_size), 0) FROM ledger_cosignatures WHERE cosigner = ?",
+                (cosigner,),
+            )
+            return int(c.fetchone()[0])
 
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         with self.datastore.transaction(commit=True) as c:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from domain.authorization import Role
 from ledger.checkpoint import open_checkpoint
 from ledger.entry import Entry
 from ledger.merkle import verify_consistency, verify_inclusion
-from ledger.note import unb64
+from ledger.note import COSIGNATURE_V1, NoteSigner, NoteVerifier, cosign, split_note, unb64
 from ledger.receipt import verify_receipt
 from ledger.verify import verify_bundle
+from ledger.witness import WitnessPolicy
 from tests.api.conftest import COLLEGE, TOWN, Served
 
 
@@ -130,3 +132,27 @@ def test_an_empty_ledger_answers_without_errors(on_sqlite: Served):
     assert (
         client.get("/reconstructions/incident_register?index=0", headers=auditor).status_code == 404
     )
+
+
+def test_the_checkpoint_receipts_and_bundles_carry_the_witnesses_cosignatures(
+    served: Served, tmp_path: Path
+):
+    record_breach_decision(served)
+    note = served.client.get("/ledger/checkpoint").text
+    checkpoint = open_checkpoint(note, served.verifiers)
+    fg = NoteSigner.generate("fg.bunschoten.nl/witness", COSIGNATURE_V1)
+    line = cosign(split_note(note)[0], fg, int(served.clock.now.timestamp()))
+    served.app.recorder.store_cosignature(checkpoint.size, "fg", line, datetime.now(UTC))
+    policy = WitnessPolicy([NoteVerifier.from_vkey(fg.vkey())], 1)
+
+    cosigned = served.client.get("/ledger/checkpoint").text
+    assert cosigned == note + line
+    receipt = served.client.get(f"/ledger/receipts/{checkpoint.size - 1}").text
+    assert receipt.endswith(cosigned)
+    bundle = tmp_path / "ledger.zip"
+    bundle.write_bytes(
+        served.client.get("/ledger/bundle", headers=served.role(Role.AUDITOR)).content
+    )
+    report = verify_bundle(bundle, served.verifiers, policy=policy)
+    assert report.ok, report.failures
+    assert report.cosigned_by == [fg.name]

@@ -20,6 +20,7 @@ from adapters.bus.witness import (
     declare_dead_letters,
     witness_broker,
 )
+from adapters.keys import write_key_files
 from ledger.errors import (
     BadSignature,
     ChainMismatch,
@@ -27,7 +28,8 @@ from ledger.errors import (
     MalformedInput,
     RootMismatch,
 )
-from ledger.note import NoteSigner, NoteVerifier, sign_note, split_note
+from ledger.note import COSIGNATURE_V1, NoteSigner, NoteVerifier, sign_note, split_note
+from ledger.witness import WitnessPolicy
 from tests.bus.conftest import (
     ORIGIN,
     Delivered,
@@ -217,3 +219,73 @@ def test_a_refused_message_ends_in_the_dead_letter_queue(demo, messages, amqp_ur
     run(delete_queues(amqp_url, queue, f"{queue}.dead"))
     assert witness.size == 0
     witness.close()
+
+
+# --- the bus witness as a cosigner -------------------------------------------------------
+
+FG = "fg.bunschoten.nl/witness"
+
+
+def test_it_cosigns_every_checkpoint_it_verified_and_nothing_after_a_fork(
+    demo,
+    messages,
+    tmp_path,
+):
+    fg = NoteSigner.generate(FG, COSIGNATURE_V1)
+    witness = Witness(tmp_path / "w.db", [demo.verifier], ORIGIN, cosigner=fg)
+    entries = [m for m in messages if m.routing_key != "ledger.checkpoint"]
+    for message in messages:
+        witness.receive(message.body)
+    cosigned = witness.cosigned()
+    assert cosigned is not None
+    assert witness.checkpoint is not None
+    assert cosigned.startswith(demo.recorder.latest_signed_checkpoint().split("\n\n")[0])
+    assert WitnessPolicy([NoteVerifier.from_vkey(fg.vkey())], 1).cosigners(cosigned) == {FG}
+    with pytest.raises(ForkDetected):
+        witness.receive(tampered_entries(entries[3])[2][0])
+    assert witness.cosigned() == cosigned
+    witness.close()
+
+
+def test_a_fork_on_the_bus_stops_the_cosigning_witness_with_exit_status_1(
+    demo,
+    messages,
+    amqp_url,
+    tmp_path,
+):
+    assert demo.settings.signing_key_file is not None
+    vkey = demo.settings.signing_key_file.with_suffix(".vkey")
+    key_file, _ = write_key_files(NoteSigner.generate(FG, COSIGNATURE_V1), tmp_path, "witness")
+    queue, store = f"witness.{uuid.uuid4().hex[:12]}", tmp_path / "witness.db"
+    command = [sys.executable, "-m", "adapters.bus.witness", "--broker", amqp_url]
+    command += ["--store", str(store), "--vkey", str(vkey), "--queue", queue]
+    command += ["--cosigner-key", str(key_file)]
+    witness = subprocess.Popen(command, env=demo.env(), stderr=subprocess.PIPE, text=True)
+    size = demo.recorder.ledger_size()
+    entry = next(m for m in messages if m.routing_key != "ledger.checkpoint")
+
+    async def go() -> None:
+        await until(lambda: queue_length(amqp_url, queue) is not None, "the witness's queue")
+        async with await aio_pika.connect(amqp_url) as connection:
+            channel = await connection.channel()
+            # Straight to its queue (the relay's position is shared with other tests): the
+            # ledger as published, then another history for an entry it kept.
+            for message in messages:
+                await channel.default_exchange.publish(
+                    aio_pika.Message(message.body, message_id=message.message_id),
+                    routing_key=queue,
+                )
+            await until(lambda: newest_verified(store) == size, "the witness verifying all")
+            reader = Witness(store, [demo.verifier], ORIGIN)
+            assert reader.cosigned() is not None  # cosigned what it verified
+            reader.close()
+            await channel.default_exchange.publish(
+                aio_pika.Message(tampered_entries(entry)[2][0], message_id=entry.message_id),
+                routing_key=queue,
+            )
+
+    run(go())
+    _, err = witness.communicate(timeout=60)
+    run(delete_queues(amqp_url, queue, f"{queue}.dead"))
+    assert witness.returncode == 1
+    assert "FORK" in err
