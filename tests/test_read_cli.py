@@ -135,6 +135,9 @@ def test_register_exports(configured, tmp_path):
         )
         == 0
     )
-    rows = list(csv.DictReader(io.StringIO(vng.read_text()), delimiter=";"))
+    assert vng.read_bytes().startswith(b"\xef\xbb\xbf")  # the UTF-8 byte-order mark
+    rows = list(csv.DictReader(io.StringIO(vng.read_text("utf-8-sig")), delimiter=";"))
+    assert next(iter(rows[0])) == "Verwerkingsactiviteit-ID"  # the mark is not part of the title
+    assert "Categorieën betrokkenen" in rows[0]
     assert len(rows) == len(published)
     assert {r["Verwerkingsactiviteit-ID"] for r in rows} == {p["id"] for p in published}
