@@ -97,7 +97,7 @@ class Report:
         return {
             "municipality": self.municipality,
             "controller": self.controller,
-            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
             "generated_at": self.generated_at.isoformat(),
             "checkpoint": self.checkpoint,
             "sections": {

@@ -33,7 +33,7 @@ from adapters.reconstruction import index_at, reconstruct
 from adapters.report import build_report, render_html
 from domain import commands as command_module
 from domain.application import Bewijslast
-from domain.authorization import Actor, Command, authorise
+from domain.authorization import Actor, Command, NotAuthorised, authorise
 from domain.commands import CommandModel, CreateCommand, StepCommand
 from domain.values import plausible
 from projections import oversight
@@ -125,6 +125,20 @@ async def no_nul(request: Request) -> None:
 
 def may_read(caller: Actor, municipality: str) -> None:
     authorise(caller, Command.READ_REGISTERS, municipality, None)
+
+
+def readable_by(caller: Actor) -> list[str]:
+    """The municipalities whose registers the caller may read: where an FG's key points."""
+    towns = []
+    for town in sorted({grant.municipality for grant in caller.grants}):
+        try:
+            may_read(caller, town)
+        except NotAuthorised:
+            continue
+        towns.append(town)
+    if not towns:
+        raise NotAuthorised(f"{caller.id} may read the registers of no municipality")
+    return towns
 
 
 def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None) -> FastAPI:
@@ -338,12 +352,13 @@ def _oversight_route(api: FastAPI, services: Services, name: str, question: Ques
         request: Request,
         response: Response,
         municipality: Annotated[
-            list[str], Query(min_length=1, description="every municipality to look at")
-        ],
+            list[str] | None,
+            Query(description="the municipalities to look at; by default all the caller's"),
+        ] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        towns = sorted(set(municipality))
+        towns = sorted(set(municipality)) if municipality else readable_by(caller)
         for town in towns:
             may_read(caller, town)
         with services.read() as cursor:

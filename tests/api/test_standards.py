@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 
 from adapters.api.problems import PROBLEM_SCHEMA
+from adapters.cli import build_parser
 from domain.authorization import Role
 from tests.api.conftest import Served
 from tests.bus.rabbitmq import free_port
@@ -145,3 +146,16 @@ def test_a_browser_without_network_renders_the_operations(served_url, page, rend
         tmp_path=tmp_path,
     )
     assert rendered.search(dom), dom[:2000]
+
+
+def test_ranges_are_from_and_to_in_the_api_as_on_the_command_line(openapi):
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for path, command in (
+        ("/municipalities/{municipality}/report", "report"),
+        ("/ledger/bundle", "export"),
+    ):
+        names = {p["name"] for p in openapi["paths"][path]["get"]["parameters"]}
+        assert {"from", "to"} <= names, path
+        assert not names & {"start", "end", "first", "last"}, path
+        options = {o for action in commands[command]._actions for o in action.option_strings}
+        assert {"--from", "--to"} <= options, command

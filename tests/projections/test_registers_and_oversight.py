@@ -34,6 +34,7 @@ def test_departures_from_fg_advice_come_with_their_reasons(cursor, ids):
     assert departure["about"] == str(ids["C"])
     assert departure["advice"] == str(ids["C-advice"])
     assert departure["reasons"] == "de sleutel is niet gelekt"
+    assert departure["kind"] == "breach-decision"
     assert oversight.departures_from_fg_advice(cursor, [OTHER]) == []
 
 
