@@ -6,12 +6,16 @@ import base64
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
 from adapters.cli import main
+from adapters.report import COUNTED, WORDS
+from adapters.report import LABELS as REPORT_LABELS
+from domain.labels import LABELS
 from ledger.evidence import verify_evidence, verify_whole_stream
 from ledger.note import NoteVerifier
 
@@ -266,3 +270,40 @@ def test_export_refuses_a_folder_in_use_unless_forced_and_then_empties_it(config
     assert main(["export", "--database", url, "--out", str(out), "--force"]) == 0
     assert not stale.exists()
     assert (out / "bundle.json").exists()
+
+
+def words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+
+
+def shown(html: str) -> str:
+    """What a reader sees as the page's own words: no styles, no receipts (base64), no tags,
+    and no user text (quoted: <q>, or “…” / ‘…’ in the charts)."""
+    hidden = r"<style.*?</style>|<pre>.*?</pre>|<q>.*?</q>|“[^”]*”|‘[^’]*’|<[^>]+>"
+    return re.sub(hidden, " ", html, flags=re.S)
+
+
+def test_the_english_report_of_the_demo_has_no_dutch_label(configured, tmp_path):
+    _, url, _ = configured
+    pages = {}
+    for lang in ("nl", "en"):
+        out = tmp_path / f"report.{lang}.html"
+        command = ["report", "--database", url, "--municipality", "Putten"]
+        command += ["--controller", COLLEGE, "--from", "2026-01-01", "--to", "2027-12-31"]
+        assert main([*command, "--lang", lang, "--out", str(out)]) == 0
+        pages[lang] = out.read_text()
+    tables = [*LABELS.values(), *REPORT_LABELS.values(), *WORDS.values()]
+    tables += [(" ".join(nl), " ".join(en)) for nl, en in COUNTED.values()]
+    english = {w for _, en in tables for w in words(en)}
+    dutch = {w for nl, _ in tables for w in words(nl)} - english
+    assert dutch & words(shown(pages["nl"]))  # the check can see a Dutch word
+    assert dutch & words(shown(pages["en"])) == set()
+    assert {"confidentiality", "erasure"} <= words(shown(pages["en"]))  # values, translated
+    assert re.search(r"\d+ entries", pages["en"])
+    assert "entrys" not in pages["en"]
+    # Every request in the handling chart has its own label.
+    chart = pages["en"].split('id="requests"')[1].split("</svg>")[0]
+    labels = re.findall(r'text-anchor="end">([^<]+)</text>', chart)
+    assert len(labels) > 2
+    assert len(set(labels)) == len(labels), labels
+    assert [text for text in labels if "…" in text] == []  # no word cut off
