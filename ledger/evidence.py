@@ -12,11 +12,14 @@ and exits like ``python -m ledger verify``: 0 it holds, 1 a check failed, 2 unre
 
 from __future__ import annotations
 
+import argparse
 import base64
 import binascii
 import hashlib
+import json
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ledger.checkpoint import Checkpoint, open_checkpoint
@@ -143,7 +146,7 @@ def verify_evidence_document(document: object, verifiers: Sequence[NoteVerifier]
         raise ReceiptMismatch(
             "evidence after the cut-off", index=entries[-1].index, expected=upto, found=None
         )
-    if kind == RECONSTRUCTION and document["record"] is not None:
+    if kind == RECONSTRUCTION and document.get("record") is not None:
         after = None
         if following is not None:
             proven, _ = verify_evidence(
@@ -157,10 +160,7 @@ def verify_evidence_document(document: object, verifiers: Sequence[NoteVerifier]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-    import json
-    from pathlib import Path
-
+    # Here, not above: ``ledger.__main__`` verifies evidence files with this module.
     from ledger.__main__ import UNREADABLE, load_trust, run_verification
 
     parser = argparse.ArgumentParser(
