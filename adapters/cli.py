@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shutil
 import signal
 import sys
 import threading
@@ -175,6 +176,7 @@ def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    _empty_folder(args.out, force=args.force)
     app = open_application(settings)
     recorder: Any = app.recorder
     keys = [line for line in _vkeys(args, settings)]
@@ -198,6 +200,24 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         f"under checkpoint size {meta['tree_size']} to {args.out}"
     )
     return 0
+
+
+def _empty_folder(out: Path, *, force: bool) -> None:
+    """A bundle goes into an empty folder: proofs left from an earlier export beside it
+    would read as part of it."""
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not force:
+        raise MalformedInput(
+            f"{out} is not empty: export into a new folder, or add --force to empty it first"
+        )
+    if out.resolve() in (Path.cwd(), *Path.cwd().parents):
+        raise MalformedInput(f"{out} holds the working directory: --force will not empty it")
+    for item in out.iterdir():
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
 
 
 def _vkeys(args: argparse.Namespace, settings: Settings) -> list[str]:
@@ -354,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="from_", type=int, default=0, metavar="I")
     export.add_argument("--to", type=int, default=None, metavar="J")
     export.add_argument("--without-state", action="store_true", help="leave states out")
+    export.add_argument(
+        "--force", action="store_true", help="empty the --out folder first if it holds anything"
+    )
     export.set_defaults(run=cmd_export)
 
     receipt = commands.add_parser("receipt", parents=[common], help="a receipt for one entry")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,10 @@ from domain.errors import NotConfigured
 
 DEFAULT_DATABASE_URL = "sqlite:///bewijslast.db"
 DEFAULT_ORIGIN = "bewijslast.localhost/ledger"
+# The NL GOV CloudEvents profile names a source by the organisation's OIN (Logius's register
+# of organisation numbers) and the system; twenty zeros until the deployment says its own.
+DEFAULT_EVENT_SOURCE = "urn:nld:oin:00000000000000000000:systeem:bewijslast"
+EVENT_SOURCE = re.compile(r"urn:nld:oin:[0-9]{20}:systeem:[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 APPLICATION_NAME = "Bewijslast"
 
 
@@ -41,6 +46,7 @@ class Settings:
     checkpoint_state_file: Path | None = None
     # One witness per line, '<URL> <verifier key>': they cosign each new checkpoint.
     witnesses_file: Path | None = None
+    event_source: str = DEFAULT_EVENT_SOURCE  # CloudEvents ``source`` of what the bus carries
 
     @classmethod
     def from_environ(
@@ -51,6 +57,12 @@ class Settings:
         master = env.get("BEWIJSLAST_MASTER_KEY_FILE")
         state = env.get("BEWIJSLAST_CHECKPOINT_STATE_FILE")
         witnesses = env.get("BEWIJSLAST_WITNESSES_FILE")
+        source = env.get("BEWIJSLAST_EVENT_SOURCE") or DEFAULT_EVENT_SOURCE
+        if not EVENT_SOURCE.match(source):
+            raise ConfigurationError(
+                f"BEWIJSLAST_EVENT_SOURCE {source!r} is not urn:nld:oin:<20-digit OIN>:systeem:"
+                "<name> (NL GOV CloudEvents profile)"
+            )
         return cls(
             database_url=database or env.get("BEWIJSLAST_DATABASE_URL") or DEFAULT_DATABASE_URL,
             origin=env.get("BEWIJSLAST_ORIGIN") or DEFAULT_ORIGIN,
@@ -58,6 +70,7 @@ class Settings:
             master_key_file=Path(master) if master else None,
             checkpoint_state_file=Path(state) if state else None,
             witnesses_file=Path(witnesses) if witnesses else None,
+            event_source=source,
         )
 
     def eventsourcing_env(self) -> dict[str, str]:

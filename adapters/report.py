@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from adapters.evidence import Proven, checkpoint_for, checkpoint_size, prove
 from adapters.projection_runner import ProjectionRunner
 from domain.application import Bewijslast
+from domain.labels import Language, label
 from projections.catalogue import all_projections
 from projections.report import Figure, Period, report_figures
 
@@ -63,7 +64,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "period": ("Periode", "Period"),
     "checkpoint": ("Ondertekend controlepunt", "Signed checkpoint"),
     "evidence": ("Bewijs", "Evidence"),
-    "entry": ("Regel", "Entry"),
+    "entry": ("Regel", "Entry"),  # singular; COUNTED has the plurals
     "receipt": ("Ontvangstbewijs", "Receipt"),
     "none": ("geen", "none"),
     "timeline": ("Tijd tot melding bij de AP (uren)", "Time to the AP notification (hours)"),
@@ -83,6 +84,18 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
+# What the page counts: (one, more) per language.
+COUNTED: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "entry": (("regel", "regels"), ("entry", "entries")),
+}
+
+
+def counted(count: int, noun: str, lang: int) -> str:
+    """``1 entry``, ``308 entries``; ``1 regel``, ``308 regels``."""
+    one, more = COUNTED[noun][lang]
+    return f"{count} {one if count == 1 else more}"
+
+
 @dataclass
 class Report:
     municipality: str
@@ -97,7 +110,7 @@ class Report:
         return {
             "municipality": self.municipality,
             "controller": self.controller,
-            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "period": {"from": self.period.start.isoformat(), "to": self.period.end.isoformat()},
             "generated_at": self.generated_at.isoformat(),
             "checkpoint": self.checkpoint,
             "sections": {
@@ -150,8 +163,8 @@ def _timeline_svg(rows: list[dict[str, Any]], lang: int) -> str:
     ]
     for n, r in enumerate(rows):
         y = top + n * (bar + gap)
-        label = _escape(_short(r["summary"]))
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{label}</text>')
+        caption = _escape(_quoted(_short(r["summary"]), lang))
+        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{caption}</text>')
         if r["hours"] is None:
             muted = WORDS["not_notified"][lang]
             parts.append(f'<text x="{left + 4}" y="{y + 13}" class="muted">{muted}</text>')
@@ -176,7 +189,7 @@ def _timeline_svg(rows: list[dict[str, Any]], lang: int) -> str:
 
 def _handling_svg(rows: list[dict[str, Any]], lang: int) -> str:
     """Each decided request's days taken, with its deadline marked."""
-    width, left, bar, gap, top = 700, 230, 14, 8, 10
+    width, left, bar, gap, top = 700, 300, 14, 8, 10  # room for a right and its date
     most = max([35, *[max(r["days"], r["allowed"]) for r in rows]])
     scale = (width - left - 80) / most
     height = top + len(rows) * (bar + gap) + 10
@@ -184,12 +197,11 @@ def _handling_svg(rows: list[dict[str, Any]], lang: int) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" class="chart">'
     ]
-    for n, r in enumerate(rows):
+    for n, (r, text) in enumerate(zip(rows, _request_labels(rows, lang), strict=True)):
         y = top + n * (bar + gap)
         colour = "#1b6e3a" if r["on_time"] else "#b3261e"
-        label = _escape(_short(r["right"]))
         parts.append(
-            f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{label}</text>'
+            f'<text x="{left - 6}" y="{y + 11}" text-anchor="end">{_escape(text)}</text>'
             f'<rect x="{left}" y="{y}" width="{max(r["days"] * scale, 2):.1f}" height="{bar}" '
             f'fill="{colour}"/>'
             f'<line x1="{left + r["allowed"] * scale:.1f}" y1="{y - 2}" '
@@ -200,6 +212,20 @@ def _handling_svg(rows: list[dict[str, Any]], lang: int) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _request_labels(rows: list[dict[str, Any]], lang: int) -> list[str]:
+    """Each request by its right and the day it came in; two alike also by their record id."""
+    texts = [f"{_short(label(r['right'], LANGUAGES[lang]))}, {r['received']}" for r in rows]
+    return [
+        f"{text} {r['id'][:4]}" if texts.count(text) > 1 else text
+        for text, r in zip(texts, rows, strict=True)
+    ]
+
+
+def _quoted(text: str, lang: int) -> str:
+    """User text on the page, set apart as quoted: it stays in the language it was written in."""
+    return f"‘{text}’" if lang == 0 else f"“{text}”"
 
 
 def _short(text: str, limit: int = 32) -> str:
@@ -218,10 +244,13 @@ _TEMPLATES = Environment(
 )
 
 
+LANGUAGES: tuple[Language, Language] = ("nl", "en")
+
+
 def render_html(report: Report, lang: str = "nl") -> str:
-    if lang not in ("nl", "en"):
+    if lang not in LANGUAGES:
         raise ValueError(f"the report is written in nl or en, not {lang!r}")
-    n = 0 if lang == "nl" else 1
+    n = LANGUAGES.index(lang)
     figures = {f.key: f for section in report.sections.values() for f in section}
     charts = {
         "breaches": _timeline_svg(figures["breaches.total"].detail, n)
@@ -237,5 +266,7 @@ def render_html(report: Report, lang: str = "nl") -> str:
         size=checkpoint_size(report.checkpoint),
         label=lambda key: LABELS[key][n],
         word=lambda key: WORDS[key][n],
+        value=lambda stored: label(stored, LANGUAGES[n]),
+        count=lambda number, noun: counted(number, noun, n),
         charts=charts,
     )

@@ -44,7 +44,7 @@ from adapters.persistence.sqlite import LedgerSQLiteApplicationRecorder
 from adapters.sqldb import Database
 from bench.common import machine, median, parser, pg_database
 
-ORIGIN = "bench.bewijslast.localhost/ledger"
+SOURCE = "urn:nld:oin:00000000000000000000:systeem:bench"
 TOPICS = (
     "domain.incidents:Incident.Reported",
     "domain.incidents:Incident.BreachEstablished",
@@ -96,7 +96,7 @@ async def relay_round(url: str, recorder: Any, datastore: Any, batch: int) -> fl
     held = await with_queue(url, exchange)
     bus = ledger_bus(url, exchange)
     tracking = RelayTracking(Database(datastore, schema="bus"), exchange.name)
-    relay = Relay(recorder, tracking, bus, ORIGIN, batch=batch)
+    relay = Relay(recorder, tracking, bus, SOURCE, batch=batch)
     async with bus.broker:
         await bus.declare()
         started = time.perf_counter()
@@ -130,7 +130,7 @@ async def rabbitmq_version(url: str) -> str:
 def compare(label: str, url: str, recorder: Any, datastore: Any, rounds: int, batch: int) -> None:
     entries = recorder.ledger_size()
     messages = [
-        outgoing(entry_event(r, ORIGIN), routing_key(r.entry.topic))
+        outgoing(entry_event(r, SOURCE), routing_key(r.entry.topic))
         for r in recorder.records(0, entries - 1)
     ]
     relay_times: list[float] = []

@@ -136,5 +136,5 @@ def authorise(actor: Actor, command: Command, municipality: str, controller: str
         if grant.role in allowed and grant.covers(municipality, controller):
             return grant.role
     where = municipality if controller is None else f"{municipality} ({controller})"
-    roles = ", ".join(sorted(r.value for r in allowed))
+    roles = ", ".join(sorted(r.name for r in allowed))  # the codes grants are given by
     raise NotAuthorised(f"{actor.id} may not {command.value} for {where}; allowed roles: {roles}")

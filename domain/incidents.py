@@ -76,7 +76,7 @@ class Incident(Aggregate):
     def _require(self, *stages: Stage, step: str) -> None:
         if self.stage not in stages:
             raise ProcedureError(
-                f"cannot {step} an incident that is {self.stage.value}", self._allowed()
+                f"cannot {step} an incident in stage '{self.stage.value}'", self._allowed()
             )
 
     def _allowed(self) -> list[str]:
@@ -286,7 +286,7 @@ class Incident(Aggregate):
     ) -> None:
         """Aangifte with the police (seed 002 step 13), the IBD informed, or the CSIRT warned."""
         if self.stage in (Stage.REPORTED, Stage.CLOSED):
-            raise ProcedureError(f"cannot report an incident that is {self.stage.value}")
+            raise ProcedureError(f"cannot report an incident in stage '{self.stage.value}'")
         self.external_reports.append(Authority(authority).value)
 
     @event("MeasureRecorded")

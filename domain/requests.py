@@ -109,7 +109,7 @@ class RightsRequest(Aggregate):
                 RequestStage.CLOSED: [],
                 RequestStage.WITHDRAWN: [],
             }[self.stage]
-            raise ProcedureError(f"cannot {step} a request that is {self.stage.value}", allowed)
+            raise ProcedureError(f"cannot {step} a request in stage '{self.stage.value}'", allowed)
 
     @event("IdentityVerified")
     def verify_identity(self, *, method: str, verified_at: datetime, actor: str) -> None:

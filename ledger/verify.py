@@ -59,6 +59,8 @@ class Report:
     newest: Checkpoint | None = None
     cosigned_by: list[str] | None = None  # under a witness policy: who cosigned the newest
     failures: list[VerificationFailure] = field(default_factory=list)
+    found: str = ""  # what the input was recognised as, when it was a file or folder
+    last_index: int | None = None  # when the entries are not one run (evidence files)
 
     @property
     def ok(self) -> bool:
@@ -69,9 +71,9 @@ class Report:
             self.failures.append(failure)
 
     def summary(self) -> str:
-        last = self.first_index + self.entries - 1
+        last = self.first_index + self.entries - 1 if self.last_index is None else self.last_index
         text = f"{self.origin}: entries {self.first_index}..{last} ({self.entries})"
-        text += f", {self.checkpoints} checkpoints, {self.receipts} receipts"
+        text += f", {plural(self.checkpoints, 'checkpoint')}, {plural(self.receipts, 'receipt')}"
         if self.newest is not None:
             text += f", newest checkpoint size {self.newest.size}"
         if self.cosigned_by:
@@ -109,6 +111,11 @@ class _Stream:
     last_leaf: bytes
     last_seq: int
     last_leaf_hex: str
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 checkpoint``, ``2 checkpoints``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @dataclass
@@ -674,7 +681,8 @@ def verify_receipt_file(
 
 def format_report(report: Report) -> str:
     """The verifier's words: a summary, then OK or each failure (first one first)."""
-    lines = [report.summary()]
+    lines = [f"found {report.found}"] if report.found else []
+    lines.append(report.summary())
     if report.ok:
         lines.append("OK: every check of LEDGER.md section 6 holds")
         if report.cosigned_by is not None:
@@ -682,6 +690,7 @@ def format_report(report: Report) -> str:
     else:
         first = report.failures[0]
         where = f"index {first.index}" if first.index is not None else "the checkpoints"
-        lines.append(f"FAILED at {where}, check {first.check}: {len(report.failures)} finding(s)")
+        findings = plural(len(report.failures), "finding")
+        lines.append(f"FAILED at {where}, check {first.check}: {findings}")
         lines += [f"  {failure}" for failure in report.failures]
     return "\n".join(lines)

@@ -65,34 +65,44 @@ def late_ap_notifications(cursor: Cursor, municipalities: Sequence[str]) -> list
 def departures_from_fg_advice(
     cursor: Cursor, municipalities: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Decisions that did not follow the FG's advice, and the reasons given: answers to the
-    advice itself, and breach decisions that departed from it."""
-    cursor.execute(
-        f"SELECT doc FROM fg_advice WHERE followed = 0 AND {_in(municipalities)} "
-        "ORDER BY requested_at",
-        tuple(municipalities),
-    )
-    found = [
-        {
-            "advice": r["id"],
-            "about": r["about"],
-            "municipality": r["municipality"],
-            "reasons": r["answer"]["reasons"],
-            "decided_at": r["answer"]["answered_at"],
-            "evidence": r["evidence"]["Answered"],
-        }
-        for r in rows(cursor)
-    ]
+    """Each piece of FG advice that was not followed, once, with the reasons given and its
+    kind: ``breach-decision`` when a breach's notification decision departed from it (its
+    answer, if also given, adds its evidence), ``advice-answer`` when only the answer to the
+    advice says so. Oldest decision first."""
     cursor.execute(
         "SELECT record, municipality, departure FROM incidents "
-        f"WHERE departed_from_fg = 1 AND {_in(municipalities)} ORDER BY reported_at",
+        f"WHERE departed_from_fg = 1 AND {_in(municipalities)}",
         tuple(municipalities),
     )
-    found += [
-        {"about": record, "municipality": municipality, **json.loads(text)}
-        for record, municipality, text in cursor.fetchall()
-    ]
-    return found
+    found: dict[str, dict[str, Any]] = {}
+    for record, municipality, text in cursor.fetchall():
+        departure = json.loads(text)
+        key = departure["advice"] or f"incident {record}"
+        found[key] = {
+            "kind": "breach-decision",
+            "about": record,
+            "municipality": municipality,
+            **departure,
+        }
+    cursor.execute(
+        f"SELECT doc FROM fg_advice WHERE followed = 0 AND {_in(municipalities)}",
+        tuple(municipalities),
+    )
+    for r in rows(cursor):
+        evidence = r["evidence"]["Answered"]
+        if r["id"] in found:
+            found[r["id"]]["evidence"] = sorted({*found[r["id"]]["evidence"], *evidence})
+            continue
+        found[r["id"]] = {
+            "kind": "advice-answer",
+            "about": r["about"],
+            "municipality": r["municipality"],
+            "advice": r["id"],
+            "reasons": r["answer"]["reasons"],
+            "decided_at": r["answer"]["answered_at"],
+            "evidence": evidence,
+        }
+    return sorted(found.values(), key=lambda d: (d["decided_at"], d["advice"] or ""))
 
 
 def unanswered_fg_advice(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:

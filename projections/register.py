@@ -225,9 +225,14 @@ VNG_COLUMNS: tuple[tuple[str, Any], ...] = (
 )
 
 
+BYTE_ORDER_MARK = "\ufeff"
+
+
 def vng_csv(rows: list[dict[str, Any]]) -> str:
-    """The register in the model register's columns: ``;``-separated, as Dutch Excel opens."""
+    """The register in the model register's columns: ``;``-separated, as Dutch Excel opens,
+    after a byte-order mark, without which Excel reads UTF-8 as Windows-1252 ("CategorieÃ«n")."""
     out = io.StringIO()
+    out.write(BYTE_ORDER_MARK)
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([title for title, _ in VNG_COLUMNS])
     for row in rows:

@@ -251,6 +251,7 @@ def handling(r: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": r["id"],
         "right": r["right"],
+        "received": received.isoformat(),
         "days": (decided - received).days,
         "allowed": (date.fromisoformat(r["deadline"]) - received).days,
         "on_time": r["decision"]["on_time"],

@@ -59,13 +59,18 @@ def ours(services) -> dict[str, dict[str, Any]]:
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:
-    """The service's environment, with ``${NAME:?message}`` filled in as compose would."""
+    """The service's environment, with ``${NAME:?message}`` and ``${NAME:-default}`` filled
+    in as compose would (unset but for the origin)."""
     env = service.get("environment", {})
     if isinstance(env, list):
         env = dict(item.split("=", 1) for item in env)
     filled = {"BEWIJSLAST_ORIGIN": "ledger.leusden.test/bewijslast"}
     return {
-        key: re.sub(r"\$\{(\w+)[^}]*\}", lambda m: filled[m.group(1)], str(value))
+        key: re.sub(
+            r"\$\{(\w+)(?::-([^}]*))?[^}]*\}",
+            lambda m: filled.get(m.group(1)) or m.group(2),
+            str(value),
+        )
         for key, value in env.items()
     }
 

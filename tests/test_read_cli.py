@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import re
+import subprocess
+import sys
 
 import pytest
 
 from adapters.cli import main
+from adapters.report import COUNTED, WORDS
+from adapters.report import LABELS as REPORT_LABELS
+from domain.labels import LABELS
 from ledger.evidence import verify_evidence, verify_whole_stream
 from ledger.note import NoteVerifier
 
@@ -135,6 +142,168 @@ def test_register_exports(configured, tmp_path):
         )
         == 0
     )
-    rows = list(csv.DictReader(io.StringIO(vng.read_text()), delimiter=";"))
+    assert vng.read_bytes().startswith(b"\xef\xbb\xbf")  # the UTF-8 byte-order mark
+    rows = list(csv.DictReader(io.StringIO(vng.read_text("utf-8-sig")), delimiter=";"))
+    assert next(iter(rows[0])) == "Verwerkingsactiviteit-ID"  # the mark is not part of the title
+    assert "Categorieën betrokkenen" in rows[0]
     assert len(rows) == len(published)
     assert {r["Verwerkingsactiviteit-ID"] for r in rows} == {p["id"] for p in published}
+
+
+def test_verify_recognises_what_it_is_handed_by_content_not_by_name(configured, tmp_path, capsys):
+    home, url, _ = configured
+    vkey = ["--vkey", str(home / "demo-keys" / "ledger.vkey")]
+    period = ["--from", "2026-01-01", "--to", "2027-12-31"]
+    town = ["--municipality", "Putten", "--controller", COLLEGE]
+    handed = {
+        "recon.txt": ["reconstruct", "incident_register", "--index", "120"],
+        "report.dat": ["report", *town, *period, "--format", "json"],
+        "r.txt": ["receipt", "7"],
+        "bundle.bin": ["export"],
+    }
+    for name, command in handed.items():
+        out = tmp_path / ("bundle.zip" if name == "bundle.bin" else name)
+        assert main([*command, "--database", url, "--out", str(out)]) == 0, name
+        out.rename(tmp_path / name)
+    (tmp_path / "folder").mkdir()
+    assert main(["export", "--database", url, "--out", str(tmp_path / "folder")]) == 0
+    capsys.readouterr()
+    for name, found in (
+        ("recon.txt", "found a reconstruction"),
+        ("report.dat", "found an accountability report's evidence"),
+        ("r.txt", "found a receipt"),
+        ("bundle.bin", "found a bundle (a zip)"),
+        ("folder", "found a bundle (a directory)"),
+    ):
+        assert main(["verify", str(tmp_path / name), *vkey]) == 0, name
+        said = capsys.readouterr().out
+        assert said.startswith(found + "\n"), said
+        assert "OK" in said
+
+    # A state that is not the one its entry hashed: exit 1, as for a bundle.
+    recon = json.loads((tmp_path / "recon.txt").read_text())
+    with_state = next(e for e in recon["entries"] if e["state"])
+    with_state["state"] = base64.b64encode(b"{}").decode()
+    (tmp_path / "forged.json").write_text(json.dumps(recon))
+    assert main(["verify", str(tmp_path / "forged.json"), *vkey]) == 1
+    assert "state differs" in capsys.readouterr().out
+    # Neither of the four: exit 2, saying what it takes.
+    (tmp_path / "notes.txt").write_text("boodschappen\n")
+    assert main(["verify", str(tmp_path / "notes.txt"), *vkey]) == 2
+    assert "neither a bundle" in capsys.readouterr().err
+
+
+def test_python_m_ledger_evidence_prints_its_verdict_and_exits_like_verify(configured, tmp_path):
+    home, url, _ = configured
+    recon = tmp_path / "recon.json"
+    record = ["--record", _first_incident(url, tmp_path)]
+    assert (
+        main(
+            [
+                "reconstruct",
+                "incident_register",
+                *record,
+                "--database",
+                url,
+                "--index",
+                "200",
+                "--out",
+                str(recon),
+            ]
+        )
+        == 0
+    )
+    vkey = ["--vkey", str(home / "demo-keys" / "ledger.vkey")]
+
+    def evidence(path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ledger.evidence", str(path), *vkey],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    ok = evidence(recon)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("found a reconstruction\n")
+    assert "OK" in ok.stdout
+    # Leave out the record's first entry: its stream no longer closes.
+    document = json.loads(recon.read_text())
+    assert len(document["entries"]) > 1
+    document["entries"] = document["entries"][1:]
+    (tmp_path / "gap.json").write_text(json.dumps(document))
+    gap = evidence(tmp_path / "gap.json")
+    assert gap.returncode == 1
+    assert "FAILED" in gap.stdout
+    (tmp_path / "broken.json").write_text("{")
+    assert evidence(tmp_path / "broken.json").returncode == 2
+
+
+def _first_incident(url, tmp_path) -> str:
+    whole = tmp_path / "incidents.json"
+    assert (
+        main(
+            [
+                "reconstruct",
+                "incident_register",
+                "--database",
+                url,
+                "--index",
+                "200",
+                "--out",
+                str(whole),
+            ]
+        )
+        == 0
+    )
+    return json.loads(whole.read_text())["result"][0]["id"]
+
+
+def test_export_refuses_a_folder_in_use_unless_forced_and_then_empties_it(configured, tmp_path):
+    _, url, _ = configured
+    out = tmp_path / "bundle"
+    (out / "proofs").mkdir(parents=True)
+    stale = out / "proofs" / "999999.tlog-proof"
+    stale.write_text("from an earlier export\n")
+    assert main(["export", "--database", url, "--out", str(out)]) == 2
+    assert stale.exists()
+    assert main(["export", "--database", url, "--out", str(out), "--force"]) == 0
+    assert not stale.exists()
+    assert (out / "bundle.json").exists()
+
+
+def words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+
+
+def shown(html: str) -> str:
+    """What a reader sees as the page's own words: no styles, no receipts (base64), no tags,
+    and no user text (quoted: <q>, or “…” / ‘…’ in the charts)."""
+    hidden = r"<style.*?</style>|<pre>.*?</pre>|<q>.*?</q>|“[^”]*”|‘[^’]*’|<[^>]+>"
+    return re.sub(hidden, " ", html, flags=re.S)
+
+
+def test_the_english_report_of_the_demo_has_no_dutch_label(configured, tmp_path):
+    _, url, _ = configured
+    pages = {}
+    for lang in ("nl", "en"):
+        out = tmp_path / f"report.{lang}.html"
+        command = ["report", "--database", url, "--municipality", "Putten"]
+        command += ["--controller", COLLEGE, "--from", "2026-01-01", "--to", "2027-12-31"]
+        assert main([*command, "--lang", lang, "--out", str(out)]) == 0
+        pages[lang] = out.read_text()
+    tables = [*LABELS.values(), *REPORT_LABELS.values(), *WORDS.values()]
+    tables += [(" ".join(nl), " ".join(en)) for nl, en in COUNTED.values()]
+    english = {w for _, en in tables for w in words(en)}
+    dutch = {w for nl, _ in tables for w in words(nl)} - english
+    assert dutch & words(shown(pages["nl"]))  # the check can see a Dutch word
+    assert dutch & words(shown(pages["en"])) == set()
+    assert {"confidentiality", "erasure"} <= words(shown(pages["en"]))  # values, translated
+    assert re.search(r"\d+ entries", pages["en"])
+    assert "entrys" not in pages["en"]
+    # Every request in the handling chart has its own label.
+    chart = pages["en"].split('id="requests"')[1].split("</svg>")[0]
+    labels = re.findall(r'text-anchor="end">([^<]+)</text>', chart)
+    assert len(labels) > 2
+    assert len(set(labels)) == len(labels), labels
+    assert [text for text in labels if "…" in text] == []  # no word cut off

@@ -13,11 +13,15 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
+import fastapi_offline
 from eventsourcing.application import AggregateNotFoundError
 from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 
 from adapters.api import problems
 from adapters.api.auth import Authenticator, Caller, may_verify
@@ -29,7 +33,7 @@ from adapters.reconstruction import index_at, reconstruct
 from adapters.report import build_report, render_html
 from domain import commands as command_module
 from domain.application import Bewijslast
-from domain.authorization import Actor, Command, authorise
+from domain.authorization import Actor, Command, NotAuthorised, authorise
 from domain.commands import CommandModel, CreateCommand, StepCommand
 from domain.values import plausible
 from projections import oversight
@@ -46,6 +50,7 @@ from projections.register import (
 from projections.report import Period
 from projections.requests import request_register
 
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
@@ -122,6 +127,20 @@ def may_read(caller: Actor, municipality: str) -> None:
     authorise(caller, Command.READ_REGISTERS, municipality, None)
 
 
+def readable_by(caller: Actor) -> list[str]:
+    """The municipalities whose registers the caller may read: where an FG's key points."""
+    towns = []
+    for town in sorted({grant.municipality for grant in caller.grants}):
+        try:
+            may_read(caller, town)
+        except NotAuthorised:
+            continue
+        towns.append(town)
+    if not towns:
+        raise NotAuthorised(f"{caller.id} may read the registers of no municipality")
+    return towns
+
+
 def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None) -> FastAPI:
     services = Services(app, sign)
     api = FastAPI(
@@ -135,6 +154,8 @@ def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None)
         ),
         responses=problems.RESPONSES,
         dependencies=[Depends(no_nul)],
+        docs_url=None,  # served below from the package, not from a CDN
+        redoc_url=None,
     )
     api.state.authenticator = authenticator
     problems.install(api)
@@ -142,6 +163,8 @@ def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None)
     _register_routes(api, services)
     _audit_routes(api, services)
     add_ledger_routes(api, services.recorder, sign)
+    _with_problem_schema(api)
+    _documentation_routes(api)
 
     @api.get("/health", tags=["health"])
     def health() -> Any:
@@ -153,6 +176,45 @@ def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None)
         }
 
     return api
+
+
+def _documentation_routes(api: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` with their scripts and styles from the installed
+    fastapi-offline package (MIT; Swagger UI Apache-2.0, ReDoc MIT): a closed municipal
+    network reaches no CDN."""
+    api.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+    @api.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=str(api.openapi_url),
+            title=f"{api.title}: API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    @api.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=str(api.openapi_url),
+            title=f"{api.title}: API",
+            redoc_js_url="/docs-assets/redoc.standalone.js",
+            redoc_favicon_url="/docs-assets/favicon.png",
+            with_google_fonts=False,
+        )
+
+
+def _with_problem_schema(api: FastAPI) -> None:
+    """The OpenAPI document, made once, with the problem schema every error refers to."""
+    make = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = problems.add_problem_schema(make())
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
 
 
 def _command_routes(api: FastAPI, services: Services) -> None:
@@ -290,12 +352,13 @@ def _oversight_route(api: FastAPI, services: Services, name: str, question: Ques
         request: Request,
         response: Response,
         municipality: Annotated[
-            list[str], Query(min_length=1, description="every municipality to look at")
-        ],
+            list[str] | None,
+            Query(description="the municipalities to look at; by default all the caller's"),
+        ] = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        towns = sorted(set(municipality))
+        towns = sorted(set(municipality)) if municipality else readable_by(caller)
         for town in towns:
             may_read(caller, town)
         with services.read() as cursor:
@@ -310,8 +373,8 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
     def report(
         municipality: str,
         controller: str,
-        start: date,
-        end: date,
+        start: Annotated[date, Query(alias="from", description="the first day")],
+        end: Annotated[date, Query(alias="to", description="the last day (inclusive)")],
         caller: Caller,
         format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
         lang: Annotated[str, Query(pattern="^(nl|en)$")] = "nl",
@@ -319,9 +382,9 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         """The accountability report; every figure's evidence is proven by receipts."""
         may_read(caller, municipality)
         if end < start:
-            raise invalid("query.end", "the period ends before it starts")
+            raise invalid("query.to", "the period ends before it starts")
         if end == date.max:
-            raise invalid("query.end", "the period must end before 9999-12-31")
+            raise invalid("query.to", "the period must end before 9999-12-31")
         period = Period(start, end)
         built = build_report(services.app, municipality, controller, period, sign=services.sign)
         if format == "html":

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from adapters.config import Settings
+from domain.labels import role_code
 
 
 @contextmanager
@@ -50,8 +51,8 @@ def cmd_apikey_list(args: argparse.Namespace, settings: Settings) -> int:
         listed = keys.all()
     for key in listed:
         grants = ", ".join(
-            f"{g.role.value}:{g.municipality}" + (f":{g.controller}" if g.controller else "")
-            for g in sorted(key.actor.grants, key=lambda g: (g.municipality, g.role.value))
+            f"{role_code(g.role)}:{g.municipality}" + (f":{g.controller}" if g.controller else "")
+            for g in sorted(key.actor.grants, key=lambda g: (g.municipality, g.role.name))
         )
         state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
         print(f"{key.key_id}  {key.actor.id}  {state}  {grants}")

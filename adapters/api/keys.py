@@ -17,6 +17,7 @@ from typing import Any
 
 from adapters.sqldb import Database
 from domain.authorization import Actor, Grant, Role
+from domain.labels import parse_role
 
 PREFIX = "bwl"
 
@@ -109,6 +110,4 @@ def parse_grant(text: str) -> Grant:
     parts = text.split(":", 2)
     if len(parts) < 2:
         raise ValueError(f"grant {text!r} is not ROLE:MUNICIPALITY[:CONTROLLER]")
-    role_text = parts[0]
-    role = Role[role_text.upper()] if role_text.upper() in Role.__members__ else Role(role_text)
-    return Grant(role, parts[1], parts[2] if len(parts) == 3 else None)
+    return Grant(parse_role(parts[0]), parts[1], parts[2] if len(parts) == 3 else None)

@@ -116,16 +116,19 @@ def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | Non
     @api.get("/ledger/bundle", tags=["ledger"], response_class=FileResponse)
     def bundle(
         caller: Caller,
-        first: Annotated[int, Query(ge=0)] = 0,
-        last: Annotated[int | None, Query(ge=0)] = None,
+        first: Annotated[int, Query(alias="from", ge=0, description="the first index")] = 0,
+        last: Annotated[
+            int | None, Query(alias="to", ge=0, description="the last index (inclusive)")
+        ] = None,
     ) -> Response:
-        """An export bundle (zip) with states, for offline verification."""
+        """An export bundle (zip) with states, for offline verification; ``from`` and ``to``
+        as in ``bewijslast export``."""
         may_verify(caller)
         end = size() - 1 if last is None else last
         if end < 0:
             raise not_found("an entry (the ledger is empty)")
         if not first <= end < size():
-            raise invalid("query.last", f"entries {first}..{end} are not in the ledger")
+            raise invalid("query.to", f"entries {first}..{end} are not in the ledger")
         note = signed_for(end)
         folder = Path(tempfile.mkdtemp(prefix="bewijslast-bundle-"))
         path = folder / f"ledger-{first}-{end}.zip"

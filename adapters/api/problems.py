@@ -53,6 +53,11 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
     )
 
 
+class FieldProblem(BaseModel):
+    field: str
+    problem: str
+
+
 class ProblemDocument(BaseModel):
     """RFC 9457; ``errors`` names each invalid field, ``allowed`` the steps allowed now."""
 
@@ -61,25 +66,40 @@ class ProblemDocument(BaseModel):
     status: int
     detail: str
     instance: str
-    errors: list[dict[str, str]] | None = None
+    errors: list[FieldProblem] | None = None
     allowed: list[str] | None = None
 
 
+PROBLEM_SCHEMA = "ProblemDocument"  # one components/schemas entry, referenced by every error
 RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {
         "description": description,
-        "content": {"application/problem+json": {"schema": ProblemDocument.model_json_schema()}},
+        "content": {
+            "application/problem+json": {
+                "schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA}"}
+            }
+        },
     }
     for status, description in {
         400: "the request cannot be carried out as asked",
         401: "no valid API key or token",
         403: "the caller's roles do not allow this there",
         404: "no such thing",
+        405: "the path does not take this method; `Allow` names those it takes",
         409: "the procedure does not allow this step now",
         422: "the request is not valid; `errors` names each field",
         503: "try again later",
     }.items()
 }
+
+
+def add_problem_schema(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Put the problem document's schema where ``RESPONSES`` refers to it."""
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    schema = ProblemDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[PROBLEM_SCHEMA] = schema
+    return openapi
 
 
 def not_found(what: str) -> Problem:
@@ -140,7 +160,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
         kind = {404: "not-found", 405: "method-not-allowed"}.get(e.status_code, "http")
-        return problem_response(request, Problem(e.status_code, kind, str(e.detail), str(e.detail)))
+        # 405 keeps its Allow header (RFC 9110 15.5.6), 401 its WWW-Authenticate.
+        return problem_response(
+            request,
+            Problem(
+                e.status_code, kind, str(e.detail), str(e.detail), headers=dict(e.headers or {})
+            ),
+        )
 
     @app.exception_handler(NotConfigured)
     async def _not_configured(request: Request, e: NotConfigured) -> JSONResponse:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from faststream.specification import AsyncAPI
 
+from adapters.bus.messages import CONTENT_TYPE
 from adapters.bus.wiring import ledger_bus
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
@@ -28,9 +30,38 @@ def asyncapi_document() -> str:
         "as CloudEvents (JSON, structured mode, NL GOV profile). Entries carry no personal "
         "data unless the relay is told to include the stored state. See docs/consumers.md.",
     )
-    document = json.loads(specification.to_specification().to_json())
+    document = as_on_the_wire(json.loads(specification.to_specification().to_json()))
     # Sorted: FastStream lists publishers in no fixed order.
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def as_on_the_wire(document: dict[str, Any]) -> dict[str, Any]:
+    """What FastStream writes, set right: component keys within the spec's pattern
+    (``^[a-zA-Z0-9.\\-_]+$``, FastStream puts a ``:`` in them), the content type the relay
+    publishes with, and the correlation id where the messages carry one: the CloudEvent id in
+    the body (also the AMQP ``message_id``), not a header they do not have."""
+    document["defaultContentType"] = CONTENT_TYPE
+    text = json.dumps(document)
+    for kind, members in document["components"].items():
+        for key in members:
+            if ":" in key:
+                old, new = f"#/components/{kind}/{key}", f"#/components/{kind}/{_key(key)}"
+                text = text.replace(json.dumps(old), json.dumps(new))
+    document = json.loads(text)
+    for kind, members in document["components"].items():
+        document["components"][kind] = {_key(k): v for k, v in members.items()}
+    for message in document["components"]["messages"].values():
+        message["title"] = _key(message["title"])
+        message["contentType"] = CONTENT_TYPE
+        message["correlationId"] = {
+            "description": "the CloudEvent id: the same for every copy of an event",
+            "location": "$message.payload#/id",
+        }
+    return document
+
+
+def _key(name: str) -> str:
+    return name.replace(":", ".")
 
 
 def main() -> int:

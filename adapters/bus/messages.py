@@ -1,12 +1,13 @@
 """What the bus carries: every ledger entry and every signed checkpoint as a CloudEvent.
 
 CloudEvents 1.0 in structured mode (JSON), following the NL GOV profile: ``id`` is the event
-id, ``source`` names the ledger, ``type`` is reverse-DNS and derived from the event's topic,
-``subject`` is the record id. Extension attributes (lowercase a-z0-9, as CloudEvents demands)
-repeat what a consumer filters or checks on without opening ``data``; ``data`` holds the ledger
-entry object of LEDGER.md section 1 with its leaf and chain hash, which is all a consumer needs
-to recompute both hashes. The stored state (which holds personal data, encrypted per data
-subject) is left out unless the relay is explicitly told to include it.
+id, ``source`` names the system by its organisation's OIN (``urn:nld:oin:…:systeem:…``),
+``type`` is reverse-DNS and derived from the event's topic, ``subject`` is the record id.
+Extension attributes (lowercase a-z0-9, as CloudEvents demands) repeat what a consumer filters
+or checks on without opening ``data``; ``data`` holds the ledger entry object of LEDGER.md
+section 1 with its leaf and chain hash, which is all a consumer needs to recompute both
+hashes. The stored state (which holds personal data, encrypted per data subject) is left out
+unless the relay is explicitly told to include it.
 """
 
 from __future__ import annotations
@@ -55,11 +56,6 @@ def event_id(stream: str, stream_seq: int) -> str:
     return str(uuid.uuid5(uuid.UUID(stream), str(stream_seq)))
 
 
-def source(origin: str) -> str:
-    """The CloudEvents ``source``: the ledger's origin (a schema-less URL, as in C2SP) as a URL."""
-    return f"https://{origin}"
-
-
 class EntryObject(BaseModel):
     """The ledger entry object of LEDGER.md section 1, member for member."""
 
@@ -93,7 +89,10 @@ class CloudEvent(BaseModel):
 
     specversion: str = Field(default=SPECVERSION, examples=[SPECVERSION])
     id: str
-    source: str = Field(examples=["https://ledger.bunschoten.nl/bewijslast"])
+    source: str = Field(
+        description="the system, as the NL GOV profile names it: urn:nld:oin:<OIN>:systeem:<name>",
+        examples=["urn:nld:oin:00000001001589623000:systeem:bewijslast"],
+    )
     type: str
     datacontenttype: str = "application/json"
 
@@ -129,14 +128,14 @@ class CheckpointEvent(CloudEvent):
     data: CheckpointData
 
 
-def entry_event(record: Record, origin: str, *, with_state: bool = False) -> EntryEvent:
+def entry_event(record: Record, source: str, *, with_state: bool = False) -> EntryEvent:
     entry = record.entry
     state = None
     if with_state and record.state is not None:
         state = base64.b64encode(record.state).decode()
     return EntryEvent(
         id=event_id(entry.stream, entry.stream_seq),
-        source=source(origin),
+        source=source,
         type=TYPE_PREFIX + routing_key(entry.topic),
         subject=entry.stream,
         time=entry.recorded_at,
@@ -154,12 +153,12 @@ def entry_event(record: Record, origin: str, *, with_state: bool = False) -> Ent
     )
 
 
-def checkpoint_event(note: str, origin: str) -> CheckpointEvent:
+def checkpoint_event(note: str, source: str) -> CheckpointEvent:
     checkpoint = Checkpoint.parse(split_note(note)[0])
     root = base64.b64encode(checkpoint.root).decode()
     return CheckpointEvent(
         id=f"checkpoint-{checkpoint.size}",
-        source=source(origin),
+        source=source,
         subject=str(checkpoint.size),
         treesize=checkpoint.size,
         data=CheckpointData(

@@ -178,13 +178,13 @@ class Relay:
         recorder: RelayedLedger,
         tracking: RelayTracking,
         bus: LedgerBus,
-        origin: str,
+        source: str,
         *,
         batch: int = BATCH,
         with_state: bool = False,
         confirm_timeout: float = CONFIRM_TIMEOUT,
     ) -> None:
-        self.recorder, self.tracking, self.bus, self.origin = recorder, tracking, bus, origin
+        self.recorder, self.tracking, self.bus, self.source = recorder, tracking, bus, source
         self.batch_size, self.with_state = batch, with_state
         self.confirm_timeout = confirm_timeout
         self._cosigned: str | None = None  # the cosigned checkpoint this process published
@@ -199,7 +199,7 @@ class Relay:
         records = list(self.recorder.records(start.next_index, last))
         entries = [
             outgoing(
-                entry_event(r, self.origin, with_state=self.with_state),
+                entry_event(r, self.source, with_state=self.with_state),
                 routing_key(r.entry.topic),
             )
             for r in records
@@ -207,7 +207,7 @@ class Relay:
         end_index = start.next_index + len(records)
         notes = self._checkpoints_between(start.checkpoint_size, end_index)
         checkpoints = [
-            outgoing(checkpoint_event(n, self.origin), CHECKPOINT_ROUTING_KEY) for n in notes
+            outgoing(checkpoint_event(n, self.source), CHECKPOINT_ROUTING_KEY) for n in notes
         ]
         end_size = checkpoint_size(notes[-1]) if notes else start.checkpoint_size
         return Batch(start, entries, checkpoints, Position(end_index, end_size))
@@ -257,7 +257,7 @@ class Relay:
         published = await asyncio.to_thread(self.tracking.position)
         if cosignatures < 1 or checkpoint_size(note) > published.checkpoint_size:
             return 0  # none yet, or its entries are not all out: the batch will carry it
-        event = checkpoint_event(note, self.origin)
+        event = checkpoint_event(note, self.source)
         event = event.model_copy(update={"id": f"{event.id}-cosigned-{cosignatures}"})
         message = outgoing(event, CHECKPOINT_ROUTING_KEY)
         await publish_confirmed(self.bus.checkpoints, [message], self.confirm_timeout)
@@ -336,7 +336,7 @@ async def _pause(stopping: asyncio.Event, seconds: float) -> None:
 def relay_for(
     app: Bewijslast,
     bus: LedgerBus,
-    origin: str,
+    source: str,
     *,
     batch: int = BATCH,
     with_state: bool = False,
@@ -347,7 +347,7 @@ def relay_for(
     db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
     tracking = RelayTracking(db, bus.exchange.name, lease_seconds=lease_seconds, clock=clock)
     recorder: RelayedLedger = app.recorder  # type: ignore[assignment]
-    return Relay(recorder, tracking, bus, origin, batch=batch, with_state=with_state)
+    return Relay(recorder, tracking, bus, source, batch=batch, with_state=with_state)
 
 
 async def run_relay_until(
@@ -364,7 +364,7 @@ async def run_relay_until(
     relay = relay_for(
         app,
         ledger_bus(broker_url),
-        settings.origin,
+        settings.event_source,
         batch=batch,
         with_state=with_state,
         lease_seconds=lease_seconds,

@@ -22,6 +22,7 @@ from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 from adapters.api.auth import GRANTS_CLAIM, OIDC
 from adapters.cli import main
 from domain.authorization import Role
+from domain.labels import parse_role
 from tests.api.conftest import TOWN, Served, serve
 
 ISSUER, AUDIENCE = "https://login.leusden.example", "bewijslast"
@@ -237,3 +238,37 @@ def test_an_unreachable_identity_provider_is_503_not_401(tmp_path: Path):
     response = get(served, IdentityProvider().token())
     assert response.status_code == 503
     assert response.json()["type"] == "https://bewijslast.nl/problems/identity-provider"
+
+
+def test_roles_are_named_alike_in_grants_key_lists_and_problems(
+    on_sqlite: Served, capsys: pytest.CaptureFixture[str]
+):
+    database = ["--database", on_sqlite.settings.database_url]
+    status, _ = cli(
+        capsys,
+        "apikey",
+        "create",
+        "--actor",
+        "fg@regio.nl",
+        "--grant",
+        "functionaris gegevensbescherming:Leusden",  # the Dutch label
+        "--grant",
+        "fg:Putten",  # the code, in any case
+        *database,
+    )
+    assert status == 0
+    _, listed = cli(capsys, "apikey", "list", *database)
+    assert "fg@regio.nl  active  FG:Leusden, FG:Putten" in listed
+    assert "functionaris" not in listed
+    assert (
+        cli(capsys, "apikey", "create", "--actor", "x", "--grant", "baas:Putten", *database)[0] == 2
+    )
+
+    # A 403 names the roles that may, by the same codes.
+    refused = on_sqlite.client.get(
+        "/oversight/open-breaches?municipality=Putten", headers=on_sqlite.role(Role.EMPLOYEE)
+    )
+    assert refused.status_code == 403
+    named = refused.json()["detail"].split("allowed roles: ")[1].split(", ")
+    assert named
+    assert all(parse_role(code).name == code for code in named)

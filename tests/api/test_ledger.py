@@ -101,7 +101,7 @@ def test_the_bundle_downloads_and_verifies(served: Served, tmp_path: Path):
     record_breach_decision(served)
     record_breach_decision(served)
     auditor = served.role(Role.AUDITOR)
-    for name, query in (("whole.zip", ""), ("part.zip", "?first=2&last=5")):
+    for name, query in (("whole.zip", ""), ("part.zip", "?from=2&to=5")):
         response = served.client.get(f"/ledger/bundle{query}", headers=auditor)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/zip"

@@ -215,3 +215,99 @@ def test_an_fg_of_four_municipalities_oversees_those_and_no_fifth(served: Served
         ).status_code
         == 403
     )
+
+
+def test_oversight_looks_at_all_the_fgs_municipalities_unless_asked_for_fewer(served: Served):
+    towns = ("Leusden", "Woudenberg")
+    for town in towns:
+        incident = served.command(
+            "report-incident",
+            served.role(Role.EMPLOYEE, town),
+            municipality=town,
+            controller=COLLEGE,
+            summary=f"datalek {town}",
+        ).json()["id"]
+        ciso = served.role(Role.CISO, town)
+        served.command("triage-incident", ciso, aggregate_id=incident, impact="midden")
+        established = served.command(
+            "establish-breach",
+            ciso,
+            aggregate_id=incident,
+            aware_at=served.clock.now.isoformat(),
+            natures=["vertrouwelijkheid"],
+            data_categories=["NAW"],
+            approx_subjects=3,
+            approx_records=3,
+            likely_consequences="onbevoegde inzage",
+        )
+        assert established.status_code == 201, established.text
+    fg = served.key("fg@regio.nl", *(Grant(Role.FG, t) for t in towns))
+    everywhere = served.client.get("/oversight/open-breaches", headers=fg)
+    assert everywhere.status_code == 200, everywhere.text
+    assert sorted(b["municipality"] for b in everywhere.json()["items"]) == list(towns)
+    one = served.client.get("/oversight/open-breaches?municipality=Leusden", headers=fg)
+    assert [b["municipality"] for b in one.json()["items"]] == ["Leusden"]
+    # A key that may read no register at all is refused, not answered with nothing.
+    nobody = served.client.get(
+        "/oversight/open-breaches", headers=served.role(Role.EMPLOYEE, "Leusden")
+    )
+    assert nobody.status_code == 403
+
+
+def test_each_departure_from_fg_advice_is_listed_once_with_its_kind(served: Served):
+    employee, ciso = served.role(Role.EMPLOYEE), served.role(Role.CISO)
+    secretary, fg = served.role(Role.SECRETARY), served.role(Role.FG)
+    incident = served.command(
+        "report-incident", employee, municipality=TOWN, controller=COLLEGE, summary="lek"
+    ).json()["id"]
+    served.command("triage-incident", ciso, aggregate_id=incident, impact="midden")
+    served.command(
+        "establish-breach",
+        ciso,
+        aggregate_id=incident,
+        aware_at=served.clock.now.isoformat(),
+        natures=["vertrouwelijkheid"],
+        data_categories=["NAW"],
+        approx_subjects=3,
+        approx_records=3,
+        likely_consequences="onbevoegde inzage",
+    )
+
+    def advice(about: str) -> str:
+        asked = served.command(
+            "request-fg-advice", secretary, municipality=TOWN, about=about, question="melden?"
+        ).json()["id"]
+        given = served.command(
+            "give-fg-advice", fg, aggregate_id=asked, advice="wel melden", recommendation="melden"
+        )
+        assert given.status_code == 201, given.text
+        return asked
+
+    on_breach, on_other = advice(incident), advice(incident)
+    decided = served.command(
+        "decide-notification",
+        secretary,
+        aggregate_id=incident,
+        notify_ap=False,
+        ap_reasons="versleuteld",
+        inform_subjects=False,
+        subjects_reasons="geen risico",
+        fg_advice=on_breach,
+        fg_advice_followed=False,
+        departure_reasons="de sleutel is niet gelekt",
+    )
+    assert decided.status_code == 201, decided.text
+    # The same departure, also answered on the advice itself (as the demo does).
+    for asked in (on_breach, on_other):
+        answered = served.command(
+            "answer-fg-advice", secretary, aggregate_id=asked, followed=False, reasons="anders"
+        )
+        assert answered.status_code == 201, answered.text
+
+    listed = served.client.get("/oversight/departures-from-fg-advice", headers=fg).json()
+    kinds = {d["advice"]: d["kind"] for d in listed["items"]}
+    assert kinds == {on_breach: "breach-decision", on_other: "advice-answer"}
+    assert listed["total"] == 2
+    (decision,) = [d for d in listed["items"] if d["advice"] == on_breach]
+    assert decision["reasons"] == "de sleutel is niet gelekt"
+    assert len(decision["evidence"]) == 2  # the decision and the answer

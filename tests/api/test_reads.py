@@ -62,22 +62,23 @@ def test_the_report_proves_its_figures_and_refuses_a_period_backwards(served: Se
     record_breach_decision(served)
     fg = served.role(Role.FG)
     query = f"/municipalities/{TOWN}/report?controller={COLLEGE}"
-    response = served.client.get(f"{query}&start=2026-01-01&end=2026-12-31", headers=fg)
+    response = served.client.get(f"{query}&from=2026-01-01&to=2026-12-31", headers=fg)
     assert response.status_code == 200, response.text
     document = response.json()
+    assert document["period"] == {"from": "2026-01-01", "to": "2026-12-31"}  # as asked
     receipts = {int(i): e["receipt"] for i, e in document["evidence"].items()}
     assert receipts
     verify_evidence(receipts, {}, served.verifiers)
-    html = served.client.get(f"{query}&start=2026-01-01&end=2026-12-31&format=html", headers=fg)
+    html = served.client.get(f"{query}&from=2026-01-01&to=2026-12-31&format=html", headers=fg)
     assert html.headers["content-type"].startswith("text/html")
 
-    backwards = served.client.get(f"{query}&start=2026-12-31&end=2026-01-01", headers=fg)
+    backwards = served.client.get(f"{query}&from=2026-12-31&to=2026-01-01", headers=fg)
     assert backwards.status_code == 422
     assert backwards.json()["errors"] == [
-        {"field": "query.end", "problem": "the period ends before it starts"}
+        {"field": "query.to", "problem": "the period ends before it starts"}
     ]
     employee = served.client.get(
-        f"{query}&start=2026-01-01&end=2026-12-31", headers=served.role(Role.EMPLOYEE)
+        f"{query}&from=2026-01-01&to=2026-12-31", headers=served.role(Role.EMPLOYEE)
     )
     assert employee.status_code == 403
 
@@ -111,7 +112,7 @@ def test_a_nul_in_a_path_or_query_is_422_not_a_database_error(served: Served):
         ("/public/a%00b/register", "path"),
         (f"/municipalities/{TOWN}/register/a%00/history", "path"),
         (
-            f"/municipalities/{TOWN}/report?controller=a%00&start=2026-01-01&end=2026-02-01",
+            f"/municipalities/{TOWN}/report?controller=a%00&from=2026-01-01&to=2026-02-01",
             "query.controller",
         ),
         ("/reconstructions/incident_register?record=%00&index=0", "query.record"),

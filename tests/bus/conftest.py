@@ -30,6 +30,7 @@ from ledger.note import NoteVerifier
 from tests.conftest import fresh_pg_database
 
 ORIGIN = "ledger.bunschoten.nl/bewijslast"
+SOURCE = "urn:nld:oin:00000001001589623000:systeem:bewijslast"  # the relay's CloudEvents source
 # Whoever the demo's rights requests and incidents are about (adapters/demo.py).
 DEMO_PEOPLE = ("Vries", "Jansen", "Smit", "Bakker", "Visser", "Mulder", "Bos", "Kok")
 
@@ -173,7 +174,7 @@ def relay_to(
     ledger: DemoLedger, url: str, exchange: RabbitExchange, **options: Any
 ) -> tuple[Relay, LedgerBus]:
     bus = ledger_bus(url, exchange)
-    return relay_for(ledger.app, bus, ORIGIN, **options), bus
+    return relay_for(ledger.app, bus, SOURCE, **options), bus
 
 
 async def relay_everything(relay: Relay) -> int:

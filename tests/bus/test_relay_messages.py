@@ -13,7 +13,7 @@ from adapters.bus.messages import CONTENT_TYPE, event_id, routing_key
 from ledger.entry import CHAIN_START, Entry, chain_hash, leaf_hash
 from tests.bus.conftest import (
     DEMO_PEOPLE,
-    ORIGIN,
+    SOURCE,
     Delivered,
     Tap,
     fresh_exchange,
@@ -59,7 +59,7 @@ def test_every_entry_arrives_as_a_cloudevent_with_its_routing_key(
         assert message.routing_key == routing_key(entry.topic)
         assert event.keys() >= CLOUDEVENT_ATTRIBUTES
         assert event["specversion"] == "1.0"
-        assert event["source"] == f"https://{ORIGIN}"
+        assert event["source"] == SOURCE
         assert event["type"] == f"nl.bewijslast.{message.routing_key}"
         assert event["time"] == entry.recorded_at
         assert event["subject"] == entry.stream

@@ -227,7 +227,7 @@ def test_impossible_steps_say_what_is_wrong_and_what_is_allowed():
     )
     with pytest.raises(ProcedureError) as refused:
         incident.close(closed_at=hours(1), actor=CISO)
-    assert "cannot close an incident that is gemeld" in str(refused.value)
+    assert "cannot close an incident in stage 'gemeld'" in str(refused.value)
     assert refused.value.allowed == ["triage"]
     incident.triage(impact=Impact.LOW, significant=False, triaged_at=hours(1), actor=CISO)
     with pytest.raises(

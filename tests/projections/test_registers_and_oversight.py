@@ -34,6 +34,7 @@ def test_departures_from_fg_advice_come_with_their_reasons(cursor, ids):
     assert departure["about"] == str(ids["C"])
     assert departure["advice"] == str(ids["C-advice"])
     assert departure["reasons"] == "de sleutel is niet gelekt"
+    assert departure["kind"] == "breach-decision"
     assert oversight.departures_from_fg_advice(cursor, [OTHER]) == []
 
 
@@ -150,7 +151,8 @@ def test_the_vng_export_has_the_model_registers_columns(cursor, ids):
     from projections.register import VNG_COLUMNS, current_register, vng_csv
 
     text = vng_csv(current_register(cursor, TOWN))
-    table = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert text.startswith("\ufeff")  # so that Excel reads it as UTF-8
+    table = list(csv.DictReader(io.StringIO(text.encode().decode("utf-8-sig")), delimiter=";"))
     assert list(table[0]) == [title for title, _ in VNG_COLUMNS]
     jeugdzorg = next(r for r in table if r["Naam verwerking"] == "Jeugdzorg")
     assert jeugdzorg["Bijzondere persoonsgegevens"] == "gezondheid"

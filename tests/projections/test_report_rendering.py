@@ -8,44 +8,18 @@ since fonts differ between machines.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import pytest
 from PIL import Image
 
 from adapters.report import build_report, render_html
+from tests.chromium import chromium
 from tests.projections.history import COLLEGE, TOWN
 from tests.projections.test_report import YEAR
 
 RED = (0xB3, 0x26, 0x1E)  # late, and the 72-hour line
 GREEN = (0x1B, 0x6E, 0x3A)  # on time
 BLUE = (0x15, 0x42, 0x73)  # section rules
-
-
-def chromium(*args: str, tmp_path) -> None:
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        pytest.fail("chromium is missing: scripts/test-all installs it (apt-get install chromium)")
-    subprocess.run(
-        [
-            binary,
-            "--headless",
-            "--no-sandbox",  # CI runs as root
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'chromium'}",
-            *args,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
 
 
 def colour_share(image: Image.Image, colour: tuple[int, int, int]) -> float:
