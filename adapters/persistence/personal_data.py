@@ -12,7 +12,9 @@ from eventsourcing.persistence import Transcoding
 
 from adapters.config import ConfigurationError
 from adapters.keystore import NONCE_SIZE, SubjectKeyStore
+from domain.application import Bewijslast
 from domain.personal_data import Erased, PersonalData
+from projections.base import SEALED_UNDER
 
 
 class PersonalDataAsCiphertext(Transcoding):
@@ -37,7 +39,7 @@ class PersonalDataAsCiphertext(Transcoding):
             return Erased(subject)
         sealed = base64.b64decode(data["ciphertext"])
         value = AESGCM(key).decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], subject.bytes)
-        return PersonalData(subject, value.decode())
+        return PersonalData(subject, value.decode(), sealed=data["ciphertext"])
 
 
 class ErasedAsSubject(Transcoding):
@@ -65,6 +67,25 @@ class PersonalDataWithoutMasterKey(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> PersonalData:
         raise MasterKeyMissing("the ledger holds personal data, sealed per data subject")
+
+
+def opened(app: Bewijslast, found: Any) -> Any:
+    """A read model's answer with every sealed text opened (``[gewist]`` once its key is gone),
+    as it is shown; read models themselves hold only ciphertext."""
+    if isinstance(found, list):
+        return [opened(app, item) for item in found]
+    if not isinstance(found, dict):
+        return found
+    if SEALED_UNDER not in found:
+        return {name: opened(app, value) for name, value in found.items()}
+    ciphertext = found["ciphertext"]
+    if ciphertext is None:
+        return str(Erased(UUID(found[SEALED_UNDER])))
+    sealing = next((t for t in app.extra_transcodings if t.type is PersonalData), None)
+    if sealing is None:
+        sealing = PersonalDataWithoutMasterKey()
+    text = sealing.decode({"subject": UUID(found[SEALED_UNDER]).hex, "ciphertext": ciphertext})
+    return text.value if isinstance(text, PersonalData) else str(text)
 
 
 class MasterKeyMissing(ConfigurationError):
