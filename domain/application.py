@@ -139,7 +139,7 @@ class Bewijslast(Application[UUID]):
                 ProcessingActivity.register(
                     municipality=municipality,
                     controller=controller,
-                    entry=command.entry,
+                    entry=command.entry.model_dump(mode="json"),
                     valid_from=command.valid_from,
                     actor=actor.id,
                 )

@@ -29,13 +29,16 @@ from domain.values import Count, Moment, OptionalText, ShortText, Text, Texts
 class CommandModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     permission: ClassVar[Command]
+    # Moments that say from when something applies, not when it happened: a register version
+    # may be decided before the date it takes effect.
+    planned: ClassVar[frozenset[str]] = frozenset()
 
     def stated_moments(self) -> dict[str, datetime]:
-        """The moments the user states, which the application bounds by its own clock."""
+        """The moments the user says happened, which the application bounds by its clock."""
         return {
             name: value
             for name in type(self).model_fields
-            if isinstance(value := getattr(self, name), datetime)
+            if name not in self.planned and isinstance(value := getattr(self, name), datetime)
         }
 
 
@@ -61,12 +64,14 @@ class StepCommand(CommandModel):
 
 class RegisterProcessingActivity(CreateCommand):
     permission = Command.REGISTER_PROCESSING_ACTIVITY
+    planned = frozenset({"valid_from"})
     entry: RegisterEntry
     valid_from: Moment
 
 
 class AmendProcessingActivity(StepCommand):
     permission = Command.AMEND_PROCESSING_ACTIVITY
+    planned = frozenset({"valid_from"})
     aggregate_type = ProcessingActivity
     verb = "amend"
     changes: RegisterChanges
@@ -84,6 +89,7 @@ class RecordDPIA(StepCommand):
 
 class RetireProcessingActivity(StepCommand):
     permission = Command.RETIRE_PROCESSING_ACTIVITY
+    planned = frozenset({"valid_from"})
     aggregate_type = ProcessingActivity
     verb = "retire"
     reason: Text

@@ -131,14 +131,14 @@ class ProcessingActivity(Aggregate):
         *,
         municipality: str,
         controller: str,
-        entry: RegisterEntry,
+        entry: dict[str, Any],
         valid_from: datetime,
         actor: str,
     ) -> ProcessingActivity:
         return cls(
             municipality=municipality,
             controller=controller,
-            entry=check_entry(entry.model_dump(mode="json")),
+            entry=check_entry(entry),
             valid_from=valid_from,
             actor=actor,
         )

@@ -29,6 +29,7 @@ from domain.deadlines import AMSTERDAM
 from domain.errors import ProcedureError
 from domain.incidents import Impact, Nature, Stage
 from domain.requests import Outcome
+from tests.forms import AP_FORM
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=AMSTERDAM)
 B_AND_W = "college van burgemeester en wethouders"
@@ -96,8 +97,8 @@ def test_a_breach_from_report_to_ap_notification_by_the_right_people(app):
             aggregate_id=incident,
             meldingsnummer="M-77",
             preliminary=False,
-            form={"aard": "verkeerde ontvanger"},
-            submitted_at=NOW + timedelta(hours=20),
+            form=AP_FORM,
+            submitted_at=NOW + timedelta(hours=5),
         ),
         PRIVACY,
     )
