@@ -17,12 +17,10 @@ MAX_ITEMS = 100  # entries of one list
 
 
 def plain_text(text: str) -> str:
-    # PostgreSQL text cannot hold NUL, and a lone surrogate cannot be encoded as UTF-8: one such
-    # value would stop every read model for ever.
+    # PostgreSQL text cannot hold NUL: one such value would stop every read model for ever.
+    # (A lone surrogate, which UTF-8 cannot encode, pydantic refuses as no string at all.)
     if "\x00" in text:
         raise ValueError("the text contains a NUL character")
-    if any("\ud800" <= c <= "\udfff" for c in text):
-        raise ValueError("the text contains a lone surrogate (not a Unicode character)")
     return text
 
 
