@@ -51,9 +51,9 @@ from domain.commands import (
     WithdrawRequest,
 )
 from domain.deadlines import AMSTERDAM
-from domain.incidents import Authority, Impact, Nature
+from domain.incidents import APForm, Authority, Impact, Nature
 from domain.personal_data import ErasureGround
-from domain.processing import LegalBasis, RegisterEntry
+from domain.processing import LegalBasis, RegisterChanges, RegisterEntry
 from domain.requests import (
     ExtensionReason,
     Outcome,
@@ -150,6 +150,11 @@ class DemoClock:
         self.now += timedelta(**delta)
         return self.now
 
+    def reach(self, moment: datetime) -> datetime:
+        """A moment the story states: the clock has got there by then (never in the future)."""
+        self.now = max(self.now, moment)
+        return moment
+
 
 class Municipality:
     def __init__(self, app: Bewijslast, clock: DemoClock, name: str, fg: Actor) -> None:
@@ -186,7 +191,7 @@ class Municipality:
         self.do(
             AmendProcessingActivity(
                 aggregate_id=ids[1],
-                changes={"purposes": ["Participatiewet", "Terugvordering"]},
+                changes=RegisterChanges(purposes=["Participatiewet", "Terugvordering"]),
                 valid_from=self.clock.advance(days=2),
             ),
             self.owner,
@@ -244,6 +249,20 @@ class Municipality:
         self.clock.advance(hours=3)
         self.do(GiveFGAdvice(aggregate_id=request, advice=advice, recommendation=advice), self.fg)
         return request
+
+    def ap_form(self, nature: str, subjects: int, phased: str) -> APForm:
+        return APForm(
+            natures=[Nature.CONFIDENTIALITY],
+            nature=nature,
+            subject_categories=["inwoners"],
+            approx_subjects=subjects,
+            record_categories=["naam", "adres", "BSN"],
+            approx_records=subjects,
+            fg_contact="functionaris gegevensbescherming, fg@blnp.nl, 033 000 0000",
+            likely_consequences="risico op identiteitsfraude voor de betrokkenen",
+            measures="betrokkenen gewaarschuwd; media voortaan versleuteld",
+            phased=phased,
+        )
 
     def phishing_not_a_breach(self) -> None:
         incident = self.report("Phishingmail ontvangen, niet op de link geklikt", Impact.LOW)
@@ -303,15 +322,23 @@ class Municipality:
             self.secretary,
         )
         self.do(AnswerFGAdvice(aggregate_id=advice, followed=True), self.secretary)
-        submitted = aware + timedelta(hours=80 if late else 20)
+        submitted = self.clock.reach(aware + timedelta(hours=80 if late else 20))
         self.do(
             SubmitAPNotification(
                 aggregate_id=incident,
                 meldingsnummer=f"M-{self.name[:3].upper()}-0042",
                 preliminary=True,
-                form={"aard": "verlies", "aantal": 1200},
+                form=self.ap_form("USB-stick met BRP-export verloren", 1200, "nog onbekend"),
                 late_reason="melding pas na het weekend bij de CISO" if late else "",
                 submitted_at=submitted,
+            ),
+            self.privacy,
+        )
+        self.do(
+            InformSubjects(
+                aggregate_id=incident,
+                channel="brief",
+                informed_at=self.clock.reach(submitted + timedelta(days=2)),
             ),
             self.privacy,
         )
@@ -319,15 +346,9 @@ class Municipality:
             SupplementAPNotification(
                 aggregate_id=incident,
                 meldingsnummer=f"M-{self.name[:3].upper()}-0042",
-                form={"aantal": 1187},
+                form=self.ap_form("USB-stick met BRP-export verloren", 1187, ""),
                 final=True,
-                supplemented_at=submitted + timedelta(days=5),
-            ),
-            self.privacy,
-        )
-        self.do(
-            InformSubjects(
-                aggregate_id=incident, channel="brief", informed_at=submitted + timedelta(days=2)
+                supplemented_at=self.clock.reach(submitted + timedelta(days=5)),
             ),
             self.privacy,
         )
@@ -353,7 +374,7 @@ class Municipality:
             RecordMeasure(
                 aggregate_id=incident,
                 measure="USB-poorten geblokkeerd",
-                taken_at=submitted + timedelta(days=3),
+                taken_at=self.clock.reach(submitted + timedelta(days=3)),
             ),
             self.ciso,
         )
@@ -384,8 +405,8 @@ class Municipality:
                 aggregate_id=incident,
                 meldingsnummer=number,
                 preliminary=True,
-                form={"aard": "diefstal"},
-                submitted_at=aware + timedelta(hours=10),
+                form=self.ap_form("Laptop uit auto gestolen", 40, "versleuteling wordt onderzocht"),
+                submitted_at=self.clock.reach(aware + timedelta(hours=10)),
             ),
             self.privacy,
         )
@@ -394,7 +415,7 @@ class Municipality:
                 aggregate_id=incident,
                 meldingsnummer=number,
                 reason="schijf bleek volledig versleuteld",
-                withdrawn_at=aware + timedelta(days=2),
+                withdrawn_at=self.clock.reach(aware + timedelta(days=2)),
             ),
             self.privacy,
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
@@ -87,7 +88,7 @@ class SubjectKeyStore:
 
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         """The subject's data key; None once erased (or, without ``create``, if there is none)."""
-        with self.db.transaction() as cursor:
+        with self.db.transaction(write=False) as cursor:
             cursor.execute(
                 "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject = ?",
                 (str(subject),),
@@ -114,6 +115,24 @@ class SubjectKeyStore:
             )
         # Another writer may have created it first: theirs is the key.
         return self.key_for(subject, create=True)
+
+    def keys_for(self, subjects: Collection[UUID]) -> dict[UUID, bytes]:
+        """The data keys of those of ``subjects`` that have one (not erased), in one read per
+        500: a register page opens the texts of many records at once."""
+        wanted = sorted(str(s) for s in set(subjects))
+        found: dict[UUID, bytes] = {}
+        with self.db.transaction(write=False) as cursor:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                cursor.execute(
+                    "SELECT subject, wrapped_key FROM subject_keys WHERE erased_at IS NULL "
+                    f"AND subject IN ({', '.join('?' * len(chunk))})",
+                    tuple(chunk),
+                )
+                for row in cursor.fetchall():
+                    subject = UUID(row["subject"])
+                    found[subject] = self.master.unwrap(subject, bytes(row["wrapped_key"]))
+        return found
 
     def destroy(self, subject: UUID) -> None:
         """Destroy the data key, leaving a tombstone. Safe to repeat."""

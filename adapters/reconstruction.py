@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.evidence import Proven, checkpoint_for, prove
+from adapters.persistence.personal_data import opened
 from adapters.projection_runner import ProjectionRunner
 from adapters.sqldb import Cursor
 from domain.application import Bewijslast
@@ -120,7 +121,7 @@ def reconstruct(
     projection.create_tables(replay)
     for position, event in events:
         projection.apply(replay, event, position)
-    result = projection.snapshot(replay, record)
+    result = opened(app, projection.snapshot(replay, record))
     wanted = [position - 1 for position, _ in events]
     last = max([upto, *([] if following is None else [following])])
     note = checkpoint_for(app.recorder, max(last, 0), sign)

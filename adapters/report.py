@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from adapters.evidence import Proven, checkpoint_for, checkpoint_size, prove
+from adapters.persistence.personal_data import opened
 from adapters.projection_runner import ProjectionRunner
 from domain.application import Bewijslast
 from domain.labels import Language, label
@@ -137,6 +138,9 @@ def build_report(
     runner.catch_up_all()
     with runner.db.transaction() as cursor:
         sections = report_figures(cursor, municipality, controller, period)
+    for figures in sections.values():
+        for figure in figures:
+            figure.detail = opened(app, figure.detail)
     cited = sorted({i for figures in sections.values() for f in figures for i in f.evidence})
     size = app.recorder.ledger_size()  # type: ignore[attr-defined]
     note = checkpoint_for(app.recorder, max(size - 1, 0), sign)

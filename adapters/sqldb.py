@@ -69,8 +69,9 @@ class Database:
                 cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
 
     @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=True) as raw:
+    def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
+        """``write=False``: a reading transaction, which on SQLite needs no writer's turn."""
+        with self.datastore.transaction(commit=write) as raw:
             cursor = Cursor(raw, self.postgres)
             if self.schema is not None:
                 cursor.execute(f'SET LOCAL search_path TO "{self.schema}", public')

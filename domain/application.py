@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -31,9 +31,26 @@ from domain.requests import RightsRequest
 
 Clock = Callable[[], datetime]
 
+# How far a stated moment may lie ahead of the application's clock (the user's clock may run
+# a little ahead): setting STATED_MOMENT_SKEW_SECONDS.
+DEFAULT_SKEW = timedelta(minutes=5)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class DateAsISO(Transcoding):
+    """Deadlines are calendar dates, stored in the events that computed them."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
 
 
 class Bewijslast(Application[UUID]):
@@ -60,14 +77,25 @@ class Bewijslast(Application[UUID]):
         self.on_decision = on_decision
         self.shred = shred
         self.clock = clock
+        skew = self.env.get("STATED_MOMENT_SKEW_SECONDS")
+        self.skew = DEFAULT_SKEW if skew is None else timedelta(seconds=float(skew))
+
+    def _bounded(self, command: CommandModel) -> datetime:
+        """The clock's moment; no moment the command states may lie beyond it (and the skew)."""
+        now = self.clock()
+        for name, moment in command.stated_moments().items():
+            if moment > now + self.skew:
+                raise ProcedureError(f"{name} lies in the future ({moment.isoformat()})")
+        return now
 
     def execute(self, command: CommandModel, actor: Actor) -> UUID:
         """Carry out a validated command for ``actor``, if the role table allows it there.
 
         Nothing is recorded when the actor may not, or when the procedure refuses the step.
         """
+        now = self._bounded(command)
         if isinstance(command, StepCommand):
-            return self._step(command, actor)
+            return self._step(command, actor, now)
         if isinstance(command, ErasePersonalData):
             authorise(actor, command.permission, command.municipality, None)
             return self.erase_personal_data(
@@ -76,29 +104,29 @@ class Bewijslast(Application[UUID]):
                 ground=command.ground,
                 reference=command.reference,
                 actor=actor.id,
+                at=now,
             )
         if isinstance(command, RequestFGAdvice):
             authorise(actor, command.permission, command.municipality, None)
             return self._saved(
-                FGAdvice(
+                FGAdvice.request(
                     municipality=command.municipality,
                     about=command.about,
                     question=command.question,
-                    requested_at=self.clock(),
+                    requested_at=now,
                     actor=actor.id,
                 )
             )
         if isinstance(command, CreateCommand):
-            return self._create(command, actor)
+            return self._create(command, actor, now)
         raise TypeError(f"no handler for {type(command).__name__}")
 
-    def _create(self, command: CreateCommand, actor: Actor) -> UUID:
+    def _create(self, command: CreateCommand, actor: Actor, now: datetime) -> UUID:
         municipality, controller = command.municipality, command.controller
         authorise(actor, command.permission, municipality, controller)
-        now = self.clock()
         if isinstance(command, ReportIncident):
             return self._saved(
-                Incident(
+                Incident.report(
                     municipality=municipality,
                     controller=controller,
                     summary=command.summary,
@@ -108,7 +136,7 @@ class Bewijslast(Application[UUID]):
             )
         if isinstance(command, RegisterProcessingActivity):
             return self._saved(
-                ProcessingActivity(
+                ProcessingActivity.register(
                     municipality=municipality,
                     controller=controller,
                     entry=command.entry.model_dump(mode="json"),
@@ -120,7 +148,7 @@ class Bewijslast(Application[UUID]):
             # A new data subject: the key under which its personal data is encrypted.
             subject = uuid4()
             return self._saved(
-                RightsRequest(
+                RightsRequest.receive(
                     municipality=municipality,
                     controller=controller,
                     right=command.right,
@@ -133,7 +161,7 @@ class Bewijslast(Application[UUID]):
             )
         raise TypeError(f"no handler for {type(command).__name__}")
 
-    def _step(self, command: StepCommand, actor: Actor) -> UUID:
+    def _step(self, command: StepCommand, actor: Actor, now: datetime) -> UUID:
         aggregate: Aggregate = self.repository.get(command.aggregate_id)
         if not isinstance(aggregate, command.aggregate_type):
             raise ProcedureError(
@@ -144,7 +172,7 @@ class Bewijslast(Application[UUID]):
         authorise(actor, command.permission, municipality, getattr(aggregate, "controller", None))
         arguments = command.arguments()
         if command.moment is not None:
-            arguments[command.moment] = self.clock()
+            arguments[command.moment] = now
         getattr(aggregate, command.verb)(**arguments, actor=actor.id)
         return self._saved(aggregate)
 
@@ -154,6 +182,7 @@ class Bewijslast(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
         for transcoding in self.extra_transcodings:
             transcoder.register(transcoding)
 
@@ -165,6 +194,7 @@ class Bewijslast(Application[UUID]):
         ground: ErasureGround,
         reference: str,
         actor: str,
+        at: datetime | None = None,
     ) -> UUID:
         """Record the erasure in the ledger, then destroy the subject's key.
 
@@ -178,7 +208,7 @@ class Bewijslast(Application[UUID]):
             municipality=municipality,
             ground=ground,
             reference=reference,
-            erased_at=self.clock(),
+            erased_at=self.clock() if at is None else at,
             actor=actor,
         )
         self.save(erasure)

@@ -4,11 +4,14 @@ A command that creates a record names its municipality and controller; a command
 existing record names the record, and the record's own municipality and controller are used
 for authorisation. A step command declares the aggregate verb it invokes and the name of the
 moment the application's clock fills in; its fields are that verb's arguments.
+
+Every field is typed and bounded (``domain.values``): no free-form dictionaries, no untyped values.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -16,21 +19,32 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.authorization import Command
 from domain.fg_advice import FGAdvice
-from domain.incidents import Authority, Impact, Incident, Nature
+from domain.incidents import APForm, Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
-from domain.processing import ProcessingActivity, RegisterEntry
+from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
-from domain.values import Count, Moment, OptionalText, Text
+from domain.values import Count, Moment, OptionalText, ShortText, Text, Texts
 
 
 class CommandModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     permission: ClassVar[Command]
+    # Moments that say from when something applies, not when it happened: a register version
+    # may be decided before the date it takes effect.
+    planned: ClassVar[frozenset[str]] = frozenset()
+
+    def stated_moments(self) -> dict[str, datetime]:
+        """The moments the user says happened, which the application bounds by its clock."""
+        return {
+            name: value
+            for name in type(self).model_fields
+            if name not in self.planned and isinstance(value := getattr(self, name), datetime)
+        }
 
 
 class CreateCommand(CommandModel):
-    municipality: Text
-    controller: Text
+    municipality: ShortText
+    controller: ShortText
 
 
 class StepCommand(CommandModel):
@@ -39,7 +53,7 @@ class StepCommand(CommandModel):
     verb: ClassVar[str]
     moment: ClassVar[str | None] = None
 
-    def arguments(self) -> dict[str, Any]:
+    def arguments(self) -> dict[str, object]:
         return {
             name: getattr(self, name) for name in type(self).model_fields if name != "aggregate_id"
         }
@@ -50,15 +64,17 @@ class StepCommand(CommandModel):
 
 class RegisterProcessingActivity(CreateCommand):
     permission = Command.REGISTER_PROCESSING_ACTIVITY
+    planned = frozenset({"valid_from"})
     entry: RegisterEntry
     valid_from: Moment
 
 
 class AmendProcessingActivity(StepCommand):
     permission = Command.AMEND_PROCESSING_ACTIVITY
+    planned = frozenset({"valid_from"})
     aggregate_type = ProcessingActivity
     verb = "amend"
-    changes: dict[str, Any] = Field(min_length=1)
+    changes: RegisterChanges
     valid_from: Moment
 
 
@@ -73,6 +89,7 @@ class RecordDPIA(StepCommand):
 
 class RetireProcessingActivity(StepCommand):
     permission = Command.RETIRE_PROCESSING_ACTIVITY
+    planned = frozenset({"valid_from"})
     aggregate_type = ProcessingActivity
     verb = "retire"
     reason: Text
@@ -105,10 +122,10 @@ class ClassifyNotABreach(StepCommand):
 class EstablishBreach(StepCommand):
     permission = Command.ESTABLISH_BREACH
     aggregate_type = Incident
-    verb = "establish_breach"
+    verb, moment = "establish_breach", "established_at"
     aware_at: Moment
-    natures: list[Nature] = Field(min_length=1)
-    data_categories: list[Text]
+    natures: list[Nature] = Field(min_length=1, max_length=3)
+    data_categories: Texts
     approx_subjects: Count
     approx_records: Count
     likely_consequences: Text
@@ -119,7 +136,7 @@ class ReportToAuthority(StepCommand):
     aggregate_type = Incident
     verb = "report_to_authority"
     authority: Authority
-    reference: Text
+    reference: ShortText
     reported_at: Moment
 
 
@@ -148,9 +165,9 @@ class SubmitAPNotification(StepCommand):
     permission = Command.SUBMIT_AP_NOTIFICATION
     aggregate_type = Incident
     verb = "submit_ap_notification"
-    meldingsnummer: Text
+    meldingsnummer: ShortText
     preliminary: bool
-    form: dict[str, Any]
+    form: APForm
     late_reason: OptionalText = ""
     submitted_at: Moment
 
@@ -159,8 +176,8 @@ class SupplementAPNotification(StepCommand):
     permission = Command.SUPPLEMENT_AP_NOTIFICATION
     aggregate_type = Incident
     verb = "supplement_ap_notification"
-    meldingsnummer: Text
-    form: dict[str, Any]
+    meldingsnummer: ShortText
+    form: APForm
     final: bool
     supplemented_at: Moment
 
@@ -169,7 +186,7 @@ class WithdrawAPNotification(StepCommand):
     permission = Command.WITHDRAW_AP_NOTIFICATION
     aggregate_type = Incident
     verb = "withdraw_ap_notification"
-    meldingsnummer: Text
+    meldingsnummer: ShortText
     reason: Text
     withdrawn_at: Moment
 
@@ -185,7 +202,7 @@ class InformSubjects(StepCommand):
     permission = Command.INFORM_SUBJECTS
     aggregate_type = Incident
     verb = "inform_subjects"
-    channel: Text
+    channel: ShortText
     informed_at: Moment
 
 
@@ -207,7 +224,7 @@ class EvaluateIncident(StepCommand):
 
 class RequestFGAdvice(CommandModel):
     permission = Command.REQUEST_FG_ADVICE
-    municipality: Text
+    municipality: ShortText
     about: UUID
     question: Text
 
@@ -232,7 +249,7 @@ class EscalateFGAdvice(StepCommand):
     permission = Command.ESCALATE_FG_ADVICE
     aggregate_type = FGAdvice
     verb, moment = "escalate", "escalated_at"
-    to: Text
+    to: ShortText
     reasons: Text
 
 
@@ -242,9 +259,9 @@ class EscalateFGAdvice(StepCommand):
 class ReceiveRequest(CreateCommand):
     permission = Command.RECEIVE_REQUEST
     right: Right
-    channel: Text
-    requester_name: Text
-    requester_contact: Text
+    channel: ShortText
+    requester_name: ShortText
+    requester_contact: ShortText
     received_at: Moment
 
 
@@ -283,7 +300,7 @@ class DecideRequest(StepCommand):
     aggregate_type = RightsRequest
     verb, moment = "decide", "decided_at"
     outcome: Outcome
-    grounds: list[RefusalGround] = []
+    grounds: list[RefusalGround] = Field(default=[], max_length=len(RefusalGround))
     reasons: Text
 
 
@@ -291,7 +308,7 @@ class SendDecision(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
     verb = "send"
-    channel: Text
+    channel: ShortText
     sent_at: Moment
 
 
@@ -325,7 +342,7 @@ class WithdrawRequest(StepCommand):
 
 class ErasePersonalData(CommandModel):
     permission = Command.ERASE_PERSONAL_DATA
-    municipality: Text
+    municipality: ShortText
     subject: UUID
     ground: ErasureGround
-    reference: Text
+    reference: ShortText

@@ -23,6 +23,13 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+# The version of the rules below, recorded in every event that carries a result computed by
+# them: raise it whenever a period, the holiday table or the counting changes.
+RULES = "deadlines/2"
+# Events recorded before results were stored get theirs when loaded (an upcast), by the rules
+# of that time, and say so.
+LEGACY_RULES = "deadlines/1 (computed when loaded)"
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 AP_NOTIFICATION_PERIOD = timedelta(hours=72)
 NIS2_EARLY_WARNING_PERIOD = timedelta(hours=24)

@@ -1,55 +1,105 @@
 """FG advice (AVG art. 38-39): its own record, so that both the FG's independence and the
-controller's answer to the advice can be proven."""
+controller's answer to the advice can be proven.
+
+Its texts may describe people: they are sealed under the advice's own record key, shredded
+with it at the end of its retention period. Public verbs judge; ``@event`` methods only apply.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import ProcedureError
+from domain.personal_data import PersonalData, Sealed, record_key
 
 
 class FGAdvice(Aggregate):
+    @classmethod
+    def request(
+        cls, *, municipality: str, about: UUID, question: str, requested_at: datetime, actor: str
+    ) -> FGAdvice:
+        return cls(
+            municipality=municipality,
+            about=about,
+            question=PersonalData(uuid4(), question),
+            requested_at=requested_at,
+            actor=actor,
+        )
+
     @event("Requested")
     def __init__(
-        self, *, municipality: str, about: UUID, question: str, requested_at: datetime, actor: str
+        self,
+        *,
+        municipality: str,
+        about: UUID,
+        question: Sealed,
+        requested_at: datetime,
+        actor: str,
     ) -> None:
         self.municipality = municipality
         self.about = about
         self.question = question
+        self.key = record_key(question, self.id)
         self.requested_at = requested_at
-        self.advice: str | None = None
+        self.given = False
         self.followed: bool | None = None
         self.escalated = False
 
-    @event("Given")
+    def _sealed(self, text: str) -> PersonalData:
+        return PersonalData(self.key, text)
+
     def give(self, *, advice: str, recommendation: str, given_at: datetime, actor: str) -> None:
-        if self.advice is not None:
+        if self.given:
             raise ProcedureError("the FG already gave this advice", ["answer", "escalate"])
         if not advice.strip():
             raise ProcedureError("advice without content")
-        self.advice = advice
-        self.recommendation = recommendation
+        self._given(
+            advice=self._sealed(advice),
+            recommendation=self._sealed(recommendation),
+            given_at=given_at,
+            actor=actor,
+        )
+
+    @event("Given")
+    def _given(
+        self, *, advice: Sealed, recommendation: Sealed, given_at: datetime, actor: str
+    ) -> None:
+        self.given = True
         self.given_at = given_at
 
-    @event("Answered")
     def answer(self, *, followed: bool, reasons: str, answered_at: datetime, actor: str) -> None:
         """The controller's answer; departing from the advice needs reasons."""
-        if self.advice is None:
+        if not self.given:
             raise ProcedureError("there is no advice to answer yet", ["give"])
         if self.followed is not None:
             raise ProcedureError("the advice was already answered", ["escalate"])
         if not followed and not reasons.strip():
             raise ProcedureError("not following the FG's advice requires reasons")
+        self._answered(
+            followed=followed,
+            reasons=self._sealed(reasons) if reasons else "",
+            answered_at=answered_at,
+            actor=actor,
+        )
+
+    @event("Answered")
+    def _answered(
+        self, *, followed: bool, reasons: Sealed, answered_at: datetime, actor: str
+    ) -> None:
         self.followed = followed
-        self.reasons = reasons
         self.answered_at = answered_at
 
-    @event("Escalated")
     def escalate(self, *, to: str, reasons: str, escalated_at: datetime, actor: str) -> None:
-        if self.advice is None:
+        if not self.given:
             raise ProcedureError("the FG escalates advice it gave", ["give"])
+        self._escalated(
+            to=to, reasons=self._sealed(reasons), escalated_at=escalated_at, actor=actor
+        )
+
+    @event("Escalated")
+    def _escalated(self, *, to: str, reasons: Sealed, escalated_at: datetime, actor: str) -> None:
         self.escalated = True
         self.escalated_to = to

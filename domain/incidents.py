@@ -4,19 +4,32 @@ reported -> triaged (impact per the IBD table) -> not a breach, or breach establ
 awareness moment (EDPB 9/2022) -> the secretary's notification decision -> AP notifications
 (submitted, supplemented in phases, withdrawn) -> data subjects informed -> closed ->
 evaluated. An incident that turns out not to be a breach is reclassified, never edited.
+
+Each public verb judges (the procedure, the reasons, the deadlines, whether a notification is
+late) and hands its conclusions to a private ``@event`` method that only applies them, so a
+later change in a rule never changes what a stored event says or stops it from loading.
+Every free text may describe a person: it is sealed under the incident's own record key.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
-from uuid import UUID
+from typing import Any, TypedDict
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
+from pydantic import BaseModel, ConfigDict, Field
 
-from domain.deadlines import ap_notification_deadline, nis2_early_warning_deadline
+from domain.deadlines import (
+    LEGACY_RULES,
+    RULES,
+    ap_notification_deadline,
+    nis2_early_warning_deadline,
+)
 from domain.errors import ProcedureError
+from domain.personal_data import PersonalData, Sealed, record_key
+from domain.values import Count, OptionalText, ShortText, Text, Texts
 
 
 class Impact(StrEnum):
@@ -47,24 +60,72 @@ class Stage(StrEnum):
     CLOSED = "afgesloten"
 
 
+class APForm(BaseModel):
+    """What a notification tells the AP (AVG art. 33(3)), in phases where it must (33(4))."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    natures: list[Nature] = Field(min_length=1, max_length=3)
+    nature: Text  # (a) what happened
+    subject_categories: Texts = Field(min_length=1)  # (a) categories of data subjects
+    approx_subjects: Count
+    record_categories: Texts = Field(min_length=1)  # (a) categories of personal data records
+    approx_records: Count
+    fg_contact: ShortText  # (b) the FG's name and contact details
+    likely_consequences: Text  # (c)
+    measures: Text  # (d) taken or proposed, including mitigation
+    phased: OptionalText = ""  # (33(4)) what follows in a later phase, and why not yet
+
+
+class SealedForm(TypedDict):
+    """An ``APForm`` as an event holds it: its free texts sealed under the record key."""
+
+    natures: list[str]
+    nature: Sealed
+    subject_categories: list[str]
+    approx_subjects: int
+    record_categories: list[str]
+    approx_records: int
+    fg_contact: str
+    likely_consequences: Sealed
+    measures: Sealed
+    phased: Sealed
+
+
 class Incident(Aggregate):
+    @classmethod
+    def report(
+        cls, *, municipality: str, controller: str, summary: str, reported_at: datetime, actor: str
+    ) -> Incident:
+        # The record key: under it every text of this incident is sealed, and shredded at the
+        # end of its retention period.
+        return cls(
+            municipality=municipality,
+            controller=controller,
+            summary=PersonalData(uuid4(), summary),
+            reported_at=reported_at,
+            actor=actor,
+        )
+
     @event("Reported")
     def __init__(
         self,
         *,
         municipality: str,
         controller: str,
-        summary: str,
+        summary: Sealed,
         reported_at: datetime,
         actor: str,
     ) -> None:
         self.municipality = municipality
         self.controller = controller
         self.summary = summary
+        self.key = record_key(summary, self.id)
         self.reported_at = reported_at
         self.stage = Stage.REPORTED
         self.impact: Impact | None = None
         self.aware_at: datetime | None = None
+        self.ap_deadline: datetime | None = None
+        self.early_warning_deadline: datetime | None = None
         self.decision: dict[str, Any] | None = None
         self.ap_notifications: dict[str, dict[str, Any]] = {}
         self.subjects_informed_at: datetime | None = None
@@ -72,6 +133,9 @@ class Incident(Aggregate):
         self.significant = False
         self.triaged_at: datetime | None = None
         self.external_reports: list[str] = []
+
+    def _sealed(self, text: str) -> PersonalData:
+        return PersonalData(self.key, text)
 
     def _require(self, *stages: Stage, step: str) -> None:
         if self.stage not in stages:
@@ -88,38 +152,69 @@ class Incident(Aggregate):
             Stage.CLOSED: ["evaluate"],
         }[self.stage]
 
-    @property
-    def ap_deadline(self) -> datetime | None:
-        return None if self.aware_at is None else ap_notification_deadline(self.aware_at)
-
-    @property
-    def early_warning_deadline(self) -> datetime | None:
-        """NIS2 (Cyberbeveiligingswet): 24 hours from awareness of a significant incident,
-        beside the AP's 72 hours and from the same recorded moment where there is a breach."""
-        if not self.significant:
-            return None
-        aware = self.aware_at or self.triaged_at
-        return None if aware is None else nis2_early_warning_deadline(aware)
-
-    @event("Triaged")
     def triage(
         self, *, impact: Impact, significant: bool, triaged_at: datetime, actor: str
     ) -> None:
-        """``significant``: a significant incident under the Cyberbeveiligingswet."""
+        """``significant``: a significant incident under the Cyberbeveiligingswet, whose
+        24-hour early warning runs from now until a breach's awareness moment sets it anew."""
         self._require(Stage.REPORTED, step="triage")
+        self._triaged(
+            impact=impact,
+            significant=significant,
+            triaged_at=triaged_at,
+            early_warning_deadline=nis2_early_warning_deadline(triaged_at) if significant else None,
+            rules=RULES,
+            actor=actor,
+        )
+
+    class Triaged(Aggregate.Event):
+        class_version = 2
+        impact: Impact
+        significant: bool
+        triaged_at: datetime
+        early_warning_deadline: datetime | None
+        rules: str
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Recorded before results were stored: the rule of that time, NIS2's 24 hours.
+            state["early_warning_deadline"] = (
+                nis2_early_warning_deadline(state["triaged_at"]) if state["significant"] else None
+            )
+            state["rules"] = LEGACY_RULES
+
+    @event(Triaged)
+    def _triaged(
+        self,
+        *,
+        impact: Impact,
+        significant: bool,
+        triaged_at: datetime,
+        early_warning_deadline: datetime | None,
+        rules: str,
+        actor: str,
+    ) -> None:
         self.impact = Impact(impact)  # stored events give back plain strings
         self.significant = significant
         self.triaged_at = triaged_at
+        self.early_warning_deadline = early_warning_deadline
         self.stage = Stage.TRIAGED
 
-    @event("ClassifiedNotABreach")
     def classify_not_a_breach(self, *, reasons: str, classified_at: datetime, actor: str) -> None:
         self._require(Stage.TRIAGED, step="classify as not a breach")
         if not reasons.strip():
             raise ProcedureError("concluding that there is no breach requires reasons")
+        self._classified_not_a_breach(
+            reasons=self._sealed(reasons), classified_at=classified_at, actor=actor
+        )
+
+    @event("ClassifiedNotABreach")
+    def _classified_not_a_breach(
+        self, *, reasons: Sealed, classified_at: datetime, actor: str
+    ) -> None:
         self.stage = Stage.NOT_A_BREACH
 
-    @event("BreachEstablished")
     def establish_breach(
         self,
         *,
@@ -129,6 +224,7 @@ class Incident(Aggregate):
         approx_subjects: int,
         approx_records: int,
         likely_consequences: str,
+        established_at: datetime,
         actor: str,
     ) -> None:
         self._require(Stage.TRIAGED, step="establish a breach for")
@@ -136,23 +232,66 @@ class Incident(Aggregate):
             raise ProcedureError("a breach affects confidentiality, integrity or availability")
         if approx_subjects < 0 or approx_records < 0:
             raise ProcedureError("approximate numbers are never negative")
+        if aware_at > established_at:
+            raise ProcedureError("awareness cannot lie after the moment it is recorded")
+        self._breach_established(
+            aware_at=aware_at,
+            natures=natures,
+            data_categories=data_categories,
+            approx_subjects=approx_subjects,
+            approx_records=approx_records,
+            likely_consequences=self._sealed(likely_consequences),
+            ap_deadline=ap_notification_deadline(aware_at),
+            early_warning_deadline=(
+                nis2_early_warning_deadline(aware_at) if self.significant else None
+            ),
+            rules=RULES,
+            actor=actor,
+        )
+
+    class BreachEstablished(Aggregate.Event):
+        class_version = 2
+        aware_at: datetime
+        natures: list[Nature]
+        data_categories: list[str]
+        approx_subjects: int
+        approx_records: int
+        likely_consequences: Sealed
+        ap_deadline: datetime
+        early_warning_deadline: datetime | None
+        rules: str
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Recorded before results were stored: the deadline is the 72 hours of art. 33(1)
+            # that applied then; a significant incident's 24 hours are known from its triage.
+            state["ap_deadline"] = ap_notification_deadline(state["aware_at"])
+            state["early_warning_deadline"] = None
+            state["rules"] = LEGACY_RULES
+
+    @event(BreachEstablished)
+    def _breach_established(
+        self,
+        *,
+        aware_at: datetime,
+        natures: list[Nature],
+        data_categories: list[str],
+        approx_subjects: int,
+        approx_records: int,
+        likely_consequences: Sealed,
+        ap_deadline: datetime,
+        early_warning_deadline: datetime | None,
+        rules: str,
+        actor: str,
+    ) -> None:
         self.aware_at = aware_at
+        self.ap_deadline = ap_deadline
+        if early_warning_deadline is not None:
+            self.early_warning_deadline = early_warning_deadline
         self.natures = [Nature(n) for n in natures]
         self.stage = Stage.BREACH
 
-    class NotificationDecided(Aggregate.Event):
-        checkpoint_after = True
-        notify_ap: bool
-        ap_reasons: str
-        inform_subjects: bool
-        subjects_reasons: str
-        fg_advice: UUID | None
-        fg_advice_followed: bool | None
-        departure_reasons: str
-        decided_at: datetime
-        actor: str
-
-    @event(NotificationDecided)
     def decide_notification(
         self,
         *,
@@ -176,6 +315,44 @@ class Incident(Aggregate):
             raise ProcedureError("say whether the FG's advice was followed")
         if fg_advice_followed is False and not departure_reasons.strip():
             raise ProcedureError("departing from the FG's advice requires reasons")
+        self._notification_decided(
+            notify_ap=notify_ap,
+            ap_reasons=self._sealed(ap_reasons),
+            inform_subjects=inform_subjects,
+            subjects_reasons=self._sealed(subjects_reasons),
+            fg_advice=fg_advice,
+            fg_advice_followed=fg_advice_followed,
+            departure_reasons=self._sealed(departure_reasons) if departure_reasons else "",
+            decided_at=decided_at,
+            actor=actor,
+        )
+
+    class NotificationDecided(Aggregate.Event):
+        checkpoint_after = True
+        notify_ap: bool
+        ap_reasons: Sealed
+        inform_subjects: bool
+        subjects_reasons: Sealed
+        fg_advice: UUID | None
+        fg_advice_followed: bool | None
+        departure_reasons: Sealed
+        decided_at: datetime
+        actor: str
+
+    @event(NotificationDecided)
+    def _notification_decided(
+        self,
+        *,
+        notify_ap: bool,
+        ap_reasons: Sealed,
+        inform_subjects: bool,
+        subjects_reasons: Sealed,
+        fg_advice: UUID | None,
+        fg_advice_followed: bool | None,
+        departure_reasons: Sealed,
+        decided_at: datetime,
+        actor: str,
+    ) -> None:
         self.decision = {
             "notify_ap": notify_ap,
             "inform_subjects": inform_subjects,
@@ -183,22 +360,26 @@ class Incident(Aggregate):
             "fg_advice_followed": fg_advice_followed,
         }
 
-    class APNotificationSubmitted(Aggregate.Event):
-        checkpoint_after = True
-        meldingsnummer: str
-        preliminary: bool
-        form: dict[str, Any]
-        late_reason: str
-        submitted_at: datetime
-        actor: str
+    def _sealed_form(self, form: APForm) -> SealedForm:
+        return SealedForm(
+            natures=[Nature(n).value for n in form.natures],
+            nature=self._sealed(form.nature),
+            subject_categories=list(form.subject_categories),
+            approx_subjects=form.approx_subjects,
+            record_categories=list(form.record_categories),
+            approx_records=form.approx_records,
+            fg_contact=form.fg_contact,
+            likely_consequences=self._sealed(form.likely_consequences),
+            measures=self._sealed(form.measures),
+            phased=self._sealed(form.phased) if form.phased else "",
+        )
 
-    @event(APNotificationSubmitted)
     def submit_ap_notification(
         self,
         *,
         meldingsnummer: str,
         preliminary: bool,
-        form: dict[str, Any],
+        form: APForm,
         late_reason: str,
         submitted_at: datetime,
         actor: str,
@@ -209,58 +390,127 @@ class Incident(Aggregate):
         if meldingsnummer in self.ap_notifications:
             raise ProcedureError(f"notification {meldingsnummer} was already submitted")
         assert self.aware_at is not None
-        if submitted_at > ap_notification_deadline(self.aware_at) and not late_reason.strip():
+        assert self.ap_deadline is not None
+        if submitted_at < self.aware_at:
+            raise ProcedureError("the AP is notified of a breach after awareness of it")
+        late = submitted_at > self.ap_deadline
+        if late and not late_reason.strip():
             raise ProcedureError("a notification after 72 hours needs the reason for the delay")
+        self._ap_notification_submitted(
+            meldingsnummer=meldingsnummer,
+            preliminary=preliminary,
+            form=self._sealed_form(form),
+            late_reason=self._sealed(late_reason) if late_reason else "",
+            submitted_at=submitted_at,
+            late=late,
+            actor=actor,
+        )
+
+    class APNotificationSubmitted(Aggregate.Event):
+        checkpoint_after = True
+        class_version = 2
+        meldingsnummer: str
+        preliminary: bool
+        form: SealedForm
+        late_reason: Sealed
+        submitted_at: datetime
+        late: bool | None  # None: recorded before lateness was stored (judged by the register)
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["late"] = None
+
+    @event(APNotificationSubmitted)
+    def _ap_notification_submitted(
+        self,
+        *,
+        meldingsnummer: str,
+        preliminary: bool,
+        form: SealedForm,
+        late_reason: Sealed,
+        submitted_at: datetime,
+        late: bool | None,
+        actor: str,
+    ) -> None:
         self.ap_notifications[meldingsnummer] = {"preliminary": preliminary, "withdrawn": False}
+
+    def supplement_ap_notification(
+        self,
+        *,
+        meldingsnummer: str,
+        form: APForm,
+        final: bool,
+        supplemented_at: datetime,
+        actor: str,
+    ) -> None:
+        self._active_notification(meldingsnummer, "supplement")
+        assert self.aware_at is not None
+        if supplemented_at < self.aware_at:
+            raise ProcedureError("a notification is supplemented after awareness of the breach")
+        self._ap_notification_supplemented(
+            meldingsnummer=meldingsnummer,
+            form=self._sealed_form(form),
+            final=final,
+            supplemented_at=supplemented_at,
+            actor=actor,
+        )
 
     class APNotificationSupplemented(Aggregate.Event):
         checkpoint_after = True
         meldingsnummer: str
-        form: dict[str, Any]
+        form: SealedForm
         final: bool
         supplemented_at: datetime
         actor: str
 
     @event(APNotificationSupplemented)
-    def supplement_ap_notification(
+    def _ap_notification_supplemented(
         self,
         *,
         meldingsnummer: str,
-        form: dict[str, Any],
+        form: SealedForm,
         final: bool,
         supplemented_at: datetime,
         actor: str,
     ) -> None:
-        notification = self._active_notification(meldingsnummer, "supplement")
         if final:
-            notification["preliminary"] = False
+            self.ap_notifications[meldingsnummer]["preliminary"] = False
+
+    def withdraw_ap_notification(
+        self, *, meldingsnummer: str, reason: str, withdrawn_at: datetime, actor: str
+    ) -> None:
+        self._active_notification(meldingsnummer, "withdraw")
+        if not reason.strip():
+            raise ProcedureError("withdrawing a notification needs a reason")
+        self._ap_notification_withdrawn(
+            meldingsnummer=meldingsnummer,
+            reason=self._sealed(reason),
+            withdrawn_at=withdrawn_at,
+            actor=actor,
+        )
 
     class APNotificationWithdrawn(Aggregate.Event):
         checkpoint_after = True
         meldingsnummer: str
-        reason: str
+        reason: Sealed
         withdrawn_at: datetime
         actor: str
 
     @event(APNotificationWithdrawn)
-    def withdraw_ap_notification(
-        self, *, meldingsnummer: str, reason: str, withdrawn_at: datetime, actor: str
+    def _ap_notification_withdrawn(
+        self, *, meldingsnummer: str, reason: Sealed, withdrawn_at: datetime, actor: str
     ) -> None:
-        notification = self._active_notification(meldingsnummer, "withdraw")
-        if not reason.strip():
-            raise ProcedureError("withdrawing a notification needs a reason")
-        notification["withdrawn"] = True
+        self.ap_notifications[meldingsnummer]["withdrawn"] = True
 
-    def _active_notification(self, meldingsnummer: str, step: str) -> dict[str, Any]:
+    def _active_notification(self, meldingsnummer: str, step: str) -> None:
         notification = self.ap_notifications.get(meldingsnummer)
         if notification is None or notification["withdrawn"]:
             raise ProcedureError(
                 f"cannot {step} notification {meldingsnummer}: it is not an active notification",
                 [n for n, v in self.ap_notifications.items() if not v["withdrawn"]],
             )
-        return notification
 
-    @event("ReclassifiedNotABreach")
     def reclassify_not_a_breach(
         self, *, reasons: str, reclassified_at: datetime, actor: str
     ) -> None:
@@ -273,32 +523,60 @@ class Incident(Aggregate):
             )
         if not reasons.strip():
             raise ProcedureError("reclassifying requires reasons")
+        self._reclassified_not_a_breach(
+            reasons=self._sealed(reasons), reclassified_at=reclassified_at, actor=actor
+        )
+
+    @event("ReclassifiedNotABreach")
+    def _reclassified_not_a_breach(
+        self, *, reasons: Sealed, reclassified_at: datetime, actor: str
+    ) -> None:
         self.stage = Stage.NOT_A_BREACH
 
-    @event("SubjectsInformed")
     def inform_subjects(self, *, channel: str, informed_at: datetime, actor: str) -> None:
         self._require(Stage.BREACH, step="inform data subjects of")
+        assert self.aware_at is not None
+        if informed_at < self.aware_at:
+            raise ProcedureError("data subjects are informed of a breach after awareness of it")
+        self._subjects_informed(channel=channel, informed_at=informed_at, actor=actor)
+
+    @event("SubjectsInformed")
+    def _subjects_informed(self, *, channel: str, informed_at: datetime, actor: str) -> None:
         self.subjects_informed_at = informed_at
 
-    @event("ReportedToAuthority")
     def report_to_authority(
         self, *, authority: Authority, reference: str, reported_at: datetime, actor: str
     ) -> None:
         """Aangifte with the police (seed 002 step 13), the IBD informed, or the CSIRT warned."""
         if self.stage in (Stage.REPORTED, Stage.CLOSED):
             raise ProcedureError(f"cannot report an incident in stage '{self.stage.value}'")
+        self._reported_to_authority(
+            authority=authority, reference=reference, reported_at=reported_at, actor=actor
+        )
+
+    @event("ReportedToAuthority")
+    def _reported_to_authority(
+        self, *, authority: Authority, reference: str, reported_at: datetime, actor: str
+    ) -> None:
         self.external_reports.append(Authority(authority).value)
 
-    @event("MeasureRecorded")
     def record_measure(self, *, measure: str, taken_at: datetime, actor: str) -> None:
         if self.stage is Stage.CLOSED:
             raise ProcedureError("the incident is closed", self._allowed())
+        self._measure_recorded(measure=self._sealed(measure), taken_at=taken_at, actor=actor)
 
-    @event("Closed")
+    @event("MeasureRecorded")
+    def _measure_recorded(self, *, measure: Sealed, taken_at: datetime, actor: str) -> None:
+        pass  # the measure is evidence for the registers; it changes no state of the procedure
+
     def close(self, *, closed_at: datetime, actor: str) -> None:
         self._require(Stage.NOT_A_BREACH, Stage.BREACH, step="close")
         if self.stage is Stage.BREACH:
             self._require_decision_carried_out()
+        self._closed(closed_at=closed_at, actor=actor)
+
+    @event("Closed")
+    def _closed(self, *, closed_at: datetime, actor: str) -> None:
         self.closed_at = closed_at
         self.stage = Stage.CLOSED
 
@@ -310,10 +588,13 @@ class Incident(Aggregate):
         if self.decision["inform_subjects"] and self.subjects_informed_at is None:
             raise ProcedureError("the data subjects were to be informed", ["inform_subjects"])
 
-    @event("Evaluated")
     def evaluate(self, *, findings: str, evaluated_at: datetime, actor: str) -> None:
         """Seed 002: two to six weeks after closing."""
         self._require(Stage.CLOSED, step="evaluate")
         if self.evaluated:
             raise ProcedureError("the incident was already evaluated")
+        self._evaluated(findings=self._sealed(findings), evaluated_at=evaluated_at, actor=actor)
+
+    @event("Evaluated")
+    def _evaluated(self, *, findings: Sealed, evaluated_at: datetime, actor: str) -> None:
         self.evaluated = True

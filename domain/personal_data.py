@@ -9,7 +9,7 @@ while the ledger, which hashes the ciphertext, still verifies (AVG art. 17; DESI
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -19,8 +19,13 @@ from eventsourcing.domain import Aggregate, event
 
 @dataclass(frozen=True)
 class PersonalData:
+    """``subject``: the key it is sealed under, a data subject's or a record's (an incident,
+    an FG advice), destroyed on erasure or at the end of the retention period. ``sealed``:
+    the stored ciphertext it was opened from, which read models keep instead of the value."""
+
     subject: UUID
     value: str
+    sealed: str | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         # Keep personal data out of logs and tracebacks.
@@ -35,6 +40,16 @@ class Erased:
 
     def __str__(self) -> str:
         return "[gewist]"
+
+
+# A free text in an event: sealed, erased, or plain where recorded before texts were sealed.
+Sealed = PersonalData | Erased | str
+
+
+def record_key(text: Sealed, record: UUID) -> UUID:
+    """The key a record's texts are sealed under: that of its first text (the record's own id
+    for a record whose first text was recorded unsealed)."""
+    return record if isinstance(text, str) else text.subject
 
 
 class ErasureGround(StrEnum):

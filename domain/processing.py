@@ -2,7 +2,8 @@
 
 Every change is a new *version* with its own identifier and ``valid_from``, never an edit in
 place: a log line's ``dpl.core.processing_activity_id`` (Logboek Dataverwerkingen) must point
-to exactly the version that applied.
+to exactly the version that applied. An entry is checked when it is recorded, and each event
+carries the whole entry as checked, so a later rule never re-judges a stored version.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.errors import ProcedureError
-from domain.values import OptionalText, Text
+from domain.values import OptionalText, Text, Texts
 
 
 class LegalBasis(StrEnum):
@@ -34,22 +35,22 @@ class RegisterEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: Text
-    purposes: list[Text] = Field(min_length=1)
+    purposes: Texts = Field(min_length=1)
     legal_basis: LegalBasis
     legal_basis_law: Text
-    joint_controllers: list[Text] = []
-    data_subject_categories: list[Text] = Field(min_length=1)
-    personal_data_categories: list[Text] = Field(min_length=1)
-    special_categories: list[Text] = []
+    joint_controllers: Texts = []
+    data_subject_categories: Texts = Field(min_length=1)
+    personal_data_categories: Texts = Field(min_length=1)
+    special_categories: Texts = []
     criminal_data: bool = False
     bsn_used: bool = False
     bsn_legal_basis: OptionalText = ""
-    recipients: list[Text] = []
-    third_country_transfers: list[Text] = []
+    recipients: Texts = []
+    third_country_transfers: Texts = []
     retention: Text
     selectielijst_reference: OptionalText = ""
-    security_measures: list[Text] = Field(min_length=1)
-    processors: list[Text] = []
+    security_measures: Texts = Field(min_length=1)
+    processors: Texts = []
     process_owner: Text
     dpia_required: bool = False
     dpia_reason: OptionalText = ""
@@ -63,6 +64,42 @@ class RegisterEntry(BaseModel):
         if self.dpia_required and not self.dpia_reason:
             raise ValueError("say why a DPIA is required (art. 35)")
         return self
+
+
+class RegisterChanges(BaseModel):
+    """An amendment: the fields that change, each typed as in ``RegisterEntry``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: Text | None = None
+    purposes: Texts | None = None
+    legal_basis: LegalBasis | None = None
+    legal_basis_law: Text | None = None
+    joint_controllers: Texts | None = None
+    data_subject_categories: Texts | None = None
+    personal_data_categories: Texts | None = None
+    special_categories: Texts | None = None
+    criminal_data: bool | None = None
+    bsn_used: bool | None = None
+    bsn_legal_basis: OptionalText | None = None
+    recipients: Texts | None = None
+    third_country_transfers: Texts | None = None
+    retention: Text | None = None
+    selectielijst_reference: OptionalText | None = None
+    security_measures: Texts | None = None
+    processors: Texts | None = None
+    process_owner: Text | None = None
+    dpia_required: bool | None = None
+    dpia_reason: OptionalText | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> RegisterChanges:
+        if not self.model_fields_set:
+            raise ValueError("an amendment changes at least one field")
+        return self
+
+    def stated(self) -> dict[str, Any]:
+        """The changed fields, in the form the register stores."""
+        return self.model_dump(mode="json", include=self.model_fields_set)
 
 
 def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +125,24 @@ def version_uri(activity: UUID, version: int) -> str:
 
 
 class ProcessingActivity(Aggregate):
+    @classmethod
+    def register(
+        cls,
+        *,
+        municipality: str,
+        controller: str,
+        entry: dict[str, Any],
+        valid_from: datetime,
+        actor: str,
+    ) -> ProcessingActivity:
+        return cls(
+            municipality=municipality,
+            controller=controller,
+            entry=check_entry(entry),
+            valid_from=valid_from,
+            actor=actor,
+        )
+
     @event("Registered")
     def __init__(
         self,
@@ -100,7 +155,7 @@ class ProcessingActivity(Aggregate):
     ) -> None:
         self.municipality = municipality
         self.controller = controller
-        self.entry = check_entry(entry)
+        self.entry = entry
         self.valid_from = valid_from
         self.retired = False
         self.dpias: list[dict[str, Any]] = []
@@ -113,17 +168,38 @@ class ProcessingActivity(Aggregate):
     def version_uri(self) -> str:
         return version_uri(self.id, self.version)
 
-    @event("Amended")
-    def amend(self, *, changes: dict[str, Any], valid_from: datetime, actor: str) -> None:
+    def amend(self, *, changes: RegisterChanges, valid_from: datetime, actor: str) -> None:
         if self.retired:
             raise ProcedureError("a retired processing activity is not amended")
-        entry = check_entry({**self.entry, **changes})
+        stated = changes.stated()
+        entry = check_entry({**self.entry, **stated})
         if valid_from < self.valid_from:
             raise ProcedureError("a new version is valid from after the one it follows")
-        self.entry = entry
+        self._amended(changes=stated, entry=entry, valid_from=valid_from, actor=actor)
+
+    class Amended(Aggregate.Event):
+        class_version = 2
+        changes: dict[str, Any]
+        entry: dict[str, Any] | None  # the whole version as checked; None: recorded before
+        valid_from: datetime
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["entry"] = None
+
+    @event(Amended)
+    def _amended(
+        self,
+        *,
+        changes: dict[str, Any],
+        entry: dict[str, Any] | None,
+        valid_from: datetime,
+        actor: str,
+    ) -> None:
+        self.entry = {**self.entry, **changes} if entry is None else entry
         self.valid_from = valid_from
 
-    @event("DPIARecorded")
     def record_dpia(
         self,
         *,
@@ -135,12 +211,35 @@ class ProcessingActivity(Aggregate):
     ) -> None:
         if not outcome.strip():
             raise ProcedureError("a DPIA is recorded with its outcome")
+        self._dpia_recorded(
+            outcome=outcome,
+            residual_risk=residual_risk,
+            fg_advice=fg_advice,
+            recorded_at=recorded_at,
+            actor=actor,
+        )
+
+    @event("DPIARecorded")
+    def _dpia_recorded(
+        self,
+        *,
+        outcome: str,
+        residual_risk: str,
+        fg_advice: UUID | None,
+        recorded_at: datetime,
+        actor: str,
+    ) -> None:
         self.valid_from = max(self.valid_from, recorded_at)
         self.dpias.append({"outcome": outcome, "residual_risk": residual_risk})
 
-    @event("Retired")
     def retire(self, *, reason: str, valid_from: datetime, actor: str) -> None:
         if self.retired:
             raise ProcedureError("the processing activity is already retired")
+        if valid_from < self.valid_from:
+            raise ProcedureError("a retirement is valid from after the version it ends")
+        self._retired(reason=reason, valid_from=valid_from, actor=actor)
+
+    @event("Retired")
+    def _retired(self, *, reason: str, valid_from: datetime, actor: str) -> None:
         self.retired = True
         self.valid_from = valid_from

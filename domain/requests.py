@@ -1,26 +1,30 @@
 """Data-subject rights requests (AVG art. 15-22; seed 002 bijlage 5), decided as Awb besluiten.
 
 received -> identity verified -> (suspended -> resumed)* -> (extended) -> decided -> sent ->
-(objection lodged -> decided on objection); or withdrawn before the decision. The deadline is
-always computed from the recorded facts by ``domain.deadlines``.
+(objection lodged -> decided on objection); or withdrawn before the decision. Each deadline is
+computed by ``domain.deadlines`` when the fact that sets it is recorded, and stored with it;
+the texts about the requester are sealed under the requester's own key.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.deadlines import (
+    LEGACY_RULES,
     MAX_EXTENSION_MONTHS,
+    RULES,
     extension_notice_deadline,
     local_date,
     objection_deadline,
     request_deadline,
 )
 from domain.errors import ProcedureError
-from domain.personal_data import Erased, PersonalData
+from domain.personal_data import Erased, PersonalData, Sealed
 
 
 class Right(StrEnum):
@@ -64,9 +68,9 @@ class RequestStage(StrEnum):
 
 
 class RightsRequest(Aggregate):
-    @event("Received")
-    def __init__(
-        self,
+    @classmethod
+    def receive(
+        cls,
         *,
         municipality: str,
         controller: str,
@@ -76,26 +80,75 @@ class RightsRequest(Aggregate):
         contact: PersonalData,
         received_at: datetime,
         actor: str,
+    ) -> RightsRequest:
+        return cls(
+            municipality=municipality,
+            controller=controller,
+            right=right,
+            channel=channel,
+            requester=requester,
+            contact=contact,
+            received_at=received_at,
+            deadline=request_deadline(received_at),
+            rules=RULES,
+            actor=actor,
+        )
+
+    class Received(Aggregate.Created):
+        class_version = 2
+        municipality: str
+        controller: str
+        right: Right
+        channel: str
+        requester: PersonalData | Erased
+        contact: PersonalData | Erased
+        received_at: datetime
+        deadline: date
+        rules: str
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["deadline"] = request_deadline(state["received_at"])
+            state["rules"] = LEGACY_RULES
+
+    @event(Received)
+    def __init__(
+        self,
+        *,
+        municipality: str,
+        controller: str,
+        right: Right,
+        channel: str,
+        requester: PersonalData | Erased,
+        contact: PersonalData | Erased,
+        received_at: datetime,
+        deadline: date,
+        rules: str,
+        actor: str,
     ) -> None:
         self.municipality = municipality
         self.controller = controller
         self.right = Right(right)  # stored events give back plain strings
-        self.requester: PersonalData | Erased = requester
-        self.contact: PersonalData | Erased = contact
+        self.requester = requester
+        self.contact = contact
+        self.subject = requester.subject  # the key every text about the requester is sealed under
         self.received_at = received_at
+        self._deadline = deadline
         self.stage = RequestStage.RECEIVED
         self.suspended_since: datetime | None = None
         self.suspended_days = 0
         self.extension_months = 0
         self.outcome: Outcome | None = None
         self.sent_at: datetime | None = None
+        self._objection_deadline: date | None = None
 
     def deadline(self) -> date:
-        return request_deadline(
-            self.received_at,
-            suspended_days=self.suspended_days,
-            extension_months=self.extension_months,
-        )
+        """The last day for the decision, as computed when its last cause was recorded."""
+        return self._deadline
+
+    def _sealed(self, text: str) -> PersonalData:
+        return PersonalData(self.subject, text)
 
     def _require(self, *stages: RequestStage, step: str) -> None:
         if self.stage not in stages:
@@ -111,30 +164,83 @@ class RightsRequest(Aggregate):
             }[self.stage]
             raise ProcedureError(f"cannot {step} a request in stage '{self.stage.value}'", allowed)
 
-    @event("IdentityVerified")
+    def _not_before_receipt(self, moment: datetime, what: str) -> None:
+        if moment < self.received_at:
+            raise ProcedureError(f"{what} cannot lie before the request was received")
+
     def verify_identity(self, *, method: str, verified_at: datetime, actor: str) -> None:
         self._require(RequestStage.RECEIVED, step="verify the identity for")
+        self._identity_verified(method=self._sealed(method), verified_at=verified_at, actor=actor)
+
+    @event("IdentityVerified")
+    def _identity_verified(self, *, method: Sealed, verified_at: datetime, actor: str) -> None:
         self.stage = RequestStage.IN_PROGRESS
 
-    @event("Suspended")
     def suspend(self, *, missing: str, suspended_at: datetime, actor: str) -> None:
         """The clock stops while information the requester must give is missing."""
         self._require(RequestStage.IN_PROGRESS, step="suspend")
+        self._suspended(missing=self._sealed(missing), suspended_at=suspended_at, actor=actor)
+
+    @event("Suspended")
+    def _suspended(self, *, missing: Sealed, suspended_at: datetime, actor: str) -> None:
         self.suspended_since = suspended_at
         self.stage = RequestStage.SUSPENDED
 
-    @event("Resumed")
     def resume(self, *, resumed_at: datetime, actor: str) -> None:
         self._require(RequestStage.SUSPENDED, step="resume")
         assert self.suspended_since is not None
         days = (local_date(resumed_at) - local_date(self.suspended_since)).days
         if days < 0:
             raise ProcedureError("a request resumes after it was suspended")
+        self._resumed(
+            resumed_at=resumed_at,
+            days=days,
+            deadline=request_deadline(
+                self.received_at,
+                suspended_days=self.suspended_days + days,
+                extension_months=self.extension_months,
+            ),
+            rules=RULES,
+            actor=actor,
+        )
+
+    class Resumed(Aggregate.Event):
+        class_version = 2
+        resumed_at: datetime
+        days: int | None  # None: recorded before results were stored (computed when loaded)
+        deadline: date | None
+        rules: str
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(days=None, deadline=None, rules=LEGACY_RULES)
+
+    @event(Resumed)
+    def _resumed(
+        self,
+        *,
+        resumed_at: datetime,
+        days: int | None,
+        deadline: date | None,
+        rules: str,
+        actor: str,
+    ) -> None:
+        assert self.suspended_since is not None
+        if days is None:  # an event of the first ledger version
+            days = (local_date(resumed_at) - local_date(self.suspended_since)).days
         self.suspended_days += days
+        self._deadline = deadline or self._legacy_deadline()
         self.suspended_since = None
         self.stage = RequestStage.IN_PROGRESS
 
-    @event("Extended")
+    def _legacy_deadline(self) -> date:
+        return request_deadline(
+            self.received_at,
+            suspended_days=self.suspended_days,
+            extension_months=self.extension_months,
+        )
+
     def extend(
         self,
         *,
@@ -153,22 +259,53 @@ class RightsRequest(Aggregate):
             raise ProcedureError(f"an extension is 1 to {MAX_EXTENSION_MONTHS} months")
         if not explanation.strip():
             raise ProcedureError("the requester is told the reasons for the extension")
+        self._not_before_receipt(requester_told_at, "telling the requester")
         notice_by = extension_notice_deadline(self.received_at, suspended_days=self.suspended_days)
         if local_date(requester_told_at) > notice_by:
             raise ProcedureError(
                 f"an extension must be told within the first month (by {notice_by.isoformat()})"
             )
-        self.extension_months = months
+        self._extended(
+            months=months,
+            reason=reason,
+            explanation=self._sealed(explanation),
+            requester_told_at=requester_told_at,
+            deadline=request_deadline(
+                self.received_at, suspended_days=self.suspended_days, extension_months=months
+            ),
+            rules=RULES,
+            actor=actor,
+        )
 
-    class Decided(Aggregate.Event):
-        checkpoint_after = True
-        outcome: Outcome
-        grounds: list[RefusalGround]
-        reasons: str
-        decided_at: datetime
+    class Extended(Aggregate.Event):
+        class_version = 2
+        months: int
+        reason: ExtensionReason
+        explanation: Sealed
+        requester_told_at: datetime
+        deadline: date | None  # None: recorded before results were stored
+        rules: str
         actor: str
 
-    @event(Decided)
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(deadline=None, rules=LEGACY_RULES)
+
+    @event(Extended)
+    def _extended(
+        self,
+        *,
+        months: int,
+        reason: ExtensionReason,
+        explanation: Sealed,
+        requester_told_at: datetime,
+        deadline: date | None,
+        rules: str,
+        actor: str,
+    ) -> None:
+        self.extension_months = months
+        self._deadline = deadline or self._legacy_deadline()
+
     def decide(
         self,
         *,
@@ -179,57 +316,142 @@ class RightsRequest(Aggregate):
         actor: str,
     ) -> None:
         self._require(RequestStage.IN_PROGRESS, step="decide")
-        outcome = Outcome(outcome)  # stored events give back plain strings
-        if outcome is not Outcome.GRANTED and not grounds:
+        if Outcome(outcome) is not Outcome.GRANTED and not grounds:
             raise ProcedureError("refusing, wholly or partly, needs the legal grounds")
         if not reasons.strip():
             raise ProcedureError("an Awb decision states its reasons")
-        self.outcome = outcome
+        self._decided(
+            outcome=outcome,
+            grounds=grounds,
+            reasons=self._sealed(reasons),
+            decided_at=decided_at,
+            late=local_date(decided_at) > self._deadline,
+            deadline=self._deadline,
+            actor=actor,
+        )
+
+    class Decided(Aggregate.Event):
+        checkpoint_after = True
+        class_version = 2
+        outcome: Outcome
+        grounds: list[RefusalGround]
+        reasons: Sealed
+        decided_at: datetime
+        late: bool | None  # None: recorded before results were stored
+        deadline: date | None  # the deadline it was judged against
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(late=None, deadline=None)
+
+    @event(Decided)
+    def _decided(
+        self,
+        *,
+        outcome: Outcome,
+        grounds: list[RefusalGround],
+        reasons: Sealed,
+        decided_at: datetime,
+        late: bool | None,
+        deadline: date | None,
+        actor: str,
+    ) -> None:
+        self.outcome = Outcome(outcome)  # stored events give back plain strings
         self.grounds = [RefusalGround(g) for g in grounds]
         self.decided_at = decided_at
-        self.decided_late = local_date(decided_at) > self.deadline()
+        self.decided_late = local_date(decided_at) > self._deadline if late is None else late
         self.stage = RequestStage.DECIDED
 
-    @event("Sent")
     def send(self, *, channel: str, sent_at: datetime, actor: str) -> None:
         self._require(RequestStage.DECIDED, step="send")
+        if sent_at < self.decided_at:
+            raise ProcedureError("a decision is sent after it was taken")
+        self._sent(
+            channel=channel,
+            sent_at=sent_at,
+            objection_deadline=objection_deadline(sent_at),
+            rules=RULES,
+            actor=actor,
+        )
+
+    class Sent(Aggregate.Event):
+        class_version = 2
+        channel: str
+        sent_at: datetime
+        objection_deadline: date
+        rules: str
+        actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["objection_deadline"] = objection_deadline(state["sent_at"])
+            state["rules"] = LEGACY_RULES
+
+    @event(Sent)
+    def _sent(
+        self, *, channel: str, sent_at: datetime, objection_deadline: date, rules: str, actor: str
+    ) -> None:
         self.sent_at = sent_at
+        self._objection_deadline = objection_deadline
         self.stage = RequestStage.SENT
 
     def objection_deadline(self) -> date | None:
-        return None if self.sent_at is None else objection_deadline(self.sent_at)
+        return self._objection_deadline
 
-    @event("ObjectionLodged")
     def lodge_objection(self, *, grounds: str, lodged_at: datetime, actor: str) -> None:
         """Bezwaar within six weeks of sending (Awb 6:7); later is refused here, to be
         declared inadmissible by the bezwaarcommissie (Awb 6:11 allows excusable lateness)."""
         self._require(RequestStage.SENT, step="lodge an objection against")
-        last_day = self.objection_deadline()
+        last_day = self._objection_deadline
         assert last_day is not None
+        assert self.sent_at is not None
+        if lodged_at < self.sent_at:
+            raise ProcedureError("an objection is lodged after the decision was sent")
         if local_date(lodged_at) > last_day:
             raise ProcedureError(f"the objection period ended on {last_day.isoformat()}")
+        self._objection_lodged(grounds=self._sealed(grounds), lodged_at=lodged_at, actor=actor)
+
+    @event("ObjectionLodged")
+    def _objection_lodged(self, *, grounds: Sealed, lodged_at: datetime, actor: str) -> None:
         self.stage = RequestStage.OBJECTED
 
-    @event("ObjectionDecided")
     def decide_on_objection(
         self, *, well_founded: bool, reasons: str, decided_at: datetime, actor: str
     ) -> None:
         self._require(RequestStage.OBJECTED, step="decide on an objection for")
         if not reasons.strip():
             raise ProcedureError("a decision on objection states its reasons")
+        self._objection_decided(
+            well_founded=well_founded,
+            reasons=self._sealed(reasons),
+            decided_at=decided_at,
+            actor=actor,
+        )
+
+    @event("ObjectionDecided")
+    def _objection_decided(
+        self, *, well_founded: bool, reasons: Sealed, decided_at: datetime, actor: str
+    ) -> None:
         self.stage = RequestStage.CLOSED
 
-    @event("Closed")
     def close(self, *, closed_at: datetime, actor: str) -> None:
         self._require(RequestStage.SENT, step="close")
+        self._closed(closed_at=closed_at, actor=actor)
+
+    @event("Closed")
+    def _closed(self, *, closed_at: datetime, actor: str) -> None:
         self.stage = RequestStage.CLOSED
 
-    @event("Withdrawn")
     def withdraw(self, *, withdrawn_at: datetime, actor: str) -> None:
         self._require(
             RequestStage.RECEIVED, RequestStage.IN_PROGRESS, RequestStage.SUSPENDED, step="withdraw"
         )
+        self._withdrawn(withdrawn_at=withdrawn_at, actor=actor)
+
+    @event("Withdrawn")
+    def _withdrawn(self, *, withdrawn_at: datetime, actor: str) -> None:
         self.stage = RequestStage.WITHDRAWN
 
     def days_left(self, today: date) -> int:
-        return (self.deadline() - today).days
+        return (self._deadline - today).days

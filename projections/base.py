@@ -7,6 +7,11 @@ together with the projection's tracking position, so every event counts exactly 
 Most read models keep one row per record (``RecordProjection``): the columns queries filter
 on, the whole record as JSON, and the ledger indices of every entry it was built from, so
 any figure can point to its evidence.
+
+A read model never holds personal data in the clear: a text sealed in its event stays sealed
+in the read model (``SEALED_UNDER`` and the stored ciphertext), and is opened by the adapters
+as it is shown, with the key store, so an erasure or the end of a retention period empties
+every read model at once, without a rebuild.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
+
+from domain.personal_data import Erased, PersonalData
+
+SEALED_UNDER = "sealed_under"  # a sealed text in a read model: {SEALED_UNDER: key, "ciphertext"}
 
 
 class Cursor(Protocol):
@@ -80,6 +89,10 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, UUID):
         return str(value)
+    if isinstance(value, PersonalData) and value.sealed is not None:
+        return {SEALED_UNDER: str(value.subject), "ciphertext": value.sealed}
+    if isinstance(value, Erased):
+        return {SEALED_UNDER: str(value.subject), "ciphertext": None}
     raise TypeError(f"{type(value).__name__} does not belong in a read model")
 
 

@@ -12,6 +12,7 @@ class FGAdviceRegister(RecordProjection):
     name = "fg_advice_register"
     aggregate = FGAdvice
     table = "fg_advice"
+    version = 2
     column_types: ClassVar[dict[str, str]] = {
         "municipality": "TEXT NOT NULL",
         "about": "TEXT NOT NULL",

@@ -2,14 +2,14 @@
 
 One row per incident. The breach register is the same records seen from art. 33(5): every
 incident that was established as a breach, with its facts, effects, measures, and whether
-the AP and the data subjects were told and why (also when the answer was no).
+the AP and the data subjects were told and why (also when the answer was no). Deadlines and
+lateness are those the events recorded, never recomputed here.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from domain.deadlines import ap_notification_deadline
 from domain.incidents import Incident
 from projections.base import Cursor, RecordProjection, rows, to_json, utc_text
 
@@ -18,7 +18,7 @@ class IncidentRegister(RecordProjection):
     name = "incident_register"
     aggregate = Incident
     table = "incidents"
-    version = 3
+    version = 4
     column_types: ClassVar[dict[str, str]] = {
         "municipality": "TEXT NOT NULL",
         "controller": "TEXT NOT NULL",
@@ -71,7 +71,7 @@ class IncidentRegister(RecordProjection):
         return {
             "municipality": r["municipality"],
             "controller": r["controller"],
-            "summary": r["summary"],
+            "summary": to_json(r["summary"]),  # sealed: opened as it is shown
             "stage": r["stage"],
             "reported_at": r["reported_at"],
             "breach": int(breach is not None and not r.get("reclassified")),
@@ -128,7 +128,7 @@ class IncidentRegister(RecordProjection):
     def on_BreachEstablished(self, r: dict[str, Any], e: Any) -> None:
         r["breach"] = {
             "aware_at": utc_text(e.aware_at),
-            "ap_deadline": utc_text(ap_notification_deadline(e.aware_at)),
+            "ap_deadline": utc_text(e.ap_deadline),
             "natures": [str(n) for n in e.natures],
             "data_categories": list(e.data_categories),
             "approx_subjects": e.approx_subjects,
@@ -158,7 +158,8 @@ class IncidentRegister(RecordProjection):
                 "meldingsnummer": e.meldingsnummer,
                 "preliminary": e.preliminary,
                 "submitted_at": submitted,
-                "late": submitted > r["breach"]["ap_deadline"],
+                # None only in an event recorded before lateness was: then by its deadline.
+                "late": submitted > r["breach"]["ap_deadline"] if e.late is None else e.late,
                 "late_reason": e.late_reason,
                 "form": dict(e.form),
                 "supplements": [],

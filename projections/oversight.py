@@ -40,7 +40,7 @@ def open_breaches(
             "id": record,
             "municipality": municipality,
             "controller": controller,
-            "summary": summary,
+            "summary": json.loads(summary),
             "ap_deadline": deadline,
             "hours_left": round((from_utc_text(deadline) - now).total_seconds() / 3600, 1),
         }
@@ -158,8 +158,16 @@ def incidents_not_evaluated(
         f"AND {_in(municipalities)} ORDER BY closed_at",
         (utc_text(now - EVALUATION_PERIOD), *municipalities),
     )
-    names = ("id", "municipality", "controller", "summary", "closed_at")
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [
+        {
+            "id": record,
+            "municipality": municipality,
+            "controller": controller,
+            "summary": json.loads(summary),
+            "closed_at": closed_at,
+        }
+        for record, municipality, controller, summary, closed_at in cursor.fetchall()
+    ]
 
 
 def erasures(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:

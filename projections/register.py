@@ -24,6 +24,7 @@ class ProcessingRegister(Projection):
     name = "processing_register"
     topics = event_topics(ProcessingActivity)
     tables = ("register_versions", "register_current")
+    version = 2
 
     def create_tables(self, cursor: Cursor) -> None:
         for table, key in (
@@ -65,8 +66,12 @@ class ProcessingRegister(Projection):
                 "status": "actief",
                 "dpia_at": dpia_at,
             }
-            if isinstance(event, ProcessingActivity.Amended):  # type: ignore[attr-defined]
-                row["entry"].update(event.changes)
+            if isinstance(event, ProcessingActivity.Amended):
+                # The version as the domain checked it (a first-version event: its changes).
+                if event.entry is None:
+                    row["entry"].update(event.changes)
+                else:
+                    row["entry"] = dict(event.entry)
             elif isinstance(event, ProcessingActivity.DPIARecorded):  # type: ignore[attr-defined]
                 row["dpia_at"] = utc_text(event.recorded_at)
             elif isinstance(event, ProcessingActivity.Retired):  # type: ignore[attr-defined]

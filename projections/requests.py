@@ -1,8 +1,10 @@
 """The request register: every rights request with its deadline, time left, suspensions,
 extension and outcome (AVG art. 12(3); seed 002 bijlage 5).
 
-The deadline is the domain's (``domain.deadlines``), recomputed whenever a suspension or an
-extension changes it. No personal data: the requester appears only as the subject key.
+The deadline is the one the events recorded: set on receipt, moved by a resumption or an
+extension, never recomputed here (only for an event of the first ledger version, which did
+not record it). No personal data in the clear: the requester appears only as the subject key,
+and the texts about the requester stay sealed under it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class RequestRegister(RecordProjection):
     name = "request_register"
     aggregate = RightsRequest
     table = "requests"
+    version = 2
     column_types: ClassVar[dict[str, str]] = {
         "municipality": "TEXT NOT NULL",
         "controller": "TEXT NOT NULL",
@@ -47,12 +50,15 @@ class RequestRegister(RecordProjection):
             "decided_at": (r.get("decision") or {}).get("decided_at"),
         }
 
-    def _recompute(self, r: dict[str, Any]) -> None:
-        r["deadline"] = request_deadline(
+    def _legacy_deadline(self, r: dict[str, Any]) -> str:
+        return request_deadline(
             from_utc_text(r["received_at"]),
             suspended_days=sum(s["days"] or 0 for s in r["suspensions"]),
             extension_months=(r.get("extension") or {}).get("months", 0),
         ).isoformat()
+
+    def _deadline(self, r: dict[str, Any], e: Any) -> None:
+        r["deadline"] = self._legacy_deadline(r) if e.deadline is None else e.deadline.isoformat()
 
     def on_Received(self, r: dict[str, Any], e: Any) -> None:
         r.update(
@@ -65,7 +71,7 @@ class RequestRegister(RecordProjection):
             stage="ontvangen",
             suspensions=[],
         )
-        self._recompute(r)
+        self._deadline(r, e)
 
     def on_IdentityVerified(self, r: dict[str, Any], e: Any) -> None:
         r["identity_verified"] = {"method": e.method, "at": utc_text(e.verified_at)}
@@ -81,10 +87,12 @@ class RequestRegister(RecordProjection):
         suspension = r["suspensions"][-1]
         suspension["until"] = utc_text(e.resumed_at)
         suspension["days"] = (
-            local_date(e.resumed_at) - local_date(from_utc_text(suspension["from"]))
-        ).days
+            (local_date(e.resumed_at) - local_date(from_utc_text(suspension["from"]))).days
+            if e.days is None
+            else e.days
+        )
         r["stage"] = "in behandeling"
-        self._recompute(r)
+        self._deadline(r, e)
 
     def on_Extended(self, r: dict[str, Any], e: Any) -> None:
         r["extension"] = {
@@ -93,7 +101,7 @@ class RequestRegister(RecordProjection):
             "explanation": e.explanation,
             "requester_told_at": utc_text(e.requester_told_at),
         }
-        self._recompute(r)
+        self._deadline(r, e)
 
     def on_Decided(self, r: dict[str, Any], e: Any) -> None:
         r["decision"] = {
@@ -101,13 +109,21 @@ class RequestRegister(RecordProjection):
             "grounds": [str(g) for g in e.grounds],
             "reasons": e.reasons,
             "decided_at": utc_text(e.decided_at),
-            "on_time": local_date(e.decided_at) <= date.fromisoformat(r["deadline"]),
+            "on_time": (
+                local_date(e.decided_at) <= date.fromisoformat(r["deadline"])
+                if e.late is None
+                else not e.late
+            ),
             "actor": e.actor,
         }
         r["stage"] = "besloten"
 
     def on_Sent(self, r: dict[str, Any], e: Any) -> None:
-        r["sent"] = {"channel": e.channel, "at": utc_text(e.sent_at)}
+        r["sent"] = {
+            "channel": e.channel,
+            "at": utc_text(e.sent_at),
+            "objection_deadline": e.objection_deadline.isoformat(),
+        }
         r["stage"] = "verzonden"
 
     def on_ObjectionLodged(self, r: dict[str, Any], e: Any) -> None:

@@ -28,6 +28,7 @@ from adapters.api.auth import Authenticator, Caller, may_verify
 from adapters.api.ledger_routes import add_ledger_routes
 from adapters.api.problems import invalid, not_found
 from adapters.evidence import checkpoint_size
+from adapters.persistence.personal_data import opened
 from adapters.projection_runner import ProjectionRunner
 from adapters.reconstruction import index_at, reconstruct
 from adapters.report import build_report, render_html
@@ -326,7 +327,7 @@ def _list_route(api: FastAPI, services: Services, path: str, query: RegisterQuer
         may_read(caller, municipality)
         with services.read() as cursor:
             rows = query(cursor, municipality)
-        return page(request, response, rows, limit, offset)
+        return page(request, response, opened(services.app, rows), limit, offset)
 
     api.get(f"/municipalities/{{municipality}}/{path}", tags=["registers"], name=path)(endpoint)
 
@@ -363,7 +364,7 @@ def _oversight_route(api: FastAPI, services: Services, name: str, question: Ques
             may_read(caller, town)
         with services.read() as cursor:
             rows = question(cursor, towns, services.app.clock())
-        return page(request, response, rows, limit, offset)
+        return page(request, response, opened(services.app, rows), limit, offset)
 
     api.get(f"/oversight/{name}", tags=["FG oversight"], name=name)(endpoint)
 

@@ -12,7 +12,9 @@ from eventsourcing.persistence import Transcoding
 
 from adapters.config import ConfigurationError
 from adapters.keystore import NONCE_SIZE, SubjectKeyStore
+from domain.application import Bewijslast
 from domain.personal_data import Erased, PersonalData
+from projections.base import SEALED_UNDER
 
 
 class PersonalDataAsCiphertext(Transcoding):
@@ -35,9 +37,14 @@ class PersonalDataAsCiphertext(Transcoding):
         key = self.keys.key_for(subject, create=False)
         if key is None:
             return Erased(subject)
-        sealed = base64.b64decode(data["ciphertext"])
-        value = AESGCM(key).decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], subject.bytes)
-        return PersonalData(subject, value.decode())
+        return PersonalData(
+            subject, unsealed(key, subject, data["ciphertext"]), sealed=data["ciphertext"]
+        )
+
+
+def unsealed(key: bytes, subject: UUID, ciphertext: str) -> str:
+    sealed = base64.b64decode(ciphertext)
+    return AESGCM(key).decrypt(sealed[:NONCE_SIZE], sealed[NONCE_SIZE:], subject.bytes).decode()
 
 
 class ErasedAsSubject(Transcoding):
@@ -65,6 +72,49 @@ class PersonalDataWithoutMasterKey(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> PersonalData:
         raise MasterKeyMissing("the ledger holds personal data, sealed per data subject")
+
+
+def opened(app: Bewijslast, found: Any) -> Any:
+    """A read model's answer with every sealed text opened (``[gewist]`` once its key is gone),
+    as it is shown; read models themselves hold only ciphertext. The keys are read at once."""
+    sealed: list[dict[str, Any]] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                collect(item)
+        elif isinstance(value, dict):
+            if SEALED_UNDER in value:
+                sealed.append(value)
+            else:
+                for item in value.values():
+                    collect(item)
+
+    collect(found)
+    if not sealed:
+        return found
+    sealing = next((t for t in app.extra_transcodings if t.type is PersonalData), None)
+    if not isinstance(sealing, PersonalDataAsCiphertext):
+        raise MasterKeyMissing("the read models hold personal data, sealed per key")
+    keys = sealing.keys.keys_for({UUID(s[SEALED_UNDER]) for s in sealed})
+
+    def text(value: dict[str, Any]) -> str:
+        subject, ciphertext = UUID(value[SEALED_UNDER]), value["ciphertext"]
+        key = keys.get(subject)
+        if ciphertext is None or key is None:
+            return str(Erased(subject))
+        return unsealed(key, subject, ciphertext)
+
+    def replaced(value: Any) -> Any:
+        if isinstance(value, list):
+            return [replaced(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if SEALED_UNDER in value:
+            return text(value)
+        return {name: replaced(item) for name, item in value.items()}
+
+    return replaced(found)
 
 
 class MasterKeyMissing(ConfigurationError):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from domain.authorization import Grant, Role
 from tests.api.conftest import COLLEGE, TOWN, Served
+from tests.forms import AP_FORM
 from tests.projections.history import T0
 
 PROBLEM = "application/problem+json"
@@ -63,7 +64,7 @@ def test_an_employee_reports_and_the_breach_is_notified_to_the_ap(served: Served
             {
                 "meldingsnummer": "AP-2026-0042",
                 "preliminary": False,
-                "form": {"aard": "verlies gegevensdrager"},
+                "form": AP_FORM,
                 "submitted_at": T0.isoformat(),
             },
         ),

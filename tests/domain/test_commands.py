@@ -4,6 +4,8 @@ role table, recorded with their actor; nothing is recorded from a refused comman
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID
 
 import pytest
 from pydantic import ValidationError
@@ -11,9 +13,11 @@ from pydantic import ValidationError
 from adapters.config import database_env
 from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from domain import commands
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, NotAuthorised, Role
 from domain.commands import (
+    AmendProcessingActivity,
     DecideNotification,
     DecideRequest,
     EstablishBreach,
@@ -22,6 +26,7 @@ from domain.commands import (
     ReportIncident,
     RequestFGAdvice,
     SubmitAPNotification,
+    SupplementAPNotification,
     TriageIncident,
     VerifyIdentity,
 )
@@ -29,8 +34,25 @@ from domain.deadlines import AMSTERDAM
 from domain.errors import ProcedureError
 from domain.incidents import Impact, Nature, Stage
 from domain.requests import Outcome
+from tests.forms import AP_FORM
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=AMSTERDAM)
+REQUEST = {
+    "municipality": "Nijkerk",
+    "controller": "college van burgemeester en wethouders",
+    "right": "art. 15 inzage",
+    "channel": "balie",
+    "requester_name": "K. Bakker",
+    "requester_contact": "06-12345678",
+    "received_at": NOW,
+}
+SUPPLEMENT = {
+    "aggregate_id": "0" * 32,
+    "meldingsnummer": "M-1",
+    "form": {},
+    "final": True,
+    "supplemented_at": NOW,
+}
 B_AND_W = "college van burgemeester en wethouders"
 
 
@@ -96,8 +118,8 @@ def test_a_breach_from_report_to_ap_notification_by_the_right_people(app):
             aggregate_id=incident,
             meldingsnummer="M-77",
             preliminary=False,
-            form={"aard": "verkeerde ontvanger"},
-            submitted_at=NOW + timedelta(hours=20),
+            form=AP_FORM,
+            submitted_at=NOW + timedelta(hours=5),
         ),
         PRIVACY,
     )
@@ -200,11 +222,120 @@ def test_an_impossible_step_records_nothing(app):
             lambda: ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="a\x00b"),
             "contains a NUL character",
         ),
+        (
+            lambda: ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="a\ud800"),
+            "unable to parse raw data as a unicode string",
+        ),
+        (
+            lambda: ReportIncident(
+                municipality="Nijkerk", controller=B_AND_W, summary="x" * 20_001
+            ),
+            "at most 20000 characters",
+        ),
+        (lambda: ReceiveRequest(**{**REQUEST, "received_at": -1}), "not a number"),
+        (lambda: ReceiveRequest(**{**REQUEST, "received_at": 1.7e9}), "not a number"),
+        (lambda: SupplementAPNotification(**{**SUPPLEMENT, "form": {"aard": {}}}), "aard"),
+        (
+            lambda: SupplementAPNotification(
+                **{**SUPPLEMENT, "form": {**AP_FORM, "approx_subjects": float("nan")}}
+            ),
+            "NaN",
+        ),
+        (
+            lambda: SupplementAPNotification(
+                **{**SUPPLEMENT, "form": {**AP_FORM, "approx_records": float("inf")}}
+            ),
+            "NaN and Infinity",
+        ),
+        (
+            lambda: SupplementAPNotification(
+                **{**SUPPLEMENT, "form": {**AP_FORM, "measures": "a\x00b"}}
+            ),
+            "NUL",
+        ),
+        (
+            lambda: AmendProcessingActivity(
+                aggregate_id="0" * 32, changes={"criminal_data": "misschien"}, valid_from=NOW
+            ),
+            "criminal_data",
+        ),
     ],
 )
 def test_invalid_commands_are_refused_at_the_edge_with_a_clear_message(make, message):
     with pytest.raises(ValidationError, match=message):
         make()
+
+
+def test_no_command_field_is_free_form():
+    """Every field of every command is typed: no open dictionaries, nothing of any type."""
+    assert "Any" not in Path(commands.__file__).read_text()
+    fields = [
+        (cls.__name__, name, repr(field.annotation))
+        for cls in vars(commands).values()
+        if isinstance(cls, type) and issubclass(cls, commands.CommandModel)
+        for name, field in cls.model_fields.items()
+    ]
+    assert len(fields) > 80
+    assert [f for f in fields if "dict" in f[2] or "Any" in f[2]] == []
+
+
+def test_a_stated_moment_is_not_in_the_future_of_the_clock(app):
+    start = app.clock()
+    with pytest.raises(ProcedureError, match="received_at lies in the future"):
+        app.execute(
+            ReceiveRequest(**{**REQUEST, "received_at": start + timedelta(days=1)}), PRIVACY
+        )
+    # Within the skew (a client's clock a little ahead) it is taken as stated.
+    request = app.execute(
+        ReceiveRequest(**{**REQUEST, "received_at": app.clock() + timedelta(minutes=59)}), PRIVACY
+    )
+    assert app.repository.get(request).received_at > start
+
+
+def breach_decided(app) -> UUID:
+    incident = app.execute(
+        ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="mail"), EMPLOYEE
+    )
+    app.execute(TriageIncident(aggregate_id=incident, impact="midden"), CISO)
+    establish = {
+        "aggregate_id": incident,
+        "natures": ["vertrouwelijkheid"],
+        "data_categories": ["naam"],
+        "approx_subjects": 1,
+        "approx_records": 1,
+        "likely_consequences": "schaamte",
+    }
+    with pytest.raises(ProcedureError, match="aware_at lies in the future"):
+        app.execute(EstablishBreach(**establish, aware_at=NOW + timedelta(days=400)), CISO)
+    app.execute(EstablishBreach(**establish, aware_at=NOW + timedelta(hours=2)), CISO)
+    app.execute(
+        DecideNotification(
+            aggregate_id=incident,
+            notify_ap=True,
+            ap_reasons="gevoelig",
+            inform_subjects=False,
+            subjects_reasons="laag risico",
+        ),
+        SECRETARY,
+    )
+    return incident
+
+
+def test_an_ap_notification_is_not_submitted_before_awareness(app):
+    incident = breach_decided(app)
+    submit = {"aggregate_id": incident, "meldingsnummer": "M-1", "preliminary": True}
+    with pytest.raises(ProcedureError, match="after awareness"):
+        # Before awareness, so that it could never be late: refused.
+        app.execute(SubmitAPNotification(**submit, form=AP_FORM, submitted_at=NOW), PRIVACY)
+    app.execute(
+        SubmitAPNotification(**submit, form=AP_FORM, submitted_at=NOW + timedelta(hours=3)),
+        PRIVACY,
+    )
+    (submitted,) = [e for e in app.events.get(incident) if type(e).__name__.startswith("APNot")]
+    assert submitted.late is False  # judged when recorded, and stored
+    assert submitted.form["approx_subjects"] == 1
+    assert submitted.form["measures"].value == AP_FORM["measures"]  # sealed under the record key
+    assert submitted.form["measures"].subject == app.repository.get(incident).key
 
 
 def test_a_process_owner_decides_requests_only_for_their_own_controller(app):

@@ -7,11 +7,14 @@ from datetime import datetime, timedelta
 import pytest
 
 from adapters.config import database_env
+from adapters.keystore import MasterKey, open_key_store
+from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
 from domain.application import Bewijslast
 from domain.deadlines import AMSTERDAM
 from domain.errors import ProcedureError
 from domain.fg_advice import FGAdvice
 from domain.incidents import Authority, Impact, Incident, Nature, Stage
+from tests.forms import ap_form
 
 CISO, FG, SECRETARY, PRIVACY = (
     "ciso@nijkerk.nl",
@@ -29,14 +32,18 @@ def hours(n: float) -> datetime:
 @pytest.fixture
 def app(tmp_path):
     decisions: list[int] = []
-    application = Bewijslast(env=database_env(f"sqlite:///{tmp_path / 'b.db'}"))
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    keys = open_key_store(url, MasterKey.generate())
+    application = Bewijslast(
+        env=database_env(url), transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()]
+    )
     application.on_decision = lambda: decisions.append(application.recorder.ledger_size())
     application.decisions = decisions
     return application
 
 
 def lost_usb_stick() -> Incident:
-    incident = Incident(
+    incident = Incident.report(
         municipality="Nijkerk",
         controller="college van burgemeester en wethouders",
         summary="USB-stick met een export uit de BRP (met BSN's) verloren in de trein",
@@ -51,13 +58,14 @@ def lost_usb_stick() -> Incident:
         approx_subjects=1200,
         approx_records=1200,
         likely_consequences="identiteitsfraude",
+        established_at=hours(2),
         actor=CISO,
     )
     return incident
 
 
 def fg_advises(incident: Incident) -> FGAdvice:
-    advice = FGAdvice(
+    advice = FGAdvice.request(
         municipality="Nijkerk",
         about=incident.id,
         question="Melden?",
@@ -99,7 +107,7 @@ def test_a_lost_usb_stick_with_bsns_is_handled_from_report_to_evaluation(app):
     incident.submit_ap_notification(
         meldingsnummer="M-2026-0042",
         preliminary=True,
-        form={"aard": "verlies"},
+        form=ap_form(),
         late_reason="",
         submitted_at=hours(30),
         actor=PRIVACY,
@@ -107,7 +115,7 @@ def test_a_lost_usb_stick_with_bsns_is_handled_from_report_to_evaluation(app):
     app.save(incident)
     incident.supplement_ap_notification(
         meldingsnummer="M-2026-0042",
-        form={"aantal": 1187},
+        form=ap_form(),
         final=True,
         supplemented_at=hours(100),
         actor=PRIVACY,
@@ -134,7 +142,7 @@ def test_an_incident_that_turns_out_not_to_be_a_breach_is_reclassified_not_edite
     incident.submit_ap_notification(
         meldingsnummer="M-1",
         preliminary=True,
-        form={},
+        form=ap_form(),
         late_reason="",
         submitted_at=hours(20),
         actor=PRIVACY,
@@ -171,7 +179,7 @@ def test_a_notification_after_72_hours_without_a_reason_is_refused(app):
         incident.submit_ap_notification(
             meldingsnummer="M-9",
             preliminary=False,
-            form={},
+            form=ap_form(),
             late_reason="",
             submitted_at=late,
             actor=PRIVACY,
@@ -180,7 +188,7 @@ def test_a_notification_after_72_hours_without_a_reason_is_refused(app):
     incident.submit_ap_notification(
         meldingsnummer="M-9",
         preliminary=False,
-        form={},
+        form=ap_form(),
         late_reason="melding pas na het weekend ontdekt",
         submitted_at=late,
         actor=PRIVACY,
@@ -199,7 +207,7 @@ def test_a_decision_that_departs_from_fg_advice_without_reasons_is_refused(app):
 
 
 def test_the_fg_advice_cannot_be_set_aside_without_reasons():
-    advice = FGAdvice(
+    advice = FGAdvice.request(
         municipality="Putten",
         about=lost_usb_stick().id,
         question="?",
@@ -218,7 +226,7 @@ def test_the_fg_advice_cannot_be_set_aside_without_reasons():
 
 
 def test_impossible_steps_say_what_is_wrong_and_what_is_allowed():
-    incident = Incident(
+    incident = Incident.report(
         municipality="Leusden",
         controller="burgemeester",
         summary="phishing",
@@ -244,7 +252,7 @@ def test_a_breach_is_closed_only_when_the_decision_was_carried_out():
 
 
 def test_a_significant_incident_runs_the_24_hour_early_warning_beside_the_72_hours(app):
-    incident = Incident(
+    incident = Incident.report(
         municipality="Putten",
         controller="college van B&W",
         summary="ransomware op de fileserver",
@@ -260,6 +268,7 @@ def test_a_significant_incident_runs_the_24_hour_early_warning_beside_the_72_hou
         approx_subjects=5000,
         approx_records=20000,
         likely_consequences="diensten onbereikbaar",
+        established_at=hours(3),
         actor=CISO,
     )
     # From the same recorded moment as the AP's clock.

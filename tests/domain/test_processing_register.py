@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from domain.deadlines import AMSTERDAM
 from domain.errors import ProcedureError
-from domain.processing import LegalBasis, ProcessingActivity, RegisterEntry
+from domain.processing import LegalBasis, ProcessingActivity, RegisterChanges, RegisterEntry
 
 JAN, MAR = (datetime(2026, m, 1, tzinfo=AMSTERDAM) for m in (1, 3))
 
@@ -32,7 +32,7 @@ def entry(**changes) -> dict:
 
 
 def activity() -> ProcessingActivity:
-    return ProcessingActivity(
+    return ProcessingActivity.register(
         municipality="Leusden",
         controller="college van B&W",
         entry=entry(),
@@ -45,7 +45,7 @@ def test_every_amendment_is_a_new_version_with_its_own_identifier():
     pa = activity()
     first_uri = pa.version_uri
     pa.amend(
-        changes={"purposes": ["Participatiewet", "Terugvordering"]},
+        changes=RegisterChanges(**{"purposes": ["Participatiewet", "Terugvordering"]}),
         valid_from=MAR,
         actor="pb@leusden.nl",
     )
@@ -57,7 +57,7 @@ def test_every_amendment_is_a_new_version_with_its_own_identifier():
 
 def test_the_identifier_of_a_version_is_the_same_when_rebuilt_from_its_events():
     pa = activity()
-    pa.amend(changes={"name": "Bijstand"}, valid_from=MAR, actor="pb@leusden.nl")
+    pa.amend(changes=RegisterChanges(**{"name": "Bijstand"}), valid_from=MAR, actor="pb@leusden.nl")
     rebuilt = None
     for stored_event in pa.collect_events():
         rebuilt = stored_event.mutate(rebuilt)
@@ -67,7 +67,7 @@ def test_the_identifier_of_a_version_is_the_same_when_rebuilt_from_its_events():
 
 def test_bsn_use_needs_its_legal_basis():
     with pytest.raises(ProcedureError, match="art. 46 UAVG"):
-        ProcessingActivity(
+        ProcessingActivity.register(
             municipality="Leusden",
             controller="college van B&W",
             entry=entry(bsn_legal_basis=""),
@@ -82,30 +82,39 @@ def test_an_amendment_that_breaks_the_rules_is_refused_and_changes_nothing():
     pa = activity()
     with pytest.raises(ProcedureError, match="art. 9"):
         pa.amend(
-            changes={
-                "special_categories": ["gezondheid"],
-                "legal_basis": LegalBasis.LEGITIMATE_INTERESTS,
-            },
+            changes=RegisterChanges(
+                **{
+                    "special_categories": ["gezondheid"],
+                    "legal_basis": LegalBasis.LEGITIMATE_INTERESTS,
+                }
+            ),
             valid_from=MAR,
             actor="pb",
         )
-    with pytest.raises(ProcedureError, match="purposes"):
-        pa.amend(changes={"purposes": "geen lijst"}, valid_from=MAR, actor="pb")
-    with pytest.raises(ProcedureError, match="unknown_field|Extra inputs"):
-        pa.amend(changes={"unknown_field": 1}, valid_from=MAR, actor="pb")
     assert pa.version == 1
+
+
+def test_an_amendment_is_typed_as_the_register_is():
+    with pytest.raises(ValidationError, match="purposes"):
+        RegisterChanges(purposes="geen lijst")
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        RegisterChanges(unknown_field=1)
+    with pytest.raises(ValidationError, match="at least one field"):
+        RegisterChanges()
+    # A client's "false" is the domain's False, in the aggregate and in every read model.
+    assert RegisterChanges(criminal_data="false").stated() == {"criminal_data": False}
 
 
 def test_a_required_dpia_needs_a_reason_and_is_recorded():
     with pytest.raises(ProcedureError, match="art. 35"):
-        ProcessingActivity(
+        ProcessingActivity.register(
             municipality="Leusden",
             controller="college van B&W",
             entry=entry(dpia_required=True),
             valid_from=JAN,
             actor="pb",
         )
-    pa = ProcessingActivity(
+    pa = ProcessingActivity.register(
         municipality="Leusden",
         controller="college van B&W",
         entry=entry(dpia_required=True, dpia_reason="profilering"),
@@ -122,4 +131,4 @@ def test_a_retired_activity_is_not_amended():
     pa = activity()
     pa.retire(reason="taak overgedragen aan de regio", valid_from=MAR, actor="pb")
     with pytest.raises(ProcedureError, match="retired"):
-        pa.amend(changes={"name": "x"}, valid_from=MAR, actor="pb")
+        pa.amend(changes=RegisterChanges(**{"name": "x"}), valid_from=MAR, actor="pb")

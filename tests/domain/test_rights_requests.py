@@ -32,7 +32,7 @@ def at(month: int, day: int, hour: int = 10) -> datetime:
 
 def request_for(right: Right, received: datetime) -> RightsRequest:
     subject = uuid.uuid4()
-    request = RightsRequest(
+    request = RightsRequest.receive(
         municipality="Putten",
         controller="college van burgemeester en wethouders",
         right=right,

@@ -40,3 +40,8 @@ def cursor(recorded):
 @pytest.fixture
 def ids(recorded):
     return recorded[0].ids
+
+
+@pytest.fixture
+def app(recorded):
+    return recorded[0].app

@@ -43,6 +43,7 @@ from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterEntry
 from domain.requests import ExtensionReason, Outcome, Right
 from ledger.note import NoteVerifier
+from tests.forms import AP_FORM
 
 ORIGIN = "ledger.test.example/bewijslast"
 TOWN, OTHER = "Leusden", "Putten"
@@ -72,7 +73,8 @@ class History:
     ids: dict[str, UUID] = field(default_factory=dict)
 
     def do(self, command, at: datetime, town: str = TOWN) -> UUID:
-        self.clock.now = at
+        # Recorded at ``at``, or when what it states had happened: never before.
+        self.clock.now = max([at, *command.stated_moments().values()])
         return self.app.execute(command, everyone(town))
 
 
@@ -132,7 +134,7 @@ def record_history(h: History) -> None:
             aggregate_id=b,
             meldingsnummer="M-1",
             preliminary=False,
-            form={"aard": "e-mail verkeerd verzonden"},
+            form=AP_FORM,
             late_reason="melding kwam na het weekend binnen",
             submitted_at=T0 + timedelta(hours=80),
         ),

@@ -18,7 +18,7 @@ from domain.commands import (
     RetireProcessingActivity,
 )
 from domain.deadlines import AMSTERDAM
-from domain.processing import LegalBasis, RegisterEntry, version_uri
+from domain.processing import LegalBasis, RegisterChanges, RegisterEntry, version_uri
 from projections.register import ProcessingRegister, current_register, history, register_as_of
 
 JAN, FEB, MAR, APR = (datetime(2026, m, 1, 9, tzinfo=AMSTERDAM) for m in (1, 2, 3, 4))
@@ -70,7 +70,9 @@ def history_of_two_towns(app):
     register(app, "Putten", "Bijstand", JAN)
     app.execute(
         AmendProcessingActivity(
-            aggregate_id=bijstand, changes={"name": "Bijstand en terugvordering"}, valid_from=FEB
+            aggregate_id=bijstand,
+            changes=RegisterChanges(name="Bijstand en terugvordering"),
+            valid_from=FEB,
         ),
         officer("Leusden"),
     )

@@ -1,0 +1,107 @@
+"""Judged once: a change in the law, the holiday table or a validation rule changes nothing
+that the ledger already says. The demo history is recorded, every rule is then changed (as a
+later version of the code would), and every aggregate still loads as it was, and every read
+model, report and reconstruction comes out byte for byte the same."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+import domain.deadlines
+from adapters.cli import open_application, signer_of
+from adapters.config import Settings
+from adapters.demo import B_AND_W, MUNICIPALITIES, record_demo
+from adapters.keys import generate_key_files
+from adapters.keystore import MasterKey
+from adapters.projection_runner import ProjectionRunner
+from adapters.reconstruction import reconstruct
+from adapters.report import build_report, render_html
+from domain.errors import ProcedureError
+from domain.fg_advice import FGAdvice
+from domain.incidents import Incident
+from domain.processing import ProcessingActivity
+from domain.requests import RightsRequest
+from projections.base import to_json
+from projections.catalogue import all_projections
+from projections.report import Period
+
+ORIGIN = "ledger.test.example/bewijslast"
+ASKED_AT = datetime(2027, 1, 1, tzinfo=UTC)
+
+
+def refuse(*args, **kwargs):
+    raise ProcedureError("this rule now refuses everything")
+
+
+def change_every_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a later version of the rules could say: other periods, another holiday table,
+    stricter checks everywhere."""
+    rules = domain.deadlines
+    monkeypatch.setattr(rules, "AP_NOTIFICATION_PERIOD", timedelta(hours=24))
+    monkeypatch.setattr(rules, "NIS2_EARLY_WARNING_PERIOD", timedelta(hours=6))
+    monkeypatch.setattr(rules, "REQUEST_PERIOD_MONTHS", 3)
+    monkeypatch.setattr(rules, "MAX_EXTENSION_MONTHS", 0)
+    monkeypatch.setattr(rules, "OBJECTION_PERIOD", timedelta(weeks=1))
+    monkeypatch.setattr(
+        rules,
+        "public_holidays",
+        lambda year: frozenset(date(year, m, d) for m in range(1, 13) for d in range(1, 8)),
+    )
+    monkeypatch.setattr(rules, "RULES", "deadlines/99")
+    for aggregate in (Incident, RightsRequest):
+        monkeypatch.setattr(aggregate, "_require", refuse)
+    monkeypatch.setattr(RightsRequest, "_not_before_receipt", refuse)
+    monkeypatch.setattr("domain.processing.check_entry", refuse)
+
+
+def everything(settings: Settings) -> dict[str, str]:
+    """Every aggregate as loaded, every read model rebuilt from index 0, every report (JSON
+    and HTML) and every reconstruction, each as text."""
+    app = open_application(settings)
+    app.clock = lambda: ASKED_AT
+    found: dict[str, str] = {}
+    ids = {n.originator_id for n in app.recorder.select_notifications(1, 1_000_000)}
+    kinds = (Incident, RightsRequest, FGAdvice, ProcessingActivity)
+    for aggregate_id in sorted(ids):
+        aggregate = app.repository.get(aggregate_id)
+        if isinstance(aggregate, kinds):
+            found[f"aggregate {aggregate_id}"] = repr(sorted(vars(aggregate).items()))
+    runner = ProjectionRunner(app, all_projections())
+    last = app.recorder.ledger_size() - 1
+    for projection in runner.projections:
+        runner.rebuild(projection)
+        with runner.db.transaction() as cursor:
+            found[f"read model {projection.name}"] = to_json(projection.snapshot(cursor))
+        rebuilt = reconstruct(app, projection, upto=last)
+        found[f"reconstruction {projection.name}"] = json.dumps(rebuilt.to_json(), sort_keys=True)
+    years = Period(date(2026, 1, 1), date(2027, 12, 31))
+    for town in MUNICIPALITIES:
+        report = build_report(app, town, B_AND_W, years)
+        found[f"report {town}"] = json.dumps(report.to_json(), sort_keys=True)
+        found[f"report {town} html"] = render_html(report)
+    return found
+
+
+def test_a_change_in_every_rule_changes_nothing_the_ledger_says(tmp_path, monkeypatch):
+    key_file, _ = generate_key_files(ORIGIN, tmp_path / "keys")
+    MasterKey.generate_file(tmp_path / "keys" / "master.key")
+    settings = Settings(
+        f"sqlite:///{tmp_path / 'b.db'}", ORIGIN, key_file, tmp_path / "keys" / "master.key"
+    )
+    app = open_application(settings)
+    record_demo(app)
+    signer_of(settings, app)()  # one checkpoint over the whole history, for every receipt
+    before = everything(settings)
+    assert sum(k.startswith("aggregate") for k in before) == 74  # the demo's records
+
+    change_every_rule(monkeypatch)
+    # The rules did change: a deadline computed now differs from the one recorded.
+    aware = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    assert domain.deadlines.ap_notification_deadline(aware) == aware + timedelta(hours=24)
+
+    after = everything(settings)
+    assert after.keys() == before.keys()
+    assert [k for k in before if after[k] != before[k]] == []
