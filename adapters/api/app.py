@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from eventsourcing.application import AggregateNotFoundError
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from adapters.api import problems
 from adapters.api.auth import Authenticator, Caller, may_verify
+from adapters.api.edge import BodyLimits, max_body_bytes
 from adapters.api.ledger_routes import add_ledger_routes
 from adapters.api.problems import invalid, not_found
 from adapters.evidence import checkpoint_size
@@ -122,7 +122,15 @@ def may_read(caller: Actor, municipality: str) -> None:
     authorise(caller, Command.READ_REGISTERS, municipality, None)
 
 
-def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None) -> FastAPI:
+def create_app(
+    app: Bewijslast,
+    authenticator: Authenticator,
+    sign: Sign | None,
+    *,
+    max_body: int | None = None,
+) -> FastAPI:
+    """``max_body``: the largest request body in bytes (default: BEWIJSLAST_MAX_BODY_BYTES,
+    else 1 MiB)."""
     services = Services(app, sign)
     api = FastAPI(
         title="Bewijslast",
@@ -137,6 +145,7 @@ def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None)
         dependencies=[Depends(no_nul)],
     )
     api.state.authenticator = authenticator
+    api.add_middleware(BodyLimits, limit=max_body_bytes() if max_body is None else max_body)
     problems.install(api)
     _command_routes(api, services)
     _register_routes(api, services)
@@ -159,11 +168,7 @@ def _command_routes(api: FastAPI, services: Services) -> None:
     for name, cls in command_classes().items():
 
         def endpoint(command: Any, caller: Actor) -> Any:
-            try:
-                record = services.app.execute(command, caller)
-            except AggregateNotFoundError:
-                raise not_found(f"record {command.aggregate_id}") from None
-            return {"id": str(record)}
+            return {"id": str(services.app.execute(command, caller))}
 
         # FastAPI reads the body's model from the signature: one per command class.
         endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
