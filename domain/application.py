@@ -212,7 +212,11 @@ class Bewijslast(Application[UUID]):
             raise NotConfigured("no key store is configured: personal data cannot be erased")
         # One erasure per subject: its id follows from the subject, so a second (even one
         # racing this) is refused by the event store as well as here.
-        if PersonalDataErasure.id_for(subject) in self.repository:
+        try:
+            self.repository.get(PersonalDataErasure.id_for(subject))
+        except AggregateNotFoundError:
+            pass
+        else:
             raise ProcedureError(f"the personal data of subject {subject} was already erased")
         erasure = PersonalDataErasure(
             subject=subject,

@@ -99,6 +99,9 @@ class ProcessingRegister(Projection):
         cursor.execute(f"SELECT {COLUMNS} FROM register_current {where}ORDER BY activity", params)
         return _rows(cursor)
 
+    def key(self, row: dict[str, Any]) -> str:
+        return str(row["activity"])
+
     def entries_of(self, cursor: Cursor, record: str) -> list[int]:
         cursor.execute(
             "SELECT position FROM register_versions WHERE activity = ? ORDER BY version",

@@ -29,7 +29,7 @@ from adapters.reconstruction import index_at, reconstruct
 from adapters.report import build_report, render_html
 from domain import commands as command_module
 from domain.application import Bewijslast
-from domain.authorization import Actor, Command, authorise
+from domain.authorization import Actor, Command, authorise, may
 from domain.commands import CommandModel, CreateCommand, StepCommand
 from domain.values import plausible
 from projections import oversight
@@ -341,13 +341,22 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         index: Annotated[int | None, Query(ge=0)] = None,
         at: datetime | None = None,
     ) -> Any:
-        """A record or a whole read model as of a ledger index or a moment, with receipts."""
+        """A record or a whole read model as of a ledger index or a moment, with receipts: the
+        records within the caller's grants. A whole read model replays at most
+        ``MAX_EVENTS`` events (400 beyond)."""
         may_verify(caller)
         projection = next((p for p in all_projections() if p.name == model), None)
         if projection is None:
             raise not_found(f"read model {model}")
         upto = _cut_off(services, index, at)
-        found = reconstruct(services.app, projection, upto=upto, record=record, sign=services.sign)
+        found = reconstruct(
+            services.app,
+            projection,
+            upto=upto,
+            record=record,
+            sign=services.sign,
+            visible=lambda town, controller: may(caller, Command.VERIFY_LEDGER, town, controller),
+        )
         return found.to_json()
 
 

@@ -120,7 +120,8 @@ def test_a_role_that_may_not_take_a_step_gets_403_another_municipality_404_nothi
     assert refused(served, unknown, 404, "not-found", size)["detail"] == problem["detail"].replace(
         incident, made_up
     )
-    assert TOWN not in problem["detail"] and COLLEGE not in problem["detail"]
+    assert TOWN not in problem["detail"]
+    assert COLLEGE not in problem["detail"]
     # Nor report in a municipality the key holds no grant for.
     report = served.command(
         "report-incident", employee, municipality="Putten", controller=COLLEGE, summary="x"
