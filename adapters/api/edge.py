@@ -103,8 +103,8 @@ def refusal(body: bytes) -> Problem | None:
         return invalid("body", f"{e} is not a JSON number")
     except RecursionError:
         return invalid("body", f"the body nests deeper than {MAX_DEPTH} levels")
-    except ValueError:
-        return None  # not JSON at all: the route's own validation says where
+    except ValueError as e:  # UTF-16 without a byte order mark decodes, but is no JSON
+        return invalid("body", f"the body must be JSON in UTF-8 ({e})")
     return _unacceptable(parsed)
 
 
