@@ -48,6 +48,7 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from adapters.bus.messages import CHECKPOINT_TYPE, event_id
 from adapters.bus.wiring import LEDGER_EXCHANGE
+from adapters.config import private_file
 from ledger.bundle import Record
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import CHAIN_START, Entry, leaf_hash
@@ -89,6 +90,7 @@ class Witness:
 
     def __init__(self, path: Path, verifiers: Sequence[NoteVerifier], origin: str) -> None:
         self.verifiers, self.origin = list(verifiers), origin
+        private_file(path)
         self.db = sqlite3.connect(path, isolation_level="DEFERRED")
         # A message is acknowledged after its commit, so every commit is synced; WAL makes
         # that one sync per message instead of several.
