@@ -8,17 +8,17 @@ moment the application's clock fills in; its fields are that verb's arguments.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.authorization import Command
 from domain.fg_advice import FGAdvice
 from domain.incidents import Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
-from domain.processing import ProcessingActivity, RegisterEntry
+from domain.processing import ProcessingActivity, RegisterEntry, typed_changes
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
 from domain.values import Count, Moment, OptionalText, Text
 
@@ -58,7 +58,7 @@ class AmendProcessingActivity(StepCommand):
     permission = Command.AMEND_PROCESSING_ACTIVITY
     aggregate_type = ProcessingActivity
     verb = "amend"
-    changes: dict[str, Any] = Field(min_length=1)
+    changes: Annotated[dict[str, Any], AfterValidator(typed_changes)] = Field(min_length=1)
     valid_from: Moment
 
 

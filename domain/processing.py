@@ -7,13 +7,15 @@ to exactly the version that applied.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from domain.errors import ProcedureError
 from domain.values import OptionalText, Text
@@ -75,6 +77,28 @@ def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
             for error in e.errors()
         )
         raise ProcedureError(f"register entry refused: {problems}") from None
+
+
+@cache
+def _field(name: str) -> TypeAdapter[Any]:
+    info = RegisterEntry.model_fields[name]
+    annotation: Any = info.annotation
+    if info.metadata:  # constraints such as Field(min_length=1)
+        annotation = Annotated[(annotation, *info.metadata)]
+    return TypeAdapter(annotation)
+
+
+def typed_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Changes to a register entry in the entry's own types, as JSON holds them: the string
+    "false" for ``criminal_data`` becomes ``false``. Types only, not the entry's rules, so
+    that what was recorded once reads the same whatever the rules become."""
+    typed = {}
+    for name, value in changes.items():
+        if name not in RegisterEntry.model_fields:
+            raise ValueError(f"{name!r} is not a field of a register entry")
+        adapter = _field(name)
+        typed[name] = adapter.dump_python(adapter.validate_python(value), mode="json")
+    return typed
 
 
 def version_id(activity: UUID, version: int) -> UUID:

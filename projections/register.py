@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from domain.processing import ProcessingActivity, version_uri
+from domain.processing import ProcessingActivity, typed_changes, version_uri
 from projections.base import Cursor, Projection, event_topics, utc_text
 
 COLUMNS = (
@@ -66,7 +66,9 @@ class ProcessingRegister(Projection):
                 "dpia_at": dpia_at,
             }
             if isinstance(event, ProcessingActivity.Amended):  # type: ignore[attr-defined]
-                row["entry"].update(event.changes)
+                # The domain's types, not the request's words: amendments recorded before the
+                # command typed them hold e.g. the string "false".
+                row["entry"].update(typed_changes(event.changes))
             elif isinstance(event, ProcessingActivity.DPIARecorded):  # type: ignore[attr-defined]
                 row["dpia_at"] = utc_text(event.recorded_at)
             elif isinstance(event, ProcessingActivity.Retired):  # type: ignore[attr-defined]
@@ -188,10 +190,18 @@ def public_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
 
 def _cell(value: Any) -> str:
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "ja" if value else "nee"
-    return "" if value is None else str(value)
+        text = "; ".join(str(v) for v in value)
+    elif isinstance(value, bool):
+        text = "ja" if value else "nee"
+    else:
+        text = "" if value is None else str(value)
+    return _inert(text)
+
+
+def _inert(text: str) -> str:
+    """A spreadsheet reads a cell that starts so as a formula (=HYPERLINK(...), +, -, @; a
+    tab or carriage return before one): a leading quote keeps it text (OWASP CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # The art. 30(1) columns of the IBD/VNG model register ("vooringevuld verwerkingsregister"),
