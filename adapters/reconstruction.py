@@ -27,9 +27,10 @@ from ledger.errors import MalformedInput
 from projections.base import Projection
 
 BATCH = 500
-# A whole read model is replayed from index 0 in memory: at most this many events, so that one
-# request's cost has a bound (a record's reconstruction fetches only its own entries).
-MAX_EVENTS = 20_000
+# A whole read model is replayed from index 0 in memory and every entry gets a receipt (an
+# inclusion proof each, most of the cost): at most this many events, so that one request's cost
+# has a bound (bench/reconstruction.py); a record's reconstruction fetches only its own entries.
+MAX_EVENTS = 5_000
 # Whether the caller may see a record of this municipality and controller.
 Visible = Callable[[str, str | None], bool]
 
