@@ -30,7 +30,7 @@ from adapters.persistence.personal_data import (
     PersonalDataAsCiphertext,
     PersonalDataWithoutMasterKey,
 )
-from adapters.projection_runner import ProjectionFailed
+from adapters.projection_runner import ProjectionFailed, subject_owners
 from adapters.witness import cli as witness_cli
 from domain.application import Bewijslast
 from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
@@ -68,6 +68,8 @@ def open_application(settings: Settings) -> Bewijslast:
             "shred": keys.destroy,
         }
     app = Bewijslast(env=settings.eventsourcing_env(), **extra)
+    if settings.master_key_file is not None:
+        app.subject_owner = subject_owners(app)
     if settings.signing_key_file is not None:
         app.on_decision = checkpointer_for(settings, app).checkpoint
     return app

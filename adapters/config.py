@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -87,7 +88,7 @@ def database_env(url: str) -> dict[str, str]:
         if not path:
             raise ConfigurationError(f"database URL {url!r} names no file: sqlite:///path.db")
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(Path(path))
         return {
             "PERSISTENCE_MODULE": "adapters.persistence.sqlite:LedgerSQLiteFactory",
             "SQLITE_DBNAME": path,
@@ -114,6 +115,14 @@ def database_env(url: str) -> dict[str, str]:
     raise ConfigurationError(
         f"database URL {_redact(url)!r} is neither sqlite:///path nor postgresql://..."
     )
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 600 unless it exists: SQLite would create it with the
+    umask's mode (often 644), and gives its WAL and shared-memory files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _redact(url: str) -> str:

@@ -4,9 +4,12 @@ The master key comes from configuration (a file, never the database). A subject'
 is created when the first personal data about it is stored and destroyed on erasure; an
 erased subject keeps a tombstone, so no new personal data is stored under it.
 
-On SQLite the key row is deleted with ``secure_delete`` on, so its bytes are overwritten.
-PostgreSQL has no secure delete: a deleted wrapped key can linger in WAL and free space until
-overwritten; it is useless without the master key, which is why that key lives elsewhere.
+On SQLite the key row is deleted with ``secure_delete`` on, so its bytes are overwritten, and
+the WAL is then checkpointed and truncated: the old page in the main file and the frames in the
+WAL that still held the key are gone when ``destroy`` returns. PostgreSQL has no secure delete:
+the table is vacuumed after an erasure, which frees the dead row's space for reuse, but its bytes
+can linger in the table file until overwritten, and in WAL segments until they are recycled
+(docs/DEPLOYING.md says how long); it is useless without the master key, which lives elsewhere.
 """
 
 from __future__ import annotations
@@ -147,6 +150,22 @@ class SubjectKeyStore:
                 ),
                 (str(subject), _now(), _now()),
             )
+        self._scrub()
+
+    def _scrub(self) -> None:
+        """Leave no copy of a deleted key where the database can still reach it."""
+        datastore = self.db.datastore
+        if isinstance(datastore, PostgresDatastore):
+            # The pool's connections commit on their own: VACUUM cannot run in a transaction.
+            # As a role that does not own the table it only warns and skips (DEPLOYING.md).
+            with datastore.get_connection() as connection:
+                connection.execute("VACUUM subject_keys")
+            return
+        # Outside a transaction, TRUNCATE waits for readers, copies the zeroed page into the
+        # main file over the one that held the key, and empties the WAL, whose earlier frames
+        # held it too.
+        with datastore.get_connection(commit=True) as connection:
+            connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def is_erased(self, subject: UUID) -> bool:
         with self.db.transaction() as cursor:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from uuid import UUID
 
 from adapters.sqldb import Database
-from domain.application import Bewijslast
+from domain.application import Bewijslast, SubjectOwner
 from projections.base import Projection
+from projections.requests import RequestRegister, subject_owner
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -141,3 +143,18 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+def subject_owners(app: Bewijslast) -> SubjectOwner:
+    """Where a data subject belongs, from the request register caught up to the ledger."""
+    runners: list[ProjectionRunner] = []  # made on first use: opening the app writes nothing
+
+    def owner(subject: UUID) -> tuple[str, str] | None:
+        if not runners:
+            runners.append(ProjectionRunner(app, [RequestRegister()]))
+        runner = runners[0]
+        runner.catch_up_all()
+        with runner.db.transaction() as cursor:
+            return subject_owner(cursor, str(subject))
+
+    return owner

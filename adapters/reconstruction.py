@@ -22,11 +22,22 @@ from adapters.persistence.personal_data import opened
 from adapters.projection_runner import ProjectionRunner
 from adapters.sqldb import Cursor
 from domain.application import Bewijslast
+from domain.errors import UnknownRecord
 from ledger.entry import format_recorded_at
 from ledger.errors import MalformedInput
 from projections.base import Projection
 
 BATCH = 500
+# A whole read model is replayed from index 0 in memory and every entry gets a receipt (an
+# inclusion proof each, most of the cost): at most this many events, so that one request's cost
+# has a bound (bench/reconstruction.py); a record's reconstruction fetches only its own entries.
+MAX_EVENTS = 5_000
+# Whether the caller may see a record of this municipality and controller.
+Visible = Callable[[str, str | None], bool]
+
+
+class TooMuchToReplay(MalformedInput):
+    """A whole read model over more events than a request may replay."""
 
 
 def index_at(recorder: Any, moment: datetime) -> int:
@@ -76,11 +87,17 @@ class Reconstruction:
 
 
 def _events(app: Bewijslast, projection: Projection, upto: int) -> Iterator[tuple[int, Any]]:
-    start = 1
+    start, count = 1, 0
     while True:
         batch = app.recorder.select_notifications(
             start, BATCH, stop=upto + 1, topics=projection.topics
         )
+        count += len(batch)
+        if count > MAX_EVENTS:
+            raise TooMuchToReplay(
+                f"{projection.name} up to index {upto} holds more than {MAX_EVENTS} events: "
+                "reconstruct one record, or at an earlier index"
+            )
         for notification in batch:
             yield notification.id, app.mapper.to_domain_event(notification)
         if len(batch) < BATCH:
@@ -100,8 +117,14 @@ def reconstruct(
     upto: int,
     record: str | None = None,
     sign: Callable[[], str] | None = None,
+    visible: Visible | None = None,
 ) -> Reconstruction:
-    """``record`` as it stood after ledger index ``upto`` (or every record, when None)."""
+    """``record`` as it stood after ledger index ``upto`` (or every record, when None).
+
+    With ``visible``, only the records it allows, and the entries they were built from, are
+    given: another municipality's records are not shown, and need not be, since each record's
+    receipts prove it on their own against the signed checkpoint. A record not visible is
+    reported as not there at all (``UnknownRecord``)."""
     size = app.recorder.ledger_size()  # type: ignore[attr-defined]
     if not 0 <= upto < size:
         raise MalformedInput(f"index {upto} is not in the ledger (size {size})")
@@ -121,7 +144,14 @@ def reconstruct(
     projection.create_tables(replay)
     for position, event in events:
         projection.apply(replay, event, position)
-    result = opened(app, projection.snapshot(replay, record))
+    result = projection.snapshot(replay, record)
+    if visible is not None:
+        result = [r for r in result if visible(r["municipality"], r.get("controller"))]
+        kept = {projection.key(r) for r in result}
+        events = [(p, e) for p, e in events if str(e.originator_id) in kept]
+        if record is not None and not result:
+            raise UnknownRecord(f"record {record}")
+    result = opened(app, result)
     wanted = [position - 1 for position, _ in events]
     last = max([upto, *([] if following is None else [following])])
     note = checkpoint_for(app.recorder, max(last, 0), sign)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BROKER_URL = "BEWIJSLAST_BROKER_URL"
+TRUSTED_PROXIES = "BEWIJSLAST_TRUSTED_PROXIES"
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,7 +68,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     )
     api = create_app(app, authenticator, lambda: checkpointer.checkpoint()[1])
     runner = None if args.no_projections else ProjectionRunner(app, all_projections())
-    server = _server(uvicorn.Config(api, host=args.host, port=args.port, log_level="info"))
+    proxies = args.forwarded_allow_ips.strip()
+    server = _server(
+        uvicorn.Config(
+            api,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            # X-Forwarded-For is believed only from the proxies named: by default none, so
+            # a client cannot put another address in the access log.
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
+        )
+    )
 
     with _signals_stop(server):
         checkpointer.start(interval=args.interval)
@@ -166,6 +179,13 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get(TRUSTED_PROXIES, ""),
+        metavar="ADDRESSES",
+        help=f"comma-separated addresses of the proxies whose X-Forwarded-For is trusted "
+        f"(default: {TRUSTED_PROXIES}, else none)",
+    )
     serve.add_argument(
         "--interval",
         type=float,

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
 
-from domain.authorization import Actor, authorise
+from domain.authorization import Actor, authorise, sees
 from domain.commands import (
     CommandModel,
     CreateCommand,
@@ -22,7 +22,7 @@ from domain.commands import (
     RequestFGAdvice,
     StepCommand,
 )
-from domain.errors import NotConfigured, ProcedureError
+from domain.errors import NotConfigured, ProcedureError, UnknownRecord
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
@@ -30,6 +30,8 @@ from domain.processing import ProcessingActivity
 from domain.requests import RightsRequest
 
 Clock = Callable[[], datetime]
+# The municipality and controller of the request that introduced a data subject (None: none did).
+SubjectOwner = Callable[[UUID], tuple[str, str] | None]
 
 # How far a stated moment may lie ahead of the application's clock (the user's clock may run
 # a little ahead): setting STATED_MOMENT_SKEW_SECONDS.
@@ -58,7 +60,8 @@ class Bewijslast(Application[UUID]):
 
     A domain event class opts in with ``checkpoint_after = True``. What needs keys the domain
     never sees is injected by the adapters: the checkpoint hook, the transcodings that encrypt
-    personal data per subject, and the shredder that destroys a subject's key.
+    personal data per subject, the shredder that destroys a subject's key, and where a data
+    subject belongs (a read model's answer).
     """
 
     name = "Bewijslast"
@@ -70,12 +73,14 @@ class Bewijslast(Application[UUID]):
         on_decision: Callable[[], object] | None = None,
         transcodings: Sequence[Transcoding] = (),
         shred: Callable[[UUID], None] | None = None,
+        subject_owner: SubjectOwner | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.extra_transcodings = list(transcodings)
         super().__init__(env)
         self.on_decision = on_decision
         self.shred = shred
+        self.subject_owner = subject_owner
         self.clock = clock
         skew = self.env.get("STATED_MOMENT_SKEW_SECONDS")
         self.skew = DEFAULT_SKEW if skew is None else timedelta(seconds=float(skew))
@@ -97,17 +102,10 @@ class Bewijslast(Application[UUID]):
         if isinstance(command, StepCommand):
             return self._step(command, actor, now)
         if isinstance(command, ErasePersonalData):
-            authorise(actor, command.permission, command.municipality, None)
-            return self.erase_personal_data(
-                command.subject,
-                municipality=command.municipality,
-                ground=command.ground,
-                reference=command.reference,
-                actor=actor.id,
-                at=now,
-            )
+            return self._erase(command, actor, now)
         if isinstance(command, RequestFGAdvice):
             authorise(actor, command.permission, command.municipality, None)
+            self._referenced(command.about, command.municipality, actor)
             return self._saved(
                 FGAdvice.request(
                     municipality=command.municipality,
@@ -162,19 +160,58 @@ class Bewijslast(Application[UUID]):
         raise TypeError(f"no handler for {type(command).__name__}")
 
     def _step(self, command: StepCommand, actor: Actor, now: datetime) -> UUID:
-        aggregate: Aggregate = self.repository.get(command.aggregate_id)
+        aggregate = self._visible(command.aggregate_id, actor)
         if not isinstance(aggregate, command.aggregate_type):
             raise ProcedureError(
                 f"{command.aggregate_id} is not a {command.aggregate_type.__name__}"
             )
-        # Every record belongs to one municipality and, most, to one controller.
         municipality: str = getattr(aggregate, "municipality")  # noqa: B009
         authorise(actor, command.permission, municipality, getattr(aggregate, "controller", None))
         arguments = command.arguments()
+        for value in arguments.values():
+            if isinstance(value, UUID):  # a reference to another record (FG advice)
+                self._referenced(value, municipality, actor)
         if command.moment is not None:
             arguments[command.moment] = now
         getattr(aggregate, command.verb)(**arguments, actor=actor.id)
         return self._saved(aggregate)
+
+    def _visible(self, record: UUID, actor: Actor) -> Aggregate:
+        """The record, if the actor holds a grant where it belongs: every record belongs to
+        one municipality and, most, to one controller."""
+        try:
+            aggregate: Aggregate = self.repository.get(record)
+        except AggregateNotFoundError:
+            raise UnknownRecord(f"record {record}") from None
+        municipality = getattr(aggregate, "municipality", None)
+        if municipality is None or not sees(
+            actor, municipality, getattr(aggregate, "controller", None)
+        ):
+            raise UnknownRecord(f"record {record}")
+        return aggregate
+
+    def _referenced(self, record: UUID, municipality: str, actor: Actor) -> None:
+        """A record named in a command is one of the same municipality: one municipality's
+        decisions never point into another's."""
+        if getattr(self._visible(record, actor), "municipality", None) != municipality:
+            raise UnknownRecord(f"record {record}")
+
+    def _erase(self, command: ErasePersonalData, actor: Actor, now: datetime) -> UUID:
+        """The subject's own municipality and controller decide, not the command's words."""
+        if self.shred is None or self.subject_owner is None:
+            raise NotConfigured("no key store is configured: personal data cannot be erased")
+        owner = self.subject_owner(command.subject)
+        if owner is None or owner[0] != command.municipality or not sees(actor, *owner):
+            raise UnknownRecord(f"data subject {command.subject}")
+        authorise(actor, command.permission, *owner)
+        return self.erase_personal_data(
+            command.subject,
+            municipality=command.municipality,
+            ground=command.ground,
+            reference=command.reference,
+            actor=actor.id,
+            at=now,
+        )
 
     def _saved(self, aggregate: Aggregate) -> UUID:
         self.save(aggregate)
@@ -203,6 +240,14 @@ class Bewijslast(Application[UUID]):
         """
         if self.shred is None:
             raise NotConfigured("no key store is configured: personal data cannot be erased")
+        # One erasure per subject: its id follows from the subject, so a second (even one
+        # racing this) is refused by the event store as well as here.
+        try:
+            self.repository.get(PersonalDataErasure.id_for(subject))
+        except AggregateNotFoundError:
+            pass
+        else:
+            raise ProcedureError(f"the personal data of subject {subject} was already erased")
         erasure = PersonalDataErasure(
             subject=subject,
             municipality=municipality,

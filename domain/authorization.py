@@ -21,6 +21,12 @@ class Role(StrEnum):
     PROCESS_OWNER = "proceseigenaar"
     AUDITOR = "auditor"
     SYSTEM = "koppeling"
+    # Audits the deployment as a whole (the ledger with every state, of every municipality);
+    # granted on DEPLOYMENT only.
+    DEPLOYMENT_AUDITOR = "installatie-auditor"
+
+
+DEPLOYMENT = "*"  # a grant's municipality that stands for the whole deployment
 
 
 class Command(StrEnum):
@@ -53,6 +59,8 @@ class Command(StrEnum):
     ERASE_PERSONAL_DATA = "erase_personal_data"
     READ_REGISTERS = "read_registers"
     VERIFY_LEDGER = "verify_ledger"
+    # States of every municipality's events at once (ledger bundles with states).
+    READ_LEDGER_STATES = "read_ledger_states"
 
 
 R = Role
@@ -99,8 +107,10 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
             R.SECRETARY,
             R.PROCESS_OWNER,
             R.AUDITOR,
+            R.DEPLOYMENT_AUDITOR,
         },
-        Command.VERIFY_LEDGER: {R.FG, R.AUDITOR, R.PRIVACY_OFFICER, R.CISO},
+        Command.VERIFY_LEDGER: {R.FG, R.AUDITOR, R.PRIVACY_OFFICER, R.CISO, R.DEPLOYMENT_AUDITOR},
+        Command.READ_LEDGER_STATES: {R.DEPLOYMENT_AUDITOR},
     }.items()
 }
 
@@ -112,6 +122,8 @@ class Grant:
     controller: str | None = None  # None: every controller of the municipality
 
     def covers(self, municipality: str, controller: str | None) -> bool:
+        if self.municipality == DEPLOYMENT:  # only a deployment auditor's reaches everywhere
+            return self.role is Role.DEPLOYMENT_AUDITOR and self.controller is None
         return self.municipality == municipality and self.controller in (None, controller)
 
 
@@ -138,3 +150,17 @@ def authorise(actor: Actor, command: Command, municipality: str, controller: str
     where = municipality if controller is None else f"{municipality} ({controller})"
     roles = ", ".join(sorted(r.name for r in allowed))  # the codes grants are given by
     raise NotAuthorised(f"{actor.id} may not {command.value} for {where}; allowed roles: {roles}")
+
+
+def may(actor: Actor, command: Command, municipality: str, controller: str | None) -> bool:
+    try:
+        authorise(actor, command, municipality, controller)
+    except NotAuthorised:
+        return False
+    return True
+
+
+def sees(actor: Actor, municipality: str, controller: str | None) -> bool:
+    """Whether any of the actor's grants reaches a record of that municipality and controller;
+    a record it does not reach is, to the actor, a record that does not exist."""
+    return any(grant.covers(municipality, controller) for grant in actor.grants)

@@ -21,3 +21,11 @@ class ProcedureError(ValueError):
 class NotConfigured(Exception):
     """The application lacks a part the adapters inject (a key store, a master key): nothing
     was recorded; the message says what to configure."""
+
+
+class UnknownRecord(LookupError):
+    """No such record, or none the actor can see: the two are not told apart, so that an id
+    from another municipality reveals nothing about it."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} does not exist")

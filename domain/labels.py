@@ -27,6 +27,7 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     Role.PROCESS_OWNER: ("proceseigenaar", "process owner"),
     Role.AUDITOR: ("auditor", "auditor"),
     Role.SYSTEM: ("koppeling", "system link"),
+    Role.DEPLOYMENT_AUDITOR: ("installatie-auditor", "deployment auditor"),
     Impact.LOW: ("laag", "low"),
     Impact.MEDIUM: ("midden", "medium"),
     Impact.HIGH: ("hoog", "high"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -57,8 +57,19 @@ class ErasureGround(StrEnum):
     RETENTION_ENDED = "Archiefwet: bewaartermijn verstreken (Selectielijst)"
 
 
+ERASURES = UUID("5b1f0f3e-4a44-5d2c-9a0e-6f2d6c1b7e21")  # namespace of erasure ids
+
+
 class PersonalDataErasure(Aggregate):
     """The ledger's record that a subject's personal data was erased. Holds no personal data."""
+
+    @staticmethod
+    def id_for(subject: UUID) -> UUID:
+        return uuid5(ERASURES, str(subject))
+
+    @staticmethod
+    def create_id(subject: UUID, **_: object) -> UUID:
+        return PersonalDataErasure.id_for(subject)
 
     @event("Erased")
     def __init__(

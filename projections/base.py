@@ -70,6 +70,10 @@ class Projection(ABC):
     def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
         """The read model's records (or the one named) as they stand in its tables."""
 
+    def key(self, row: dict[str, Any]) -> str:
+        """The record (the stream's id) a row of ``snapshot`` is."""
+        return str(row["id"])
+
 
 def utc_text(moment: datetime) -> str:
     """One fixed-width UTC form, so that text order is time order on both databases."""

@@ -104,6 +104,9 @@ class ProcessingRegister(Projection):
         cursor.execute(f"SELECT {COLUMNS} FROM register_current {where}ORDER BY activity", params)
         return _rows(cursor)
 
+    def key(self, row: dict[str, Any]) -> str:
+        return str(row["activity"])
+
     def entries_of(self, cursor: Cursor, record: str) -> list[int]:
         cursor.execute(
             "SELECT position FROM register_versions WHERE activity = ? ORDER BY version",
@@ -190,10 +193,18 @@ def public_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
 
 def _cell(value: Any) -> str:
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "ja" if value else "nee"
-    return "" if value is None else str(value)
+        text = "; ".join(str(v) for v in value)
+    elif isinstance(value, bool):
+        text = "ja" if value else "nee"
+    else:
+        text = "" if value is None else str(value)
+    return _inert(text)
+
+
+def _inert(text: str) -> str:
+    """A spreadsheet reads a cell that starts so as a formula (=HYPERLINK(...), +, -, @; a
+    tab or carriage return before one): a leading quote keeps it text (OWASP CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # The art. 30(1) columns of the IBD/VNG model register ("vooringevuld verwerkingsregister"),

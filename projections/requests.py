@@ -160,3 +160,14 @@ def request_register(cursor: Cursor, municipality: str, today: date) -> list[dic
         (municipality,),
     )
     return [with_time_left(r, today) for r in rows(cursor)]
+
+
+def subject_owner(cursor: Cursor, subject: str) -> tuple[str, str] | None:
+    """The municipality and controller of the request that introduced the data subject."""
+    cursor.execute(
+        "SELECT municipality, controller FROM requests WHERE subject = ? "
+        "ORDER BY received_at LIMIT 1",
+        (subject,),
+    )
+    row = cursor.fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))

@@ -157,3 +157,66 @@ def test_new_subject_keys_wait_for_another_writer_instead_of_failing(tmp_path):
     create(ours, 400)
     other.join()
     assert failures == []
+
+
+def raw_files(path: Path) -> bytes:
+    """The main file, the WAL and the shared memory as they lie on disk (no checkpoint)."""
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def test_on_sqlite_the_destroyed_key_is_gone_from_the_files_without_waiting(tmp_path):
+    """Issue 10: the old page, awaiting a checkpoint, kept the wrapped key in the main file
+    (and its frames in the WAL) after the erasure."""
+    path = tmp_path / "bewijslast.db"
+    url = f"sqlite:///{path}"
+    app = open_app(url, MasterKey.generate())
+    subject, bystander = uuid.uuid4(), uuid.uuid4()
+    app.save(Requester(PersonalData(subject, NAME), PersonalData(subject, BSN)))
+    app.save(Requester(PersonalData(bystander, "Piet"), PersonalData(bystander, "111222333")))
+    with sqlite3.connect(path) as conn:
+        keys = dict(conn.execute("SELECT subject, wrapped_key FROM subject_keys").fetchall())
+    wrapped, kept = keys[str(subject)], keys[str(bystander)]
+    assert wrapped in raw_files(path)  # the scan does see a key where it lies
+    app.erase_personal_data(
+        subject,
+        municipality="Leusden",
+        ground=ErasureGround.RETENTION_ENDED,
+        reference="S-1",
+        actor="x",
+    )
+    stored = raw_files(path)
+    assert wrapped not in stored
+    assert kept in stored or kept in database_bytes(url)
+
+
+def test_on_postgresql_the_key_table_is_vacuumed_after_an_erasure(pg_database):
+    """PostgreSQL cannot overwrite a deleted row; VACUUM at least frees its space for reuse
+    (docs/DEPLOYING.md says what remains and for how long)."""
+    app = open_app(pg_database.url, MasterKey.generate())
+    subject = uuid.uuid4()
+    app.save(Requester(PersonalData(subject, NAME), PersonalData(subject, BSN)))
+
+    def vacuumed() -> object:
+        with psycopg.connect(pg_database.url, autocommit=True) as conn:
+            return conn.execute(
+                "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'subject_keys'"
+            ).fetchone()[0]
+
+    assert vacuumed() is None
+    app.erase_personal_data(
+        subject,
+        municipality="Leusden",
+        ground=ErasureGround.RETENTION_ENDED,
+        reference="S-1",
+        actor="x",
+    )
+    assert vacuumed() is not None
+
+
+def test_database_files_are_created_mode_600(tmp_path):
+    path = tmp_path / "nieuw" / "bewijslast.db"
+    app = open_app(f"sqlite:///{path}", MasterKey.generate())
+    app.save(Requester(PersonalData(uuid.uuid4(), NAME), PersonalData(uuid.uuid4(), BSN)))
+    files = list(path.parent.glob(path.name + "*"))
+    assert {p.name for p in files} >= {"bewijslast.db", "bewijslast.db-wal"}
+    assert {p.name: p.stat().st_mode & 0o777 for p in files} == {p.name: 0o600 for p in files}

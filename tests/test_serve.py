@@ -303,3 +303,19 @@ async def commands_across_a_signal(
 
     async with httpx.AsyncClient(base_url=served.url, timeout=120) as client:
         return list(await asyncio.gather(*(one(client) for _ in range(total))))
+
+
+@pytest.mark.parametrize(
+    ("flags", "logged"),
+    [((), "127.0.0.1"), (("--forwarded-allow-ips", "127.0.0.1"), "203.0.113.9")],
+    ids=["no-proxy-trusted", "a-trusted-proxy"],
+)
+def test_x_forwarded_for_is_believed_only_from_a_configured_proxy(operator, flags, logged):
+    with serving(operator, *flags) as served:
+        answer = httpx.get(
+            f"{served.url}/ledger/entries", headers={"X-Forwarded-For": "203.0.113.9"}
+        )
+        assert answer.status_code == 200
+        assert served.stop(signal.SIGTERM) == 0
+    (line,) = [x for x in served.output().splitlines() if "GET /ledger/entries" in x]
+    assert f"{logged}:" in line or f"{logged} " in line, line

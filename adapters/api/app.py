@@ -12,12 +12,11 @@ import inspect
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 
 import fastapi_offline
-from eventsourcing.application import AggregateNotFoundError
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse
@@ -25,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 
 from adapters.api import problems
 from adapters.api.auth import Authenticator, Caller, may_verify
+from adapters.api.edge import BodyLimits, max_body_bytes
 from adapters.api.ledger_routes import add_ledger_routes
 from adapters.api.problems import invalid, not_found
 from adapters.evidence import checkpoint_size
@@ -34,7 +34,7 @@ from adapters.reconstruction import index_at, reconstruct
 from adapters.report import build_report, render_html
 from domain import commands as command_module
 from domain.application import Bewijslast
-from domain.authorization import Actor, Command, NotAuthorised, authorise
+from domain.authorization import Actor, Command, NotAuthorised, authorise, may
 from domain.commands import CommandModel, CreateCommand, StepCommand
 from domain.values import plausible
 from projections import oversight
@@ -142,7 +142,15 @@ def readable_by(caller: Actor) -> list[str]:
     return towns
 
 
-def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None) -> FastAPI:
+def create_app(
+    app: Bewijslast,
+    authenticator: Authenticator,
+    sign: Sign | None,
+    *,
+    max_body: int | None = None,
+) -> FastAPI:
+    """``max_body``: the largest request body in bytes (default: BEWIJSLAST_MAX_BODY_BYTES,
+    else 1 MiB)."""
     services = Services(app, sign)
     api = FastAPI(
         title="Bewijslast",
@@ -159,6 +167,7 @@ def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None)
         redoc_url=None,
     )
     api.state.authenticator = authenticator
+    api.add_middleware(BodyLimits, limit=max_body_bytes() if max_body is None else max_body)
     problems.install(api)
     _command_routes(api, services)
     _register_routes(api, services)
@@ -222,11 +231,7 @@ def _command_routes(api: FastAPI, services: Services) -> None:
     for name, cls in command_classes().items():
 
         def endpoint(command: Any, caller: Actor) -> Any:
-            try:
-                record = services.app.execute(command, caller)
-            except AggregateNotFoundError:
-                raise not_found(f"record {command.aggregate_id}") from None
-            return {"id": str(record)}
+            return {"id": str(services.app.execute(command, caller))}
 
         # FastAPI reads the body's model from the signature: one per command class.
         endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -382,6 +387,8 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
     ) -> Any:
         """The accountability report; every figure's evidence is proven by receipts."""
         may_read(caller, municipality)
+        for day, field in ((start, "query.start"), (end, "query.end")):
+            utc(datetime.combine(day, time(), UTC), field)
         if end < start:
             raise invalid("query.to", "the period ends before it starts")
         if end == date.max:
@@ -400,13 +407,22 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         index: Annotated[int | None, Query(ge=0)] = None,
         at: datetime | None = None,
     ) -> Any:
-        """A record or a whole read model as of a ledger index or a moment, with receipts."""
+        """A record or a whole read model as of a ledger index or a moment, with receipts: the
+        records within the caller's grants. A whole read model replays at most
+        ``MAX_EVENTS`` events (400 beyond)."""
         may_verify(caller)
         projection = next((p for p in all_projections() if p.name == model), None)
         if projection is None:
             raise not_found(f"read model {model}")
         upto = _cut_off(services, index, at)
-        found = reconstruct(services.app, projection, upto=upto, record=record, sign=services.sign)
+        found = reconstruct(
+            services.app,
+            projection,
+            upto=upto,
+            record=record,
+            sign=services.sign,
+            visible=lambda town, controller: may(caller, Command.VERIFY_LEDGER, town, controller),
+        )
         return found.to_json()
 
 

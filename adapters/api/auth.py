@@ -12,9 +12,9 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.api.keys import ApiKeys, parse_grant
+from adapters.api.keys import OIDC_ACTORS, ApiKeys, parse_grant
 from adapters.api.problems import Problem
-from domain.authorization import Actor, Command, Grant, NotAuthorised, authorise
+from domain.authorization import DEPLOYMENT, Actor, Command, Grant, may
 
 GRANTS_CLAIM = "bewijslast_grants"  # a list of "ROLE:MUNICIPALITY[:CONTROLLER]"
 ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"]  # asymmetric only: no shared secrets
@@ -25,6 +25,8 @@ class OIDC:
     issuer: str
     audience: str
     jwks_url: str
+    # The actor is the token's verified e-mail address instead of its ``sub``.
+    email_actor: bool = False
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> OIDC | None:
@@ -36,7 +38,19 @@ class OIDC:
         if not all(values):
             missing = ", ".join(n for n, v in zip(names, values, strict=True) if not v)
             raise ValueError(f"OIDC is half configured: set {missing} too")
-        return cls(*values)
+        email = env.get("BEWIJSLAST_OIDC_ACTOR_EMAIL", "").lower()
+        if email not in ("", "true", "false", "1", "0", "yes", "no"):
+            raise ValueError("BEWIJSLAST_OIDC_ACTOR_EMAIL is true or false")
+        issuer, audience, jwks_url = values
+        return cls(issuer, audience, jwks_url, email_actor=email in ("true", "1", "yes"))
+
+    def actor_id(self, claims: Mapping[str, Any]) -> str:
+        """Namespaced by the issuer, so that no two providers' users, nor an API key's actor
+        (``OIDC_ACTORS`` is refused there), can be the same actor. An e-mail address only when
+        so configured and the provider says it verified it: anyone can put one in a token."""
+        if self.email_actor and claims.get("email_verified") is True and claims.get("email"):
+            return f"{OIDC_ACTORS}{self.issuer}#email={claims['email']}"
+        return f"{OIDC_ACTORS}{self.issuer}#sub={claims['sub']}"
 
 
 def unauthenticated(detail: str) -> Problem:
@@ -93,7 +107,7 @@ class Authenticator:
             )
         except jwt.PyJWTError as e:
             raise unauthenticated(f"the token is not accepted: {e}") from None
-        return Actor.with_grants(str(claims.get("email") or claims["sub"]), _grants(claims))
+        return Actor.with_grants(oidc.actor_id(claims), _grants(claims))
 
 
 def _grants(claims: Mapping[str, Any]) -> list[Grant]:
@@ -121,11 +135,15 @@ Caller = Annotated[Actor, Depends(caller)]
 
 
 def may_verify(actor: Actor) -> None:
-    """Whole-ledger material (states, reconstructions) for those who may verify somewhere."""
-    for grant in actor.grants:
-        try:
-            authorise(actor, Command.VERIFY_LEDGER, grant.municipality, grant.controller)
-            return
-        except NotAuthorised:
-            continue
-    raise Problem(403, "forbidden", "Not allowed", f"{actor.id} may not verify the ledger")
+    """The ledger's own material (stateless bundles, reconstructions of the records within
+    one's grants) for those who may verify somewhere."""
+    if not any(
+        may(actor, Command.VERIFY_LEDGER, grant.municipality, grant.controller)
+        for grant in actor.grants
+    ):
+        raise Problem(403, "forbidden", "Not allowed", f"{actor.id} may not verify the ledger")
+
+
+def sees_every_state(actor: Actor) -> bool:
+    """States of every municipality's events at once: a grant on the whole deployment."""
+    return may(actor, Command.READ_LEDGER_STATES, DEPLOYMENT, None)

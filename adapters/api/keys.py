@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.sqldb import Database
-from domain.authorization import Actor, Grant, Role
+from domain.authorization import DEPLOYMENT, Actor, Grant, Role
 from domain.labels import parse_role
 
 PREFIX = "bwl"
+OIDC_ACTORS = "oidc:"  # the namespace of actors from OIDC tokens, never an API key's
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class ApiKeys:
 
     def create(self, actor: Actor) -> str:
         """A new key for ``actor``; the token is shown once and never stored."""
+        if actor.id.startswith(OIDC_ACTORS):
+            raise ValueError(f"actor ids starting with {OIDC_ACTORS!r} are those of OIDC tokens")
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         grants = [
             {"role": g.role.value, "municipality": g.municipality, "controller": g.controller}
@@ -110,4 +113,10 @@ def parse_grant(text: str) -> Grant:
     parts = text.split(":", 2)
     if len(parts) < 2:
         raise ValueError(f"grant {text!r} is not ROLE:MUNICIPALITY[:CONTROLLER]")
-    return Grant(parse_role(parts[0]), parts[1], parts[2] if len(parts) == 3 else None)
+    role = parse_role(parts[0])
+    if (parts[1] == DEPLOYMENT) != (role is Role.DEPLOYMENT_AUDITOR):
+        raise ValueError(
+            f"grant {text!r}: the whole deployment ({DEPLOYMENT}) is granted to "
+            f"{Role.DEPLOYMENT_AUDITOR.name} only, and that role only there"
+        )
+    return Grant(role, parts[1], parts[2] if len(parts) == 3 else None)

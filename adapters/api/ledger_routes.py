@@ -1,13 +1,14 @@
 """The ledger over HTTP: checkpoint, entries, proofs, receipts, bundles.
 
 Public, as a transparency log's are (entries hold no personal data, only hashes of states);
-states only in bundles, for those who may verify.
+states only in bundles, for a grant on the whole deployment (states of every municipality).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.background import BackgroundTask
 
-from adapters.api.auth import Caller, may_verify
+from adapters.api.auth import Caller, may_verify, sees_every_state
 from adapters.api.problems import Problem, invalid, not_found
 from adapters.evidence import checkpoint_for, prove
 from ledger.bundle import export_bundle
@@ -25,10 +26,14 @@ from ledger.merkle import consistency_proof, inclusion_proof, tree_root
 from ledger.note import b64
 
 MAX_ENTRIES = 1000
+MAX_BUNDLE = 100_000  # entries in one bundle: its file, not the server's memory, holds them
+MAX_EXPORTS = 2  # bundles made at once, so that many cannot exhaust the server
 NOTE = "text/plain; charset=utf-8"
 
 
 def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | None) -> None:
+    exporting = threading.BoundedSemaphore(MAX_EXPORTS)
+
     def size() -> int:
         return int(recorder.ledger_size())
 
@@ -121,23 +126,48 @@ def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | Non
             int | None, Query(alias="to", ge=0, description="the last index (inclusive)")
         ] = None,
     ) -> Response:
-        """An export bundle (zip) with states, for offline verification; ``from`` and ``to``
-        as in ``bewijslast export``."""
+        """An export bundle (zip) for offline verification of entries ``from``..``to`` (as in
+        ``bewijslast export``), at most ``MAX_BUNDLE`` of them (default: the newest). With the
+        events' states only for a grant on the whole deployment (DEPLOYMENT_AUDITOR); without
+        them it proves the same tree."""
         may_verify(caller)
+        with_state = sees_every_state(caller)
         end = size() - 1 if last is None else last
         if end < 0:
             raise not_found("an entry (the ledger is empty)")
+        if last is None:
+            first = max(first, end - MAX_BUNDLE + 1)
         if not first <= end < size():
             raise invalid("query.to", f"entries {first}..{end} are not in the ledger")
-        note = signed_for(end)
+        if end - first + 1 > MAX_BUNDLE:
+            raise invalid("query.to", f"a bundle holds at most {MAX_BUNDLE} entries")
+        if not exporting.acquire(blocking=False):
+            raise Problem(
+                503,
+                "busy",
+                "Bundles are being made",
+                f"at most {MAX_EXPORTS} bundles are made at once; try again",
+                headers={"Retry-After": "5"},
+            )
         folder = Path(tempfile.mkdtemp(prefix="bewijslast-bundle-"))
         path = folder / f"ledger-{first}-{end}.zip"
-        origin = note.split("\n", 1)[0]
         try:
-            export_bundle(recorder, path, origin=origin, verifier_keys=[], first=first, last=end)
+            note = signed_for(end)
+            origin = note.split("\n", 1)[0]
+            export_bundle(
+                recorder,
+                path,
+                origin=origin,
+                verifier_keys=[],
+                first=first,
+                last=end,
+                with_state=with_state,
+            )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        finally:
+            exporting.release()
         return FileResponse(
             path,
             media_type="application/zip",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.persistence import RecordConflictError
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.config import not_configured
 from adapters.projection_runner import ProjectionFailed
 from domain.authorization import NotAuthorised
-from domain.errors import NotConfigured, ProcedureError
+from domain.errors import NotConfigured, ProcedureError, UnknownRecord
 from ledger.errors import MalformedInput
 
 TYPES = "https://bewijslast.nl/problems/"  # stable identifiers, documented in the API description
@@ -36,17 +37,22 @@ class Problem(Exception):
         self.extra = extra
 
 
+def _document(path: str, problem: Problem) -> Any:
+    return jsonable_encoder(
+        {
+            "type": TYPES + problem.kind,
+            "title": problem.title,
+            "status": problem.status,
+            "detail": problem.detail,
+            "instance": path,
+            **problem.extra,
+        }
+    )
+
+
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
-    body = {
-        "type": TYPES + problem.kind,
-        "title": problem.title,
-        "status": problem.status,
-        "detail": problem.detail,
-        "instance": request.url.path,
-        **problem.extra,
-    }
     return JSONResponse(
-        jsonable_encoder(body),
+        _document(request.url.path, problem),
         status_code=problem.status,
         headers=problem.headers,
         media_type="application/problem+json",
@@ -56,6 +62,11 @@ def problem_response(request: Request, problem: Problem) -> JSONResponse:
 class FieldProblem(BaseModel):
     field: str
     problem: str
+
+
+def problem_json(path: str, problem: Problem) -> bytes:
+    """The document as bytes, for an answer given before the application sees the request."""
+    return bytes(JSONResponse(_document(path, problem)).body)
 
 
 class ProblemDocument(BaseModel):
@@ -86,7 +97,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "the caller's roles do not allow this there",
         404: "no such thing",
         405: "the path does not take this method; `Allow` names those it takes",
-        409: "the procedure does not allow this step now",
+        409: "the procedure does not allow this step now, or another step on the same record "
+        "came first: try again",
+        413: "the request body is larger than the server accepts",
         422: "the request is not valid; `errors` names each field",
         503: "try again later",
     }.items()
@@ -140,6 +153,11 @@ def install(app: FastAPI) -> None:
     async def _forbidden(request: Request, e: NotAuthorised) -> JSONResponse:
         return problem_response(request, Problem(403, "forbidden", "Not allowed", str(e)))
 
+    @app.exception_handler(UnknownRecord)
+    async def _unknown(request: Request, e: UnknownRecord) -> JSONResponse:
+        # The same answer for an id from elsewhere as for one that never existed.
+        return problem_response(request, Problem(404, "not-found", "Not found", str(e)))
+
     @app.exception_handler(ProcedureError)
     async def _refused(request: Request, e: ProcedureError) -> JSONResponse:
         return problem_response(
@@ -150,6 +168,21 @@ def install(app: FastAPI) -> None:
                 "The procedure does not allow this now",
                 e.problem,
                 allowed=e.allowed,
+            ),
+        )
+
+    @app.exception_handler(RecordConflictError)
+    async def _conflict(request: Request, e: RecordConflictError) -> JSONResponse:
+        # Two steps on one record at once: the event store kept the first; nothing of this one
+        # was recorded, and the same request may well be allowed on the record as it is now.
+        return problem_response(
+            request,
+            Problem(
+                409,
+                "conflict",
+                "Another step on this record came first",
+                "nothing was recorded; read the record again and try again",
+                headers={"Retry-After": "0"},
             ),
         )
 

@@ -53,6 +53,7 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from adapters.bus.messages import CHECKPOINT_TYPE, event_id
 from adapters.bus.wiring import LEDGER_EXCHANGE
+from adapters.config import private_file
 from adapters.persistence.appending import Clock, utc_now
 from adapters.witness.cli import witness_signer
 from ledger.bundle import Record
@@ -108,6 +109,7 @@ class Witness:
     ) -> None:
         self.verifiers, self.origin = list(verifiers), origin
         self.cosigner, self.clock = cosigner, clock
+        private_file(path)
         self.db = sqlite3.connect(path, isolation_level="DEFERRED")
         # A message is acknowledged after its commit, so every commit is synced; WAL makes
         # that one sync per message instead of several.

@@ -168,10 +168,53 @@ def test_a_valid_token_acts_with_the_grants_it_carries(with_oidc, kid: str):
         "report-incident", headers, municipality=TOWN, controller="college", summary="x"
     )
     assert reported.status_code == 201
-    assert get(served, idp.token(kid)).json()["items"][0]["reported_by"] == "ciso@leusden.nl"
+    # Namespaced by the issuer; the unverified e-mail in the token is not the actor.
+    actor = f"oidc:{ISSUER}#sub=u-123"
+    assert get(served, idp.token(kid)).json()["items"][0]["reported_by"] == actor
     # Its grants reach no further than the claim.
     elsewhere = served.client.get("/municipalities/Putten/incidents", headers=headers)
     assert elsewhere.status_code == 403
+
+
+def reporter(idp: IdentityProvider, served: Served, **claims: Any) -> str:
+    headers = {"Authorization": f"Bearer {idp.token(**claims)}"}
+    made = served.command(
+        "report-incident", headers, municipality=TOWN, controller="college", summary="x"
+    )
+    assert made.status_code == 201, made.text
+    (row,) = [r for r in get(served, idp.token()).json()["items"] if r["id"] == made.json()["id"]]
+    return str(row["reported_by"])
+
+
+def test_an_oidc_actor_is_the_issuer_and_sub_and_an_email_only_verified_and_configured(
+    provider, tmp_path: Path
+):
+    """A token with sub=attacker and someone else's e-mail does not act as that person."""
+    idp, url = provider
+    plain = serve(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "keys", OIDC(ISSUER, AUDIENCE, url))
+    stranger = {"sub": "attacker", "email": "fg@blnp.nl"}
+    assert reporter(idp, plain, **stranger) == f"oidc:{ISSUER}#sub=attacker"
+    assert reporter(idp, plain, **stranger, email_verified=True) == f"oidc:{ISSUER}#sub=attacker"
+
+    by_email = OIDC(ISSUER, AUDIENCE, url, email_actor=True)
+    served = serve(f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "keys", by_email)
+    assert reporter(idp, served, **stranger) == f"oidc:{ISSUER}#sub=attacker"
+    assert reporter(idp, served, **stranger, email_verified="true") == f"oidc:{ISSUER}#sub=attacker"
+    assert (
+        reporter(idp, served, **stranger, email_verified=True) == f"oidc:{ISSUER}#email=fg@blnp.nl"
+    )
+    env = {
+        "BEWIJSLAST_OIDC_ISSUER": ISSUER,
+        "BEWIJSLAST_OIDC_AUDIENCE": AUDIENCE,
+        "BEWIJSLAST_OIDC_JWKS_URL": url,
+        "BEWIJSLAST_OIDC_ACTOR_EMAIL": "true",
+    }
+    assert OIDC.from_environ(env) == by_email
+
+
+def test_an_api_key_cannot_be_made_for_an_oidc_actor(on_sqlite: Served):
+    with pytest.raises(ValueError, match="OIDC"):
+        on_sqlite.key(f"oidc:{ISSUER}#sub=u-123")
 
 
 def test_api_keys_still_work_beside_oidc(with_oidc):

@@ -1,5 +1,8 @@
 """Schemathesis fuzzes every operation of the OpenAPI document: never a 5xx, and a refused
-request (4xx) never writes to the ledger. Bounded: a few examples per operation.
+request (4xx) never writes to the ledger. Bounded: a few examples per operation. Then
+statefully: writes followed by the reads of what they wrote (OpenAPI links from each command to
+the read models of its record), so that a write that succeeds and leaves a read answering 5xx
+(poison that stays) fails.
 
 Generated bodies are steered to a municipality the caller holds every role in, and to records
 that exist, so that commands get past authorisation and reach the domain and the databases.
@@ -14,10 +17,11 @@ from uuid import UUID
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
+from schemathesis.generation.stateful.state_machine import APIStateMachine
 
 from adapters.api.app import command_classes
 from domain.authorization import Grant, Role
-from domain.commands import StepCommand
+from domain.commands import CreateCommand, ErasePersonalData, RequestFGAdvice, StepCommand
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.processing import ProcessingActivity
@@ -26,6 +30,7 @@ from tests.api.conftest import COLLEGE, TOWN, Served, serve
 from tests.conftest import fresh_pg_database
 
 EXAMPLES = 8  # per operation and database: about a minute each on two cores
+SCENARIOS, STEPS = 15, 6  # stateful: per database, bounded for CI
 
 
 class Fuzzed:
@@ -131,3 +136,100 @@ def test_no_server_error_and_no_write_from_a_refused_request(case: Any, fuzzed: 
     if response.status_code >= 400:
         assert response.headers["content-type"] == ["application/problem+json"]
         assert fuzzed.served.ledger_size() == before, f"{case.path} wrote and refused"
+
+
+# What each kind of record is read back through: its read models and the oversight on them.
+READS: dict[type, tuple[str, ...]] = {
+    Incident: (
+        "/municipalities/{municipality}/incidents",
+        "/municipalities/{municipality}/breaches",
+        "/oversight/open-breaches",
+        "/oversight/late-ap-notifications",
+        "/oversight/incidents-not-evaluated",
+        "/municipalities/{municipality}/report",
+        "/reconstructions/{model}",
+    ),
+    RightsRequest: (
+        "/municipalities/{municipality}/requests",
+        "/oversight/requests-near-deadline",
+        "/reconstructions/{model}",
+    ),
+    ProcessingActivity: (
+        "/municipalities/{municipality}/register",
+        "/municipalities/{municipality}/register.csv",
+        "/public/{municipality}/register",
+        "/oversight/sensitive-processing-without-dpia",
+    ),
+    FGAdvice: ("/oversight/unanswered-fg-advice", "/oversight/departures-from-fg-advice"),
+}
+CREATES = {
+    "report-incident": Incident,
+    "receive-request": RightsRequest,
+    "register-processing-activity": ProcessingActivity,
+    "request-fg-advice": FGAdvice,
+}
+
+
+def linked(raw: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with links from every command's 201 to the reads of its record,
+    and from each command that creates a record to the steps on such a record."""
+    reads = {
+        path: item["get"]["operationId"] for path, item in raw["paths"].items() if "get" in item
+    }
+    kinds: dict[str, type] = {}
+    for name, cls in command_classes().items():
+        if issubclass(cls, StepCommand):
+            kinds[name] = cls.aggregate_type
+        elif name in CREATES:
+            kinds[name] = CREATES[name]
+        else:
+            assert issubclass(cls, ErasePersonalData | CreateCommand | RequestFGAdvice)
+            kinds[name] = RightsRequest
+    write = {name: raw["paths"][f"/commands/{name}"]["post"] for name in kinds}
+    for name, kind in kinds.items():
+        links = {
+            f"read{i}": {"operationId": reads[path], "parameters": {}}
+            for i, path in enumerate(READS[kind])
+        }
+        if name in CREATES:  # the steps are steered to a record of that kind
+            links |= {
+                f"step-{step}": {"operationId": write[step]["operationId"], "parameters": {}}
+                for step, of in kinds.items()
+                if of is kind and step not in CREATES
+            }
+        write[name]["responses"]["201"]["links"] = links
+    return raw
+
+
+class Steered(APIStateMachine):
+    fuzzed: Fuzzed
+
+    def before_call(self, case: Any) -> None:
+        self.fuzzed.steer(case)
+        if case.path == "/municipalities/{municipality}/report":
+            case.query = {"controller": COLLEGE, "start": "2026-01-01", "end": "2026-12-31"}
+        if case.path == "/reconstructions/{model}":
+            case.query = {"index": str(self.fuzzed.served.ledger_size() - 1)}
+
+    def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+        return {"headers": self.fuzzed.headers}
+
+    def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+        assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text}"
+
+
+def test_no_read_fails_after_a_write_succeeded(fuzzed: Fuzzed) -> None:
+    raw = linked(fuzzed.served.client.get("/openapi.json").json())
+    schema = schemathesis.openapi.from_dict(raw)
+    schema.app = fuzzed.served.client.app
+    schema.location = "/openapi.json"
+    machine = type("Machine", (Steered, schema.as_state_machine()), {"fuzzed": fuzzed})
+    machine.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=STEPS,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

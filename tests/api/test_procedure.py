@@ -87,7 +87,9 @@ def test_an_employee_reports_and_the_breach_is_notified_to_the_ap(served: Served
     assert served.client.get("/health").json()["checkpoint_size"] >= 4
 
 
-def test_a_role_that_may_not_take_a_step_gets_403_and_nothing_is_recorded(served: Served):
+def test_a_role_that_may_not_take_a_step_gets_403_another_municipality_404_nothing_recorded(
+    served: Served,
+):
     employee, ciso = served.role(Role.EMPLOYEE), served.role(Role.CISO)
     incident = served.command(
         "report-incident", employee, municipality=TOWN, controller=COLLEGE, summary="phishing"
@@ -109,10 +111,18 @@ def test_a_role_that_may_not_take_a_step_gets_403_and_nothing_is_recorded(served
         subjects_reasons="-",
     )
     refused(served, decide, 403, "forbidden", size)
-    # Another municipality's CISO may not touch Leusden's incident.
+    # To another municipality's CISO, Leusden's incident is not there: the answer is that to a
+    # made-up id, and names neither municipality nor controller.
     elsewhere = served.role(Role.CISO, "Putten")
     other = served.command("triage-incident", elsewhere, aggregate_id=incident, impact="laag")
-    refused(served, other, 403, "forbidden", size)
+    problem = refused(served, other, 404, "not-found", size)
+    made_up = "0b7e7c1e-52c2-4c4f-8d1a-2f7b6a1e9d00"
+    unknown = served.command("triage-incident", elsewhere, aggregate_id=made_up, impact="laag")
+    assert refused(served, unknown, 404, "not-found", size)["detail"] == problem["detail"].replace(
+        incident, made_up
+    )
+    assert TOWN not in problem["detail"]
+    assert COLLEGE not in problem["detail"]
     # Nor report in a municipality the key holds no grant for.
     report = served.command(
         "report-incident", employee, municipality="Putten", controller=COLLEGE, summary="x"

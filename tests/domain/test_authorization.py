@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from domain.authorization import Actor, Command, Grant, NotAuthorised, Role, authorise
+from domain.authorization import (
+    DEPLOYMENT,
+    Actor,
+    Command,
+    Grant,
+    NotAuthorised,
+    Role,
+    authorise,
+)
 
 ROLES = [
     "medewerker",
@@ -16,40 +24,42 @@ ROLES = [
     "proceseigenaar",
     "auditor",
     "koppeling",
+    "installatie",
 ]
 ROLE = dict(zip(ROLES, Role, strict=True))
 
-#                                 mdw  CISO  PB   FG   GS   PE   aud  kop
+#                                 mdw  CISO  PB   FG   GS   PE   aud  kop  inst
 MATRIX = """
-register_processing_activity      .    .     x    .    .    x    .    .
-amend_processing_activity         .    .     x    .    .    x    .    .
-retire_processing_activity        .    .     x    .    .    x    .    .
-report_incident                   x    x     x    x    x    x    .    .
-triage_incident                   .    x     .    .    .    .    .    .
-classify_not_a_breach             .    x     x    .    .    .    .    .
-establish_breach                  .    x     x    .    .    .    .    .
-record_measure                    .    x     x    .    .    .    .    .
-report_to_authority               .    x     .    .    x    .    .    .
-decide_notification               .    .     .    .    x    .    .    .
-submit_ap_notification            .    .     x    .    .    .    .    .
-supplement_ap_notification        .    .     x    .    .    .    .    .
-withdraw_ap_notification          .    .     x    .    .    .    .    .
-reclassify_not_a_breach           .    x     x    .    .    .    .    .
-inform_subjects                   .    .     x    .    .    .    .    .
-close_incident                    .    x     .    .    .    .    .    .
-evaluate_incident                 .    x     .    .    .    .    .    .
-request_fg_advice                 .    x     x    .    x    x    .    .
-give_fg_advice                    .    .     .    x    .    .    .    .
-answer_fg_advice                  .    .     .    .    x    x    .    .
-escalate_fg_advice                .    .     .    x    .    .    .    .
-receive_request                   .    .     x    .    .    .    .    x
-handle_request                    .    .     x    .    .    .    .    .
-decide_request                    .    .     .    .    x    x    .    .
-lodge_objection                   .    .     x    .    .    .    .    .
-decide_on_objection               .    .     .    .    x    .    .    .
-erase_personal_data               .    .     x    .    .    .    .    .
-read_registers                    .    x     x    x    x    x    x    .
-verify_ledger                     .    x     x    x    .    .    x    .
+register_processing_activity      .    .     x    .    .    x    .    .    .
+amend_processing_activity         .    .     x    .    .    x    .    .    .
+retire_processing_activity        .    .     x    .    .    x    .    .    .
+report_incident                   x    x     x    x    x    x    .    .    .
+triage_incident                   .    x     .    .    .    .    .    .    .
+classify_not_a_breach             .    x     x    .    .    .    .    .    .
+establish_breach                  .    x     x    .    .    .    .    .    .
+record_measure                    .    x     x    .    .    .    .    .    .
+report_to_authority               .    x     .    .    x    .    .    .    .
+decide_notification               .    .     .    .    x    .    .    .    .
+submit_ap_notification            .    .     x    .    .    .    .    .    .
+supplement_ap_notification        .    .     x    .    .    .    .    .    .
+withdraw_ap_notification          .    .     x    .    .    .    .    .    .
+reclassify_not_a_breach           .    x     x    .    .    .    .    .    .
+inform_subjects                   .    .     x    .    .    .    .    .    .
+close_incident                    .    x     .    .    .    .    .    .    .
+evaluate_incident                 .    x     .    .    .    .    .    .    .
+request_fg_advice                 .    x     x    .    x    x    .    .    .
+give_fg_advice                    .    .     .    x    .    .    .    .    .
+answer_fg_advice                  .    .     .    .    x    x    .    .    .
+escalate_fg_advice                .    .     .    x    .    .    .    .    .
+receive_request                   .    .     x    .    .    .    .    x    .
+handle_request                    .    .     x    .    .    .    .    .    .
+decide_request                    .    .     .    .    x    x    .    .    .
+lodge_objection                   .    .     x    .    .    .    .    .    .
+decide_on_objection               .    .     .    .    x    .    .    .    .
+erase_personal_data               .    .     x    .    .    .    .    .    .
+read_registers                    .    x     x    x    x    x    x    .    x
+verify_ledger                     .    x     x    x    .    .    x    .    x
+read_ledger_states                .    .     .    .    .    .    .    .    x
 """
 
 CELLS = [
@@ -68,7 +78,8 @@ def test_the_matrix_names_every_command_once():
     ("command", "role", "allowed"), CELLS, ids=[f"{c.value}-{r.name}" for c, r, _ in CELLS]
 )
 def test_every_command_for_every_role(command, role, allowed):
-    actor = Actor.with_grants("someone", [Grant(role, "Nijkerk")])
+    where = DEPLOYMENT if role is Role.DEPLOYMENT_AUDITOR else "Nijkerk"
+    actor = Actor.with_grants("someone", [Grant(role, where)])
     if allowed:
         assert authorise(actor, command, "Nijkerk", "college van B&W") is role
     else:
@@ -100,3 +111,17 @@ def test_one_fg_serves_four_municipalities():
         assert authorise(fg, Command.GIVE_FG_ADVICE, municipality, None) is Role.FG
     with pytest.raises(NotAuthorised):
         authorise(fg, Command.GIVE_FG_ADVICE, "Amersfoort", None)
+
+
+def test_only_a_deployment_auditor_reaches_the_whole_deployment():
+    auditor = Actor.with_grants("audit@ibd.nl", [Grant(Role.DEPLOYMENT_AUDITOR, DEPLOYMENT)])
+    for municipality in ("Leusden", "Amersfoort"):
+        assert authorise(auditor, Command.VERIFY_LEDGER, municipality, "burgemeester")
+    assert authorise(auditor, Command.READ_LEDGER_STATES, DEPLOYMENT, None)
+    # '*' is not a wildcard for any other role, and a municipal auditor reads no states.
+    fg = Actor.with_grants("fg@blnp.nl", [Grant(Role.FG, DEPLOYMENT)])
+    with pytest.raises(NotAuthorised):
+        authorise(fg, Command.READ_REGISTERS, "Leusden", None)
+    town = Actor.with_grants("a@leusden.nl", [Grant(Role.DEPLOYMENT_AUDITOR, "Leusden")])
+    with pytest.raises(NotAuthorised):
+        authorise(town, Command.READ_LEDGER_STATES, DEPLOYMENT, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from pydantic import ValidationError
@@ -31,7 +31,7 @@ from domain.commands import (
     VerifyIdentity,
 )
 from domain.deadlines import AMSTERDAM
-from domain.errors import ProcedureError
+from domain.errors import ProcedureError, UnknownRecord
 from domain.incidents import Impact, Nature, Stage
 from domain.requests import Outcome
 from tests.forms import AP_FORM
@@ -142,9 +142,51 @@ def test_an_actor_without_the_role_is_refused_and_nothing_is_recorded(app):
     size = app.recorder.ledger_size()
     with pytest.raises(NotAuthorised, match="may not triage_incident for Nijkerk"):
         app.execute(TriageIncident(aggregate_id=incident, impact="hoog"), EMPLOYEE)
+    # To another municipality's CISO the record does not exist: the same error as an unknown
+    # id, naming neither its municipality nor its controller.
     other_ciso = person("ciso@putten.nl", Role.CISO, "Putten")
-    with pytest.raises(NotAuthorised):
+    with pytest.raises(UnknownRecord) as elsewhere:
         app.execute(TriageIncident(aggregate_id=incident, impact="hoog"), other_ciso)
+    made_up = uuid4()
+    with pytest.raises(UnknownRecord) as unknown:
+        app.execute(TriageIncident(aggregate_id=made_up, impact="hoog"), other_ciso)
+    assert str(elsewhere.value) == f"record {incident} does not exist"
+    assert str(unknown.value) == f"record {made_up} does not exist"
+    assert app.recorder.ledger_size() == size
+
+
+def test_advice_is_asked_only_about_a_record_of_the_same_municipality(app):
+    incident = app.execute(
+        ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="laptop gestolen"),
+        EMPLOYEE,
+    )
+    putten = person("pb@putten.nl", Role.PRIVACY_OFFICER, "Putten")
+    for about in (incident, uuid4()):
+        with pytest.raises(UnknownRecord):
+            app.execute(RequestFGAdvice(municipality="Putten", about=about, question="?"), putten)
+    # Nor may a Nijkerk decision point to Putten's advice.
+    theirs = app.execute(
+        ReportIncident(municipality="Putten", controller=B_AND_W, summary="x"),
+        person("mw@putten.nl", Role.EMPLOYEE, "Putten"),
+    )
+    advice = app.execute(RequestFGAdvice(municipality="Putten", about=theirs, question="?"), putten)
+    both = person("gs@beide.nl", Role.SECRETARY, "Nijkerk")
+    both = Actor.with_grants(both.id, [*both.grants, Grant(Role.SECRETARY, "Putten")])
+    app.execute(TriageIncident(aggregate_id=incident, impact="hoog"), CISO)
+    size = app.recorder.ledger_size()
+    with pytest.raises(UnknownRecord):
+        app.execute(
+            DecideNotification(
+                aggregate_id=incident,
+                notify_ap=False,
+                ap_reasons="geen risico",
+                inform_subjects=False,
+                subjects_reasons="geen risico",
+                fg_advice=advice,
+                fg_advice_followed=True,
+            ),
+            both,
+        )
     assert app.recorder.ledger_size() == size
 
 
@@ -355,7 +397,8 @@ def test_a_process_owner_decides_requests_only_for_their_own_controller(app):
     decide = DecideRequest(
         aggregate_id=request, outcome=Outcome.GRANTED, reasons="inzage in de WOZ-gegevens"
     )
-    with pytest.raises(NotAuthorised):
+    # Another controller's record is, to a grant for one controller, not there at all.
+    with pytest.raises(UnknownRecord):
         app.execute(decide, person("pe@nijkerk.nl", Role.PROCESS_OWNER, controller="burgemeester"))
     app.execute(
         decide,
