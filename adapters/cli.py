@@ -66,7 +66,7 @@ def open_application(settings: Settings) -> Bewijslast:
         }
     app = Bewijslast(env=settings.eventsourcing_env(), **extra)
     if settings.signing_key_file is not None:
-        app.on_decision = checkpointer_for(settings, app).checkpoint
+        app.on_decision = checkpointer_for(settings, app).signed_size
     return app
 
 

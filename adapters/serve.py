@@ -58,7 +58,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # One checkpointer for all this process signs (after decisions, for receipts, on the
     # clock, at the end): each one rewrites the state file beside the key.
     checkpointer = checkpointer_for(settings, app)
-    app.on_decision = checkpointer.checkpoint
+    app.on_decision = checkpointer.signed_size
     authenticator = Authenticator(
         ApiKeys(app.factory.datastore),  # type: ignore[attr-defined]
         OIDC.from_environ(),

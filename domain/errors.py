@@ -21,3 +21,7 @@ class ProcedureError(ValueError):
 class NotConfigured(Exception):
     """The application lacks a part the adapters inject (a key store, a master key): nothing
     was recorded; the message says what to configure."""
+
+
+class IdempotencyKeyReused(ValueError):
+    """An idempotency key sent again with another request: nothing was recorded."""

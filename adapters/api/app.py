@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from eventsourcing.application import AggregateNotFoundError
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from adapters.api import problems
@@ -28,7 +28,7 @@ from adapters.projection_runner import ProjectionRunner
 from adapters.reconstruction import index_at, reconstruct
 from adapters.report import build_report, render_html
 from domain import commands as command_module
-from domain.application import Bewijslast
+from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, authorise
 from domain.commands import CommandModel, CreateCommand, StepCommand
 from domain.values import plausible
@@ -50,6 +50,17 @@ MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
 Sign = Callable[[], str]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Sent again with the same body, the command answers as the first time "
+        "(same id, same status) and records nothing; with another body: 422.",
+    ),
+]
 
 
 def kebab(name: str) -> str:
@@ -74,6 +85,20 @@ class Services:
         self.sign = sign
         self.runner = ProjectionRunner(app, all_projections())
         self.recorder: Any = app.recorder
+
+    def answer(self, recorded: Recorded) -> dict[str, Any]:
+        """The record, its entry, and the signed checkpoint that already holds it (``null``
+        until one does: the receipt can then be fetched later, or signed on request)."""
+        signed = recorded.signed
+        if recorded.repeated:
+            note = self.recorder.latest_signed_checkpoint()
+            signed = None if note is None else checkpoint_size(note)
+        return {
+            "id": str(recorded.id),
+            "index": recorded.index,
+            "checkpoint": signed if signed is not None and signed > recorded.index else None,
+            "receipt": f"/ledger/receipts/{recorded.index}",
+        }
 
     @contextmanager
     def read(self) -> Iterator[Cursor]:
@@ -158,12 +183,16 @@ def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None)
 def _command_routes(api: FastAPI, services: Services) -> None:
     for name, cls in command_classes().items():
 
-        def endpoint(command: Any, caller: Actor) -> Any:
+        def endpoint(
+            command: Any, caller: Actor, response: Response, idempotency_key: IdempotencyKey
+        ) -> Any:
             try:
-                record = services.app.execute(command, caller)
+                recorded = services.app.record(command, caller, idempotency_key)
             except AggregateNotFoundError:
                 raise not_found(f"record {command.aggregate_id}") from None
-            return {"id": str(record)}
+            if recorded.repeated:
+                response.headers["Idempotent-Replayed"] = "true"
+            return services.answer(recorded)
 
         # FastAPI reads the body's model from the signature: one per command class.
         endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -173,6 +202,15 @@ def _command_routes(api: FastAPI, services: Services) -> None:
                 ),
                 inspect.Parameter(
                     "caller", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Caller
+                ),
+                inspect.Parameter(
+                    "response", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Response
+                ),
+                inspect.Parameter(
+                    "idempotency_key",
+                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    annotation=IdempotencyKey,
+                    default=None,
                 ),
             ]
         )

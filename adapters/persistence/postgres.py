@@ -6,14 +6,20 @@ so insert order is commit order. Inside that lock the recorder reads the head of
 computes the entries and the subtrees they complete, and inserts both in the same transaction
 as the events. The ledger columns are NOT NULL, and triggers refuse UPDATE, DELETE and
 TRUNCATE.
+
+A command's idempotency key is stored in the same transaction, under the same lock, after
+the library's retry too: a COMMIT whose acknowledgement was lost is found there on the retry,
+which then records nothing (``domain.application.Repeated``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import (
     InterfaceError,
@@ -33,6 +39,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.persistence.appending import Frontier, prepare_append, record_from_row, utc_now
+from domain.application import FirstAnswer, Idempotency, Repeated
 from ledger.bundle import Record
 from ledger.entry import ChainHead
 from ledger.merkle import CompactRange, NodeKey, StridedNodes
@@ -52,13 +59,10 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         prefix = events_table_name.removesuffix("_events")
         self.nodes_table_name = f"{prefix}_ledger_nodes"
         self.checkpoints_table_name = f"{prefix}_checkpoints"
+        self.idempotency_table_name = f"{prefix}_idempotency"
         self.clock = utc_now
         self.frontier = Frontier()
-        lock_key = int.from_bytes(
-            hashlib.sha256(f"{datastore.schema}.{events_table_name}".encode()).digest()[:8],
-            "big",
-            signed=True,
-        )
+        lock_key = _lock_key(f"{datastore.schema}.{events_table_name}")
         self.lock_table_statements = [
             SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
             SQL("SELECT pg_advisory_xact_lock({0})").format(lock_key),
@@ -68,6 +72,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "events": Identifier(events_table_name),
             "nodes": Identifier(self.nodes_table_name),
             "checkpoints": Identifier(self.checkpoints_table_name),
+            "idempotency": Identifier(self.idempotency_table_name),
             "refuse": Identifier(f"{prefix}_refuse_change"),
         }
         self.sql_create_statements[self.create_table_statement_index] = self._sql(
@@ -95,12 +100,15 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} ("
             "tree_size bigint PRIMARY KEY, root bytea NOT NULL, note text NOT NULL, "
             "signed_at timestamptz NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {schema}.{idempotency} ("
+            "key bytea PRIMARY KEY, request bytea NOT NULL, record uuid NOT NULL, "
+            "ledger_index bigint NOT NULL)",
             "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger "
             "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
             "'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
             "USING ERRCODE = 'insufficient_privilege'; END $$",
         ]
-        for table in ("events", "nodes", "checkpoints"):
+        for table in ("events", "nodes", "checkpoints", "idempotency"):
             append_only += [
                 f"CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON "
                 f"{{schema}}.{{{table}}} FOR EACH ROW EXECUTE FUNCTION {{schema}}.{{refuse}}()",
@@ -129,6 +137,15 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "%s::bytea[], %s::text[])",
             names,
         )
+        self.select_answer_statement = self._sql(
+            "SELECT request, record, ledger_index FROM {schema}.{idempotency} WHERE key = %s",
+            names,
+        )
+        self.insert_answer_statement = self._sql(
+            "INSERT INTO {schema}.{idempotency} (key, request, record, ledger_index) "
+            "VALUES (%s, %s, %s, %s)",
+            names,
+        )
         self.select_nodes_statement = self._sql(
             "SELECT level, idx, hash FROM {schema}.{nodes} WHERE (level, idx) IN "
             "(SELECT * FROM unnest(%s::smallint[], %s::bigint[])) "
@@ -149,8 +166,19 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "SELECT note FROM {schema}.{checkpoints} ORDER BY tree_size", names
         )
         self.select_latest_checkpoint_statement = self._sql(
-            "SELECT note FROM {schema}.{checkpoints} ORDER BY tree_size DESC LIMIT 1", names
+            "SELECT note, signed_at FROM {schema}.{checkpoints} ORDER BY tree_size DESC LIMIT 1",
+            names,
         )
+        self.select_checkpoint_at_statement = self._sql(
+            "SELECT note FROM {schema}.{checkpoints} WHERE tree_size = %s", names
+        )
+        # Held for the whole signing, in a transaction of its own (``signer_lock``).
+        self.signer_lock_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
+            SQL("SELECT pg_advisory_xact_lock({0})").format(
+                _lock_key(f"{datastore.schema}.{events_table_name}.signer")
+            ),
+        ]
         self.insert_checkpoint_statement = self._sql(
             "INSERT INTO {schema}.{checkpoints} (tree_size, root, note, signed_at) "
             "VALUES (%s, %s, %s, %s) ON CONFLICT (tree_size) DO NOTHING",
@@ -187,11 +215,20 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             # The process recorder's tracking row goes first, as in the library.
             self._insert_events(curs, stored_events, **kwargs)
             if stored_events:
-                ids = self._append(curs, stored_events)
+                ids = self._append(curs, stored_events, kwargs.get("idempotency"))
         return ids
 
-    def _append(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _append(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        idempotency: Idempotency | None,
+    ) -> list[int]:
         self._lock_table(curs)
+        if idempotency is not None:
+            first = self._first_answer(curs, idempotency.key)
+            if first is not None:
+                raise Repeated(first)
         self._notify_channel(curs)
         streams = list({s.originator_id for s in stored_events})
         curs.execute(self.select_head_statement, (streams,), prepare=True)
@@ -227,9 +264,32 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             prepare=True,
             binary=True,  # hashes and states travel as bytes, not hex text
         )
+        if idempotency is not None:
+            curs.execute(
+                self.insert_answer_statement,
+                (
+                    idempotency.key,
+                    idempotency.request,
+                    idempotency.record,
+                    links[-1].entry.index,
+                ),
+                prepare=True,
+            )
         # Checked against the chain before use, so a rolled-back append does no harm.
         self.frontier.remember(frontier, links[-1].chain_hash)
         return [link.entry.index + 1 for link in links]
+
+    def _first_answer(self, curs: Cursor[DictRow], key: bytes) -> FirstAnswer | None:
+        curs.execute(self.select_answer_statement, (key,), prepare=True)
+        row = curs.fetchone()
+        if row is None:
+            return None
+        return FirstAnswer(bytes(row["request"]), UUID(str(row["record"])), row["ledger_index"])
+
+    def first_answer(self, key: bytes) -> FirstAnswer | None:
+        """What the command with this idempotency key answered, if it was recorded."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            return self._first_answer(curs, key)
 
     # --- reading (ledger.bundle.LedgerSource) ------------------------------------------------
 
@@ -263,10 +323,29 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             return [row["note"] for row in curs.fetchall()]
 
     def latest_signed_checkpoint(self) -> str | None:
+        latest = self.latest_checkpoint()
+        return None if latest is None else latest[0]
+
+    def latest_checkpoint(self) -> tuple[str, datetime] | None:
+        """The newest signed checkpoint and when it was signed."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_latest_checkpoint_statement, prepare=True)
             row = curs.fetchone()
+            return None if row is None else (str(row["note"]), row["signed_at"])
+
+    def signed_checkpoint_at(self, size: int) -> str | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_checkpoint_at_statement, (size,), prepare=True)
+            row = curs.fetchone()
             return None if row is None else str(row["note"])
+
+    @contextmanager
+    def signer_lock(self) -> Iterator[None]:
+        """One signer per ledger: an advisory lock, released when its transaction ends."""
+        with self.datastore.transaction(commit=False) as curs:
+            for statement in self.signer_lock_statements:
+                curs.execute(statement)
+            yield
 
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -281,6 +360,7 @@ def grant_application_role(recorder: LedgerPostgresApplicationRecorder, role: st
             recorder.events_table_name,
             recorder.nodes_table_name,
             recorder.checkpoints_table_name,
+            recorder.idempotency_table_name,
         )
     ]
     target = SQL(", ").join(tables)
@@ -321,6 +401,10 @@ class _CursorNodes:
         if missing:
             raise ProgrammingError(f"ledger subtrees missing from the store: {sorted(missing)[:5]}")
         return found
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def _unhex(value: str | None) -> bytes | None:
