@@ -87,11 +87,16 @@ class Checkpointer:
         known = []
         latest = self.store.latest_signed_checkpoint()
         if latest is not None:
-            known.append((self._open(latest, "the database's newest checkpoint"), latest))
+            known.append(
+                (self._open(latest, "the newest checkpoint stored in the database"), latest)
+            )
         state = self._state()
         if state is not None:
             stored = self.store.signed_checkpoint_at(state[0].size)
-            if stored is not None and self._open(stored, "a stored checkpoint") != state[0]:
+            if (
+                stored is not None
+                and self._open(stored, "a checkpoint stored in the database") != state[0]
+            ):
                 raise InconsistentCheckpoints(
                     f"the state file {self.state_file} and the database hold different "
                     f"checkpoints of size {state[0].size}: refusing to sign",
@@ -119,7 +124,7 @@ class Checkpointer:
         """Every stored checkpoint, and the state file, verify under this key (else
         ``KeyMismatch``): a process with another key must not start signing this ledger."""
         for note in self.store.signed_checkpoints():
-            self._open(note, "a stored checkpoint")
+            self._open(note, "a checkpoint stored in the database")
         self._known()
 
     def checkpoint(self) -> tuple[Checkpoint, str]:
