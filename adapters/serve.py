@@ -5,7 +5,12 @@ SIGTERM or SIGINT stops the parts in an order that loses nothing: the API stops 
 connections and finishes the requests in flight; the relay finishes the batch it is publishing;
 a checkpoint is signed over everything recorded; the projection runner finishes its pass (each
 batch commits with its position, so none is half applied) and the read models are brought up to
-the last recorded event. A second signal stops waiting for open connections.
+the last recorded event. A second signal stops waiting for open connections. Should that last
+checkpoint fail, the read models are caught up all the same and serve exits 1, saying why in
+one line (what was recorded stays recorded; the next signer signs it).
+
+``serve`` does not start with a signing key, or a state file, that does not verify the
+checkpoints the ledger already holds: it would only fail to sign later.
 
 Every part runs its own short transactions. On SQLite they share the library's connection
 pool (one connection per transaction, in WAL mode); appends and projection batches take the
@@ -25,7 +30,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from adapters.checkpointer import INTERVAL_SECONDS
+from adapters.checkpointer import INTERVAL_SECONDS, Checkpointer, KeyMismatch
 from adapters.config import ConfigurationError, Settings
 
 if TYPE_CHECKING:
@@ -58,6 +63,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # One checkpointer for all this process signs (after decisions, for receipts, on the
     # clock, at the end): each one rewrites the state file beside the key.
     checkpointer = checkpointer_for(settings, app)
+    try:
+        checkpointer.check_key()
+    except KeyMismatch as e:
+        raise ConfigurationError(f"{e}: check BEWIJSLAST_SIGNING_KEY_FILE") from None
     app.on_decision = checkpointer.signed_size
     authenticator = Authenticator(
         ApiKeys(app.factory.datastore),  # type: ignore[attr-defined]
@@ -79,10 +88,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             asyncio.run(_serve(server, settings, app, broker))
         finally:
             checkpointer.stop()
-            checkpoint, _ = checkpointer.checkpoint()
-            log.info("signed a last checkpoint, over %d entries", checkpoint.size)
+            signed = _sign_last(checkpointer)
             _stop_projections(runner, projecting)
-    return 0
+    return 0 if signed else 1
+
+
+def _sign_last(checkpointer: Checkpointer) -> bool:
+    try:
+        checkpoint, _ = checkpointer.checkpoint()
+    except Exception as e:
+        log.error("stopped without a last checkpoint (all is recorded; sign it later): %s", e)
+        return False
+    log.info("signed a last checkpoint, over %d entries", checkpoint.size)
+    return True
 
 
 async def _serve(
