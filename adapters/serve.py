@@ -72,7 +72,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         ApiKeys(app.factory.datastore),  # type: ignore[attr-defined]
         OIDC.from_environ(),
     )
-    api = create_app(app, authenticator, lambda: checkpointer.checkpoint()[1])
+    api = create_app(
+        app, authenticator, lambda: checkpointer.checkpoint()[1], checkpointer=checkpointer
+    )
     runner = None if args.no_projections else ProjectionRunner(app, all_projections())
     server = _server(uvicorn.Config(api, host=args.host, port=args.port, log_level="info"))
 

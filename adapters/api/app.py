@@ -9,6 +9,7 @@ and every request is authorised against the role table (``domain.authorization``
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,10 +24,14 @@ from adapters.api import problems
 from adapters.api.auth import Authenticator, Caller, may_verify
 from adapters.api.ledger_routes import add_ledger_routes
 from adapters.api.problems import invalid, not_found
+from adapters.bus.relay import SCHEMA as RELAY_SCHEMA
+from adapters.checkpointer import Checkpointer
 from adapters.evidence import checkpoint_size
+from adapters.health import Health, Thresholds
 from adapters.projection_runner import ProjectionRunner
 from adapters.reconstruction import index_at, reconstruct
 from adapters.report import build_report, render_html
+from adapters.sqldb import Database
 from domain import commands as command_module
 from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, authorise
@@ -147,7 +152,15 @@ def may_read(caller: Actor, municipality: str) -> None:
     authorise(caller, Command.READ_REGISTERS, municipality, None)
 
 
-def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None) -> FastAPI:
+def create_app(
+    app: Bewijslast,
+    authenticator: Authenticator,
+    sign: Sign | None,
+    *,
+    checkpointer: Checkpointer | None = None,
+) -> FastAPI:
+    """``checkpointer``: the one that signs after decisions, whose failures ``/health``
+    reports."""
     services = Services(app, sign)
     api = FastAPI(
         title="Bewijslast",
@@ -168,14 +181,28 @@ def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None)
     _audit_routes(api, services)
     add_ledger_routes(api, services.recorder, sign)
 
+    health = Health(
+        app,
+        services.runner,
+        Database(app.factory.datastore, schema=RELAY_SCHEMA),  # type: ignore[attr-defined]
+        Thresholds.from_environ(os.environ),
+        checkpointer,
+    )
+
     @api.get("/health", tags=["health"])
-    def health() -> Any:
-        note = services.recorder.latest_signed_checkpoint()
-        return {
-            "status": "ok",
-            "ledger_size": services.recorder.ledger_size(),
-            "checkpoint_size": None if note is None else checkpoint_size(note),
-        }
+    def health_report() -> Any:
+        """Always 200 while the process answers; ``status`` is ``ok``, ``degraded`` or
+        ``failing``, with ``reasons``."""
+        return health.report()
+
+    @api.get("/health/ready", tags=["health"])
+    def ready(response: Response) -> Any:
+        """503 (with ``Retry-After``) while ``failing``: the database does not answer."""
+        report = health.report()
+        if report["status"] == "failing":
+            response.status_code = 503
+            response.headers["Retry-After"] = str(problems.RETRY_AFTER_UNAVAILABLE)
+        return report
 
     return api
 
