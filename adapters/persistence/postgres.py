@@ -196,7 +196,9 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     # --- writing -----------------------------------------------------------------------------
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    # Fewer attempts than the library's 10: each may wait the connect timeout for the pool, and
+    # a client that retries with its idempotency key is answered without a duplicate.
+    @retry((InterfaceError, OperationalError), max_attempts=3, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
