@@ -137,7 +137,7 @@ class Health:
 
 def _lags(db: Database, table: str, column: str, size: int) -> dict[str, dict[str, int]]:
     """Each tracked position in ``table``, and how far the ledger is ahead of it."""
-    with db.transaction() as cursor:
+    with db.reading() as cursor:
         if db.postgres:
             cursor.execute("SELECT to_regclass(?) IS NOT NULL", (table,))
         else:

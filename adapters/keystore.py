@@ -87,7 +87,7 @@ class SubjectKeyStore:
 
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         """The subject's data key; None once erased (or, without ``create``, if there is none)."""
-        with self.db.transaction() as cursor:
+        with self.db.reading() as cursor:
             cursor.execute(
                 "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject = ?",
                 (str(subject),),
@@ -130,7 +130,7 @@ class SubjectKeyStore:
             )
 
     def is_erased(self, subject: UUID) -> bool:
-        with self.db.transaction() as cursor:
+        with self.db.reading() as cursor:
             cursor.execute("SELECT erased_at FROM subject_keys WHERE subject = ?", (str(subject),))
             row = cursor.fetchone()
             return row is not None and row["erased_at"] is not None

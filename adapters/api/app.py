@@ -109,7 +109,7 @@ class Services:
     def read(self) -> Iterator[Cursor]:
         """A transaction on caught-up read models: answers are never behind the ledger."""
         self.runner.catch_up_all()  # runners take turns on the positions' locks
-        with self.runner.db.transaction() as cursor:
+        with self.runner.db.reading() as cursor:
             yield cursor
 
 
