@@ -6,7 +6,7 @@ with one record (the same id when it had been acknowledged), and ``verify`` exit
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 import signal
 import subprocess
 import time
@@ -118,10 +118,10 @@ def test_sqlite_on_a_full_disk(tmp_path, small_disk):
         load = Load(served.url, headers)
         load.start(CLIENTS)
         load.wait_for(acknowledged=40, seconds=60)
-        # Fill the disk but for a few pages.
-        free = shutil.disk_usage(small_disk).free
-        with filler.open("wb") as file:
-            file.write(b"\0" * max(free - 64 * 1024, 0))
+        with filler.open("wb") as file, contextlib.suppress(OSError):
+            while True:  # until the disk is full
+                file.write(b"\0" * 65536)
+                file.flush()
         deadline = time.monotonic() + 30
         while not any(a.status == 507 for a in load.refused) and time.monotonic() < deadline:
             time.sleep(0.1)
