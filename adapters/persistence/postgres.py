@@ -125,7 +125,10 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "UNION ALL (SELECT 'stream', s.id, NULL, e.leaf_hash, NULL "
             "FROM unnest(%s::uuid[]) AS s(id) CROSS JOIN LATERAL (SELECT leaf_hash "
             "FROM {schema}.{events} WHERE originator_id = s.id "
-            "ORDER BY originator_version DESC LIMIT 1) AS e)",
+            "ORDER BY originator_version DESC LIMIT 1) AS e) "
+            # A command's idempotency key, if given and stored: in the same round trip.
+            "UNION ALL (SELECT 'key', record, ledger_index, request, NULL "
+            "FROM {schema}.{idempotency} WHERE key = %s)",
             names,
         )
         # One statement for the subtrees and the events, so both go in the commit's round trip.
@@ -273,19 +276,18 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         idempotency: Idempotency | None,
     ) -> list[int]:
         self._lock_table(curs)
-        if idempotency is not None:
-            first = self._first_answer(curs, idempotency.key)
-            if first is not None:
-                raise Repeated(first)
         self._notify_channel(curs)
         streams = list({s.originator_id for s in stored_events})
-        curs.execute(self.select_head_statement, (streams,), prepare=True)
+        key = None if idempotency is None else idempotency.key
+        curs.execute(self.select_head_statement, (streams, key), prepare=True)
         head, stream_heads = ChainHead.empty(), {}
         for row in curs.fetchall():
             if row["kind"] == "head":
                 head = ChainHead(row["ledger_index"] + 1, row["hash"], row["recorded_at"])
-            else:
+            elif row["kind"] == "stream":
                 stream_heads[str(row["stream"])] = row["hash"]
+            else:  # rolls back: nothing recorded, nothing notified
+                raise Repeated(FirstAnswer(bytes(row["hash"]), row["stream"], row["ledger_index"]))
         frontier = self.frontier.matching(head) or CompactRange.load(
             head.size, StridedNodes(_CursorNodes(self, curs))
         )
@@ -327,17 +329,14 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.frontier.remember(frontier, links[-1].chain_hash)
         return [link.entry.index + 1 for link in links]
 
-    def _first_answer(self, curs: Cursor[DictRow], key: bytes) -> FirstAnswer | None:
-        curs.execute(self.select_answer_statement, (key,), prepare=True)
-        row = curs.fetchone()
-        if row is None:
-            return None
-        return FirstAnswer(bytes(row["request"]), UUID(str(row["record"])), row["ledger_index"])
-
     def first_answer(self, key: bytes) -> FirstAnswer | None:
         """What the command with this idempotency key answered, if it was recorded."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            return self._first_answer(curs, key)
+            curs.execute(self.select_answer_statement, (key,), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return FirstAnswer(bytes(row["request"]), UUID(str(row["record"])), row["ledger_index"])
 
     # --- reading (ledger.bundle.LedgerSource) ------------------------------------------------
 
