@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from adapters.cli import open_application
@@ -82,7 +83,12 @@ def test_postgresql_stopped_and_started_under_load(tmp_path):
             load.start(CLIENTS)
             load.wait_for(acknowledged=40, seconds=60)
             server.stop("immediate")
-            time.sleep(3)
+            ready = httpx.get(f"{served.url}/health/ready", timeout=30)
+            assert ready.status_code == 503
+            assert ready.headers["Retry-After"] == "5"
+            assert ready.json()["status"] == "failing"
+            assert httpx.get(f"{served.url}/health", timeout=30).json()["status"] == "failing"
+            time.sleep(2)
             server.start()
             load.wait_for(acknowledged=len(load.acknowledged) + 40, seconds=60)
             load.stop()
