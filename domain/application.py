@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import Application
@@ -65,10 +65,6 @@ class Repeated(Exception):
     def __init__(self, first: FirstAnswer) -> None:
         super().__init__("this idempotency key was recorded before")
         self.first = first
-
-
-class IdempotentRecorder(Protocol):
-    def first_answer(self, key: bytes) -> FirstAnswer | None: ...
 
 
 @dataclass(frozen=True)
