@@ -1,16 +1,26 @@
 """Signs checkpoints of the ledger, and never two that are inconsistent with each other.
 
-Before signing, the checkpointer proves the new tree consistent with the newest checkpoint
-it knows of, from the database and from a state file beside the key (outside the database,
-so a database rolled back past a checkpoint is noticed, not signed over).
+Before signing, the checkpointer proves the new tree consistent with the checkpoints it knows
+of: the newest in the database, and the one in a state file beside the key (outside the
+database, so a database rolled back past a checkpoint is noticed, not signed over), which must
+also agree with the database's checkpoint of its size. One signer per ledger at a time, also
+across processes (the store's signer lock), so the newest checkpoint and the ledger's size are
+read by the one that signs next; the state file is replaced atomically (a temporary file of
+its own, synced, renamed).
+
+Signing is not the command's job: a failure is logged, kept for ``/health``, and retried by
+the periodic signer.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -18,18 +28,35 @@ from typing import Protocol
 from adapters.persistence.appending import Clock, utc_now
 from ledger.bundle import LedgerSource
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from ledger.errors import Truncated
+from ledger.errors import InconsistentCheckpoints, LedgerError, Truncated
 from ledger.merkle import consistency_proof, tree_root, verify_consistency
 from ledger.note import NoteSigner, NoteVerifier
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 60.0
+RETRY_SECONDS = 1.0
 
 
 class CheckpointStore(LedgerSource, Protocol):
     def latest_signed_checkpoint(self) -> str | None: ...
 
+    def signed_checkpoint_at(self, size: int) -> str | None: ...
+
+    def signed_checkpoints(self) -> list[str]: ...
+
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None: ...
+
+    def signer_lock(self) -> AbstractContextManager[None]: ...
+
+
+class KeyMismatch(Exception):
+    """The signing key, or its state file, does not verify what the ledger holds."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    reason: str
+    at: datetime
 
 
 class Checkpointer:
@@ -47,6 +74,7 @@ class Checkpointer:
         self.verifier = NoteVerifier.from_vkey(signer.vkey())
         self.state_file = state_file
         self.clock = clock
+        self.failure: Failure | None = None
         # Post-commit work on each new checkpoint (witnesses' cosignatures): never fails it.
         self.on_signed = on_signed
         self._lock = threading.Lock()
@@ -55,39 +83,66 @@ class Checkpointer:
 
     def newest(self) -> tuple[Checkpoint, str] | None:
         """The newest checkpoint signed by this key, from the database or the state file."""
+        known = self._known()
+        return max(known, key=lambda pair: pair[0].size, default=None)
+
+    def _known(self) -> list[tuple[Checkpoint, str]]:
+        """The database's newest checkpoint and the state file's, each checked."""
+        known = []
         latest = self.store.latest_signed_checkpoint()
-        notes = [] if latest is None else [latest]
-        if self.state_file is not None and self.state_file.exists():
-            notes.append(self.state_file.read_text())
-        opened = [(open_checkpoint(note, [self.verifier]), note) for note in notes]
-        return max(opened, key=lambda pair: pair[0].size, default=None)
+        if latest is not None:
+            known.append(
+                (self._open(latest, "the newest checkpoint stored in the database"), latest)
+            )
+        state = self._state()
+        if state is not None:
+            stored = self.store.signed_checkpoint_at(state[0].size)
+            if (
+                stored is not None
+                and self._open(stored, "a checkpoint stored in the database") != state[0]
+            ):
+                raise InconsistentCheckpoints(
+                    f"the state file {self.state_file} and the database hold different "
+                    f"checkpoints of size {state[0].size}: refusing to sign",
+                    index=state[0].size,
+                )
+            known.append(state)
+        return known
+
+    def _open(self, note: str, what: str) -> Checkpoint:
+        try:
+            return open_checkpoint(note, [self.verifier])
+        except (LedgerError, ValueError) as e:
+            raise KeyMismatch(f"{what} is not signed by the key {self.signer.name}: {e}") from e
+
+    def _state(self) -> tuple[Checkpoint, str] | None:
+        if self.state_file is None:
+            return None
+        try:
+            note = self.state_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        return self._open(note, f"the state file {self.state_file}"), note
+
+    def check_key(self) -> None:
+        """Every stored checkpoint, and the state file, verify under this key (else
+        ``KeyMismatch``): a process with another key must not start signing this ledger."""
+        for note in self.store.signed_checkpoints():
+            self._open(note, "a checkpoint stored in the database")
+        self._known()
 
     def checkpoint(self) -> tuple[Checkpoint, str]:
         """Sign the ledger as it stands, unless the newest checkpoint already covers it."""
         with self._lock:
-            size = self.store.ledger_size()
-            newest = self.newest()
-            if newest is not None and newest[0].size > size:
-                raise Truncated(
-                    "the ledger is shorter than a signed checkpoint: refusing to sign",
-                    index=size,
-                    expected=f"{newest[0].size} entries",
-                    found=f"{size} entries",
-                )
-            root = tree_root(size, self.store)
-            if newest is not None:
-                previous = newest[0]
-                # Also refuses a tree whose first previous.size entries were rewritten.
-                proof = consistency_proof(previous.size, size, self.store)
-                verify_consistency(previous.size, size, proof, previous.root, root)
-                if previous.size == size:
-                    return newest
-            checkpoint = Checkpoint(self.signer.name, size, root)
-            note = sign_checkpoint(checkpoint, self.signer)
-            self._write_state(note)
-            self.store.store_checkpoint(size, root, note, self.clock())
-            log.info("signed checkpoint %s at size %d", self.signer.name, size)
-        self._signed(note)
+            try:
+                with self.store.signer_lock():
+                    checkpoint, note, fresh = self._sign()
+            except Exception as e:
+                self.failure = Failure(f"{type(e).__name__}: {e}", self.clock())
+                raise
+            self.failure = None
+        if fresh:
+            self._signed(note)
         return checkpoint, note
 
     def _signed(self, note: str) -> None:
@@ -98,17 +153,66 @@ class Checkpointer:
         except Exception:
             log.exception("after signing checkpoint")
 
+    def signed_size(self) -> int:
+        """Sign, and say the size signed: the application's hook after a decision."""
+        return self.checkpoint()[0].size
+
+    def _sign(self) -> tuple[Checkpoint, str, bool]:
+        """The checkpoint over the ledger as it stands, its note, and whether it is new."""
+        # Under the signer lock, in this order: no other signer can add a checkpoint
+        # between reading the newest and reading the size, which only grows.
+        known = self._known()
+        size = self.store.ledger_size()
+        newest = max(known, key=lambda pair: pair[0].size, default=None)
+        if newest is not None and newest[0].size > size:
+            raise Truncated(
+                "the ledger is shorter than a signed checkpoint: refusing to sign",
+                index=size,
+                expected=f"{newest[0].size} entries",
+                found=f"{size} entries",
+            )
+        root = tree_root(size, self.store)
+        for previous, _ in known:
+            # Also refuses a tree whose first previous.size entries were rewritten.
+            proof = consistency_proof(previous.size, size, self.store)
+            verify_consistency(previous.size, size, proof, previous.root, root)
+        if newest is not None and newest[0].size == size:
+            return *newest, False
+        checkpoint = Checkpoint(self.signer.name, size, root)
+        note = sign_checkpoint(checkpoint, self.signer)
+        self._write_state(note)
+        self.store.store_checkpoint(size, root, note, self.clock())
+        log.info("signed checkpoint %s at size %d", self.signer.name, size)
+        return checkpoint, note, True
+
     def _write_state(self, note: str) -> None:
         if self.state_file is None:
             return
-        temporary = self.state_file.with_suffix(".tmp")
-        temporary.write_text(note)
-        os.replace(temporary, self.state_file)
+        folder = self.state_file.parent
+        descriptor, temporary = tempfile.mkstemp(
+            dir=folder, prefix=f".{self.state_file.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(note)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self.state_file)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        # The rename itself is durable only once the folder is.
+        folder_descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(folder_descriptor)
+        finally:
+            os.close(folder_descriptor)
 
     # --- the periodic signer -----------------------------------------------------------------
 
     def start(self, interval: float = INTERVAL_SECONDS) -> None:
-        """Sign at least every ``interval`` seconds while entries were added."""
+        """Sign at least every ``interval`` seconds while entries were added; after a failure,
+        try again every ``RETRY_SECONDS`` (or ``interval`` if that is shorter)."""
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._run, args=(interval,), name="checkpointer", daemon=True
@@ -122,14 +226,19 @@ class Checkpointer:
             self._thread = None
 
     def _run(self, interval: float) -> None:
-        while not self._stop.wait(interval):
+        while not self._stop.wait(
+            interval if self.failure is None else min(interval, RETRY_SECONDS)
+        ):
+            before = self.failure
             try:
-                newest = self.newest()
-                if newest is None or self.store.ledger_size() > newest[0].size:
-                    self.checkpoint()
+                self.checkpoint()  # signs only when entries were added
             except Exception:
-                # Keep signing later; the failure is logged for the operator.
-                log.exception("checkpoint failed")
+                # Kept for /health; logged for the operator once per reason, not every second.
+                if before is None or self.failure is None or before.reason != self.failure.reason:
+                    log.exception("checkpoint failed; trying again")
+            else:
+                if before is not None:
+                    log.info("checkpoints signed again (failing since %s)", before.at)
 
 
 def state_file_for(key_file: Path) -> Path:

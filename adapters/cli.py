@@ -71,7 +71,7 @@ def open_application(settings: Settings) -> Bewijslast:
     if settings.master_key_file is not None:
         app.subject_owner = subject_owners(app)
     if settings.signing_key_file is not None:
-        app.on_decision = checkpointer_for(settings, app).checkpoint
+        app.on_decision = checkpointer_for(settings, app).signed_size
     return app
 
 

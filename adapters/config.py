@@ -108,6 +108,9 @@ def database_env(url: str) -> dict[str, str]:
             "POSTGRES_USER": unquote(parts.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_SCHEMA": query.get("schema", ["public"])[0],
+            # Also how long a request waits for a pooled connection: a database that is down
+            # is a 503 within seconds, not after the library's 30 s.
+            "POSTGRES_CONNECT_TIMEOUT": query.get("connect_timeout", ["2"])[0],
         }
         if query.get("create_table", ["yes"])[0] in ("no", "false", "0"):
             env["CREATE_TABLE"] = "no"

@@ -91,7 +91,7 @@ class SubjectKeyStore:
 
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         """The subject's data key; None once erased (or, without ``create``, if there is none)."""
-        with self.db.transaction(write=False) as cursor:
+        with self.db.reading() as cursor:
             cursor.execute(
                 "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject = ?",
                 (str(subject),),
@@ -124,7 +124,7 @@ class SubjectKeyStore:
         500: a register page opens the texts of many records at once."""
         wanted = sorted(str(s) for s in set(subjects))
         found: dict[UUID, bytes] = {}
-        with self.db.transaction(write=False) as cursor:
+        with self.db.reading() as cursor:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 cursor.execute(
@@ -168,7 +168,7 @@ class SubjectKeyStore:
             connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def is_erased(self, subject: UUID) -> bool:
-        with self.db.transaction() as cursor:
+        with self.db.reading() as cursor:
             cursor.execute("SELECT erased_at FROM subject_keys WHERE subject = ?", (str(subject),))
             row = cursor.fetchone()
             return row is not None and row["erased_at"] is not None

@@ -73,7 +73,7 @@ class ProjectionRunner:
         self._stop = threading.Event()
 
     def position(self, projection: Projection) -> int:
-        with self.db.transaction() as cursor:
+        with self.db.reading() as cursor:
             cursor.execute(
                 "SELECT position FROM projection_positions WHERE name = ?", (projection.name,)
             )

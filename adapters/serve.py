@@ -5,7 +5,12 @@ SIGTERM or SIGINT stops the parts in an order that loses nothing: the API stops 
 connections and finishes the requests in flight; the relay finishes the batch it is publishing;
 a checkpoint is signed over everything recorded; the projection runner finishes its pass (each
 batch commits with its position, so none is half applied) and the read models are brought up to
-the last recorded event. A second signal stops waiting for open connections.
+the last recorded event. A second signal stops waiting for open connections. Should that last
+checkpoint fail, the read models are caught up all the same and serve exits 1, saying why in
+one line (what was recorded stays recorded; the next signer signs it).
+
+``serve`` does not start with a signing key, or a state file, that does not verify the
+checkpoints the ledger already holds: it would only fail to sign later.
 
 Every part runs its own short transactions. On SQLite they share the library's connection
 pool (one connection per transaction, in WAL mode); appends and projection batches take the
@@ -25,7 +30,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from adapters.checkpointer import INTERVAL_SECONDS
+from adapters.checkpointer import INTERVAL_SECONDS, Checkpointer, KeyMismatch
 from adapters.config import ConfigurationError, Settings
 
 if TYPE_CHECKING:
@@ -61,12 +66,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # clock, at the end): each one rewrites the state file beside the key.
     cosigning = cosigning_for(settings, app.recorder)  # type: ignore[arg-type]
     checkpointer = checkpointer_for(settings, app, cosigning)
-    app.on_decision = checkpointer.checkpoint
+    try:
+        checkpointer.check_key()
+    except KeyMismatch as e:
+        raise ConfigurationError(f"{e}: check BEWIJSLAST_SIGNING_KEY_FILE") from None
+    app.on_decision = checkpointer.signed_size
     authenticator = Authenticator(
         ApiKeys(app.factory.datastore),  # type: ignore[attr-defined]
         OIDC.from_environ(),
     )
-    api = create_app(app, authenticator, lambda: checkpointer.checkpoint()[1])
+    api = create_app(
+        app, authenticator, lambda: checkpointer.checkpoint()[1], checkpointer=checkpointer
+    )
     runner = None if args.no_projections else ProjectionRunner(app, all_projections())
     proxies = args.forwarded_allow_ips.strip()
     server = _server(
@@ -99,10 +110,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             if cosigning is not None:
                 cosigning.stop()
             checkpointer.stop()
-            checkpoint, _ = checkpointer.checkpoint()
-            log.info("signed a last checkpoint, over %d entries", checkpoint.size)
+            signed = _sign_last(checkpointer)
             _stop_projections(runner, projecting)
-    return 0
+    return 0 if signed else 1
+
+
+def _sign_last(checkpointer: Checkpointer) -> bool:
+    try:
+        checkpoint, _ = checkpointer.checkpoint()
+    except Exception as e:
+        log.error("stopped without a last checkpoint (all is recorded; sign it later): %s", e)
+        return False
+    log.info("signed a last checkpoint, over %d entries", checkpoint.size)
+    return True
 
 
 async def _serve(

@@ -69,9 +69,20 @@ class Database:
                 cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Cursor]:
-        """``write=False``: a reading transaction, which on SQLite needs no writer's turn."""
-        with self.datastore.transaction(commit=write) as raw:
+    def transaction(self) -> Iterator[Cursor]:
+        with self._transaction(commit=True) as cursor:
+            yield cursor
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        """A transaction that only reads: on SQLite it does not queue for the process's one
+        writer connection (WAL lets it read beside the writer); nothing it did is committed."""
+        with self._transaction(commit=False) as cursor:
+            yield cursor
+
+    @contextmanager
+    def _transaction(self, *, commit: bool) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=commit) as raw:
             cursor = Cursor(raw, self.postgres)
             if self.schema is not None:
                 cursor.execute(f'SET LOCAL search_path TO "{self.schema}", public')

@@ -98,7 +98,7 @@ def application(url: str) -> Bewijslast:
         transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()],
         clock=lambda: NOW + timedelta(hours=1),
     )
-    app.on_decision = Checkpointer(app.recorder, NoteSigner.generate("bench.example/l")).checkpoint
+    app.on_decision = Checkpointer(app.recorder, NoteSigner.generate("bench.example/l")).signed_size
     return app
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -22,7 +25,7 @@ from domain.commands import (
     RequestFGAdvice,
     StepCommand,
 )
-from domain.errors import NotConfigured, ProcedureError, UnknownRecord
+from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
@@ -30,6 +33,7 @@ from domain.processing import ProcessingActivity
 from domain.requests import RightsRequest
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 # The municipality and controller of the request that introduced a data subject (None: none did).
 SubjectOwner = Callable[[UUID], tuple[str, str] | None]
 
@@ -55,13 +59,65 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+@dataclass(frozen=True)
+class FirstAnswer:
+    """What a command with an idempotency key answered, as stored with its events."""
+
+    request: bytes
+    record: UUID
+    index: int
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """Passed to the recorder, which stores it in the events' transaction, under the ledger's
+    write lock; if the key is stored already it raises ``Repeated`` and records nothing."""
+
+    key: bytes
+    request: bytes
+    record: UUID
+
+
+class Repeated(Exception):
+    """The recorder found the idempotency key stored: nothing was recorded this time."""
+
+    def __init__(self, first: FirstAnswer) -> None:
+        super().__init__("this idempotency key was recorded before")
+        self.first = first
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The answer to a command: its record, the ledger index of its last entry, and the size
+    of a checkpoint signed right after it (``None`` when none was, or signing failed: the
+    decision is recorded all the same, and the checkpointer signs it later)."""
+
+    id: UUID
+    index: int
+    signed: int | None = None
+    repeated: bool = False
+
+
+def caller_key(actor: Actor, key: str) -> bytes:
+    """Keys are the caller's own: another caller's key finds nothing."""
+    return hashlib.sha256(f"{actor.id}\0{key}".encode()).digest()
+
+
+def request_digest(command: CommandModel) -> bytes:
+    return hashlib.sha256(
+        f"{type(command).__name__}\0{command.model_dump_json()}".encode()
+    ).digest()
+
+
 class Bewijslast(Application[UUID]):
     """Records events; after any event that marks a decision, a checkpoint is signed.
 
     A domain event class opts in with ``checkpoint_after = True``. What needs keys the domain
-    never sees is injected by the adapters: the checkpoint hook, the transcodings that encrypt
-    personal data per subject, the shredder that destroys a subject's key, and where a data
-    subject belongs (a read model's answer).
+    never sees is injected by the adapters: the checkpoint hook (it returns the size it
+    signed), the transcodings that encrypt personal data per subject, the shredder that
+    destroys a subject's key, and where a data subject belongs (a read model's answer). Once
+    the events are committed the command has succeeded: what fails after that (signing) is
+    logged and retried by the checkpointer, never raised.
     """
 
     name = "Bewijslast"
@@ -70,7 +126,7 @@ class Bewijslast(Application[UUID]):
         self,
         env: Mapping[str, str] | None = None,
         *,
-        on_decision: Callable[[], object] | None = None,
+        on_decision: Callable[[], int | None] | None = None,
         transcodings: Sequence[Transcoding] = (),
         shred: Callable[[UUID], None] | None = None,
         subject_owner: SubjectOwner | None = None,
@@ -98,6 +154,52 @@ class Bewijslast(Application[UUID]):
 
         Nothing is recorded when the actor may not, or when the procedure refuses the step.
         """
+        return self.record(command, actor).id
+
+    def record(
+        self, command: CommandModel, actor: Actor, idempotency_key: str | None = None
+    ) -> Recorded:
+        """``execute``, answering with where the events went; with an idempotency key, a repeat
+        of the same request answers as the first did and records nothing, and the same key
+        with another request is refused (``IdempotencyKeyReused``)."""
+        if idempotency_key is None:
+            return self._record_new(command, actor, None)
+        key, request = caller_key(actor, idempotency_key), request_digest(command)
+        first = self._first_answer(key)
+        if first is None:
+            try:
+                return self._record_new(command, actor, (key, request))
+            except Repeated as e:
+                first = e.first
+        if first.request != request:
+            raise IdempotencyKeyReused(
+                "this idempotency key was used for another request: use a new key"
+            )
+        if isinstance(command, ErasePersonalData) and self.shred is not None:
+            # The first attempt may have ended between recording and destroying the key.
+            self.shred(command.subject)
+        return Recorded(first.record, first.index, repeated=True)
+
+    def _first_answer(self, key: bytes) -> FirstAnswer | None:
+        find: Callable[[bytes], FirstAnswer | None] | None = getattr(
+            self.recorder, "first_answer", None
+        )
+        if find is None:
+            raise NotConfigured("this event store does not keep idempotency keys")
+        return find(key)
+
+    def _record_new(
+        self, command: CommandModel, actor: Actor, keyed: tuple[bytes, bytes] | None
+    ) -> Recorded:
+        aggregate = self._decide(command, actor)
+        extra = {} if keyed is None else {"idempotency": Idempotency(*keyed, aggregate.id)}
+        recordings, signed = self._commit(aggregate, **extra)
+        if isinstance(aggregate, PersonalDataErasure):
+            self._destroy_key(aggregate)
+        return Recorded(aggregate.id, recordings[-1].notification.id - 1, signed)
+
+    def _decide(self, command: CommandModel, actor: Actor) -> Aggregate:
+        """The aggregate with the command's events pending: judged, not yet saved."""
         now = self._bounded(command)
         if isinstance(command, StepCommand):
             return self._step(command, actor, now)
@@ -106,60 +208,52 @@ class Bewijslast(Application[UUID]):
         if isinstance(command, RequestFGAdvice):
             authorise(actor, command.permission, command.municipality, None)
             self._referenced(command.about, command.municipality, actor)
-            return self._saved(
-                FGAdvice.request(
-                    municipality=command.municipality,
-                    about=command.about,
-                    question=command.question,
-                    requested_at=now,
-                    actor=actor.id,
-                )
+            return FGAdvice.request(
+                municipality=command.municipality,
+                about=command.about,
+                question=command.question,
+                requested_at=now,
+                actor=actor.id,
             )
         if isinstance(command, CreateCommand):
             return self._create(command, actor, now)
         raise TypeError(f"no handler for {type(command).__name__}")
 
-    def _create(self, command: CreateCommand, actor: Actor, now: datetime) -> UUID:
+    def _create(self, command: CreateCommand, actor: Actor, now: datetime) -> Aggregate:
         municipality, controller = command.municipality, command.controller
         authorise(actor, command.permission, municipality, controller)
         if isinstance(command, ReportIncident):
-            return self._saved(
-                Incident.report(
-                    municipality=municipality,
-                    controller=controller,
-                    summary=command.summary,
-                    reported_at=now,
-                    actor=actor.id,
-                )
+            return Incident.report(
+                municipality=municipality,
+                controller=controller,
+                summary=command.summary,
+                reported_at=now,
+                actor=actor.id,
             )
         if isinstance(command, RegisterProcessingActivity):
-            return self._saved(
-                ProcessingActivity.register(
-                    municipality=municipality,
-                    controller=controller,
-                    entry=command.entry.model_dump(mode="json"),
-                    valid_from=command.valid_from,
-                    actor=actor.id,
-                )
+            return ProcessingActivity.register(
+                municipality=municipality,
+                controller=controller,
+                entry=command.entry.model_dump(mode="json"),
+                valid_from=command.valid_from,
+                actor=actor.id,
             )
         if isinstance(command, ReceiveRequest):
             # A new data subject: the key under which its personal data is encrypted.
             subject = uuid4()
-            return self._saved(
-                RightsRequest.receive(
-                    municipality=municipality,
-                    controller=controller,
-                    right=command.right,
-                    channel=command.channel,
-                    requester=PersonalData(subject, command.requester_name),
-                    contact=PersonalData(subject, command.requester_contact),
-                    received_at=command.received_at,
-                    actor=actor.id,
-                )
+            return RightsRequest.receive(
+                municipality=municipality,
+                controller=controller,
+                right=command.right,
+                channel=command.channel,
+                requester=PersonalData(subject, command.requester_name),
+                contact=PersonalData(subject, command.requester_contact),
+                received_at=command.received_at,
+                actor=actor.id,
             )
         raise TypeError(f"no handler for {type(command).__name__}")
 
-    def _step(self, command: StepCommand, actor: Actor, now: datetime) -> UUID:
+    def _step(self, command: StepCommand, actor: Actor, now: datetime) -> Aggregate:
         aggregate = self._visible(command.aggregate_id, actor)
         if not isinstance(aggregate, command.aggregate_type):
             raise ProcedureError(
@@ -174,7 +268,7 @@ class Bewijslast(Application[UUID]):
         if command.moment is not None:
             arguments[command.moment] = now
         getattr(aggregate, command.verb)(**arguments, actor=actor.id)
-        return self._saved(aggregate)
+        return aggregate
 
     def _visible(self, record: UUID, actor: Actor) -> Aggregate:
         """The record, if the actor holds a grant where it belongs: every record belongs to
@@ -196,7 +290,7 @@ class Bewijslast(Application[UUID]):
         if getattr(self._visible(record, actor), "municipality", None) != municipality:
             raise UnknownRecord(f"record {record}")
 
-    def _erase(self, command: ErasePersonalData, actor: Actor, now: datetime) -> UUID:
+    def _erase(self, command: ErasePersonalData, actor: Actor, now: datetime) -> Aggregate:
         """The subject's own municipality and controller decide, not the command's words."""
         if self.shred is None or self.subject_owner is None:
             raise NotConfigured("no key store is configured: personal data cannot be erased")
@@ -204,7 +298,7 @@ class Bewijslast(Application[UUID]):
         if owner is None or owner[0] != command.municipality or not sees(actor, *owner):
             raise UnknownRecord(f"data subject {command.subject}")
         authorise(actor, command.permission, *owner)
-        return self.erase_personal_data(
+        return self._erasure(
             command.subject,
             municipality=command.municipality,
             ground=command.ground,
@@ -212,10 +306,6 @@ class Bewijslast(Application[UUID]):
             actor=actor.id,
             at=now,
         )
-
-    def _saved(self, aggregate: Aggregate) -> UUID:
-        self.save(aggregate)
-        return aggregate.id
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -238,6 +328,28 @@ class Bewijslast(Application[UUID]):
         In that order: if destroying fails, the ledger says what must be done and the call
         can be repeated; the other order could erase without a trace.
         """
+        erasure = self._erasure(
+            subject,
+            municipality=municipality,
+            ground=ground,
+            reference=reference,
+            actor=actor,
+            at=self.clock() if at is None else at,
+        )
+        self.save(erasure)
+        self._destroy_key(erasure)
+        return erasure.id
+
+    def _erasure(
+        self,
+        subject: UUID,
+        *,
+        municipality: str,
+        ground: ErasureGround,
+        reference: str,
+        actor: str,
+        at: datetime,
+    ) -> PersonalDataErasure:
         if self.shred is None:
             raise NotConfigured("no key store is configured: personal data cannot be erased")
         # One erasure per subject: its id follows from the subject, so a second (even one
@@ -248,21 +360,33 @@ class Bewijslast(Application[UUID]):
             pass
         else:
             raise ProcedureError(f"the personal data of subject {subject} was already erased")
-        erasure = PersonalDataErasure(
+        return PersonalDataErasure(
             subject=subject,
             municipality=municipality,
             ground=ground,
             reference=reference,
-            erased_at=self.clock() if at is None else at,
+            erased_at=at,
             actor=actor,
         )
-        self.save(erasure)
-        self.shred(subject)
-        return erasure.id
+
+    def _destroy_key(self, erasure: PersonalDataErasure) -> None:
+        if self.shred is None:  # checked before the erasure was recorded
+            raise NotConfigured("no key store is configured: personal data cannot be erased")
+        self.shred(erasure.subject)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        return self._commit(*objs, **kwargs)[0]
+
+    def _commit(self, *objs: Any, **kwargs: Any) -> tuple[list[Recording[UUID]], int | None]:
+        """Save; after a decision, sign. The events are committed when ``super().save``
+        returns, so a failure to sign is the checkpointer's to retry and report, not the
+        command's: it is logged and the size signed is ``None``."""
         recordings = super().save(*objs, **kwargs)
         decided = any(getattr(r.domain_event, "checkpoint_after", False) for r in recordings)
-        if decided and self.on_decision is not None:
-            self.on_decision()
-        return recordings
+        if not decided or self.on_decision is None:
+            return recordings, None
+        try:
+            return recordings, self.on_decision()
+        except Exception:
+            log.exception("recorded, but no checkpoint signed after it yet")
+            return recordings, None

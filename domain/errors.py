@@ -29,3 +29,7 @@ class UnknownRecord(LookupError):
 
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} does not exist")
+
+
+class IdempotencyKeyReused(ValueError):
+    """An idempotency key sent again with another request: nothing was recorded."""

@@ -28,7 +28,7 @@ class Case(Aggregate):
 def test_a_decision_event_is_followed_by_a_checkpoint(tmp_path):
     app = Bewijslast(env=database_env(f"sqlite:///{tmp_path / 'ledger.db'}"))
     checkpointer = Checkpointer(app.recorder, NoteSigner.generate("test.example/ledger"))
-    app.on_decision = checkpointer.checkpoint
+    app.on_decision = checkpointer.signed_size
     case = Case("lost usb stick")
     app.save(case)
     assert app.recorder.signed_checkpoints() == []

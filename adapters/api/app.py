@@ -9,6 +9,7 @@ and every request is authorised against the role table (``domain.authorization``
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import fastapi_offline
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
@@ -27,13 +28,17 @@ from adapters.api.auth import Authenticator, Caller, may_verify
 from adapters.api.edge import BodyLimits, max_body_bytes
 from adapters.api.ledger_routes import add_ledger_routes
 from adapters.api.problems import invalid, not_found
+from adapters.bus.relay import SCHEMA as RELAY_SCHEMA
+from adapters.checkpointer import Checkpointer
 from adapters.evidence import checkpoint_size
+from adapters.health import Health, Thresholds
 from adapters.persistence.personal_data import opened
 from adapters.projection_runner import ProjectionRunner
 from adapters.reconstruction import index_at, reconstruct
 from adapters.report import build_report, render_html
+from adapters.sqldb import Database
 from domain import commands as command_module
-from domain.application import Bewijslast
+from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, NotAuthorised, authorise, may
 from domain.commands import CommandModel, CreateCommand, StepCommand
 from domain.values import plausible
@@ -56,6 +61,17 @@ MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
 Sign = Callable[[], str]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Sent again with the same body, the command answers as the first time "
+        "(same id, same status) and records nothing; with another body: 422.",
+    ),
+]
 
 
 def kebab(name: str) -> str:
@@ -81,11 +97,25 @@ class Services:
         self.runner = ProjectionRunner(app, all_projections())
         self.recorder: Any = app.recorder
 
+    def answer(self, recorded: Recorded) -> dict[str, Any]:
+        """The record, its entry, and the signed checkpoint that already holds it (``null``
+        until one does: the receipt can then be fetched later, or signed on request)."""
+        signed = recorded.signed
+        if recorded.repeated:
+            note = self.recorder.latest_signed_checkpoint()
+            signed = None if note is None else checkpoint_size(note)
+        return {
+            "id": str(recorded.id),
+            "index": recorded.index,
+            "checkpoint": signed if signed is not None and signed > recorded.index else None,
+            "receipt": f"/ledger/receipts/{recorded.index}",
+        }
+
     @contextmanager
     def read(self) -> Iterator[Cursor]:
         """A transaction on caught-up read models: answers are never behind the ledger."""
         self.runner.catch_up_all()  # runners take turns on the positions' locks
-        with self.runner.db.transaction() as cursor:
+        with self.runner.db.reading() as cursor:
             yield cursor
 
 
@@ -148,9 +178,11 @@ def create_app(
     sign: Sign | None,
     *,
     max_body: int | None = None,
+    checkpointer: Checkpointer | None = None,
 ) -> FastAPI:
     """``max_body``: the largest request body in bytes (default: BEWIJSLAST_MAX_BODY_BYTES,
-    else 1 MiB)."""
+    else 1 MiB). ``checkpointer``: the one that signs after decisions, whose failures
+    ``/health`` reports."""
     services = Services(app, sign)
     api = FastAPI(
         title="Bewijslast",
@@ -176,14 +208,28 @@ def create_app(
     _with_problem_schema(api)
     _documentation_routes(api)
 
+    health = Health(
+        app,
+        services.runner,
+        Database(app.factory.datastore, schema=RELAY_SCHEMA),  # type: ignore[attr-defined]
+        Thresholds.from_environ(os.environ),
+        checkpointer,
+    )
+
     @api.get("/health", tags=["health"])
-    def health() -> Any:
-        note = services.recorder.latest_signed_checkpoint()
-        return {
-            "status": "ok",
-            "ledger_size": services.recorder.ledger_size(),
-            "checkpoint_size": None if note is None else checkpoint_size(note),
-        }
+    def health_report() -> Any:
+        """Always 200 while the process answers; ``status`` is ``ok``, ``degraded`` or
+        ``failing``, with ``reasons``."""
+        return health.report()
+
+    @api.get("/health/ready", tags=["health"])
+    def ready(response: Response) -> Any:
+        """503 (with ``Retry-After``) while ``failing``: the database does not answer."""
+        report = health.report()
+        if report["status"] == "failing":
+            response.status_code = 503
+            response.headers["Retry-After"] = str(problems.RETRY_AFTER_UNAVAILABLE)
+        return report
 
     return api
 
@@ -230,8 +276,13 @@ def _with_problem_schema(api: FastAPI) -> None:
 def _command_routes(api: FastAPI, services: Services) -> None:
     for name, cls in command_classes().items():
 
-        def endpoint(command: Any, caller: Actor) -> Any:
-            return {"id": str(services.app.execute(command, caller))}
+        def endpoint(
+            command: Any, caller: Actor, response: Response, idempotency_key: IdempotencyKey
+        ) -> Any:
+            recorded = services.app.record(command, caller, idempotency_key)
+            if recorded.repeated:
+                response.headers["Idempotent-Replayed"] = "true"
+            return services.answer(recorded)
 
         # FastAPI reads the body's model from the signature: one per command class.
         endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -241,6 +292,15 @@ def _command_routes(api: FastAPI, services: Services) -> None:
                 ),
                 inspect.Parameter(
                     "caller", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Caller
+                ),
+                inspect.Parameter(
+                    "response", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Response
+                ),
+                inspect.Parameter(
+                    "idempotency_key",
+                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    annotation=IdempotencyKey,
+                    default=None,
                 ),
             ]
         )

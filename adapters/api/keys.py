@@ -71,7 +71,7 @@ class ApiKeys:
             return bool(cursor.rowcount)
 
     def all(self) -> list[ApiKey]:
-        with self.db.transaction() as cursor:
+        with self.db.reading() as cursor:
             cursor.execute(
                 "SELECT key_id, actor, grants, created_at, revoked_at FROM api_keys "
                 "ORDER BY created_at"
@@ -83,7 +83,7 @@ class ApiKeys:
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != PREFIX:
             return None
-        with self.db.transaction() as cursor:
+        with self.db.reading() as cursor:
             cursor.execute(
                 "SELECT key_id, actor, grants, created_at, revoked_at, secret_sha256 "
                 "FROM api_keys WHERE key_id = ?",

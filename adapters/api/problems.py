@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
-from eventsourcing.persistence import RecordConflictError
+import psycopg
+import psycopg_pool
+from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -15,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters.config import not_configured
 from adapters.projection_runner import ProjectionFailed
 from domain.authorization import NotAuthorised
-from domain.errors import NotConfigured, ProcedureError, UnknownRecord
+from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from ledger.errors import MalformedInput
 
 TYPES = "https://bewijslast.nl/problems/"  # stable identifiers, documented in the API description
@@ -101,7 +106,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "came first: try again",
         413: "the request body is larger than the server accepts",
         422: "the request is not valid; `errors` names each field",
-        503: "try again later",
+        503: "try again later (`Retry-After`)",
+        507: "the database's disk is full; nothing was recorded (`Retry-After`)",
     }.items()
 }
 
@@ -130,6 +136,54 @@ def _lacks_setting(request: Request, missing: NotConfigured) -> JSONResponse:
     return problem_response(
         request, Problem(503, "not-configured", "The server lacks a setting", str(missing))
     )
+
+
+RETRY_AFTER_UNAVAILABLE = 5
+RETRY_AFTER_FULL = 60
+
+
+def _causes(e: BaseException) -> Iterator[BaseException]:
+    seen: BaseException | None = e
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def outage(e: BaseException) -> Problem | None:
+    """A database that cannot be reached, or whose disk is full: the request may be repeated
+    later (with its idempotency key, a command is then recorded once), so 503 or 507 with
+    ``Retry-After``, not an internal error."""
+    causes = list(_causes(e))
+    for cause in causes:
+        if (
+            isinstance(cause, psycopg.errors.DiskFull)
+            or (isinstance(cause, OSError) and cause.errno == errno.ENOSPC)
+            or (isinstance(cause, sqlite3.Error) and cause.sqlite_errorcode == sqlite3.SQLITE_FULL)
+        ):
+            return Problem(
+                507,
+                "storage-full",
+                "The database's disk is full",
+                "nothing was recorded; try again once the operator has made room",
+                headers={"Retry-After": str(RETRY_AFTER_FULL)},
+            )
+    for cause in causes:
+        if isinstance(
+            cause,
+            OperationalError
+            | InterfaceError
+            | psycopg.OperationalError
+            | psycopg_pool.PoolTimeout
+            | sqlite3.OperationalError,
+        ):
+            return Problem(
+                503,
+                "database-unavailable",
+                "The database cannot be reached",
+                "try again shortly; a command sent with an Idempotency-Key is recorded once",
+                headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+            )
+    return None
 
 
 def install(app: FastAPI) -> None:
@@ -186,6 +240,14 @@ def install(app: FastAPI) -> None:
             ),
         )
 
+    @app.exception_handler(IdempotencyKeyReused)
+    async def _key_reused(request: Request, e: IdempotencyKeyReused) -> JSONResponse:
+        errors = [{"field": "header.Idempotency-Key", "problem": str(e)}]
+        return problem_response(
+            request,
+            Problem(422, "idempotency-key-reused", "Key used before", str(e), errors=errors),
+        )
+
     @app.exception_handler(MalformedInput)
     async def _malformed(request: Request, e: MalformedInput) -> JSONResponse:
         return problem_response(request, Problem(400, "bad-request", "Cannot do that", str(e)))
@@ -220,6 +282,9 @@ def install(app: FastAPI) -> None:
         missing = not_configured(e)  # the event store library wraps what a transcoding raised
         if missing is not None:
             return _lacks_setting(request, missing)
+        unavailable = outage(e)
+        if unavailable is not None:
+            return problem_response(request, unavailable)
         return problem_response(
             request,
             Problem(500, "internal", "Internal error", "the server could not do this; see its log"),

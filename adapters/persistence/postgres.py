@@ -6,16 +6,24 @@ so insert order is commit order. Inside that lock the recorder reads the head of
 computes the entries and the subtrees they complete, and inserts both in the same transaction
 as the events. The ledger columns are NOT NULL, and triggers refuse UPDATE, DELETE and
 TRUNCATE.
+
+A command's idempotency key is stored in the same transaction, under the same lock, after
+the library's retry too: a COMMIT whose acknowledgement was lost is found there on the retry,
+which then records nothing (``domain.application.Repeated``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import (
+    IntegrityError,
     InterfaceError,
     OperationalError,
     ProgrammingError,
@@ -27,17 +35,18 @@ from eventsourcing.postgres import (
     PostgresFactory,
     PostgresProcessRecorder,
 )
-from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from adapters.persistence.appending import Frontier, prepare_append, record_from_row, utc_now
+from domain.application import FirstAnswer, Idempotency, Repeated
 from ledger.bundle import Record
 from ledger.entry import ChainHead
 from ledger.merkle import CompactRange, NodeKey, StridedNodes
 
 READ_BATCH = 5000
+INSERT_ATTEMPTS = 3
 
 
 class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -53,13 +62,10 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.nodes_table_name = f"{prefix}_ledger_nodes"
         self.checkpoints_table_name = f"{prefix}_checkpoints"
         self.cosignatures_table_name = f"{prefix}_cosignatures"
+        self.idempotency_table_name = f"{prefix}_idempotency"
         self.clock = utc_now
         self.frontier = Frontier()
-        lock_key = int.from_bytes(
-            hashlib.sha256(f"{datastore.schema}.{events_table_name}".encode()).digest()[:8],
-            "big",
-            signed=True,
-        )
+        lock_key = _lock_key(f"{datastore.schema}.{events_table_name}")
         self.lock_table_statements = [
             SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
             SQL("SELECT pg_advisory_xact_lock({0})").format(lock_key),
@@ -70,6 +76,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "nodes": Identifier(self.nodes_table_name),
             "checkpoints": Identifier(self.checkpoints_table_name),
             "cosignatures": Identifier(self.cosignatures_table_name),
+            "idempotency": Identifier(self.idempotency_table_name),
             "refuse": Identifier(f"{prefix}_refuse_change"),
         }
         self.sql_create_statements[self.create_table_statement_index] = self._sql(
@@ -102,12 +109,15 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "tree_size bigint NOT NULL REFERENCES {schema}.{checkpoints} (tree_size), "
             "cosigner text NOT NULL, line text NOT NULL, received_at timestamptz NOT NULL, "
             "PRIMARY KEY (tree_size, cosigner))",
+            "CREATE TABLE IF NOT EXISTS {schema}.{idempotency} ("
+            "key bytea PRIMARY KEY, request bytea NOT NULL, record uuid NOT NULL, "
+            "ledger_index bigint NOT NULL)",
             "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger "
             "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
             "'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
             "USING ERRCODE = 'insufficient_privilege'; END $$",
         ]
-        for table in ("events", "nodes", "checkpoints", "cosignatures"):
+        for table in ("events", "nodes", "checkpoints", "cosignatures", "idempotency"):
             append_only += [
                 f"CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON "
                 f"{{schema}}.{{{table}}} FOR EACH ROW EXECUTE FUNCTION {{schema}}.{{refuse}}()",
@@ -122,7 +132,10 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "UNION ALL (SELECT 'stream', s.id, NULL, e.leaf_hash, NULL "
             "FROM unnest(%s::uuid[]) AS s(id) CROSS JOIN LATERAL (SELECT leaf_hash "
             "FROM {schema}.{events} WHERE originator_id = s.id "
-            "ORDER BY originator_version DESC LIMIT 1) AS e)",
+            "ORDER BY originator_version DESC LIMIT 1) AS e) "
+            # A command's idempotency key, if given and stored: in the same round trip.
+            "UNION ALL (SELECT 'key', record, ledger_index, request, NULL "
+            "FROM {schema}.{idempotency} WHERE key = %s)",
             names,
         )
         # One statement for the subtrees and the events, so both go in the commit's round trip.
@@ -134,6 +147,22 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "recorded_at) SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], "
             "%s::bytea[], %s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], "
             "%s::bytea[], %s::text[])",
+            names,
+        )
+        self.select_answer_statement = self._sql(
+            "SELECT request, record, ledger_index FROM {schema}.{idempotency} WHERE key = %s",
+            names,
+        )
+        self.insert_answer_statement = self._sql(
+            "INSERT INTO {schema}.{idempotency} (key, request, record, ledger_index) "
+            "VALUES (%s, %s, %s, %s)",
+            names,
+        )
+        self.select_same_events_statement = self._sql(
+            "SELECT e.originator_id, e.originator_version, e.state, e.notification_id "
+            "FROM unnest(%s::uuid[], %s::bigint[]) AS k(id, version) "
+            "JOIN {schema}.{events} AS e ON e.originator_id = k.id "
+            "AND e.originator_version = k.version",
             names,
         )
         self.select_nodes_statement = self._sql(
@@ -161,7 +190,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             f"SELECT {cosigned_note} FROM {{schema}}.{{checkpoints}} c ORDER BY tree_size", names
         )
         self.select_latest_checkpoint_statement = self._sql(
-            f"SELECT {cosigned_note} FROM {{schema}}.{{checkpoints}} c "
+            f"SELECT {cosigned_note}, c.signed_at FROM {{schema}}.{{checkpoints}} c "
             "ORDER BY tree_size DESC LIMIT 1",
             names,
         )
@@ -175,6 +204,16 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             "WHERE cosigner = %s",
             names,
         )
+        self.select_checkpoint_at_statement = self._sql(
+            "SELECT note FROM {schema}.{checkpoints} WHERE tree_size = %s", names
+        )
+        # Held for the whole signing, in a transaction of its own (``signer_lock``).
+        self.signer_lock_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
+            SQL("SELECT pg_advisory_xact_lock({0})").format(
+                _lock_key(f"{datastore.schema}.{events_table_name}.signer")
+            ),
+        ]
         self.insert_checkpoint_statement = self._sql(
             "INSERT INTO {schema}.{checkpoints} (tree_size, root, note, signed_at) "
             "VALUES (%s, %s, %s, %s) ON CONFLICT (tree_size) DO NOTHING",
@@ -192,8 +231,47 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     # --- writing -----------------------------------------------------------------------------
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Retried when the connection fails, as in the library, but 3 times, not 10 (each may
+        wait the connect timeout for the pool). A retry that finds these very events stored
+        (the COMMIT went through, its acknowledgement was lost) answers with their ids rather
+        than the duplicate key's IntegrityError; with an idempotency key, ``Repeated``."""
+        for attempt in range(1, INSERT_ATTEMPTS + 1):
+            try:
+                return self._insert_once(stored_events, **kwargs)
+            except (InterfaceError, OperationalError):
+                if attempt == INSERT_ATTEMPTS:
+                    raise
+                time.sleep(0.2)
+            except IntegrityError:
+                stored = self._stored_ids(stored_events) if attempt > 1 else None
+                if stored is None:
+                    raise
+                return stored
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _stored_ids(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        """The notification ids of exactly these events, if they are all stored."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self.select_same_events_statement,
+                (
+                    [s.originator_id for s in stored_events],
+                    [s.originator_version for s in stored_events],
+                ),
+            )
+            found = {(r["originator_id"], r["originator_version"]): r for r in curs.fetchall()}
+        ids = []
+        for s in stored_events:
+            row = found.get((s.originator_id, s.originator_version))
+            if row is None or bytes(row["state"]) != s.state:
+                return None
+            ids.append(int(row["notification_id"]))
+        return ids
+
+    def _insert_once(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """Two round trips, as in the library: lock and read the head; insert and commit.
@@ -211,20 +289,28 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             # The process recorder's tracking row goes first, as in the library.
             self._insert_events(curs, stored_events, **kwargs)
             if stored_events:
-                ids = self._append(curs, stored_events)
+                ids = self._append(curs, stored_events, kwargs.get("idempotency"))
         return ids
 
-    def _append(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _append(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        idempotency: Idempotency | None,
+    ) -> list[int]:
         self._lock_table(curs)
         self._notify_channel(curs)
         streams = list({s.originator_id for s in stored_events})
-        curs.execute(self.select_head_statement, (streams,), prepare=True)
+        key = None if idempotency is None else idempotency.key
+        curs.execute(self.select_head_statement, (streams, key), prepare=True)
         head, stream_heads = ChainHead.empty(), {}
         for row in curs.fetchall():
             if row["kind"] == "head":
                 head = ChainHead(row["ledger_index"] + 1, row["hash"], row["recorded_at"])
-            else:
+            elif row["kind"] == "stream":
                 stream_heads[str(row["stream"])] = row["hash"]
+            else:  # rolls back: nothing recorded, nothing notified
+                raise Repeated(FirstAnswer(bytes(row["hash"]), row["stream"], row["ledger_index"]))
         frontier = self.frontier.matching(head) or CompactRange.load(
             head.size, StridedNodes(_CursorNodes(self, curs))
         )
@@ -251,9 +337,29 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             prepare=True,
             binary=True,  # hashes and states travel as bytes, not hex text
         )
+        if idempotency is not None:
+            curs.execute(
+                self.insert_answer_statement,
+                (
+                    idempotency.key,
+                    idempotency.request,
+                    idempotency.record,
+                    links[-1].entry.index,
+                ),
+                prepare=True,
+            )
         # Checked against the chain before use, so a rolled-back append does no harm.
         self.frontier.remember(frontier, links[-1].chain_hash)
         return [link.entry.index + 1 for link in links]
+
+    def first_answer(self, key: bytes) -> FirstAnswer | None:
+        """What the command with this idempotency key answered, if it was recorded."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_answer_statement, (key,), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return FirstAnswer(bytes(row["request"]), UUID(str(row["record"])), row["ledger_index"])
 
     # --- reading (ledger.bundle.LedgerSource) ------------------------------------------------
 
@@ -287,10 +393,29 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             return [row["note"] for row in curs.fetchall()]
 
     def latest_signed_checkpoint(self) -> str | None:
+        latest = self.latest_checkpoint()
+        return None if latest is None else latest[0]
+
+    def latest_checkpoint(self) -> tuple[str, datetime] | None:
+        """The newest signed checkpoint and when it was signed."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_latest_checkpoint_statement, prepare=True)
             row = curs.fetchone()
+            return None if row is None else (str(row["note"]), row["signed_at"])
+
+    def signed_checkpoint_at(self, size: int) -> str | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_checkpoint_at_statement, (size,), prepare=True)
+            row = curs.fetchone()
             return None if row is None else str(row["note"])
+
+    @contextmanager
+    def signer_lock(self) -> Iterator[None]:
+        """One signer per ledger: an advisory lock, released when its transaction ends."""
+        with self.datastore.transaction(commit=False) as curs:
+            for statement in self.signer_lock_statements:
+                curs.execute(statement)
+            yield
 
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -319,6 +444,7 @@ def grant_application_role(recorder: LedgerPostgresApplicationRecorder, role: st
             recorder.nodes_table_name,
             recorder.checkpoints_table_name,
             recorder.cosignatures_table_name,
+            recorder.idempotency_table_name,
         )
     ]
     target = SQL(", ").join(tables)
@@ -359,6 +485,10 @@ class _CursorNodes:
         if missing:
             raise ProgrammingError(f"ledger subtrees missing from the store: {sorted(missing)[:5]}")
         return found
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def _unhex(value: str | None) -> bytes | None:

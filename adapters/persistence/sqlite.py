@@ -2,13 +2,16 @@
 
 Appends run in ``BEGIN IMMEDIATE`` transactions, so that reading the head of the chain and
 writing after it happen under SQLite's single write lock, also across processes. Triggers
-refuse UPDATE and DELETE on ledger rows (SQLite has no TRUNCATE).
+refuse UPDATE and DELETE on ledger rows (SQLite has no TRUNCATE). A command's idempotency
+key is stored in the same transaction (see the PostgreSQL recorder).
 """
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -31,6 +34,7 @@ from adapters.persistence.appending import (
     record_from_row,
     utc_now,
 )
+from domain.application import FirstAnswer, Idempotency, Repeated
 from ledger.bundle import Record
 from ledger.entry import ChainHead
 from ledger.merkle import CompactRange, NodeKey, StridedNodes
@@ -41,7 +45,13 @@ _COSIGNED_NOTE = (
     "c.note || COALESCE((SELECT group_concat(line, '') FROM (SELECT line FROM "
     "ledger_cosignatures s WHERE s.tree_size = c.tree_size ORDER BY cosigner)), '')"
 )
-_LEDGER_TABLES = ("stored_events", "ledger_nodes", "ledger_checkpoints", "ledger_cosignatures")
+_LEDGER_TABLES = (
+    "stored_events",
+    "ledger_nodes",
+    "ledger_checkpoints",
+    "ledger_cosignatures",
+    "idempotency_keys",
+)
 
 
 class _ImmediateTransaction(SQLiteTransaction):
@@ -96,6 +106,9 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             "tree_size INTEGER NOT NULL REFERENCES ledger_checkpoints (tree_size), "
             "cosigner TEXT NOT NULL, line TEXT NOT NULL, received_at TEXT NOT NULL, "
             "PRIMARY KEY (tree_size, cosigner))",
+            "CREATE TABLE IF NOT EXISTS idempotency_keys ("
+            "key BLOB PRIMARY KEY, request BLOB NOT NULL, record TEXT NOT NULL, "
+            "ledger_index INTEGER NOT NULL) WITHOUT ROWID",
         ]
         for table in _LEDGER_TABLES:
             for operation in ("UPDATE", "DELETE"):
@@ -121,10 +134,19 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             return self._insert_events(c, stored_events, **kwargs)
 
     def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **_: Any
+        self,
+        c: SQLiteCursor,
+        stored_events: Sequence[StoredEvent],
+        *,
+        idempotency: Idempotency | None = None,
+        **_: Any,
     ) -> Sequence[int] | None:
         if not stored_events:
             return []
+        if idempotency is not None:
+            first = _first_answer(c, idempotency.key)
+            if first is not None:
+                raise Repeated(first)
         c.execute(
             "SELECT ledger_index, chain_hash, recorded_at FROM stored_events "
             "ORDER BY rowid DESC LIMIT 1"
@@ -170,9 +192,25 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 for s, link in zip(stored_events, append.links, strict=True)
             ],
         )
+        if idempotency is not None:
+            c.execute(
+                "INSERT INTO idempotency_keys (key, request, record, ledger_index) "
+                "VALUES (?,?,?,?)",
+                (
+                    idempotency.key,
+                    idempotency.request,
+                    idempotency.record.hex,
+                    append.links[-1].entry.index,
+                ),
+            )
         # Checked against the chain before use, so a rolled-back append does no harm.
         self.frontier.remember(frontier, append.links[-1].chain_hash)
         return [link.entry.index + 1 for link in append.links]
+
+    def first_answer(self, key: bytes) -> FirstAnswer | None:
+        """What the command with this idempotency key answered, if it was recorded."""
+        with self.datastore.transaction(commit=False) as c:
+            return _first_answer(c, key)
 
     # --- reading (ledger.bundle.LedgerSource) ------------------------------------------------
 
@@ -209,12 +247,18 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             return [row[0] for row in c.fetchall()]
 
     def latest_signed_checkpoint(self) -> str | None:
+        latest = self.latest_checkpoint()
+        return None if latest is None else latest[0]
+
+    def latest_checkpoint(self) -> tuple[str, datetime] | None:
+        """The newest signed checkpoint and when it was signed."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                f"SELECT {_COSIGNED_NOTE} FROM ledger_checkpoints c ORDER BY tree_size DESC LIMIT 1"
+                f"SELECT {_COSIGNED_NOTE}, signed_at FROM ledger_checkpoints c "
+                "ORDER BY tree_size DESC LIMIT 1"
             )
             row = c.fetchone()
-            return None if row is None else str(row[0])
+            return None if row is None else (str(row[0]), datetime.fromisoformat(row[1]))
 
     def store_cosignature(self, size: int, cosigner: str, line: str, received_at: datetime) -> None:
         """A witness's cosignature line for the checkpoint of ``size`` (checked by the caller)."""
@@ -233,6 +277,24 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 (cosigner,),
             )
             return int(c.fetchone()[0])
+
+    def signed_checkpoint_at(self, size: int) -> str | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT note FROM ledger_checkpoints WHERE tree_size = ?", (size,))
+            row = c.fetchone()
+            return None if row is None else str(row[0])
+
+    @contextmanager
+    def signer_lock(self) -> Iterator[None]:
+        """One signer per ledger, also across processes: a lock on a file beside the
+        database (an in-memory database has one process: the checkpointer's own lock)."""
+        pool = self.datastore.pool
+        if pool.is_sqlite_memory_mode:
+            yield
+            return
+        with open(f"{pool.db_name}.signer-lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -273,6 +335,12 @@ class _CursorNodes:
                 raise ProgrammingError(f"ledger subtree ({level}, {idx}) missing from the store")
             found[(level, idx)] = bytes(row[0])
         return found
+
+
+def _first_answer(c: SQLiteCursor, key: bytes) -> FirstAnswer | None:
+    c.execute("SELECT request, record, ledger_index FROM idempotency_keys WHERE key = ?", (key,))
+    row = c.fetchone()
+    return None if row is None else FirstAnswer(bytes(row[0]), UUID(row[1]), row[2])
 
 
 def _uuid(hex_text: str) -> str:

@@ -72,7 +72,12 @@ def test_an_employee_reports_and_the_breach_is_notified_to_the_ap(served: Served
     for headers, name, body in steps:
         response = served.command(name, headers, aggregate_id=incident, **body)
         assert response.status_code == 201, (name, response.text)
-        assert response.json() == {"id": incident}
+        answer = response.json()
+        assert answer["id"] == incident
+        assert answer["receipt"] == f"/ledger/receipts/{answer['index']}"
+        if name == "decide-notification":
+            # A decision: the answer names the checkpoint signed over it.
+            assert answer["checkpoint"] == answer["index"] + 1
 
     breaches = served.client.get(f"/municipalities/{TOWN}/breaches", headers=privacy).json()
     (breach,) = breaches["items"]

@@ -8,9 +8,9 @@ import uuid
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from adapters.checkpointer import Checkpointer
-from ledger.checkpoint import open_checkpoint
-from ledger.errors import BadConsistencyProof, Truncated
+from adapters.checkpointer import Checkpointer, KeyMismatch
+from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.errors import BadConsistencyProof, InconsistentCheckpoints, Truncated
 from ledger.merkle import MemoryTree
 from ledger.note import NoteSigner, NoteVerifier
 from tests.persistence.stores import postgres_recorder, sqlite_recorder
@@ -112,4 +112,80 @@ def test_the_periodic_signer_signs_while_entries_are_added(store, signer, tmp_pa
         assert signed.wait(timeout=30)
     finally:
         checkpointer.stop()
+    assert len(recorder.signed_checkpoints()) == 1
+
+
+def test_signers_racing_with_writers_never_refuse_nor_lose_the_state_file(store, signer, tmp_path):
+    """Each signer reads the newest checkpoint and the size under the ledger's signer lock:
+    neither sees the other's newer checkpoint as a truncation, and each writes the state
+    file through a temporary file of its own."""
+    recorder, _ = store
+    append(recorder, 1)
+    signers = [Checkpointer(recorder, signer, state_file=tmp_path / "s") for _ in range(3)]
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def sign(checkpointer: Checkpointer) -> None:
+        while not done.is_set():
+            try:
+                checkpointer.checkpoint()
+            except BaseException as e:  # every failure is the finding
+                failures.append(e)
+                return
+
+    threads = [threading.Thread(target=sign, args=(c,)) for c in signers]
+    for thread in threads:
+        thread.start()
+    for _ in range(150):
+        append(recorder, 1)
+    done.set()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    final = signers[0].checkpoint()[0]
+    assert final.size == recorder.ledger_size() == 151
+    assert open_checkpoint((tmp_path / "s").read_text(), [signer_verifier(signer)]) == final
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def signer_verifier(signer: NoteSigner) -> NoteVerifier:
+    return NoteVerifier.from_vkey(signer.vkey())
+
+
+def test_a_state_file_that_disagrees_with_a_stored_checkpoint_is_refused(store, signer, tmp_path):
+    """Not only the largest: the stored checkpoint of the state file's own size must match."""
+    recorder, _ = store
+    append(recorder, 4)
+    Checkpointer(recorder, signer, state_file=tmp_path / "s").checkpoint()
+    append(recorder, 4)
+    Checkpointer(recorder, signer, state_file=tmp_path / "s").checkpoint()
+    # A checkpoint of size 4 over another tree, validly signed, where the state file is.
+    (tmp_path / "s").write_text(sign_checkpoint(Checkpoint(ORIGIN, 4, bytes(32)), signer))
+    append(recorder, 1)
+    with pytest.raises(InconsistentCheckpoints):
+        Checkpointer(recorder, signer, state_file=tmp_path / "s").checkpoint()
+    assert len(recorder.signed_checkpoints()) == 2
+
+
+@pytest.mark.parametrize("content", ["", "garbled\n", None])
+def test_a_bad_state_file_or_another_key_is_named_and_nothing_is_signed(
+    store, signer, tmp_path, content
+):
+    recorder, _ = store
+    append(recorder, 3)
+    Checkpointer(recorder, signer, state_file=tmp_path / "s").checkpoint()
+    append(recorder, 1)
+    if content is None:
+        checkpointer = Checkpointer(recorder, NoteSigner.generate(ORIGIN), state_file=None)
+        what = "stored in the database"
+    else:
+        (tmp_path / "s").write_text(content)
+        checkpointer = Checkpointer(recorder, signer, state_file=tmp_path / "s")
+        what = "state file"
+    with pytest.raises(KeyMismatch, match=what):
+        checkpointer.check_key()
+    with pytest.raises(KeyMismatch, match=what):
+        checkpointer.checkpoint()
+    assert checkpointer.failure is not None
+    assert what in checkpointer.failure.reason
     assert len(recorder.signed_checkpoints()) == 1

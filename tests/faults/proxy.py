@@ -1,0 +1,81 @@
+"""A TCP proxy in front of PostgreSQL that, when armed, lets one COMMIT through and then
+drops that connection before the server's answer reaches the client: the commit happened,
+the client never learns it (as when the server or the network fails at that moment)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from contextlib import closing, suppress
+
+
+class CommitDropper:
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.armed = threading.Event()
+        self.dropped = 0
+        self.refuse_until = 0.0  # after a drop, new connections are refused until then
+        self.refuse_seconds = 0.0
+        self._closed = False
+        self._connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def arm(self, refuse_seconds: float = 0.0) -> None:
+        """Drop the next COMMIT's connection; with ``refuse_seconds``, all connections, and
+        refuse new ones for that long (the server is gone)."""
+        self.refuse_seconds = refuse_seconds
+        self.armed.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if time.monotonic() < self.refuse_until:
+                client.close()
+                continue
+            server = socket.create_connection(self.upstream)
+            self._connections.append(client)
+            cut = threading.Event()
+            threading.Thread(
+                target=self._to_server, args=(client, server, cut), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._to_client, args=(server, client, cut), daemon=True
+            ).start()
+
+    def _to_server(
+        self, client: socket.socket, server: socket.socket, cut: threading.Event
+    ) -> None:
+        with closing(client), closing(server), suppress(OSError):
+            while data := client.recv(65536):
+                dropping = b"COMMIT" in data and self.armed.is_set()
+                if dropping:
+                    self.armed.clear()
+                    cut.set()  # nothing more reaches the client
+                server.sendall(data)
+                if dropping:
+                    time.sleep(0.3)  # the server commits; its answer is not passed on
+                    self.dropped += 1
+                    self.refuse_until = time.monotonic() + self.refuse_seconds
+                    # Gone for a while: every other connection too.
+                    for other in self._connections if self.refuse_seconds else [client]:
+                        with suppress(OSError):
+                            other.shutdown(socket.SHUT_RDWR)
+                    return
+
+    @staticmethod
+    def _to_client(server: socket.socket, client: socket.socket, cut: threading.Event) -> None:
+        with suppress(OSError):
+            while (data := server.recv(65536)) and not cut.is_set():
+                client.sendall(data)
+        with suppress(OSError):
+            client.shutdown(socket.SHUT_RDWR)
