@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
 
@@ -25,6 +25,7 @@ from domain.commands import (
 from domain.errors import NotConfigured, ProcedureError
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
+from domain.organisation import ORGANISATION_ID, DeclareOrganisation, Organisation
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
 from domain.processing import ProcessingActivity
 from domain.requests import RightsRequest
@@ -68,6 +69,8 @@ class Bewijslast(Application[UUID]):
         """
         if isinstance(command, StepCommand):
             return self._step(command, actor)
+        if isinstance(command, ErasePersonalData | RequestFGAdvice):
+            self.check_owner(command.municipality)
         if isinstance(command, ErasePersonalData):
             authorise(actor, command.permission, command.municipality, None)
             return self.erase_personal_data(
@@ -94,6 +97,7 @@ class Bewijslast(Application[UUID]):
 
     def _create(self, command: CreateCommand, actor: Actor) -> UUID:
         municipality, controller = command.municipality, command.controller
+        self.check_owner(municipality, controller)
         authorise(actor, command.permission, municipality, controller)
         now = self.clock()
         if isinstance(command, ReportIncident):
@@ -147,6 +151,35 @@ class Bewijslast(Application[UUID]):
             arguments[command.moment] = self.clock()
         getattr(aggregate, command.verb)(**arguments, actor=actor.id)
         return self._saved(aggregate)
+
+    # --- the organisation ------------------------------------------------------------------------
+
+    def organisation(self) -> Organisation | None:
+        """The declared organisation; None while nothing was declared."""
+        try:
+            found: Organisation = self.repository.get(ORGANISATION_ID)
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def declare_organisation(self, declaration: DeclareOrganisation, *, operator: str) -> int:
+        """Record what ``declaration`` adds to the organisation; how many events that took.
+
+        The deployment's operator declares who the municipal roles work for, so this is not a
+        command of the role table, and not one of the API.
+        """
+        organisation = self.organisation() or Organisation(actor=operator)
+        added = organisation.declare(declaration, actor=operator)
+        if organisation.pending_events:
+            self.save(organisation)
+        return added
+
+    def check_owner(self, municipality: str, controller: str | None = None) -> None:
+        """Refuses an owner the organisation does not declare. A ledger that never declared
+        its organisation (recorded before there was one) accepts any, as it always did."""
+        organisation = self.organisation()
+        if organisation is not None:
+            organisation.check(municipality, controller)
 
     def _saved(self, aggregate: Aggregate) -> UUID:
         self.save(aggregate)
