@@ -40,7 +40,8 @@ from adapters.persistence.personal_data import (
 from adapters.projection_runner import ProjectionFailed
 from adapters.sqldb import Database
 from domain.application import Bewijslast
-from domain.organisation import DeclareOrganisation
+from domain.organisation import DeclareOrganisation, UnknownOwner
+from domain.personal_data import PersonalData
 from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
 from ledger.bundle import export_bundle
 from ledger.errors import LedgerError, MalformedInput
@@ -89,7 +90,8 @@ def master_key_advice(settings: Settings) -> str:
     files = key_files_of(settings.database_url)
     recorded = {} if files is None else files.recorded(MASTER)
     if recorded:
-        return f"the data here was recorded under the master key in {list(recorded.values())[-1]}: {where} to that file"
+        newest = list(recorded.values())[-1]
+        return f"the data here was recorded under the master key in {newest}: {where} to that file"
     if files is not None and files.count("subject_keys"):
         return (
             f"the data here was recorded under a master key whose file this database does not "
@@ -120,7 +122,9 @@ def checkpointer_for(settings: Settings, app: Bewijslast) -> Checkpointer:
             "'bewijslast keys generate')"
         )
     signer = load_signer(settings.signing_key_file, settings.origin)
-    key_files.record(SIGNING, fingerprint(SIGNING, signer.vkey().encode()), settings.signing_key_file)
+    key_files.record(
+        SIGNING, fingerprint(SIGNING, signer.vkey().encode()), settings.signing_key_file
+    )
     return Checkpointer(
         app.recorder,  # type: ignore[arg-type]
         signer,
@@ -193,8 +197,10 @@ def cmd_organisation(args: argparse.Namespace, settings: Settings) -> int:
         print(f"recorded {added} declarations from {settings.config_file}")
     organisation = app.organisation()
     if organisation is None:
-        print("no organisation declared: 'bewijslast organisation --declare' records the one "
-              "in bewijslast.toml")
+        print(
+            "no organisation declared: 'bewijslast organisation --declare' records the one "
+            "in bewijslast.toml"
+        )
         return 0 if not args.declare else 1
     for municipality, controllers in sorted(organisation.controllers.items()):
         print(municipality)
@@ -202,7 +208,11 @@ def cmd_organisation(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  {controller}")
     if organisation.fg_name is not None:
         towns = ", ".join(organisation.fg_municipalities)
-        print(f"FG: {organisation.fg_name} <{organisation.fg_contact}> for {towns}")
+        name, contact = (
+            value.value if isinstance(value, PersonalData) else str(value)
+            for value in (organisation.fg_name, organisation.fg_contact)
+        )
+        print(f"FG (art. 37(7) AVG): {name} <{contact}>, for {towns}")
     return 0
 
 
@@ -214,7 +224,7 @@ def _operator() -> str:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.demo import ORGANISATION, NEXT_COMMANDS, record_demo
+    from adapters.demo import NEXT_COMMANDS, ORGANISATION, record_demo
 
     if settings.config_file is None:
         settings = initialise(settings, config_file_from(), Path("keys"), ORGANISATION)
@@ -519,7 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             database=getattr(args, "database", None), config_file=config_file_from()
         )
         return run(args, settings)
-    except MalformedInput as e:
+    except (MalformedInput, UnknownOwner) as e:
         print(f"cannot do that: {e}", file=sys.stderr)
         return 2
     except LedgerError as e:

@@ -144,7 +144,11 @@ def _beside(config: Path, name: str, value: str) -> str:
     folder = config.parent
     if name.endswith("_file"):
         return str(folder / value) if not Path(value).is_absolute() else value
-    if name == "database" and value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
+    if (
+        name == "database"
+        and value.startswith("sqlite:///")
+        and not value.startswith("sqlite:////")
+    ):
         relative = value.removeprefix("sqlite:///")
         if relative != ":memory:":
             return f"sqlite:///{folder / relative}"

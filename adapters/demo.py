@@ -56,8 +56,8 @@ from domain.commands import (
     WithdrawRequest,
 )
 from domain.deadlines import AMSTERDAM
-from domain.organisation import DeclaredFG, DeclaredMunicipality, DeclareOrganisation
 from domain.incidents import Authority, Impact, Nature
+from domain.organisation import DeclaredFG, DeclaredMunicipality, DeclareOrganisation
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterEntry
 from domain.requests import (
@@ -82,7 +82,7 @@ ORGANISATION = DeclareOrganisation(
 NEXT_COMMANDS = (
     f"bewijslast report --municipality Putten --controller '{B_AND_W}' "
     "--from 2024-01-01 --to 2025-12-31 --lang en --out report.html",
-    "bewijslast register --municipality Leusden --as-of 2024-02-01T00:00+01:00",
+    "bewijslast register --municipality Bunschoten --as-of 2024-02-01T00:00+01:00",
     "bewijslast reconstruct incident_register --as-of 2024-07-01T00:00+02:00 --out incidents.json",
 )
 ACTIVITIES: tuple[tuple[str, LegalBasis, str, bool, list[str], str], ...] = (

@@ -25,7 +25,7 @@ from adapters.api.ledger_routes import add_ledger_routes
 from adapters.api.problems import invalid, not_found
 from adapters.evidence import checkpoint_size
 from adapters.projection_runner import ProjectionRunner
-from adapters.reconstruction import index_at, reconstruct
+from adapters.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
 from adapters.report import build_report, render_html
 from domain import commands as command_module
 from domain.application import Bewijslast
@@ -33,10 +33,11 @@ from domain.authorization import Actor, Command, authorise
 from domain.commands import CommandModel, CreateCommand, StepCommand
 from domain.values import plausible
 from projections import oversight
-from projections.base import Cursor
+from projections.base import Cursor, Projection
 from projections.catalogue import all_projections
-from projections.incidents import breach_register, incident_register
+from projections.incidents import IncidentRegister, breach_register, incident_register
 from projections.register import (
+    ProcessingRegister,
     current_register,
     history,
     public_register,
@@ -44,7 +45,7 @@ from projections.register import (
     vng_csv,
 )
 from projections.report import Period
-from projections.requests import request_register
+from projections.requests import RequestRegister, request_register
 
 MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
@@ -81,6 +82,29 @@ class Services:
         self.runner.catch_up_all()  # runners take turns on the positions' locks
         with self.runner.db.transaction() as cursor:
             yield cursor
+
+    @contextmanager
+    def read_then(
+        self,
+        projection: Projection,
+        as_recorded_at: datetime | None,
+        as_of: datetime | None = None,
+    ) -> Iterator[Cursor]:
+        """The read model as the ledger knew it at ``as_recorded_at`` and as far as it was in
+        force at ``as_of`` (stated), replayed afresh; the live one when neither is asked."""
+        if as_recorded_at is None and as_of is None:
+            with self.read() as cursor:
+                yield cursor
+            return
+        upto = self.recorder.ledger_size() - 1
+        if as_recorded_at is not None:
+            upto = index_at(self.recorder, utc(as_recorded_at, "query.as_recorded_at"))
+            if upto < 0:
+                raise not_found("an entry recorded at or before that moment")
+        events = events_upto(self.app, projection, upto)
+        if as_of is not None:
+            events = in_force(events, utc(as_of, "query.as_of"))
+        yield replayed(projection, events)
 
 
 def page(request: Request, response: Response, items: list[Any], limit: int, offset: int) -> Any:
@@ -120,6 +144,13 @@ async def no_nul(request: Request) -> None:
 
 def may_read(caller: Actor, municipality: str) -> None:
     authorise(caller, Command.READ_REGISTERS, municipality, None)
+
+
+AsRecordedAt = Annotated[
+    datetime | None,
+    Query(description="what the ledger knew then: only entries recorded by that moment"),
+]
+AsOf = Annotated[datetime | None, Query(description="what was in force then, by stated time")]
 
 
 def create_app(app: Bewijslast, authenticator: Authenticator, sign: Sign | None) -> FastAPI:
@@ -197,14 +228,17 @@ def _register_routes(api: FastAPI, services: Services) -> None:
         caller: Caller,
         request: Request,
         response: Response,
-        as_of: datetime | None = None,
+        as_of: AsOf = None,
+        as_recorded_at: AsRecordedAt = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        """The register of processing activities as it stands, or as it stood at ``as_of``."""
+        """The register of processing activities as it stands, or as it stood: in force at
+        ``as_of`` (stated), as the ledger knew it at ``as_recorded_at`` (recorded), or both."""
         may_read(caller, municipality)
+        services.app.check_owner(municipality)
         moment = None if as_of is None else utc(as_of, "query.as_of")
-        with services.read() as cursor:
+        with services.read_then(ProcessingRegister(), as_recorded_at) as cursor:
             if moment is None:
                 rows = current_register(cursor, municipality)
             else:
@@ -242,27 +276,32 @@ def _register_routes(api: FastAPI, services: Services) -> None:
     def today(query: DatedQuery) -> RegisterQuery:
         return lambda cursor, municipality: query(cursor, municipality, services.app.clock().date())
 
-    for path, query in (
-        ("incidents", incident_register),
-        ("breaches", breach_register),
-        ("requests", today(request_register)),
+    for path, projection, query in (
+        ("incidents", IncidentRegister(), incident_register),
+        ("breaches", IncidentRegister(), breach_register),
+        ("requests", RequestRegister(), today(request_register)),
     ):
-        _list_route(api, services, path, query)
+        _list_route(api, services, path, projection, query)
     for name, question in OVERSIGHT.items():
         _oversight_route(api, services, name, question)
 
 
-def _list_route(api: FastAPI, services: Services, path: str, query: RegisterQuery) -> None:
+def _list_route(
+    api: FastAPI, services: Services, path: str, projection: Projection, query: RegisterQuery
+) -> None:
     def endpoint(
         municipality: str,
         caller: Caller,
         request: Request,
         response: Response,
+        as_of: AsOf = None,
+        as_recorded_at: AsRecordedAt = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
         may_read(caller, municipality)
-        with services.read() as cursor:
+        services.app.check_owner(municipality)
+        with services.read_then(projection, as_recorded_at, as_of) as cursor:
             rows = query(cursor, municipality)
         return page(request, response, rows, limit, offset)
 
@@ -318,6 +357,7 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
     ) -> Any:
         """The accountability report; every figure's evidence is proven by receipts."""
         may_read(caller, municipality)
+        services.app.check_owner(municipality, controller)
         if end < start:
             raise invalid("query.end", "the period ends before it starts")
         if end == date.max:
@@ -334,25 +374,41 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         caller: Caller,
         record: str | None = None,
         index: Annotated[int | None, Query(ge=0)] = None,
-        at: datetime | None = None,
+        as_recorded_at: AsRecordedAt = None,
+        as_of: AsOf = None,
+        at: Annotated[datetime | None, Query(deprecated=True, description="as_recorded_at")] = None,
     ) -> Any:
-        """A record or a whole read model as of a ledger index or a moment, with receipts."""
+        """A record or a whole read model as it stood, with receipts: after a ledger
+        ``index`` or as the ledger knew it at ``as_recorded_at``, and in force at ``as_of``
+        (stated time)."""
         may_verify(caller)
         projection = next((p for p in all_projections() if p.name == model), None)
         if projection is None:
             raise not_found(f"read model {model}")
-        upto = _cut_off(services, index, at)
-        found = reconstruct(services.app, projection, upto=upto, record=record, sign=services.sign)
+        upto = _cut_off(services, index, as_recorded_at or at, as_of is not None)
+        found = reconstruct(
+            services.app,
+            projection,
+            upto=upto,
+            record=record,
+            as_of=None if as_of is None else utc(as_of, "query.as_of"),
+            sign=services.sign,
+        )
         return found.to_json()
 
 
-def _cut_off(services: Services, index: int | None, at: datetime | None) -> int:
-    """The last ledger index a reconstruction takes in: ``index``, or the last entry at ``at``."""
-    if (index is None) == (at is None):
-        raise invalid("query.index", "give either index or at, not both nor neither")
+def _cut_off(services: Services, index: int | None, at: datetime | None, as_of: bool) -> int:
+    """The last ledger index a reconstruction takes in: ``index``, the last entry recorded at
+    ``at``, or (asked only ``as_of``) the whole ledger."""
+    if index is not None and at is not None:
+        raise invalid("query.index", "give index or as_recorded_at, not both")
     size = services.recorder.ledger_size()
+    if index is None and at is None:
+        if not as_of or size == 0:
+            raise invalid("query.index", "give index, as_recorded_at or as_of")
+        return int(size) - 1
     if at is not None:
-        found = index_at(services.recorder, utc(at, "query.at"))
+        found = index_at(services.recorder, utc(at, "query.as_recorded_at"))
         if found < 0:
             raise not_found("an entry at or before that moment")
         return int(found)

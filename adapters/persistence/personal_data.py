@@ -63,11 +63,15 @@ class PersonalDataWithoutMasterKey(Transcoding):
     type = PersonalData
     name = "personal_data"
 
-    def __init__(self, advice: Callable[[], str] = lambda: "set BEWIJSLAST_MASTER_KEY_FILE") -> None:
+    def __init__(
+        self, advice: Callable[[], str] = lambda: "set BEWIJSLAST_MASTER_KEY_FILE"
+    ) -> None:
         self.advice = advice
 
     def encode(self, obj: PersonalData) -> dict[str, str]:
-        raise ConfigurationError(f"cannot record personal data without the master key: {self.advice()}")
+        raise ConfigurationError(
+            f"cannot record personal data without the master key: {self.advice()}"
+        )
 
     def decode(self, data: dict[str, Any]) -> PersonalData:
         raise ConfigurationError(
