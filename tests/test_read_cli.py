@@ -15,12 +15,24 @@ from ledger.note import NoteVerifier
 COLLEGE = "college van burgemeester en wethouders"
 
 
+SETTINGS = (
+    "BEWIJSLAST_CONFIG",
+    "BEWIJSLAST_DATABASE_URL",
+    "BEWIJSLAST_ORIGIN",
+    "BEWIJSLAST_SIGNING_KEY_FILE",
+    "BEWIJSLAST_MASTER_KEY_FILE",
+    "BEWIJSLAST_CHECKPOINT_STATE_FILE",
+)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo history in a SQLite file, with its keys, as an operator would have it."""
     home = tmp_path_factory.mktemp("demo")
     url = f"sqlite:///{home / 'b.db'}"
     with pytest.MonkeyPatch.context() as env:
+        for name in SETTINGS:
+            env.delenv(name, raising=False)
         env.chdir(home)
         assert main(["demo", "--database", url]) == 0
     return home, url
@@ -28,16 +40,18 @@ def demo(tmp_path_factory):
 
 @pytest.fixture
 def configured(demo, monkeypatch):
+    """In the demo's folder with nothing exported: bewijslast.toml says it all."""
     home, url = demo
-    monkeypatch.setenv("BEWIJSLAST_SIGNING_KEY_FILE", str(home / "demo-keys" / "ledger.key"))
-    monkeypatch.setenv("BEWIJSLAST_MASTER_KEY_FILE", str(home / "demo-keys" / "master.key"))
-    verifier = NoteVerifier.from_vkey((home / "demo-keys" / "ledger.vkey").read_text().strip())
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(home)
+    verifier = NoteVerifier.from_vkey((home / "keys" / "ledger.vkey").read_text().strip())
     return home, url, [verifier]
 
 
 def test_the_report_in_json_and_html(configured, tmp_path):
     _, url, verifiers = configured
-    period = ["--from", "2026-01-01", "--to", "2027-12-31"]
+    period = ["--from", "2024-01-01", "--to", "2025-12-31"]
     town = ["--municipality", "Putten", "--controller", COLLEGE]
     out = tmp_path / "report.json"
     assert (
@@ -55,7 +69,7 @@ def test_the_report_in_json_and_html(configured, tmp_path):
     )
     assert "Accountability report: Putten" in html.read_text()
     assert (
-        main(["report", "--database", url, *town, "--from", "2027-01-01", "--to", "2026-01-01"])
+        main(["report", "--database", url, *town, "--from", "2025-01-01", "--to", "2024-01-01"])
         == 2
     )
 

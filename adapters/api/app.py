@@ -385,7 +385,10 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         projection = next((p for p in all_projections() if p.name == model), None)
         if projection is None:
             raise not_found(f"read model {model}")
-        upto = _cut_off(services, index, as_recorded_at or at, as_of is not None)
+        # ``at``: the name this had before there were two times.
+        moment, field = (at, "query.at") if as_recorded_at is None else (as_recorded_at, "")
+        recorded = None if moment is None else utc(moment, field or "query.as_recorded_at")
+        upto = _cut_off(services, index, recorded, as_of is not None)
         found = reconstruct(
             services.app,
             projection,
@@ -404,11 +407,13 @@ def _cut_off(services: Services, index: int | None, at: datetime | None, as_of: 
         raise invalid("query.index", "give index or as_recorded_at, not both")
     size = services.recorder.ledger_size()
     if index is None and at is None:
-        if not as_of or size == 0:
+        if not as_of:
             raise invalid("query.index", "give index, as_recorded_at or as_of")
+        if size == 0:
+            raise not_found("an entry: the ledger is empty")
         return int(size) - 1
     if at is not None:
-        found = index_at(services.recorder, utc(at, "query.as_recorded_at"))
+        found = index_at(services.recorder, at)
         if found < 0:
             raise not_found("an entry at or before that moment")
         return int(found)
