@@ -148,7 +148,7 @@ def cmd_keys_master(args: argparse.Namespace, settings: Settings) -> int:
     if files is not None and files.count("subject_keys"):
         # Data is recorded: a new master key could open none of it.
         raise ConfigurationError(
-            f"{settings.database_url} holds subject keys, wrapped by a master key already; "
+            f"{_where(settings.database_url)} holds subject keys, wrapped by a master key already; "
             f"not making another. {master_key_advice(settings)}"
         )
     MasterKey.generate_file(args.out)

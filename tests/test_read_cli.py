@@ -319,3 +319,31 @@ def test_init_writes_the_configuration_once_and_the_environment_wins_over_it(
     (tmp_path / "bewijslast.toml").write_text('databse = "sqlite:///typo.db"\n')
     assert main(["organisation"]) == 2
     assert "unknown setting 'databse'" in capsys.readouterr().err
+
+
+def test_the_demo_folder_on_postgresql(pg_database, tmp_path, monkeypatch, capsys):
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--database", pg_database.url]) == 0
+    assert f'database = "{pg_database.url}"' in (tmp_path / "bewijslast.toml").read_text()
+    capsys.readouterr()
+    assert main(["demo"]) == 2
+    assert f"the ledger in {pg_database.url} already holds 314 entries" in capsys.readouterr().err
+    assert main(["organisation"]) == 0
+    assert "Nijkerk\n  college van burgemeester en wethouders" in capsys.readouterr().out
+    assert main(["register", "--municipality", "nijkerk"]) == 2
+    assert "declared: Bunschoten, Leusden, Nijkerk, Putten" in capsys.readouterr().err
+    leusden = ["--municipality", "Leusden", "--as-of", "2024-07-13T00:00+02:00"]
+    assert main(["register", *leusden, "--as-recorded-at", datetime.now(UTC).isoformat()]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 5
+    assert main(["keys", "master", "--out", "another.key"]) == 2
+    assert f"master key in {tmp_path / 'keys' / 'master.key'}" in capsys.readouterr().err
+    without = tmp_path / "without-master.toml"
+    lines = (tmp_path / "bewijslast.toml").read_text().splitlines()
+    without.write_text("\n".join(x for x in lines if not x.startswith("master_key_file")) + "\n")
+    monkeypatch.setenv("BEWIJSLAST_CONFIG", str(without))
+    period = ["--from", "2024-01-01", "--to", "2025-12-31", "--format", "json"]
+    assert main(["report", "--municipality", "Putten", "--controller", COLLEGE, *period]) == 2
+    said = capsys.readouterr().err
+    assert f"recorded under the master key in {tmp_path / 'keys' / 'master.key'}" in said

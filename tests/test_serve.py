@@ -303,3 +303,19 @@ async def commands_across_a_signal(
 
     async with httpx.AsyncClient(base_url=served.url, timeout=120) as client:
         return list(await asyncio.gather(*(one(client) for _ in range(total))))
+
+
+def test_serve_in_a_folder_with_a_configuration_file_and_nothing_exported(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEWIJSLAST_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    operator = Operator(tmp_path, env)
+    made = operator.run("init", "--database", "sqlite:///ledger.db")
+    assert made.returncode == 0, made.stderr
+    headers = api_key(operator, "EMPLOYEE:Leusden")
+    with serving(operator, "--no-relay") as served:
+        incident = report_incident(served, headers)
+        assert served.stop(signal.SIGTERM) == 0, served.output()
+    settings = Settings.from_environ({}, config_file=tmp_path / "bewijslast.toml")
+    recorder = open_application(settings).recorder
+    assert [r.entry.stream for r in recorder.records(0, 0)] == [incident]
+    assert checkpoint_size(recorder.latest_signed_checkpoint()) == 1
