@@ -83,6 +83,11 @@ class Services:
         with self.runner.db.transaction() as cursor:
             yield cursor
 
+    def may_read(self, caller: Actor, municipality: str, controller: str | None = None) -> None:
+        """The caller may read there, and the organisation declares that owner."""
+        authorise(caller, Command.READ_REGISTERS, municipality, None)
+        self.app.check_owner(municipality, controller)
+
     @contextmanager
     def read_then(
         self,
@@ -140,10 +145,6 @@ async def no_nul(request: Request) -> None:
     for name, value in request.query_params.multi_items():
         if "\x00" in name + value:
             raise invalid(f"query.{name}", "contains a NUL character")
-
-
-def may_read(caller: Actor, municipality: str) -> None:
-    authorise(caller, Command.READ_REGISTERS, municipality, None)
 
 
 AsRecordedAt = Annotated[
@@ -235,8 +236,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
     ) -> Any:
         """The register of processing activities as it stands, or as it stood: in force at
         ``as_of`` (stated), as the ledger knew it at ``as_recorded_at`` (recorded), or both."""
-        may_read(caller, municipality)
-        services.app.check_owner(municipality)
+        services.may_read(caller, municipality)
         moment = None if as_of is None else utc(as_of, "query.as_of")
         with services.read_then(ProcessingRegister(), as_recorded_at) as cursor:
             if moment is None:
@@ -248,7 +248,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
     @api.get("/municipalities/{municipality}/register/{activity}/history", tags=["register"])
     def register_history(municipality: str, activity: str, caller: Caller) -> Any:
         """Every version of one processing activity."""
-        may_read(caller, municipality)
+        services.may_read(caller, municipality)
         with services.read() as cursor:
             versions = [v for v in history(cursor, activity) if v["municipality"] == municipality]
         if not versions:
@@ -262,7 +262,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
     )
     def register_csv(municipality: str, caller: Caller) -> Response:
         """In the columns of the VNG/IBD model register."""
-        may_read(caller, municipality)
+        services.may_read(caller, municipality)
         with services.read() as cursor:
             text = vng_csv(current_register(cursor, municipality))
         return Response(text, media_type="text/csv; charset=utf-8")
@@ -270,6 +270,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
     @api.get("/public/{municipality}/register", tags=["public"])
     def published_register(municipality: str) -> Any:
         """What the municipality publishes: no authentication, no internal fields."""
+        services.app.check_owner(municipality)
         with services.read() as cursor:
             return public_register(cursor, municipality)
 
@@ -299,8 +300,7 @@ def _list_route(
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        may_read(caller, municipality)
-        services.app.check_owner(municipality)
+        services.may_read(caller, municipality)
         with services.read_then(projection, as_recorded_at, as_of) as cursor:
             rows = query(cursor, municipality)
         return page(request, response, rows, limit, offset)
@@ -336,7 +336,7 @@ def _oversight_route(api: FastAPI, services: Services, name: str, question: Ques
     ) -> Any:
         towns = sorted(set(municipality))
         for town in towns:
-            may_read(caller, town)
+            services.may_read(caller, town)
         with services.read() as cursor:
             rows = question(cursor, towns, services.app.clock())
         return page(request, response, rows, limit, offset)
@@ -356,8 +356,7 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         lang: Annotated[str, Query(pattern="^(nl|en)$")] = "nl",
     ) -> Any:
         """The accountability report; every figure's evidence is proven by receipts."""
-        may_read(caller, municipality)
-        services.app.check_owner(municipality, controller)
+        services.may_read(caller, municipality, controller)
         if end < start:
             raise invalid("query.end", "the period ends before it starts")
         if end == date.max:

@@ -87,6 +87,10 @@ def test_unknown_municipalities_and_controllers_are_refused_with_the_declared_on
         assert (
             served.client.get(f"/municipalities/{stranger}/{path}", headers=fg).status_code == 404
         )
+    oversight = f"/oversight/open-breaches?municipality={TOWN}&municipality={stranger}"
+    assert served.client.get(oversight, headers=fg).status_code == 404
+    assert served.client.get(f"/public/{stranger}/register").status_code == 404
+    assert served.client.get(f"/public/{TOWN}/register").status_code == 200
     report = f"/municipalities/{TOWN}/report?controller=raad&start=2026-01-01&end=2026-12-31"
     assert served.client.get(report, headers=fg).status_code == 404
     size = served.ledger_size()
