@@ -93,7 +93,7 @@ class Settings:
         """How to set a setting: the variable, and the file when there is one."""
         name = next(n for n, v in FILE_SETTINGS.items() if v == variable)
         if self.config_file is None:
-            return f"set {variable} (or run 'bewijslast init' for a {CONFIG_FILE})"
+            return f"set {variable}"
         return f"set {name} in {self.config_file} or {variable}"
 
     def eventsourcing_env(self) -> dict[str, str]:
