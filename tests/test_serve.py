@@ -316,6 +316,7 @@ def test_serve_in_a_folder_with_a_configuration_file_and_nothing_exported(tmp_pa
         incident = report_incident(served, headers)
         assert served.stop(signal.SIGTERM) == 0, served.output()
     settings = Settings.from_environ({}, config_file=tmp_path / "bewijslast.toml")
-    recorder = open_application(settings).recorder
+    app = open_application(settings)  # held: a collected application closes its connections
+    recorder = app.recorder
     assert [r.entry.stream for r in recorder.records(0, 0)] == [incident]
     assert checkpoint_size(recorder.latest_signed_checkpoint()) == 1
