@@ -13,6 +13,7 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+from eventsourcing.persistence import PersistenceError
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
@@ -38,26 +39,35 @@ class KeyFiles:
                 "PRIMARY KEY (kind, fingerprint))"
             )
 
+    # Only a hint for a better answer: a role that may not touch the table (the application
+    # role of a deployment whose owner made it) goes without, and fails on nothing.
+
     def record(self, kind: str, key_fingerprint: str, path: Path) -> None:
         """Remember the file of a key the first time data is recorded under it."""
-        self.create_table()
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                "INSERT INTO key_files (kind, fingerprint, path, first_used_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (kind, fingerprint) DO NOTHING",
-                (kind, key_fingerprint, str(path.resolve()), datetime.now(UTC).isoformat()),
-            )
+        try:
+            self.create_table()
+            with self.db.transaction() as cursor:
+                cursor.execute(
+                    "INSERT INTO key_files (kind, fingerprint, path, first_used_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (kind, fingerprint) DO NOTHING",
+                    (kind, key_fingerprint, str(path.resolve()), datetime.now(UTC).isoformat()),
+                )
+        except PersistenceError:
+            pass
 
     def recorded(self, kind: str) -> dict[str, str]:
         """Fingerprint -> file of every key of ``kind`` used here (none on an old database)."""
         if not self._has_table("key_files"):
             return {}
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                "SELECT fingerprint, path FROM key_files WHERE kind = ? ORDER BY first_used_at",
-                (kind,),
-            )
-            return {row[0]: row[1] for row in cursor.fetchall()}
+        try:
+            with self.db.transaction() as cursor:
+                cursor.execute(
+                    "SELECT fingerprint, path FROM key_files WHERE kind = ? ORDER BY first_used_at",
+                    (kind,),
+                )
+                return {row[0]: row[1] for row in cursor.fetchall()}
+        except PersistenceError:
+            return {}
 
     def count(self, table: str) -> int:
         """Rows in one of the application's own tables; 0 when it does not exist (yet)."""
