@@ -1,7 +1,9 @@
 """The ``bewijslast`` command: operators and auditors script against it.
 
-Settings come from the environment (BEWIJSLAST_DATABASE_URL, BEWIJSLAST_ORIGIN,
-BEWIJSLAST_SIGNING_KEY_FILE); every command also takes ``--database URL``.
+Settings come from ``bewijslast.toml`` in the working directory (``bewijslast init`` writes
+it; BEWIJSLAST_CONFIG names another), the environment over it (BEWIJSLAST_DATABASE_URL,
+BEWIJSLAST_ORIGIN, BEWIJSLAST_SIGNING_KEY_FILE, BEWIJSLAST_MASTER_KEY_FILE), and
+``--database URL`` over both.
 """
 
 from __future__ import annotations
@@ -20,9 +22,16 @@ from adapters import read_cli, serve
 from adapters.api import cli as api_cli
 from adapters.bus import cli as bus_cli
 from adapters.checkpointer import Checkpointer, state_file_for
-from adapters.config import ConfigurationError, Settings, not_configured
+from adapters.config import (
+    ConfigurationError,
+    Settings,
+    config_file_from,
+    not_configured,
+    write_config,
+)
 from adapters.cosigning import Cosigning, cosigning_for
 from adapters.evidence import checkpoint_for, checkpoint_size, prove
+from adapters.key_files import MASTER, SIGNING, KeyFiles, fingerprint, key_files_of
 from adapters.keys import generate_key_files, load_signer
 from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import (
@@ -31,8 +40,11 @@ from adapters.persistence.personal_data import (
     PersonalDataWithoutMasterKey,
 )
 from adapters.projection_runner import ProjectionFailed, subject_owners
+from adapters.sqldb import Database
 from adapters.witness import cli as witness_cli
 from domain.application import Bewijslast
+from domain.organisation import DeclareOrganisation, UnknownOwner
+from domain.personal_data import PersonalData
 from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
 from ledger.bundle import export_bundle
 from ledger.errors import LedgerError, MalformedInput
@@ -60,7 +72,8 @@ class Progress:
 def open_application(settings: Settings) -> Bewijslast:
     """The application with what the adapters hold: the subject key store and the signer,
     when configured; a checkpoint is then signed right after every decision event."""
-    extra: dict[str, Any] = {"transcodings": [PersonalDataWithoutMasterKey(), ErasedAsSubject()]}
+    without = PersonalDataWithoutMasterKey(lambda: master_key_advice(settings))
+    extra: dict[str, Any] = {"transcodings": [without, ErasedAsSubject()]}
     if settings.master_key_file is not None:
         keys = open_key_store(settings.database_url, MasterKey.from_file(settings.master_key_file))
         extra = {
@@ -75,17 +88,52 @@ def open_application(settings: Settings) -> Bewijslast:
     return app
 
 
+def master_key_advice(settings: Settings) -> str:
+    """Which file holds the master key the data here was recorded under, and where to name
+    it; a new master key only when nothing was recorded under one."""
+    where = settings.where("BEWIJSLAST_MASTER_KEY_FILE")
+    files = key_files_of(settings.database_url)
+    recorded = {} if files is None else files.recorded(MASTER)
+    if recorded:
+        newest = list(recorded.values())[-1]
+        return f"the data here was recorded under the master key in {newest}: {where} to that file"
+    if files is not None and files.count("subject_keys"):
+        return (
+            f"the data here was recorded under a master key whose file this database does not "
+            f"name: {where} to that file (a new master key cannot open it)"
+        )
+    return f"{where} (make one with 'bewijslast init' or 'bewijslast keys master')"
+
+
 def checkpointer_for(
     settings: Settings, app: Bewijslast, cosigning: Cosigning | None = None
 ) -> Checkpointer:
     """The checkpointer; its new checkpoints go to the configured witnesses (``cosigning``,
     or those of BEWIJSLAST_WITNESSES_FILE)."""
+    recorder: Any = app.recorder
+    key_files = KeyFiles(Database(app.factory.datastore))  # type: ignore[attr-defined]
     if settings.signing_key_file is None:
+        where = settings.where("BEWIJSLAST_SIGNING_KEY_FILE")
+        signed = recorder.latest_signed_checkpoint() is not None
+        recorded = key_files.recorded(SIGNING) if signed else {}
+        if recorded:
+            raise ConfigurationError(
+                f"no signing key: the ledger's checkpoints are signed with the key in "
+                f"{list(recorded.values())[-1]}: {where} to that file"
+            )
+        if signed:
+            raise ConfigurationError(
+                f"no signing key: {where} to the file of the key that signed the ledger's "
+                "checkpoints (a new key would not continue them)"
+            )
         raise ConfigurationError(
-            "no signing key: set BEWIJSLAST_SIGNING_KEY_FILE (make one with "
+            f"no signing key: {where} (make one with 'bewijslast init' or "
             "'bewijslast keys generate')"
         )
     signer = load_signer(settings.signing_key_file, settings.origin)
+    key_files.record(
+        SIGNING, fingerprint(SIGNING, signer.vkey().encode()), settings.signing_key_file
+    )
     cosigning = cosigning or cosigning_for(settings, app.recorder)  # type: ignore[arg-type]
     return Checkpointer(
         app.recorder,  # type: ignore[arg-type]
@@ -107,19 +155,101 @@ def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys_master(args: argparse.Namespace, settings: Settings) -> int:
+    files = key_files_of(settings.database_url)
+    if files is not None and files.count("subject_keys"):
+        # Data is recorded: a new master key could open none of it.
+        raise ConfigurationError(
+            f"{_where(settings.database_url)} holds subject keys, wrapped by a master key already; "
+            f"not making another. {master_key_advice(settings)}"
+        )
     MasterKey.generate_file(args.out)
     print(f"master key: {args.out} (mode 600; set BEWIJSLAST_MASTER_KEY_FILE, keep it elsewhere)")
     return 0
 
 
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.demo import record_demo
-
+def initialise(
+    settings: Settings, config: Path, keys: Path, organisation: DeclareOrganisation | None
+) -> Settings:
+    """Write ``config`` with these settings, making the keys not configured yet in ``keys``."""
+    if config.exists():
+        raise ConfigurationError(f"{config} exists: edit it, or remove it to start afresh")
     if settings.signing_key_file is None:
-        settings = _with_demo_key(settings)
+        key_file = keys / "ledger.key"
+        if not key_file.exists():
+            generate_key_files(settings.origin, keys)
+            print(f"made the ledger's signing key {key_file} (and {keys / 'ledger.vkey'})")
+        settings = dataclasses.replace(settings, signing_key_file=key_file)
     if settings.master_key_file is None:
-        settings = _with_demo_master_key(settings)
+        master = keys / "master.key"
+        if not master.exists():
+            MasterKey.generate_file(master)
+            print(f"made the master key {master}")
+        settings = dataclasses.replace(settings, master_key_file=master)
+    write_config(config, settings, organisation)
+    print(f"wrote {config}: every bewijslast command run here reads it")
+    return Settings.from_environ(database=settings.database_url, config_file=config)
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    initialise(settings, config_file_from(), args.keys, settings.organisation)
+    return 0
+
+
+def cmd_organisation(args: argparse.Namespace, settings: Settings) -> int:
     app = open_application(settings)
+    if args.declare:
+        if settings.organisation is None:
+            raise ConfigurationError(
+                f"{settings.config_file or config_file_from()} declares no organisation: "
+                "add [[municipalities]] (name, controllers) and [fg] (name, contact, "
+                "municipalities)"
+            )
+        added = app.declare_organisation(settings.organisation, operator=_operator())
+        print(f"recorded {added} declarations from {settings.config_file}")
+    organisation = app.organisation()
+    if organisation is None:
+        print(
+            "no organisation declared: 'bewijslast organisation --declare' records the one "
+            "in bewijslast.toml"
+        )
+        return 0 if not args.declare else 1
+    for municipality, controllers in sorted(organisation.controllers.items()):
+        print(municipality)
+        for controller in controllers:
+            print(f"  {controller}")
+    if organisation.fg_name is not None:
+        towns = ", ".join(organisation.fg_municipalities)
+        name, contact = (
+            value.value if isinstance(value, PersonalData) else str(value)
+            for value in (organisation.fg_name, organisation.fg_contact)
+        )
+        print(f"FG (art. 37(7) AVG): {name} <{contact}>, for {towns}")
+    return 0
+
+
+def _operator() -> str:
+    import getpass
+    import socket
+
+    return f"operator:{getpass.getuser()}@{socket.gethostname()}"
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.demo import NEXT_COMMANDS, ORGANISATION, record_demo
+
+    if settings.config_file is None:
+        settings = initialise(settings, config_file_from(), Path("keys"), ORGANISATION)
+    app = open_application(settings)
+    recorder: Any = app.recorder
+    held = recorder.ledger_size()
+    if held:
+        print(
+            f"the ledger in {_where(settings.database_url)} already holds {held} entries: the "
+            "demo records only into an empty one (a second copy of its story would double every "
+            "figure). Give --database with a new file, or run the demo in a fresh folder.",
+            file=sys.stderr,
+        )
+        return 2
     recorded = record_demo(app)
     print(f"recorded {sum(recorded.values())} events in {settings.database_url}:")
     for kind, count in sorted(recorded.items()):
@@ -128,7 +258,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"signed checkpoint {checkpoint.origin} at size {checkpoint.size}")
     assert settings.signing_key_file is not None
     vkey = load_signer(settings.signing_key_file, settings.origin).vkey()
-    recorder: Any = app.recorder
     report = verify_ledger(
         recorder.records(0, checkpoint.size - 1),
         recorder.signed_checkpoints(),
@@ -137,24 +266,20 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         reaches_end=True,
     )
     print(format_report(report))
+    print("\nnext, in this folder (the settings are in bewijslast.toml):")
+    for line in NEXT_COMMANDS:
+        print(f"  {line}")
     return 0 if report.ok else 1
 
 
-def _with_demo_key(settings: Settings) -> Settings:
-    """A demo without configuration gets its own keys beside the working directory."""
-    key_file = Path("demo-keys") / "ledger.key"
-    if not key_file.exists():
-        generate_key_files(settings.origin, key_file.parent)
-        print(f"no BEWIJSLAST_SIGNING_KEY_FILE: made a demo key in {key_file.parent}/")
-    return dataclasses.replace(settings, signing_key_file=key_file)
+def _where(database_url: str) -> str:
+    """The database's file, or its URL without the password."""
+    from adapters.config import _redact, database_env
 
-
-def _with_demo_master_key(settings: Settings) -> Settings:
-    master = Path("demo-keys") / "master.key"
-    if not master.exists():
-        MasterKey.generate_file(master)
-        print(f"no BEWIJSLAST_MASTER_KEY_FILE: made a demo master key {master}")
-    return dataclasses.replace(settings, master_key_file=master)
+    env = database_env(database_url)
+    if "SQLITE_DBNAME" in env:
+        return str(Path(env["SQLITE_DBNAME"]).resolve())
+    return _redact(database_url)
 
 
 def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
@@ -355,13 +480,36 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--origin", required=True, help="e.g. ledger.bunschoten.nl/bewijslast")
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(run=cmd_keys_generate)
-    master = keys.add_parser("master", help="make the master key that wraps subject keys")
+    master = keys.add_parser(
+        "master", parents=[common], help="make the master key that wraps subject keys"
+    )
     master.add_argument("--out", type=Path, required=True)
     master.set_defaults(run=cmd_keys_master)
 
-    commands.add_parser("demo", parents=[common], help="record a sample history").set_defaults(
-        run=cmd_demo
+    init = commands.add_parser(
+        "init",
+        parents=[common],
+        help="write bewijslast.toml here (database, origin, key files), making missing keys",
     )
+    init.add_argument("--keys", type=Path, default=Path("keys"), help="where new keys go")
+    init.set_defaults(run=cmd_init)
+    organisation = commands.add_parser(
+        "organisation",
+        parents=[common],
+        help="the declared municipalities, their controllers and the FG",
+    )
+    organisation.add_argument(
+        "--declare",
+        action="store_true",
+        help="first record what bewijslast.toml declares and the ledger does not know yet",
+    )
+    organisation.set_defaults(run=cmd_organisation)
+    commands.add_parser(
+        "demo",
+        parents=[common],
+        help="record a sample history into an empty ledger (runs init when there is no "
+        "bewijslast.toml)",
+    ).set_defaults(run=cmd_demo)
     checkpoint = commands.add_parser("checkpoint", parents=[common], help="sign a checkpoint")
     checkpoint.add_argument(
         "--every",
@@ -418,9 +566,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace, Settings], int] = args.run
     try:
-        settings = Settings.from_environ(database=getattr(args, "database", None))
+        settings = Settings.from_environ(
+            database=getattr(args, "database", None), config_file=config_file_from()
+        )
         return run(args, settings)
-    except MalformedInput as e:
+    except (MalformedInput, UnknownOwner) as e:
         print(f"cannot do that: {e}", file=sys.stderr)
         return 2
     except LedgerError as e:

@@ -1,9 +1,14 @@
 """A realistic sample history, recorded through the application service as people would.
 
-Four municipalities share one FG (seed 002: Bunschoten, Leusden, Nijkerk, Putten). Each keeps
-its register of processing activities, handles incidents of every impact level (breaches
-notified and not, FG advice followed and not, a late notification, a notification withdrawn)
-and rights requests of every right and outcome, and carries out an erasure.
+Four municipalities share one FG (seed 002: Bunschoten, Leusden, Nijkerk, Putten); the
+organisation is declared first. Each keeps its register of processing activities, handles
+incidents of every impact level (breaches notified and not, FG advice followed and not, a
+late notification, a notification withdrawn) and rights requests of every right and outcome,
+and carries out an erasure.
+
+The story is a *late entry* of the past: its moments are stated (2024 and 2025, from the
+demo's own clock), the ledger records them now. So every entry has two times, as any entry
+made after the fact has: when it happened (stated) and when the ledger learnt it (recorded).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from domain.commands import (
 )
 from domain.deadlines import AMSTERDAM
 from domain.incidents import APForm, Authority, Impact, Nature
+from domain.organisation import DeclaredFG, DeclaredMunicipality, DeclareOrganisation
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterChanges, RegisterEntry
 from domain.requests import (
@@ -64,6 +70,21 @@ from domain.requests import (
 
 MUNICIPALITIES = ("Bunschoten", "Leusden", "Nijkerk", "Putten")
 B_AND_W = "college van burgemeester en wethouders"
+FG_ID = "fg@blnp.nl"
+ORGANISATION = DeclareOrganisation(
+    municipalities=[
+        DeclaredMunicipality(name=name, controllers=[B_AND_W, "burgemeester", "gemeenteraad"])
+        for name in MUNICIPALITIES
+    ],
+    fg=DeclaredFG(name="F. van Gelder", contact=FG_ID, municipalities=list(MUNICIPALITIES)),
+)
+# What to try after the demo, in the same folder; the story's moments lie in 2024 and 2025.
+NEXT_COMMANDS = (
+    f"bewijslast report --municipality Putten --controller '{B_AND_W}' "
+    "--from 2024-01-01 --to 2025-12-31 --lang en --out report.html",
+    "bewijslast register --municipality Bunschoten --as-of 2024-02-01T00:00+01:00",
+    "bewijslast reconstruct incident_register --as-of 2024-07-01T00:00+02:00 --out incidents.json",
+)
 ACTIVITIES: tuple[tuple[str, LegalBasis, str, bool, list[str], str], ...] = (
     (
         "Basisregistratie Personen bijhouden",
@@ -134,7 +155,8 @@ def register_entry(
     )
 
 
-START = datetime(2026, 1, 5, 9, 0, tzinfo=AMSTERDAM)
+# A Monday in the past: the whole story (about two years) is stated before it is recorded.
+START = datetime(2024, 1, 8, 9, 0, tzinfo=AMSTERDAM)
 
 
 class DemoClock:
@@ -550,10 +572,12 @@ class Municipality:
 
 def record_demo(app: Bewijslast) -> Counter[str]:
     """Record the sample history; return how many events of each kind were recorded."""
+    recording = app.clock
     clock = DemoClock()
-    app.clock = clock
     before = app.recorder.max_notification_id() or 0
-    fg = Actor.with_grants("fg@blnp.nl", [Grant(Role.FG, m) for m in MUNICIPALITIES])
+    app.declare_organisation(ORGANISATION, operator="bewijslast demo")
+    app.clock = clock
+    fg = Actor.with_grants(FG_ID, [Grant(Role.FG, m) for m in MUNICIPALITIES])
     for index, name in enumerate(MUNICIPALITIES):
         town = Municipality(app, clock, name, fg)
         town.keep_register(index)
@@ -563,6 +587,9 @@ def record_demo(app: Bewijslast) -> Counter[str]:
         if index in (1, 2):
             town.notified_then_withdrawn()
         town.erase(town.handle_requests())
+    # A late entry states the past: the story must have ended before it is recorded.
+    assert clock.now <= recording(), f"the demo's story runs until {clock.now}, after now"
+    app.clock = recording
     recorded: Counter[str] = Counter()
     for notification in app.recorder.select_notifications(before + 1, limit=1_000_000):
         recorded[notification.topic.rsplit(":", 1)[-1]] += 1

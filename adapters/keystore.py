@@ -27,6 +27,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import ConfigurationError
+from adapters.key_files import MASTER, KeyFiles, datastore_for, fingerprint
 from adapters.sqldb import Database
 
 NONCE_SIZE = 12
@@ -38,10 +39,12 @@ class SubjectErased(Exception):
 
 
 class MasterKey:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, path: Path | None = None) -> None:
         if len(key) != KEY_SIZE:
             raise ConfigurationError("the master key is 32 random bytes, base64-encoded")
         self._aead = AESGCM(key)
+        self.fingerprint = fingerprint(MASTER, key)
+        self.path = path  # the file it came from, if any
 
     @classmethod
     def generate(cls) -> MasterKey:
@@ -60,7 +63,7 @@ class MasterKey:
     @classmethod
     def from_file(cls, path: Path) -> MasterKey:
         try:
-            return cls(base64.b64decode(path.read_text().strip(), validate=True))
+            return cls(base64.b64decode(path.read_text().strip(), validate=True), path)
         except (OSError, ValueError) as e:
             raise ConfigurationError(f"cannot read the master key from {path}: {e}") from None
 
@@ -88,6 +91,20 @@ class SubjectKeyStore:
                 "CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, "
                 f"wrapped_key {self.db.blob}, created_at TEXT NOT NULL, erased_at TEXT)"
             )
+        self._check_master()
+
+    def _check_master(self) -> None:
+        """Refuses a master key other than the one the subject keys are wrapped by, naming
+        that one's file; remembers this one's file for later answers."""
+        files = KeyFiles(self.db)
+        recorded = files.recorded(MASTER)
+        if recorded and self.master.fingerprint not in recorded and files.count("subject_keys"):
+            raise ConfigurationError(
+                f"the subject keys in this database are wrapped by the master key in "
+                f"{list(recorded.values())[-1]}, not by {self.master.path or 'this one'}"
+            )
+        if self.master.path is not None:
+            files.record(MASTER, self.master.fingerprint, self.master.path)
 
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         """The subject's data key; None once erased (or, without ``create``, if there is none)."""
@@ -180,19 +197,4 @@ def _now() -> str:
 
 def open_key_store(database_url: str, master: MasterKey) -> SubjectKeyStore:
     """The key store on the same database as the events, through its own connections."""
-    from adapters.config import database_env
-
-    env = database_env(database_url)
-    if "SQLITE_DBNAME" in env:
-        return SubjectKeyStore(SQLiteDatastore(env["SQLITE_DBNAME"], lock_timeout=30), master)
-    return SubjectKeyStore(
-        PostgresDatastore(
-            dbname=env["POSTGRES_DBNAME"],
-            host=env["POSTGRES_HOST"],
-            port=env["POSTGRES_PORT"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"],
-            schema=env["POSTGRES_SCHEMA"],
-        ),
-        master,
-    )
+    return SubjectKeyStore(datastore_for(database_url), master)

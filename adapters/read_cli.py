@@ -11,12 +11,18 @@ from typing import Any
 
 from adapters.config import Settings
 from adapters.projection_runner import ProjectionRunner
-from adapters.reconstruction import index_at, reconstruct
+from adapters.reconstruction import events_upto, index_at, reconstruct, replayed
 from adapters.report import build_report, render_html
 from ledger.errors import MalformedInput
 from projections.base import Projection
 from projections.catalogue import all_projections
-from projections.register import ProcessingRegister, current_register, public_register, vng_csv
+from projections.register import (
+    ProcessingRegister,
+    current_register,
+    published,
+    register_as_of,
+    vng_csv,
+)
 from projections.report import Period
 
 
@@ -39,6 +45,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.cli import open_application, signer_of
 
     app = open_application(settings)
+    app.check_owner(args.municipality, args.controller)
     if args.to < args.from_:
         raise MalformedInput("the period ends before it starts")
     report = build_report(
@@ -60,38 +67,63 @@ def cmd_reconstruct(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.cli import open_application, signer_of
 
     app = open_application(settings)
-    recorder: Any = app.recorder
-    upto = args.index if args.at is None else index_at(recorder, args.at)
-    if upto < 0:
-        raise MalformedInput("the ledger held nothing yet at that moment")
+    if args.index is None and args.as_recorded_at is None and args.as_of is None:
+        raise MalformedInput("give --as-of, --as-recorded-at or --index")
     rebuilt = reconstruct(
         app,
         _projection(args.projection),
-        upto=upto,
+        upto=_cut_off(app, args),
         record=args.record,
+        as_of=args.as_of,
         sign=signer_of(settings, app),
     )
     _write(json.dumps(rebuilt.to_json(), indent=2, ensure_ascii=False) + "\n", args.out)
     return 0
 
 
+def _cut_off(app: Any, args: argparse.Namespace) -> int:
+    """The last ledger index to take in: ``--index``, the last recorded at
+    ``--as-recorded-at``, or the whole ledger."""
+    recorder: Any = app.recorder
+    if args.index is not None:
+        return int(args.index)
+    if args.as_recorded_at is None:
+        return int(recorder.ledger_size()) - 1
+    upto = int(index_at(recorder, args.as_recorded_at))
+    if upto < 0:
+        raise MalformedInput("the ledger held nothing yet at that moment (as recorded)")
+    return upto
+
+
 def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.cli import open_application
 
     app = open_application(settings)
+    app.check_owner(args.municipality)
     register = ProcessingRegister()
-    runner = ProjectionRunner(app, [register])
-    runner.catch_up(register)
-    with runner.db.transaction() as cursor:
-        if args.format == "public":
-            text = json.dumps(
-                public_register(cursor, args.municipality), indent=2, ensure_ascii=False
-            )
-            text += "\n"
-        else:
-            text = vng_csv(current_register(cursor, args.municipality))
+    if args.as_recorded_at is None:
+        runner = ProjectionRunner(app, [register])
+        runner.catch_up(register)
+        with runner.db.transaction() as cursor:
+            text = _register_text(args, cursor)
+    else:
+        # What the ledger knew then: the register replayed from the entries recorded by then.
+        args.index = None
+        events = events_upto(app, register, _cut_off(app, args))
+        text = _register_text(args, replayed(register, events))
     _write(text, args.out)
     return 0
+
+
+def _register_text(args: argparse.Namespace, cursor: Any) -> str:
+    town = args.municipality
+    if args.as_of is not None:
+        rows = register_as_of(cursor, town, args.as_of)
+    else:
+        rows = current_register(cursor, town)
+    if args.format == "vng":
+        return vng_csv(rows)
+    return json.dumps(published(rows), indent=2, ensure_ascii=False) + "\n"
 
 
 def _moment(text: str) -> datetime:
@@ -129,9 +161,7 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     rebuild.add_argument("projection", help="e.g. incident_register, processing_register")
     rebuild.add_argument("--record", help="one record's id (default: the whole register)")
-    when = rebuild.add_mutually_exclusive_group(required=True)
-    when.add_argument("--index", type=int, help="the last ledger index to take into account")
-    when.add_argument("--at", type=_moment, help="a moment, ISO 8601 with offset")
+    _two_times(rebuild, with_index=True)
     rebuild.add_argument("--out", type=Path)
     rebuild.set_defaults(run=cmd_reconstruct)
 
@@ -145,5 +175,30 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         default="public",
         help="public: JSON for publication; vng: CSV in the VNG/IBD model register's columns",
     )
+    _two_times(export, with_index=False)
     export.add_argument("--out", type=Path)
     export.set_defaults(run=cmd_register)
+
+
+def _two_times(parser: argparse.ArgumentParser, *, with_index: bool) -> None:
+    """Every entry has two times (stated: when it happened; recorded: when the ledger learnt
+    it), so a question "as it stood then" has two forms, which may be combined."""
+    recorded = parser.add_mutually_exclusive_group()
+    if with_index:
+        recorded.add_argument(
+            "--index", type=int, help="the last ledger index to take into account"
+        )
+    recorded.add_argument(
+        "--as-recorded-at",
+        "--at",
+        dest="as_recorded_at",
+        type=_moment,
+        metavar="MOMENT",
+        help="what the ledger knew then: only entries recorded by then (ISO 8601 with offset)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_moment,
+        metavar="MOMENT",
+        help="what was in force then, by stated time (ISO 8601 with offset)",
+    )

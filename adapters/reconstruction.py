@@ -1,6 +1,11 @@
 """Audit reconstruction: a record, or a whole read model, as the ledger stood at an index or
 a moment, with every entry it was built from and a receipt for each.
 
+Two questions, one for each of an entry's two times (DESIGN.md "Two times"): what the ledger
+knew at a moment (``as recorded at``: the entries recorded by then) and what was in force at a
+moment (``as of``: per record, its entries up to the first one stated after that moment). Both
+may be asked at once: what the ledger knew then about what was in force earlier.
+
 The reconstruction is computed afresh: the entries up to the cut-off are replayed through the
 same projection code into an empty in-memory database, so it does not depend on the live
 read models being right. An auditor checks it without trusting the server
@@ -25,7 +30,7 @@ from domain.application import Bewijslast
 from domain.errors import UnknownRecord
 from ledger.entry import format_recorded_at
 from ledger.errors import MalformedInput
-from projections.base import Projection
+from projections.base import Projection, stated_at
 
 BATCH = 500
 # A whole read model is replayed from index 0 in memory and every entry gets a receipt (an
@@ -60,6 +65,7 @@ class Reconstruction:
     projection: str
     record: str | None
     upto: int  # the last ledger index taken into account
+    as_of: datetime | None  # the stated moment, if the question was asked for one
     result: list[dict[str, Any]]
     evidence: dict[int, Proven]  # every entry it was built from
     following: Proven | None  # a record's next entry after the cut-off, if any
@@ -79,6 +85,7 @@ class Reconstruction:
             "projection": self.projection,
             "record": self.record,
             "as_of_index": self.upto,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "result": self.result,
             "entries": [entry(p) for _, p in sorted(self.evidence.items())],
             "following_entry": None if self.following is None else entry(self.following),
@@ -110,16 +117,46 @@ def _event_at(app: Bewijslast, index: int) -> tuple[int, Any]:
     return notification.id, app.mapper.to_domain_event(notification)
 
 
+def in_force(events: list[tuple[int, Any]], as_of: datetime) -> list[tuple[int, Any]]:
+    """Per record, its events up to the first stated after ``as_of``: what had happened by
+    then, in the order the ledger learnt it (a later step never stands without its earlier)."""
+    passed: set[Any] = set()
+    kept = []
+    for position, event in events:
+        if event.originator_id in passed:
+            continue
+        if stated_at(event) > as_of:
+            passed.add(event.originator_id)
+            continue
+        kept.append((position, event))
+    return kept
+
+
+def replayed(projection: Projection, events: list[tuple[int, Any]]) -> Cursor:
+    """The read model built afresh from ``events`` alone, in memory."""
+    replay = Cursor(sqlite3.connect(":memory:").cursor(), postgres=False)
+    projection.create_tables(replay)
+    for position, event in events:
+        projection.apply(replay, event, position)
+    return replay
+
+
+def events_upto(app: Bewijslast, projection: Projection, upto: int) -> list[tuple[int, Any]]:
+    return list(_events(app, projection, upto))
+
+
 def reconstruct(
     app: Bewijslast,
     projection: Projection,
     *,
     upto: int,
     record: str | None = None,
+    as_of: datetime | None = None,
     sign: Callable[[], str] | None = None,
     visible: Visible | None = None,
 ) -> Reconstruction:
-    """``record`` as it stood after ledger index ``upto`` (or every record, when None).
+    """``record`` (or every record, when None) as it stood after ledger index ``upto``, and,
+    with ``as_of``, as far as it was in force at that stated moment.
 
     With ``visible``, only the records it allows, and the entries they were built from, are
     given: another municipality's records are not shown, and need not be, since each record's
@@ -129,7 +166,7 @@ def reconstruct(
     if not 0 <= upto < size:
         raise MalformedInput(f"index {upto} is not in the ledger (size {size})")
     if record is None:
-        events = list(_events(app, projection, upto))
+        events = events_upto(app, projection, upto)
         following = None
     else:
         # The live read model only tells which entries to fetch; the stream links prove
@@ -140,15 +177,17 @@ def reconstruct(
             indices = projection.entries_of(cursor, record)
         events = [_event_at(app, i) for i in indices if i <= upto]
         following = next((i for i in indices if i > upto), None)
-    replay = Cursor(sqlite3.connect(":memory:").cursor(), postgres=False)
-    projection.create_tables(replay)
-    for position, event in events:
-        projection.apply(replay, event, position)
-    result = projection.snapshot(replay, record)
+    if as_of is not None:
+        kept = in_force(events, as_of)
+        if record is not None and len(kept) < len(events):
+            # The record's first entry stated after ``as_of``: its stream went on.
+            following = events[len(kept)][0] - 1
+        events = kept
+    result = projection.snapshot(replayed(projection, events), record)
     if visible is not None:
         result = [r for r in result if visible(r["municipality"], r.get("controller"))]
-        kept = {projection.key(r) for r in result}
-        events = [(p, e) for p, e in events if str(e.originator_id) in kept]
+        shown = {projection.key(r) for r in result}
+        events = [(p, e) for p, e in events if str(e.originator_id) in shown]
         if record is not None and not result:
             raise UnknownRecord(f"record {record}")
     result = opened(app, result)
@@ -160,6 +199,7 @@ def reconstruct(
         projection=projection.name,
         record=record,
         upto=upto,
+        as_of=as_of,
         result=result,
         evidence={i: proven[i] for i in wanted},
         following=None if following is None else proven[following],

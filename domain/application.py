@@ -28,6 +28,7 @@ from domain.commands import (
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
+from domain.organisation import ORGANISATION_ID, DeclareOrganisation, Organisation
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
 from domain.processing import ProcessingActivity
 from domain.requests import RightsRequest
@@ -203,6 +204,8 @@ class Bewijslast(Application[UUID]):
         now = self._bounded(command)
         if isinstance(command, StepCommand):
             return self._step(command, actor, now)
+        if isinstance(command, ErasePersonalData | RequestFGAdvice):
+            self.check_owner(command.municipality)
         if isinstance(command, ErasePersonalData):
             return self._erase(command, actor, now)
         if isinstance(command, RequestFGAdvice):
@@ -221,6 +224,7 @@ class Bewijslast(Application[UUID]):
 
     def _create(self, command: CreateCommand, actor: Actor, now: datetime) -> Aggregate:
         municipality, controller = command.municipality, command.controller
+        self.check_owner(municipality, controller)
         authorise(actor, command.permission, municipality, controller)
         if isinstance(command, ReportIncident):
             return Incident.report(
@@ -306,6 +310,35 @@ class Bewijslast(Application[UUID]):
             actor=actor.id,
             at=now,
         )
+
+    # --- the organisation ------------------------------------------------------------------------
+
+    def organisation(self) -> Organisation | None:
+        """The declared organisation; None while nothing was declared."""
+        try:
+            found: Organisation = self.repository.get(ORGANISATION_ID)
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def declare_organisation(self, declaration: DeclareOrganisation, *, operator: str) -> int:
+        """Record what ``declaration`` adds to the organisation; how many events that took.
+
+        The deployment's operator declares who the municipal roles work for, so this is not a
+        command of the role table, and not one of the API.
+        """
+        organisation = self.organisation() or Organisation(actor=operator)
+        added = organisation.declare(declaration, actor=operator)
+        if organisation.pending_events:
+            self.save(organisation)
+        return added
+
+    def check_owner(self, municipality: str, controller: str | None = None) -> None:
+        """Refuses an owner the organisation does not declare. A ledger that never declared
+        its organisation (recorded before there was one) accepts any, as it always did."""
+        organisation = self.organisation()
+        if organisation is not None:
+            organisation.check(municipality, controller)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -104,6 +104,20 @@ def to_json(value: Any) -> str:
     return json.dumps(value, default=_plain, sort_keys=True, ensure_ascii=False)
 
 
+def stated_at(event: Any) -> datetime:
+    """When what ``event`` records happened, as stated (DESIGN.md "Two times"): a version's
+    ``valid_from``, else the one moment the event carries (``received_at``, ``aware_at``...);
+    an event that states none (the organisation's) happened when it was recorded."""
+    valid_from = getattr(event, "valid_from", None)
+    if isinstance(valid_from, datetime):
+        return valid_from
+    for name, value in vars(event).items():
+        if name.endswith("_at") and isinstance(value, datetime):
+            return value
+    moment: datetime = event.timestamp
+    return moment
+
+
 def event_topics(aggregate: type[Aggregate]) -> tuple[str, ...]:
     """The topics of every event an aggregate records (its nested event classes)."""
     return tuple(

@@ -180,6 +180,11 @@ PUBLIC_FIELDS = (
 
 def public_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
     """The register as it stands, for publication: identifiers and public fields only."""
+    return published(current_register(cursor, municipality))
+
+
+def published(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Register rows as published: identifiers and public fields only."""
     return [
         {
             "id": row["version_uri"],
@@ -187,7 +192,7 @@ def public_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
             "valid_from": row["valid_from"],
             **{field: row["entry"].get(field) for field in PUBLIC_FIELDS},
         }
-        for row in current_register(cursor, municipality)
+        for row in rows
     ]
 
 

@@ -168,9 +168,12 @@ def test_a_partial_zip_export_verifies(operator):
 def test_a_missing_signing_key_is_a_clear_configuration_error(operator):
     home, env = operator
     env = {k: v for k, v in env.items() if k != "BEWIJSLAST_SIGNING_KEY_FILE"}
-    result = bewijslast("checkpoint", cwd=home, env=env)
+    elsewhere = home / "elsewhere"  # no bewijslast.toml there to name the key either
+    elsewhere.mkdir()
+    result = bewijslast("checkpoint", cwd=elsewhere, env=env)
     assert result.returncode == 2
-    assert "BEWIJSLAST_SIGNING_KEY_FILE" in result.stderr
+    key = home / "keys" / "ledger.key"
+    assert f"signed with the key in {key}: set BEWIJSLAST_SIGNING_KEY_FILE" in result.stderr
 
 
 # --- an independent verifier: RFC 6962 + C2SP signed-note + LEDGER.md, nothing else ----------
@@ -357,7 +360,11 @@ def test_project_brings_the_register_up_and_rebuilds_it(operator):
 def test_projecting_personal_data_without_the_master_key_says_what_to_set(operator):
     home, env = operator
     without = {k: v for k, v in env.items() if k != "BEWIJSLAST_MASTER_KEY_FILE"}
-    result = bewijslast("project", cwd=home, env=without)
+    elsewhere = home / "elsewhere"  # no bewijslast.toml there to name the key either
+    elsewhere.mkdir()
+    result = bewijslast("project", cwd=elsewhere, env=without)
     assert result.returncode == 2
-    assert "set BEWIJSLAST_MASTER_KEY_FILE" in result.stderr
+    master = home / "keys" / "master.key"
+    assert f"master key in {master}: set BEWIJSLAST_MASTER_KEY_FILE to that file" in result.stderr
+    assert "keys master" not in result.stderr
     assert "Traceback" not in result.stderr

@@ -9,10 +9,13 @@ import json
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
-from adapters.cli import main
+from adapters.cli import main, open_application
+from adapters.config import Settings
+from adapters.keystore import MasterKey
 from adapters.report import COUNTED, WORDS
 from adapters.report import LABELS as REPORT_LABELS
 from domain.labels import LABELS
@@ -22,12 +25,24 @@ from ledger.note import NoteVerifier
 COLLEGE = "college van burgemeester en wethouders"
 
 
+SETTINGS = (
+    "BEWIJSLAST_CONFIG",
+    "BEWIJSLAST_DATABASE_URL",
+    "BEWIJSLAST_ORIGIN",
+    "BEWIJSLAST_SIGNING_KEY_FILE",
+    "BEWIJSLAST_MASTER_KEY_FILE",
+    "BEWIJSLAST_CHECKPOINT_STATE_FILE",
+)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo history in a SQLite file, with its keys, as an operator would have it."""
     home = tmp_path_factory.mktemp("demo")
     url = f"sqlite:///{home / 'b.db'}"
     with pytest.MonkeyPatch.context() as env:
+        for name in SETTINGS:
+            env.delenv(name, raising=False)
         env.chdir(home)
         assert main(["demo", "--database", url]) == 0
     return home, url
@@ -35,16 +50,18 @@ def demo(tmp_path_factory):
 
 @pytest.fixture
 def configured(demo, monkeypatch):
+    """In the demo's folder with nothing exported: bewijslast.toml says it all."""
     home, url = demo
-    monkeypatch.setenv("BEWIJSLAST_SIGNING_KEY_FILE", str(home / "demo-keys" / "ledger.key"))
-    monkeypatch.setenv("BEWIJSLAST_MASTER_KEY_FILE", str(home / "demo-keys" / "master.key"))
-    verifier = NoteVerifier.from_vkey((home / "demo-keys" / "ledger.vkey").read_text().strip())
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(home)
+    verifier = NoteVerifier.from_vkey((home / "keys" / "ledger.vkey").read_text().strip())
     return home, url, [verifier]
 
 
 def test_the_report_in_json_and_html(configured, tmp_path):
     _, url, verifiers = configured
-    period = ["--from", "2026-01-01", "--to", "2027-12-31"]
+    period = ["--from", "2024-01-01", "--to", "2025-12-31"]
     town = ["--municipality", "Putten", "--controller", COLLEGE]
     out = tmp_path / "report.json"
     assert (
@@ -62,7 +79,7 @@ def test_the_report_in_json_and_html(configured, tmp_path):
     )
     assert "Accountability report: Putten" in html.read_text()
     assert (
-        main(["report", "--database", url, *town, "--from", "2027-01-01", "--to", "2026-01-01"])
+        main(["report", "--database", url, *town, "--from", "2025-01-01", "--to", "2024-01-01"])
         == 2
     )
 
@@ -307,3 +324,195 @@ def test_the_english_report_of_the_demo_has_no_dutch_label(configured, tmp_path)
     assert len(labels) > 2
     assert len(set(labels)) == len(labels), labels
     assert [text for text in labels if "…" in text] == []  # no word cut off
+
+
+# --- the demo's folder: everything configured by bewijslast.toml --------------------------
+
+
+def test_after_the_demo_the_commands_work_in_its_folder_with_nothing_exported(
+    configured, tmp_path, capsys
+):
+    home, _, verifiers = configured
+    config = (home / "bewijslast.toml").read_text()
+    assert 'master_key_file = "keys/master.key"' in config
+    assert 'name = "Putten"' in config
+    town = ["--municipality", "Putten", "--controller", COLLEGE]
+    out = tmp_path / "report.json"
+    period = ["--from", "2024-01-01", "--to", "2025-12-31"]
+    assert main(["report", *town, *period, "--format", "json", "--out", str(out)]) == 0
+    document = json.loads(out.read_text())
+    verify_evidence({int(i): e["receipt"] for i, e in document["evidence"].items()}, {}, verifiers)
+    assert main(["register", "--municipality", "Leusden", "--format", "vng"]) == 0
+    assert "Verwerkingsactiviteit-ID" in capsys.readouterr().out
+    assert main(["apikey", "create", "--actor", "fg@blnp.nl", "--grant", "FG:Leusden"]) == 0
+    assert capsys.readouterr().out.startswith("bwl_")
+    assert main(["organisation"]) == 0
+    listed = capsys.readouterr().out
+    assert "Putten\n  college van burgemeester en wethouders\n  burgemeester" in listed
+    assert "FG (art. 37(7) AVG): F. van Gelder <fg@blnp.nl>" in listed
+    assert main(["checkpoint"]) == 0
+
+
+def test_the_demo_refuses_a_ledger_that_already_holds_entries(configured, capsys):
+    home, _, _ = configured
+    assert main(["demo"]) == 2
+    said = capsys.readouterr().err
+    assert f"the ledger in {home / 'b.db'} already holds 314 entries" in said
+    assert "--database with a new file, or run the demo in a fresh folder" in said
+    app = open_application(Settings.from_environ({}, config_file=home / "bewijslast.toml"))
+    assert app.recorder.ledger_size() == 314
+
+
+def test_a_missing_master_key_names_the_file_the_data_was_recorded_under(configured, capsys):
+    home, _, _ = configured
+    without = home / "without-master.toml"
+    lines = (home / "bewijslast.toml").read_text().splitlines()
+    without.write_text("\n".join(x for x in lines if not x.startswith("master_key_file")) + "\n")
+    town = ["--municipality", "Putten", "--controller", COLLEGE]
+    period = ["--from", "2024-01-01", "--to", "2025-12-31", "--format", "json"]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BEWIJSLAST_CONFIG", str(without))
+        assert main(["report", *town, *period]) == 2
+    said = capsys.readouterr().err
+    assert f"recorded under the master key in {home / 'keys' / 'master.key'}" in said
+    assert f"set master_key_file in {without}" in said
+    assert "keys master" not in said
+
+
+def test_a_missing_signing_key_names_the_file_that_signed_the_checkpoints(configured, capsys):
+    home, _, _ = configured
+    without = home / "without-signing.toml"
+    lines = (home / "bewijslast.toml").read_text().splitlines()
+    without.write_text("\n".join(x for x in lines if not x.startswith("signing_key_file")) + "\n")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BEWIJSLAST_CONFIG", str(without))
+        assert main(["checkpoint"]) == 2
+    said = capsys.readouterr().err
+    assert f"signed with the key in {home / 'keys' / 'ledger.key'}" in said
+    assert "keys generate" not in said
+
+
+def test_another_master_key_is_refused_and_keys_master_makes_none_where_data_exists(
+    configured, capsys
+):
+    home, _, _ = configured
+    assert main(["keys", "master", "--out", "another.key"]) == 2
+    said = capsys.readouterr().err
+    assert "holds subject keys" in said
+    assert f"master key in {home / 'keys' / 'master.key'}" in said
+    assert not (home / "another.key").exists()
+    other = home.parent / f"{home.name}-other.key"
+    MasterKey.generate_file(other)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BEWIJSLAST_MASTER_KEY_FILE", str(other))
+        assert main(["organisation"]) == 2
+    said = capsys.readouterr().err
+    assert f"wrapped by the master key in {home / 'keys' / 'master.key'}, not by {other}" in said
+
+
+def test_unknown_municipalities_and_controllers_are_refused_with_the_declared_ones(
+    configured, capsys
+):
+    declared = "declared: Bunschoten, Leusden, Nijkerk, Putten"
+    assert main(["register", "--municipality", "leusden"]) == 2
+    assert f"no municipality 'leusden' is declared; {declared}" in capsys.readouterr().err
+    period = ["--from", "2024-01-01", "--to", "2025-12-31"]
+    assert main(["report", "--municipality", "Putten", "--controller", "raad", *period]) == 2
+    assert "Putten declares no controller 'raad'" in capsys.readouterr().err
+    assert main(["apikey", "create", "--actor", "x@y.nl", "--grant", "FG:leusden"]) == 2
+    assert declared in capsys.readouterr().err
+    assert main(["apikey", "list"]) == 0
+    assert "x@y.nl" not in capsys.readouterr().out
+
+
+def test_the_two_times_of_the_demo_stated_in_the_past_recorded_now(configured, tmp_path):
+    _, _, verifiers = configured
+    recorded_before = ["--as-recorded-at", "2020-01-01T00:00+01:00"]
+    assert main(["reconstruct", "incident_register", *recorded_before]) == 2
+    mid, late = tmp_path / "mid.json", tmp_path / "late.json"
+    as_of_mid = "2024-07-01T00:00+02:00"
+    assert main(["reconstruct", "incident_register", "--as-of", as_of_mid, "--out", str(mid)]) == 0
+    now = datetime.now(UTC).isoformat()
+    assert (
+        main(["reconstruct", "incident_register", "--as-recorded-at", now, "--out", str(late)]) == 0
+    )
+    then, everything = json.loads(mid.read_text()), json.loads(late.read_text())
+    assert then["as_of"] == "2024-07-01T00:00:00+02:00"
+    assert 0 < len(then["result"]) < len(everything["result"]) == 14
+    cut = datetime.fromisoformat(as_of_mid)
+    assert all(datetime.fromisoformat(r["reported_at"]) <= cut for r in then["result"])
+    verify_evidence({e["index"]: e["receipt"] for e in then["entries"]}, {}, verifiers)
+    # Every entry was recorded after the story it tells.
+    assert all(e["entry"]["recorded_at"] > "2026" for e in then["entries"])
+
+
+def test_the_register_as_of_a_stated_moment_and_as_recorded_at_a_moment(configured, capsys):
+    leusden = ["--municipality", "Leusden"]
+    before_retirement = "2024-07-13T00:00+02:00"
+    assert main(["register", *leusden, "--as-of", before_retirement]) == 0
+    then = json.loads(capsys.readouterr().out)
+    assert main(["register", *leusden]) == 0
+    now = json.loads(capsys.readouterr().out)
+    assert len(then) == 5  # Leusden's camera surveillance was still in force
+    assert len(now) == 4
+    assert main(["register", *leusden, "--as-of", "2024-07-01T00:00+02:00"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    recorded = ["--as-recorded-at", datetime.now(UTC).isoformat()]
+    assert main(["register", *leusden, *recorded, "--as-of", before_retirement]) == 0
+    assert json.loads(capsys.readouterr().out) == then
+    before = ["--as-recorded-at", "2020-01-01T00:00Z"]
+    assert main(["register", *leusden, *before]) == 2
+
+
+def test_init_writes_the_configuration_once_and_the_environment_wins_over_it(
+    tmp_path, monkeypatch, capsys
+):
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--database", "sqlite:///ledger/b.db"]) == 0
+    assert (tmp_path / "keys" / "ledger.key").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "keys" / "master.key").stat().st_mode & 0o077 == 0
+    assert main(["init"]) == 2
+    assert "bewijslast.toml exists" in capsys.readouterr().err
+    settings = Settings.from_environ({}, config_file=tmp_path / "bewijslast.toml")
+    assert settings.database_url == f"sqlite:///{tmp_path / 'ledger' / 'b.db'}"
+    assert settings.master_key_file == tmp_path / "keys" / "master.key"
+    env = {"BEWIJSLAST_DATABASE_URL": "sqlite:///elsewhere.db", "BEWIJSLAST_ORIGIN": "o.nl/x"}
+    settings = Settings.from_environ(env, config_file=tmp_path / "bewijslast.toml")
+    assert (settings.database_url, settings.origin) == ("sqlite:///elsewhere.db", "o.nl/x")
+    flagged = Settings.from_environ(
+        env, database="sqlite:///flag.db", config_file=tmp_path / "bewijslast.toml"
+    )
+    assert flagged.database_url == "sqlite:///flag.db"
+    (tmp_path / "bewijslast.toml").write_text('databse = "sqlite:///typo.db"\n')
+    assert main(["organisation"]) == 2
+    assert "unknown setting 'databse'" in capsys.readouterr().err
+
+
+def test_the_demo_folder_on_postgresql(pg_database, tmp_path, monkeypatch, capsys):
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--database", pg_database.url]) == 0
+    assert f'database = "{pg_database.url}"' in (tmp_path / "bewijslast.toml").read_text()
+    capsys.readouterr()
+    assert main(["demo"]) == 2
+    assert f"the ledger in {pg_database.url} already holds 314 entries" in capsys.readouterr().err
+    assert main(["organisation"]) == 0
+    assert "Nijkerk\n  college van burgemeester en wethouders" in capsys.readouterr().out
+    assert main(["register", "--municipality", "nijkerk"]) == 2
+    assert "declared: Bunschoten, Leusden, Nijkerk, Putten" in capsys.readouterr().err
+    leusden = ["--municipality", "Leusden", "--as-of", "2024-07-13T00:00+02:00"]
+    assert main(["register", *leusden, "--as-recorded-at", datetime.now(UTC).isoformat()]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 5
+    assert main(["keys", "master", "--out", "another.key"]) == 2
+    assert f"master key in {tmp_path / 'keys' / 'master.key'}" in capsys.readouterr().err
+    without = tmp_path / "without-master.toml"
+    lines = (tmp_path / "bewijslast.toml").read_text().splitlines()
+    without.write_text("\n".join(x for x in lines if not x.startswith("master_key_file")) + "\n")
+    monkeypatch.setenv("BEWIJSLAST_CONFIG", str(without))
+    period = ["--from", "2024-01-01", "--to", "2025-12-31", "--format", "json"]
+    assert main(["report", "--municipality", "Putten", "--controller", COLLEGE, *period]) == 2
+    said = capsys.readouterr().err
+    assert f"recorded under the master key in {tmp_path / 'keys' / 'master.key'}" in said

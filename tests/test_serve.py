@@ -319,3 +319,20 @@ def test_x_forwarded_for_is_believed_only_from_a_configured_proxy(operator, flag
         assert served.stop(signal.SIGTERM) == 0
     (line,) = [x for x in served.output().splitlines() if "GET /ledger/entries" in x]
     assert f"{logged}:" in line or f"{logged} " in line, line
+
+
+def test_serve_in_a_folder_with_a_configuration_file_and_nothing_exported(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BEWIJSLAST_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    operator = Operator(tmp_path, env)
+    made = operator.run("init", "--database", "sqlite:///ledger.db")
+    assert made.returncode == 0, made.stderr
+    headers = api_key(operator, "EMPLOYEE:Leusden")
+    with serving(operator, "--no-relay") as served:
+        incident = report_incident(served, headers)
+        assert served.stop(signal.SIGTERM) == 0, served.output()
+    settings = Settings.from_environ({}, config_file=tmp_path / "bewijslast.toml")
+    app = open_application(settings)  # held: a collected application closes its connections
+    recorder = app.recorder
+    assert [r.entry.stream for r in recorder.records(0, 0)] == [incident]
+    assert checkpoint_size(recorder.latest_signed_checkpoint()) == 1

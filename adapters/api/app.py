@@ -34,7 +34,7 @@ from adapters.evidence import checkpoint_size
 from adapters.health import Health, Thresholds
 from adapters.persistence.personal_data import opened
 from adapters.projection_runner import ProjectionRunner
-from adapters.reconstruction import index_at, reconstruct
+from adapters.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
 from adapters.report import build_report, render_html
 from adapters.sqldb import Database
 from domain import commands as command_module
@@ -43,10 +43,11 @@ from domain.authorization import Actor, Command, NotAuthorised, authorise, may
 from domain.commands import CommandModel, CreateCommand, StepCommand
 from domain.values import plausible
 from projections import oversight
-from projections.base import Cursor
+from projections.base import Cursor, Projection
 from projections.catalogue import all_projections
-from projections.incidents import breach_register, incident_register
+from projections.incidents import IncidentRegister, breach_register, incident_register
 from projections.register import (
+    ProcessingRegister,
     current_register,
     history,
     public_register,
@@ -54,7 +55,7 @@ from projections.register import (
     vng_csv,
 )
 from projections.report import Period
-from projections.requests import request_register
+from projections.requests import RequestRegister, request_register
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 MAX_LIMIT = 500
@@ -118,6 +119,34 @@ class Services:
         with self.runner.db.reading() as cursor:
             yield cursor
 
+    def may_read(self, caller: Actor, municipality: str, controller: str | None = None) -> None:
+        """The caller may read there, and the organisation declares that owner."""
+        authorise(caller, Command.READ_REGISTERS, municipality, None)
+        self.app.check_owner(municipality, controller)
+
+    @contextmanager
+    def read_then(
+        self,
+        projection: Projection,
+        as_recorded_at: datetime | None,
+        as_of: datetime | None = None,
+    ) -> Iterator[Cursor]:
+        """The read model as the ledger knew it at ``as_recorded_at`` and as far as it was in
+        force at ``as_of`` (stated), replayed afresh; the live one when neither is asked."""
+        if as_recorded_at is None and as_of is None:
+            with self.read() as cursor:
+                yield cursor
+            return
+        upto = self.recorder.ledger_size() - 1
+        if as_recorded_at is not None:
+            upto = index_at(self.recorder, utc(as_recorded_at, "query.as_recorded_at"))
+            if upto < 0:
+                raise not_found("an entry recorded at or before that moment")
+        events = events_upto(self.app, projection, upto)
+        if as_of is not None:
+            events = in_force(events, utc(as_of, "query.as_of"))
+        yield replayed(projection, events)
+
 
 def page(request: Request, response: Response, items: list[Any], limit: int, offset: int) -> Any:
     """One page of a list, with the link to the next in the body and a Link header."""
@@ -154,8 +183,11 @@ async def no_nul(request: Request) -> None:
             raise invalid(f"query.{name}", "contains a NUL character")
 
 
-def may_read(caller: Actor, municipality: str) -> None:
-    authorise(caller, Command.READ_REGISTERS, municipality, None)
+AsRecordedAt = Annotated[
+    datetime | None,
+    Query(description="what the ledger knew then: only entries recorded by that moment"),
+]
+AsOf = Annotated[datetime | None, Query(description="what was in force then, by stated time")]
 
 
 def readable_by(caller: Actor) -> list[str]:
@@ -163,7 +195,7 @@ def readable_by(caller: Actor) -> list[str]:
     towns = []
     for town in sorted({grant.municipality for grant in caller.grants}):
         try:
-            may_read(caller, town)
+            authorise(caller, Command.READ_REGISTERS, town, None)
         except NotAuthorised:
             continue
         towns.append(town)
@@ -325,14 +357,16 @@ def _register_routes(api: FastAPI, services: Services) -> None:
         caller: Caller,
         request: Request,
         response: Response,
-        as_of: datetime | None = None,
+        as_of: AsOf = None,
+        as_recorded_at: AsRecordedAt = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        """The register of processing activities as it stands, or as it stood at ``as_of``."""
-        may_read(caller, municipality)
+        """The register of processing activities as it stands, or as it stood: in force at
+        ``as_of`` (stated), as the ledger knew it at ``as_recorded_at`` (recorded), or both."""
+        services.may_read(caller, municipality)
         moment = None if as_of is None else utc(as_of, "query.as_of")
-        with services.read() as cursor:
+        with services.read_then(ProcessingRegister(), as_recorded_at) as cursor:
             if moment is None:
                 rows = current_register(cursor, municipality)
             else:
@@ -342,7 +376,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
     @api.get("/municipalities/{municipality}/register/{activity}/history", tags=["register"])
     def register_history(municipality: str, activity: str, caller: Caller) -> Any:
         """Every version of one processing activity."""
-        may_read(caller, municipality)
+        services.may_read(caller, municipality)
         with services.read() as cursor:
             versions = [v for v in history(cursor, activity) if v["municipality"] == municipality]
         if not versions:
@@ -356,7 +390,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
     )
     def register_csv(municipality: str, caller: Caller) -> Response:
         """In the columns of the VNG/IBD model register."""
-        may_read(caller, municipality)
+        services.may_read(caller, municipality)
         with services.read() as cursor:
             text = vng_csv(current_register(cursor, municipality))
         return Response(text, media_type="text/csv; charset=utf-8")
@@ -364,33 +398,38 @@ def _register_routes(api: FastAPI, services: Services) -> None:
     @api.get("/public/{municipality}/register", tags=["public"])
     def published_register(municipality: str) -> Any:
         """What the municipality publishes: no authentication, no internal fields."""
+        services.app.check_owner(municipality)
         with services.read() as cursor:
             return public_register(cursor, municipality)
 
     def today(query: DatedQuery) -> RegisterQuery:
         return lambda cursor, municipality: query(cursor, municipality, services.app.clock().date())
 
-    for path, query in (
-        ("incidents", incident_register),
-        ("breaches", breach_register),
-        ("requests", today(request_register)),
+    for path, projection, query in (
+        ("incidents", IncidentRegister(), incident_register),
+        ("breaches", IncidentRegister(), breach_register),
+        ("requests", RequestRegister(), today(request_register)),
     ):
-        _list_route(api, services, path, query)
+        _list_route(api, services, path, projection, query)
     for name, question in OVERSIGHT.items():
         _oversight_route(api, services, name, question)
 
 
-def _list_route(api: FastAPI, services: Services, path: str, query: RegisterQuery) -> None:
+def _list_route(
+    api: FastAPI, services: Services, path: str, projection: Projection, query: RegisterQuery
+) -> None:
     def endpoint(
         municipality: str,
         caller: Caller,
         request: Request,
         response: Response,
+        as_of: AsOf = None,
+        as_recorded_at: AsRecordedAt = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        may_read(caller, municipality)
-        with services.read() as cursor:
+        services.may_read(caller, municipality)
+        with services.read_then(projection, as_recorded_at, as_of) as cursor:
             rows = query(cursor, municipality)
         return page(request, response, opened(services.app, rows), limit, offset)
 
@@ -426,7 +465,7 @@ def _oversight_route(api: FastAPI, services: Services, name: str, question: Ques
     ) -> Any:
         towns = sorted(set(municipality)) if municipality else readable_by(caller)
         for town in towns:
-            may_read(caller, town)
+            services.may_read(caller, town)
         with services.read() as cursor:
             rows = question(cursor, towns, services.app.clock())
         return page(request, response, opened(services.app, rows), limit, offset)
@@ -446,7 +485,7 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         lang: Annotated[str, Query(pattern="^(nl|en)$")] = "nl",
     ) -> Any:
         """The accountability report; every figure's evidence is proven by receipts."""
-        may_read(caller, municipality)
+        services.may_read(caller, municipality, controller)
         for day, field in ((start, "query.start"), (end, "query.end")):
             utc(datetime.combine(day, time(), UTC), field)
         if end < start:
@@ -465,34 +504,48 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         caller: Caller,
         record: str | None = None,
         index: Annotated[int | None, Query(ge=0)] = None,
-        at: datetime | None = None,
+        as_recorded_at: AsRecordedAt = None,
+        as_of: AsOf = None,
+        at: Annotated[datetime | None, Query(deprecated=True, description="as_recorded_at")] = None,
     ) -> Any:
-        """A record or a whole read model as of a ledger index or a moment, with receipts: the
-        records within the caller's grants. A whole read model replays at most
-        ``MAX_EVENTS`` events (400 beyond)."""
+        """A record or a whole read model as it stood, with receipts: after a ledger
+        ``index`` or as the ledger knew it at ``as_recorded_at``, and in force at ``as_of``
+        (stated time); the records within the caller's grants. A whole read model replays at
+        most ``MAX_EVENTS`` events (400 beyond)."""
         may_verify(caller)
         projection = next((p for p in all_projections() if p.name == model), None)
         if projection is None:
             raise not_found(f"read model {model}")
-        upto = _cut_off(services, index, at)
+        # ``at``: the name this had before there were two times.
+        moment, field = (at, "query.at") if as_recorded_at is None else (as_recorded_at, "")
+        recorded = None if moment is None else utc(moment, field or "query.as_recorded_at")
+        upto = _cut_off(services, index, recorded, as_of is not None)
         found = reconstruct(
             services.app,
             projection,
             upto=upto,
             record=record,
+            as_of=None if as_of is None else utc(as_of, "query.as_of"),
             sign=services.sign,
             visible=lambda town, controller: may(caller, Command.VERIFY_LEDGER, town, controller),
         )
         return found.to_json()
 
 
-def _cut_off(services: Services, index: int | None, at: datetime | None) -> int:
-    """The last ledger index a reconstruction takes in: ``index``, or the last entry at ``at``."""
-    if (index is None) == (at is None):
-        raise invalid("query.index", "give either index or at, not both nor neither")
+def _cut_off(services: Services, index: int | None, at: datetime | None, as_of: bool) -> int:
+    """The last ledger index a reconstruction takes in: ``index``, the last entry recorded at
+    ``at``, or (asked only ``as_of``) the whole ledger."""
+    if index is not None and at is not None:
+        raise invalid("query.index", "give index or as_recorded_at, not both")
     size = services.recorder.ledger_size()
+    if index is None and at is None:
+        if not as_of:
+            raise invalid("query.index", "give index, as_recorded_at or as_of")
+        if size == 0:
+            raise not_found("an entry: the ledger is empty")
+        return int(size) - 1
     if at is not None:
-        found = index_at(services.recorder, utc(at, "query.at"))
+        found = index_at(services.recorder, at)
         if found < 0:
             raise not_found("an entry at or before that moment")
         return int(found)

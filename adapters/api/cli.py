@@ -12,13 +12,13 @@ from domain.labels import role_code
 
 
 @contextmanager
-def _keys(settings: Settings) -> Iterator[Any]:
+def _keys(settings: Settings) -> Iterator[tuple[Any, Any]]:
     from adapters.api.keys import ApiKeys
     from adapters.cli import open_application
 
     # Held until the keys are done with: a collected application closes its connections.
     app = open_application(settings)
-    yield ApiKeys(app.factory.datastore)  # type: ignore[attr-defined]
+    yield app, ApiKeys(app.factory.datastore)  # type: ignore[attr-defined]
 
 
 def cmd_apikey_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,14 +30,16 @@ def cmd_apikey_create(args: argparse.Namespace, settings: Settings) -> int:
     except (ValueError, KeyError) as e:
         print(f"cannot do that: {e}")
         return 2
-    with _keys(settings) as keys:
+    with _keys(settings) as (app, keys):
+        for grant in grants:
+            app.check_owner(grant.municipality, grant.controller)
         token = keys.create(Actor.with_grants(args.actor, grants))
     print(token)  # shown once: only its hash is stored
     return 0
 
 
 def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    with _keys(settings) as keys:
+    with _keys(settings) as (_, keys):
         revoked = keys.revoke(args.key_id)
     if not revoked:
         print(f"no active key {args.key_id}")
@@ -47,7 +49,7 @@ def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_apikey_list(args: argparse.Namespace, settings: Settings) -> int:
-    with _keys(settings) as keys:
+    with _keys(settings) as (_, keys):
         listed = keys.all()
     for key in listed:
         grants = ", ".join(

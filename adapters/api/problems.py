@@ -21,6 +21,7 @@ from adapters.config import not_configured
 from adapters.projection_runner import ProjectionFailed
 from domain.authorization import NotAuthorised
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
+from domain.organisation import UnknownOwner
 from ledger.errors import MalformedInput
 
 TYPES = "https://bewijslast.nl/problems/"  # stable identifiers, documented in the API description
@@ -247,6 +248,11 @@ def install(app: FastAPI) -> None:
             request,
             Problem(422, "idempotency-key-reused", "Key used before", str(e), errors=errors),
         )
+
+    @app.exception_handler(UnknownOwner)
+    async def _unknown_owner(request: Request, e: UnknownOwner) -> JSONResponse:
+        # A name outside the declared organisation names nothing here.
+        return problem_response(request, Problem(404, "not-found", "Not found", str(e)))
 
     @app.exception_handler(MalformedInput)
     async def _malformed(request: Request, e: MalformedInput) -> JSONResponse:

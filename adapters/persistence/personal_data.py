@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -61,17 +62,29 @@ class ErasedAsSubject(Transcoding):
 
 
 class PersonalDataWithoutMasterKey(Transcoding):
-    """Without the master key personal data can be neither sealed nor opened: say so, rather
-    than fail on an unknown type deep inside the library."""
+    """Without the master key personal data can be neither sealed nor opened: say so, and
+    which file holds the key the data was recorded under, rather than fail on an unknown type
+    deep inside the library. ``advice`` says how to configure the key; it is only worked out
+    when needed (it looks in the database)."""
 
     type = PersonalData
     name = "personal_data"
 
+    def __init__(
+        self, advice: Callable[[], str] = lambda: "set BEWIJSLAST_MASTER_KEY_FILE"
+    ) -> None:
+        self.advice = advice
+
     def encode(self, obj: PersonalData) -> dict[str, str]:
-        raise MasterKeyMissing("cannot record personal data")
+        raise ConfigurationError(
+            f"cannot record personal data without the master key: {self.advice()}"
+        )
 
     def decode(self, data: dict[str, Any]) -> PersonalData:
-        raise MasterKeyMissing("the ledger holds personal data, sealed per data subject")
+        raise ConfigurationError(
+            "the ledger holds personal data, sealed per data subject, and there is no master "
+            f"key: {self.advice()}"
+        )
 
 
 def opened(app: Bewijslast, found: Any) -> Any:
@@ -95,7 +108,11 @@ def opened(app: Bewijslast, found: Any) -> Any:
         return found
     sealing = next((t for t in app.extra_transcodings if t.type is PersonalData), None)
     if not isinstance(sealing, PersonalDataAsCiphertext):
-        raise MasterKeyMissing("the read models hold personal data, sealed per key")
+        advice = sealing.advice() if isinstance(sealing, PersonalDataWithoutMasterKey) else ""
+        raise ConfigurationError(
+            "the read models hold personal data, sealed per key, and there is no master "
+            f"key: {advice or 'set BEWIJSLAST_MASTER_KEY_FILE'}"
+        )
     keys = sealing.keys.keys_for({UUID(s[SEALED_UNDER]) for s in sealed})
 
     def text(value: dict[str, Any]) -> str:
@@ -115,11 +132,3 @@ def opened(app: Bewijslast, found: Any) -> Any:
         return {name: replaced(item) for name, item in value.items()}
 
     return replaced(found)
-
-
-class MasterKeyMissing(ConfigurationError):
-    def __init__(self, what: str) -> None:
-        super().__init__(
-            f"{what}: set BEWIJSLAST_MASTER_KEY_FILE to the master key file "
-            "(make one with 'bewijslast keys master')"
-        )
