@@ -176,6 +176,20 @@ def test_a_missing_signing_key_is_a_clear_configuration_error(operator):
     assert f"signed with the key in {key}: set BEWIJSLAST_SIGNING_KEY_FILE" in result.stderr
 
 
+@pytest.mark.postgres
+def test_a_login_the_database_refuses_is_said_at_once_in_its_words(tmp_path, pg_url):
+    """Not the connection pool's "couldn't get a connection" after its timeout."""
+    missing = f"{pg_url.rsplit('/', 1)[0]}/no_such_database"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = bewijslast(
+        "db", "grant", "bewijslast_app", "--database", missing, cwd=tmp_path, env=env
+    )
+    assert result.returncode == 2, result.stderr
+    assert "the database refuses the login in BEWIJSLAST_DATABASE_URL" in result.stderr
+    assert 'database "no_such_database" does not exist' in result.stderr
+    assert "couldn't get a connection" not in result.stderr
+
+
 # --- an independent verifier: RFC 6962 + C2SP signed-note + LEDGER.md, nothing else ----------
 
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
@@ -35,10 +36,12 @@ from eventsourcing.postgres import (
     PostgresFactory,
     PostgresProcessRecorder,
 )
+from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
+from adapters.config import ConfigurationError
 from adapters.persistence.appending import Frontier, prepare_append, record_from_row, utc_now
 from domain.application import FirstAnswer, Idempotency, Repeated
 from ledger.bundle import Record
@@ -465,6 +468,36 @@ class LedgerPostgresProcessRecorder(PostgresProcessRecorder, LedgerPostgresAppli
 class LedgerPostgresFactory(PostgresFactory):
     application_recorder_class = LedgerPostgresApplicationRecorder
     process_recorder_class = LedgerPostgresProcessRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        _check_login(self.datastore)
+
+
+# What the server says when it refuses a login for good; anything else (not up yet, starting,
+# too many clients) the pool waits out.
+_LOGIN_REFUSED = (
+    "authentication failed",
+    "no pg_hba.conf entry",
+    "not permitted to log in",
+    "does not exist",
+)
+
+
+def _check_login(datastore: PostgresDatastore) -> None:
+    """A refused login is said at once, in the server's words. The pool would only say
+    "couldn't get a connection" after its timeout: so it hid a password that no longer
+    matched, e.g. made anew over an existing database volume."""
+    kwargs = datastore.pool.kwargs
+    assert isinstance(kwargs, dict)  # as PostgresDatastore makes it
+    params = {k: kwargs[k] for k in ("dbname", "host", "port", "user", "password")}
+    try:
+        psycopg.connect(**params, connect_timeout=10).close()
+    except psycopg.OperationalError as e:
+        if any(reason in str(e) for reason in _LOGIN_REFUSED):
+            raise ConfigurationError(
+                f"the database refuses the login in BEWIJSLAST_DATABASE_URL: {e}"
+            ) from None
 
 
 class _CursorNodes:
