@@ -76,7 +76,10 @@ ORGANISATION = DeclareOrganisation(
         DeclaredMunicipality(name=name, controllers=[B_AND_W, "burgemeester", "gemeenteraad"])
         for name in MUNICIPALITIES
     ],
-    fg=DeclaredFG(name="F. van Gelder", contact=FG_ID, municipalities=list(MUNICIPALITIES)),
+    # The FG's published address (art. 37(7) AVG), not the FG's own login.
+    fg=DeclaredFG(
+        name="F. van Gelder", contact="privacy@blnp.nl", municipalities=list(MUNICIPALITIES)
+    ),
 )
 # What to try after the demo, in the same folder; the story's moments lie in 2024 and 2025.
 NEXT_COMMANDS = (

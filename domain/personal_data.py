@@ -34,9 +34,12 @@ class PersonalData:
 
 @dataclass(frozen=True)
 class Erased:
-    """Personal data whose key was destroyed: the fact remains, the content is gone."""
+    """Personal data whose key was destroyed: the fact remains, the content is gone. ``sealed``:
+    the stored ciphertext, which no key opens any more; a read model rebuilt after the erasure
+    keeps it as the live one did, so the two stay the same."""
 
     subject: UUID
+    sealed: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return "[gewist]"

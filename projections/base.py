@@ -96,7 +96,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, PersonalData) and value.sealed is not None:
         return {SEALED_UNDER: str(value.subject), "ciphertext": value.sealed}
     if isinstance(value, Erased):
-        return {SEALED_UNDER: str(value.subject), "ciphertext": None}
+        return {SEALED_UNDER: str(value.subject), "ciphertext": value.sealed}
     raise TypeError(f"{type(value).__name__} does not belong in a read model")
 
 

@@ -349,7 +349,7 @@ def test_after_the_demo_the_commands_work_in_its_folder_with_nothing_exported(
     assert main(["organisation"]) == 0
     listed = capsys.readouterr().out
     assert "Putten\n  college van burgemeester en wethouders\n  burgemeester" in listed
-    assert "FG (art. 37(7) AVG): F. van Gelder <fg@blnp.nl>" in listed
+    assert "FG (art. 37(7) AVG): F. van Gelder <privacy@blnp.nl>" in listed
     assert main(["checkpoint"]) == 0
 
 

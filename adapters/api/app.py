@@ -486,7 +486,7 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
     ) -> Any:
         """The accountability report; every figure's evidence is proven by receipts."""
         services.may_read(caller, municipality, controller)
-        for day, field in ((start, "query.start"), (end, "query.end")):
+        for day, field in ((start, "query.from"), (end, "query.to")):
             utc(datetime.combine(day, time(), UTC), field)
         if end < start:
             raise invalid("query.to", "the period ends before it starts")

@@ -37,7 +37,7 @@ class PersonalDataAsCiphertext(Transcoding):
         subject = UUID(data["subject"])
         key = self.keys.key_for(subject, create=False)
         if key is None:
-            return Erased(subject)
+            return Erased(subject, sealed=data["ciphertext"])
         return PersonalData(
             subject, unsealed(key, subject, data["ciphertext"]), sealed=data["ciphertext"]
         )
