@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from adapters.periodic import Periodic
 from adapters.persistence.appending import Clock, utc_now
 from ledger.bundle import LedgerSource
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
@@ -78,8 +79,7 @@ class Checkpointer:
         # Post-commit work on each new checkpoint (witnesses' cosignatures): never fails it.
         self.on_signed = on_signed
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic: Periodic | None = None
 
     def newest(self) -> tuple[Checkpoint, str] | None:
         """The newest checkpoint signed by this key, from the database or the state file."""
@@ -213,32 +213,29 @@ class Checkpointer:
     def start(self, interval: float = INTERVAL_SECONDS) -> None:
         """Sign at least every ``interval`` seconds while entries were added; after a failure,
         try again every ``RETRY_SECONDS`` (or ``interval`` if that is shorter)."""
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(interval,), name="checkpointer", daemon=True
+        self._periodic = Periodic(
+            "checkpointer",
+            self._tick,
+            lambda: interval if self.failure is None else min(interval, RETRY_SECONDS),
         )
-        self._thread.start()
+        self._periodic.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._periodic is not None:
+            self._periodic.stop()
+            self._periodic = None
 
-    def _run(self, interval: float) -> None:
-        while not self._stop.wait(
-            interval if self.failure is None else min(interval, RETRY_SECONDS)
-        ):
-            before = self.failure
-            try:
-                self.checkpoint()  # signs only when entries were added
-            except Exception:
-                # Kept for /health; logged for the operator once per reason, not every second.
-                if before is None or self.failure is None or before.reason != self.failure.reason:
-                    log.exception("checkpoint failed; trying again")
-            else:
-                if before is not None:
-                    log.info("checkpoints signed again (failing since %s)", before.at)
+    def _tick(self) -> None:
+        before = self.failure
+        try:
+            self.checkpoint()  # signs only when entries were added
+        except Exception:
+            # Kept for /health; logged for the operator once per reason, not every second.
+            if before is None or self.failure is None or before.reason != self.failure.reason:
+                log.exception("checkpoint failed; trying again")
+        else:
+            if before is not None:
+                log.info("checkpoints signed again (failing since %s)", before.at)
 
 
 def state_file_for(key_file: Path) -> Path:

@@ -12,7 +12,6 @@ BEWIJSLAST_WITNESSES_FILE names a file with one witness per line: ``<URL> <verif
 from __future__ import annotations
 
 import logging
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from adapters.config import ConfigurationError, Settings
+from adapters.periodic import Periodic
 from adapters.persistence.appending import Clock, utc_now
 from ledger.bundle import LedgerSource
 from ledger.checkpoint import Checkpoint
@@ -88,8 +88,7 @@ class Cosigning:
         self.ledger, self.witnesses = ledger, list(witnesses)
         self.timeout, self.clock = timeout, clock
         self._pool = ThreadPoolExecutor(max(len(self.witnesses), 1), "cosigning")
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic: Periodic | None = None
 
     def collect(self, note: str, witnesses: Sequence[Witness] | None = None) -> int:
         """Ask every witness (or those given), in parallel, to cosign the signed checkpoint
@@ -165,24 +164,19 @@ class Cosigning:
     # --- catching up on the clock, beside the checkpointer -----------------------------------
 
     def start(self, interval: float) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(interval,), name="cosigning", daemon=True
-        )
-        self._thread.start()
+        self._periodic = Periodic("cosigning", self._tick, lambda: interval)
+        self._periodic.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._periodic is not None:
+            self._periodic.stop()
+            self._periodic = None
 
-    def _run(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                self.catch_up()
-            except Exception:
-                log.exception("catching up the witnesses failed")
+    def _tick(self) -> None:
+        try:
+            self.catch_up()
+        except Exception:
+            log.exception("catching up the witnesses failed")
 
 
 def cosigning_for(settings: Settings, ledger: CosignedLedger) -> Cosigning | None:

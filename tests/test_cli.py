@@ -165,14 +165,16 @@ def test_a_partial_zip_export_verifies(operator):
     assert "8 receipts" in result.stdout
 
 
-def test_a_missing_signing_key_is_a_clear_configuration_error(operator):
+def test_a_missing_signing_key_is_a_clear_configuration_error(operator, demo_home):
     home, env = operator
     env = {k: v for k, v in env.items() if k != "BEWIJSLAST_SIGNING_KEY_FILE"}
     elsewhere = home / "elsewhere"  # no bewijslast.toml there to name the key either
     elsewhere.mkdir()
     result = bewijslast("checkpoint", cwd=elsewhere, env=env)
     assert result.returncode == 2
-    key = home / "keys" / "ledger.key"
+    # The database names the key its checkpoints were signed with: in the demo's own folder,
+    # of which this one is a copy.
+    key = demo_home / "keys" / "ledger.key"
     assert f"signed with the key in {key}: set BEWIJSLAST_SIGNING_KEY_FILE" in result.stderr
 
 
@@ -371,14 +373,14 @@ def test_project_brings_the_register_up_and_rebuilds_it(operator):
     assert "there are: processing_register" in unknown.stderr
 
 
-def test_projecting_personal_data_without_the_master_key_says_what_to_set(operator):
+def test_projecting_personal_data_without_the_master_key_says_what_to_set(operator, demo_home):
     home, env = operator
     without = {k: v for k, v in env.items() if k != "BEWIJSLAST_MASTER_KEY_FILE"}
     elsewhere = home / "elsewhere"  # no bewijslast.toml there to name the key either
     elsewhere.mkdir()
     result = bewijslast("project", cwd=elsewhere, env=without)
     assert result.returncode == 2
-    master = home / "keys" / "master.key"
+    master = demo_home / "keys" / "master.key"  # the file the data was recorded under
     assert f"master key in {master}: set BEWIJSLAST_MASTER_KEY_FILE to that file" in result.stderr
     assert "keys master" not in result.stderr
     assert "Traceback" not in result.stderr

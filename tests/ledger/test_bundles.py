@@ -69,6 +69,11 @@ def signer():
 
 @pytest.fixture
 def source(signer):
+    return sample_ledger(signer)
+
+
+def sample_ledger(signer: NoteSigner) -> MemoryLedger:
+    """SIZE entries over five streams, signed at 10, 25 and SIZE."""
     ledger = MemoryLedger(signer)
     streams = [str(uuid.uuid4()) for _ in range(5)]
     start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

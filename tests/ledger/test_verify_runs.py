@@ -7,9 +7,7 @@ whatever the tampering, the findings must not depend on where the runs are cut.
 from __future__ import annotations
 
 import json
-import uuid
 import zipfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from hypothesis import strategies as st
 from ledger.errors import MalformedInput
 from ledger.note import NoteSigner, NoteVerifier
 from ledger.verify import verify_bundle
-from tests.ledger.test_bundles import SIZE, MemoryLedger, export
+from tests.ledger.test_bundles import SIZE, export, sample_ledger
 
 ORIGIN = "ledger.leusden.nl/bewijslast"
 
@@ -30,17 +28,6 @@ def findings(path: Path, signer, **kwargs) -> list[str]:
     except MalformedInput as e:
         return [f"unreadable: {e}"]
     return [str(failure) for failure in report.failures] + [f"entries {report.entries}"]
-
-
-def a_ledger(signer) -> MemoryLedger:
-    ledger = MemoryLedger(signer)
-    streams = [str(uuid.uuid4()) for _ in range(5)]
-    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-    for i in range(SIZE):
-        ledger.append(streams[i % 5], f"state {i}".encode(), start + timedelta(seconds=i))
-        if i in (9, 24, SIZE - 1):
-            ledger.checkpoint()
-    return ledger
 
 
 # What an attacker or a broken copy can do to a line of entries.jsonl.
@@ -95,7 +82,7 @@ tamperings = st.lists(
 @given(changes=tamperings)
 def test_the_findings_do_not_depend_on_where_the_runs_are_cut(tmp_path_factory, changes):
     signer = NoteSigner.generate(ORIGIN)
-    bundle = export(a_ledger(signer), signer, tmp_path_factory.mktemp("b") / "b")
+    bundle = export(sample_ledger(signer), signer, tmp_path_factory.mktemp("b") / "b")
     path = bundle / "entries.jsonl"
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     for kind, at, other in changes:
@@ -109,7 +96,7 @@ def test_the_findings_do_not_depend_on_where_the_runs_are_cut(tmp_path_factory, 
 
 def test_two_processes_report_what_one_pass_reports_for_a_folder_and_a_zip(tmp_path):
     signer = NoteSigner.generate(ORIGIN)
-    bundle = export(a_ledger(signer), signer, tmp_path / "b")
+    bundle = export(sample_ledger(signer), signer, tmp_path / "b")
     path = bundle / "entries.jsonl"
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     for kind, at, other in [("earlier", 30, 2), ("prev", 12, 3), ("delete", 20, 0)]:
@@ -130,7 +117,7 @@ def test_two_processes_report_what_one_pass_reports_for_a_folder_and_a_zip(tmp_p
 
 def test_an_unreadable_line_is_named_by_its_number_in_the_whole_file(tmp_path):
     signer = NoteSigner.generate(ORIGIN)
-    bundle = export(a_ledger(signer), signer, tmp_path / "b")
+    bundle = export(sample_ledger(signer), signer, tmp_path / "b")
     path = bundle / "entries.jsonl"
     lines = path.read_text().splitlines()
     lines[26] = lines[26][:-5]
