@@ -169,8 +169,8 @@ def test_register_exports(configured, tmp_path):
 
 def test_verify_recognises_what_it_is_handed_by_content_not_by_name(configured, tmp_path, capsys):
     home, url, _ = configured
-    vkey = ["--vkey", str(home / "demo-keys" / "ledger.vkey")]
-    period = ["--from", "2026-01-01", "--to", "2027-12-31"]
+    vkey = ["--vkey", str(home / "keys" / "ledger.vkey")]
+    period = ["--from", "2024-01-01", "--to", "2025-12-31"]
     town = ["--municipality", "Putten", "--controller", COLLEGE]
     handed = {
         "recon.txt": ["reconstruct", "incident_register", "--index", "120"],
@@ -230,7 +230,7 @@ def test_python_m_ledger_evidence_prints_its_verdict_and_exits_like_verify(confi
         )
         == 0
     )
-    vkey = ["--vkey", str(home / "demo-keys" / "ledger.vkey")]
+    vkey = ["--vkey", str(home / "keys" / "ledger.vkey")]
 
     def evidence(path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -306,7 +306,7 @@ def test_the_english_report_of_the_demo_has_no_dutch_label(configured, tmp_path)
     for lang in ("nl", "en"):
         out = tmp_path / f"report.{lang}.html"
         command = ["report", "--database", url, "--municipality", "Putten"]
-        command += ["--controller", COLLEGE, "--from", "2026-01-01", "--to", "2027-12-31"]
+        command += ["--controller", COLLEGE, "--from", "2024-01-01", "--to", "2025-12-31"]
         assert main([*command, "--lang", lang, "--out", str(out)]) == 0
         pages[lang] = out.read_text()
     tables = [*LABELS.values(), *REPORT_LABELS.values(), *WORDS.values()]
@@ -448,7 +448,7 @@ def test_the_two_times_of_the_demo_stated_in_the_past_recorded_now(configured, t
 
 def test_the_register_as_of_a_stated_moment_and_as_recorded_at_a_moment(configured, capsys):
     leusden = ["--municipality", "Leusden"]
-    before_retirement = "2024-07-13T00:00+02:00"
+    before_retirement = "2024-07-19T00:00+02:00"
     assert main(["register", *leusden, "--as-of", before_retirement]) == 0
     then = json.loads(capsys.readouterr().out)
     assert main(["register", *leusden]) == 0
@@ -503,7 +503,7 @@ def test_the_demo_folder_on_postgresql(pg_database, tmp_path, monkeypatch, capsy
     assert "Nijkerk\n  college van burgemeester en wethouders" in capsys.readouterr().out
     assert main(["register", "--municipality", "nijkerk"]) == 2
     assert "declared: Bunschoten, Leusden, Nijkerk, Putten" in capsys.readouterr().err
-    leusden = ["--municipality", "Leusden", "--as-of", "2024-07-13T00:00+02:00"]
+    leusden = ["--municipality", "Leusden", "--as-of", "2024-07-19T00:00+02:00"]
     assert main(["register", *leusden, "--as-recorded-at", datetime.now(UTC).isoformat()]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 5
     assert main(["keys", "master", "--out", "another.key"]) == 2

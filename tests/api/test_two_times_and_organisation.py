@@ -91,7 +91,7 @@ def test_unknown_municipalities_and_controllers_are_refused_with_the_declared_on
     assert served.client.get(oversight, headers=fg).status_code == 404
     assert served.client.get(f"/public/{stranger}/register").status_code == 404
     assert served.client.get(f"/public/{TOWN}/register").status_code == 200
-    report = f"/municipalities/{TOWN}/report?controller=raad&start=2026-01-01&end=2026-12-31"
+    report = f"/municipalities/{TOWN}/report?controller=raad&from=2026-01-01&to=2026-12-31"
     assert served.client.get(report, headers=fg).status_code == 404
     size = served.ledger_size()
     made = served.command(
