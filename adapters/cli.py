@@ -458,7 +458,10 @@ def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_db_grant(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.persistence.postgres import grant_application_role
 
-    app = open_application(settings)
+    # The owner makes the ledger tables only: a key store or key file table made here would be
+    # the owner's, and the application role could not keep its subject keys in it.
+    ledger_only = dataclasses.replace(settings, master_key_file=None, signing_key_file=None)
+    app = open_application(ledger_only)
     grant_application_role(app.recorder, args.role)  # type: ignore[arg-type]
     print(f"role {args.role} may SELECT and INSERT on the ledger tables, nothing more")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,8 @@ from domain.organisation import UnknownOwner
 from ledger.errors import MalformedInput
 
 TYPES = "https://bewijslast.nl/problems/"  # stable identifiers, documented in the API description
+
+log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
@@ -291,6 +294,7 @@ def install(app: FastAPI) -> None:
         unavailable = outage(e)
         if unavailable is not None:
             return problem_response(request, unavailable)
+        log.error("unexpected error answering %s", request.url.path, exc_info=e)
         return problem_response(
             request,
             Problem(500, "internal", "Internal error", "the server could not do this; see its log"),

@@ -40,6 +40,9 @@ def test_the_real_export_passes_the_witness_policy_and_a_forked_one_fails(
     database_urls, tmp_path, monkeypatch, capsys
 ):
     real, forked = database_urls
+    # The demo writes its bewijslast.toml into the folder it runs in: a folder of this test's
+    # own, so no other test (nor the other database) reads it.
+    monkeypatch.chdir(tmp_path)
     keys = tmp_path / "keys"
     assert bewijslast(["keys", "generate", "--origin", ORIGIN, "--out", str(keys)]) == 0
     assert bewijslast(["keys", "master", "--out", str(keys / "master.key")]) == 0
