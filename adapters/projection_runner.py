@@ -15,6 +15,8 @@ import threading
 from collections.abc import Sequence
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
+
 from adapters.sqldb import Database
 from domain.application import Bewijslast, SubjectOwner
 from projections.base import Projection
@@ -90,6 +92,13 @@ class ProjectionRunner:
             )
             if not notifications:
                 return applied
+            # Opened before the write lock is taken: opening reads subject keys through the
+            # key store's own connections, which may queue behind a writer that waits for
+            # this very lock (on SQLite, the file's).
+            try:
+                events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+            except Exception as e:
+                raise self._failed(projection, notifications, e) from e
             with self.db.transaction() as cursor:
                 # A write first: it waits for the lock (a row lock on PostgreSQL, the file's
                 # write lock on SQLite, where a read first would fail instead of waiting).
@@ -103,12 +112,9 @@ class ProjectionRunner:
                 if cursor.fetchone()[0] != start:
                     continue  # another runner applied this batch meanwhile
                 try:
-                    projection.apply_batch(
-                        cursor, [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
-                    )
+                    projection.apply_batch(cursor, events)
                 except Exception as e:
-                    # Notification ids are ledger indices + 1.
-                    raise ProjectionFailed(projection.name, notifications[0].id - 1, e) from e
+                    raise self._failed(projection, notifications, e) from e
                 cursor.execute(
                     "UPDATE projection_positions SET position = ? WHERE name = ? AND position = ?",
                     (notifications[-1].id, projection.name, start),
@@ -117,6 +123,13 @@ class ProjectionRunner:
                     raise PositionMoved(f"{projection.name} moved on from {start}")
             applied += len(notifications)
         return applied
+
+    @staticmethod
+    def _failed(
+        projection: Projection, notifications: Sequence[Notification], e: Exception
+    ) -> ProjectionFailed:
+        # Notification ids are ledger indices + 1.
+        return ProjectionFailed(projection.name, notifications[0].id - 1, e)
 
     def catch_up_all(self) -> dict[str, int]:
         return {p.name: self.catch_up(p) for p in self.projections}

@@ -12,6 +12,8 @@ import pytest
 from eventsourcing.persistence import PersistenceError
 
 from adapters.config import database_env
+from adapters.keystore import MasterKey, open_key_store
+from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
@@ -28,7 +30,12 @@ REPORT = ReportIncident(municipality=TOWN, controller="college van B&W", summary
 def through_proxy(pg_database):
     proxy = CommitDropper((pg_database.host, pg_database.port))
     url = f"postgresql://{pg_database.user}@127.0.0.1:{proxy.port}/{pg_database.name}"
-    app = Bewijslast(env=database_env(url))
+    # The incident's summary is sealed under its record key; the keys are kept beside the
+    # proxy so that the one COMMIT it drops is the events'.
+    keys = open_key_store(pg_database.url, MasterKey.generate())
+    app = Bewijslast(
+        env=database_env(url), transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()]
+    )
     yield app, proxy
     app.close()
     proxy.close()
