@@ -70,3 +70,12 @@ def pg_database(pg_url: str) -> Iterator[PgDatabase]:
 def sqlite_path(tmp_path: Path) -> Path:
     """A path for a fresh SQLite database file (not created yet)."""
     return tmp_path / "bewijslast.db"
+
+
+@pytest.fixture(autouse=True)
+def no_configuration_file_left_in_the_checkout():
+    """Commands read bewijslast.toml from the folder they run in: a test that ran the demo or
+    init in the checkout would configure every test after it."""
+    checkout = Path(__file__).resolve().parents[1] / "bewijslast.toml"
+    yield
+    assert not checkout.exists(), f"a test wrote {checkout}: run it in a folder of its own"
