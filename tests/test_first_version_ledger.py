@@ -24,6 +24,8 @@ SIZE = 308  # entries the old demo recorded
 def opened(tmp_path: Path):
     home = tmp_path / "old"
     shutil.copytree(FIXTURE, home)
+    for key in ("ledger.key", "master.key"):  # git keeps no file modes but the executable bit
+        (home / key).chmod(0o600)
     settings = Settings.from_environ(
         {
             "BEWIJSLAST_DATABASE_URL": f"sqlite:///{home / 'ledger.db'}",
