@@ -55,7 +55,11 @@ def services(compose) -> dict[str, dict[str, Any]]:
 
 def ours(services) -> dict[str, dict[str, Any]]:
     """The services that run the bewijslast image."""
-    return {name: s for name, s in services.items() if s.get("image") == IMAGE}
+    def image(service: dict[str, Any]) -> str:
+        # ``${NAME:-default}``: as compose fills it in when NAME is not set.
+        return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(service.get("image", "")))
+
+    return {name: s for name, s in services.items() if image(s) == IMAGE}
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:
