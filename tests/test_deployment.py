@@ -55,6 +55,7 @@ def services(compose) -> dict[str, dict[str, Any]]:
 
 def ours(services) -> dict[str, dict[str, Any]]:
     """The services that run the bewijslast image."""
+
     def image(service: dict[str, Any]) -> str:
         # ``${NAME:-default}``: as compose fills it in when NAME is not set.
         return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(service.get("image", "")))
