@@ -56,8 +56,10 @@ class CommitDropper:
         self, client: socket.socket, server: socket.socket, cut: threading.Event
     ) -> None:
         with closing(client), closing(server), suppress(OSError):
+            tail = b""  # a COMMIT may be split between two reads
             while data := client.recv(65536):
-                dropping = b"COMMIT" in data and self.armed.is_set()
+                dropping = b"COMMIT" in tail + data and self.armed.is_set()
+                tail = data[-5:]
                 if dropping:
                     self.armed.clear()
                     cut.set()  # nothing more reaches the client
