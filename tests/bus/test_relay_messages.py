@@ -98,7 +98,8 @@ def test_no_personal_data_unless_the_state_is_asked_for(demo, amqp_url):
     delivered, _ = relay_demo(demo, amqp_url)
     text = b"\n".join(d.body for d in delivered).decode()
     for person in DEMO_PEOPLE:
-        assert person not in text
+        # A short name like "Kok" turns up inside base64 signatures by chance: look for words.
+        assert not re.search(rf"(?<![A-Za-z0-9+/]){person}(?![A-Za-z0-9+/=])", text), person
     assert "@example.nl" not in text
     assert "USB-stick" not in text  # nor anything else from the events' contents
 
