@@ -243,7 +243,7 @@ def database_env(url: str) -> dict[str, str]:
     if parts.scheme in ("postgresql", "postgres"):
         if not parts.hostname or not parts.path.strip("/"):
             raise ConfigurationError(
-                f"database URL {_redact(url)!r} needs a host and a database name"
+                f"database URL {redact(url)!r} needs a host and a database name"
             )
         query = parse_qs(parts.query)
         env = {
@@ -262,7 +262,7 @@ def database_env(url: str) -> dict[str, str]:
             env["CREATE_TABLE"] = "no"
         return env
     raise ConfigurationError(
-        f"database URL {_redact(url)!r} is neither sqlite:///path nor postgresql://..."
+        f"database URL {redact(url)!r} is neither sqlite:///path nor postgresql://..."
     )
 
 
@@ -274,7 +274,14 @@ def private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def _redact(url: str) -> str:
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///path`` URL (None for PostgreSQL)."""
+    env = database_env(url)
+    return Path(env["SQLITE_DBNAME"]) if "SQLITE_DBNAME" in env else None
+
+
+def redact(url: str) -> str:
+    """The URL without its password."""
     parts = urlsplit(url)
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.sqldb import Database
+from adapters.persistence.sqldb import Database
 from domain.authorization import DEPLOYMENT, Actor, Grant, Role
 from domain.labels import parse_role
 

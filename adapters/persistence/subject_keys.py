@@ -27,8 +27,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import ConfigurationError
-from adapters.key_files import MASTER, KeyFiles, datastore_for, fingerprint
-from adapters.sqldb import Database
+from adapters.persistence.key_files import MASTER, KeyFiles, datastore_for, fingerprint
+from adapters.persistence.sqldb import Database
 
 NONCE_SIZE = 12
 KEY_SIZE = 32
