@@ -51,8 +51,9 @@ from adapters.signing_keys import generate_key_files
 from adapters.witness import cli as witness_cli
 from domain.organisation import DeclareOrganisation, UnknownOwner
 from domain.personal_data import PersonalData
-from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
+from ledger.__main__ import verify_path
 from ledger.bundle import export_bundle
+from ledger.command_line import add_verify_arguments, load_trust, run_verification
 from ledger.errors import LedgerError, MalformedInput
 from ledger.note import NoteVerifier
 from ledger.verify import Report, format_report, verify_ledger
