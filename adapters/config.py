@@ -25,7 +25,6 @@ DEFAULT_ORIGIN = "bewijslast.localhost/ledger"
 # of organisation numbers) and the system; twenty zeros until the deployment says its own.
 DEFAULT_EVENT_SOURCE = "urn:nld:oin:00000000000000000000:systeem:bewijslast"
 EVENT_SOURCE = re.compile(r"urn:nld:oin:[0-9]{20}:systeem:[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
-APPLICATION_NAME = "Bewijslast"
 CONFIG_FILE = "bewijslast.toml"
 CONFIG_ENV = "BEWIJSLAST_CONFIG"
 # The file's settings and the environment variables that win over them.

@@ -184,12 +184,6 @@ class SubjectKeyStore:
         with datastore.get_connection(commit=True) as connection:
             connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def is_erased(self, subject: UUID) -> bool:
-        with self.db.reading() as cursor:
-            cursor.execute("SELECT erased_at FROM subject_keys WHERE subject = ?", (str(subject),))
-            row = cursor.fetchone()
-            return row is not None and row["erased_at"] is not None
-
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
