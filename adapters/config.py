@@ -25,7 +25,6 @@ DEFAULT_ORIGIN = "bewijslast.localhost/ledger"
 # of organisation numbers) and the system; twenty zeros until the deployment says its own.
 DEFAULT_EVENT_SOURCE = "urn:nld:oin:00000000000000000000:systeem:bewijslast"
 EVENT_SOURCE = re.compile(r"urn:nld:oin:[0-9]{20}:systeem:[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
-APPLICATION_NAME = "Bewijslast"
 CONFIG_FILE = "bewijslast.toml"
 CONFIG_ENV = "BEWIJSLAST_CONFIG"
 # The file's settings and the environment variables that win over them.
@@ -243,7 +242,7 @@ def database_env(url: str) -> dict[str, str]:
     if parts.scheme in ("postgresql", "postgres"):
         if not parts.hostname or not parts.path.strip("/"):
             raise ConfigurationError(
-                f"database URL {_redact(url)!r} needs a host and a database name"
+                f"database URL {redact(url)!r} needs a host and a database name"
             )
         query = parse_qs(parts.query)
         env = {
@@ -262,7 +261,7 @@ def database_env(url: str) -> dict[str, str]:
             env["CREATE_TABLE"] = "no"
         return env
     raise ConfigurationError(
-        f"database URL {_redact(url)!r} is neither sqlite:///path nor postgresql://..."
+        f"database URL {redact(url)!r} is neither sqlite:///path nor postgresql://..."
     )
 
 
@@ -274,7 +273,14 @@ def private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def _redact(url: str) -> str:
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///path`` URL (None for PostgreSQL)."""
+    env = database_env(url)
+    return Path(env["SQLITE_DBNAME"]) if "SQLITE_DBNAME" in env else None
+
+
+def redact(url: str) -> str:
+    """The URL without its password."""
     parts = urlsplit(url)
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")

@@ -20,12 +20,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import httpx
 
-from adapters.api.app import kebab
-from adapters.api.keys import ApiKeys
-from adapters.cli import open_application
+from adapters.bootstrap import open_application
 from adapters.config import Settings
-from adapters.keys import generate_key_files
-from adapters.keystore import MasterKey
+from adapters.entrypoints.api.app import kebab
+from adapters.persistence.api_keys import ApiKeys
+from adapters.persistence.subject_keys import MasterKey
+from adapters.signing_keys import generate_key_files
 from bench.commands import BODY, NOW, PEOPLE, TOWN
 from bench.common import machine, median, parser, percentile, pg_database
 from domain.application import Bewijslast
@@ -142,7 +142,7 @@ def start_server(
     command = ["serve", "--database", settings.database_url, "--port", str(port), "--no-relay"]
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli", *command],
+            [sys.executable, "-m", "adapters.entrypoints.cli", *command],
             env={**os.environ, **env},
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -15,10 +15,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from eventsourcing.persistence import StoredEvent
 
-from adapters.checkpointer import Checkpointer
 from adapters.config import database_env
-from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from adapters.persistence.subject_keys import MasterKey, open_key_store
+from adapters.services.checkpointer import Checkpointer
 from bench.common import arguments, median, percentile, pg_database
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role

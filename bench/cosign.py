@@ -26,11 +26,11 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-from adapters.checkpointer import Checkpointer
-from adapters.cosigning import Cosigning, Witness
-from adapters.keys import write_key_files
 from adapters.persistence.postgres import LedgerPostgresApplicationRecorder
 from adapters.persistence.sqlite import LedgerSQLiteApplicationRecorder
+from adapters.services.checkpointer import Checkpointer
+from adapters.services.cosigning import Cosigning, Witness
+from adapters.signing_keys import write_key_files
 from bench.common import machine, median, parser, percentile, pg_database, timed
 from ledger.checkpoint import Checkpoint
 from ledger.note import COSIGNATURE_V1, NoteSigner, NoteVerifier, split_note

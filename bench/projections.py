@@ -25,9 +25,9 @@ from uuid import uuid4
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from adapters.config import database_env
-from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
-from adapters.projection_runner import BATCH, ProjectionRunner
+from adapters.persistence.subject_keys import MasterKey, open_key_store
+from adapters.services.projection_runner import BATCH, ProjectionRunner
 from bench.common import machine, parser, percentile, pg_database
 from domain.application import Bewijslast
 from domain.deadlines import AMSTERDAM

@@ -1,5 +1,5 @@
 """A reconstruction's cost, and its bound: a whole read model replays every event of its kind
-up to the cut-off, so it is capped (``adapters.reconstruction.MAX_EVENTS``); a record's
+up to the cut-off, so it is capped (``adapters.services.reconstruction.MAX_EVENTS``); a record's
 reconstruction fetches only that record's entries, whatever the ledger's size.
 
 Measured on SQLite against a baseline in the same run: reading and decoding the same events
@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from adapters import reconstruction
-from adapters.cli import open_application, signer_of
+from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
-from adapters.keys import generate_key_files
-from adapters.keystore import MasterKey
-from adapters.reconstruction import TooMuchToReplay, reconstruct
+from adapters.persistence.subject_keys import MasterKey
+from adapters.services import reconstruction
+from adapters.services.reconstruction import TooMuchToReplay, reconstruct
+from adapters.signing_keys import generate_key_files
 from bench.common import machine, median, parser, timed
 from domain.deadlines import AMSTERDAM
 from domain.incidents import Impact, Incident

@@ -40,8 +40,8 @@ from adapters.bus.messages import Outgoing, entry_event, outgoing, routing_key
 from adapters.bus.relay import BATCH, Relay, RelayTracking, publish_confirmed
 from adapters.bus.wiring import ledger_bus
 from adapters.persistence.postgres import LedgerPostgresApplicationRecorder
+from adapters.persistence.sqldb import Database
 from adapters.persistence.sqlite import LedgerSQLiteApplicationRecorder
-from adapters.sqldb import Database
 from bench.common import machine, median, parser, pg_database
 
 SOURCE = "urn:nld:oin:00000000000000000000:systeem:bench"

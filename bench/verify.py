@@ -26,11 +26,12 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import machine, median, parser, profile
-from ledger.bundle import Record, export_bundle
+from ledger.bundle import export_bundle
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import ChainHead, NewEvent, extend_chain
 from ledger.merkle import MemoryTree
 from ledger.note import NoteSigner, NoteVerifier
+from ledger.store import Record
 from ledger.verify import verify_bundle
 
 ORIGIN = "bench.example/ledger"
@@ -87,7 +88,7 @@ def state_bodies(count: int, rng: random.Random) -> list[bytes]:
 
 
 class Generated:
-    """An in-memory ledger source (``ledger.bundle.LedgerSource``) of ``size`` entries."""
+    """An in-memory ledger of ``size`` entries (what an export reads of a ``LedgerStore``)."""
 
     def __init__(self, size: int, signer: NoteSigner) -> None:
         rng = random.Random(7)

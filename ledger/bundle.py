@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import itertools
 import json
@@ -12,64 +10,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
 from ledger.checkpoint import Checkpoint
-from ledger.entry import CHAIN_START, Entry
+from ledger.entry import CHAIN_START
 from ledger.errors import MalformedInput
-from ledger.merkle import NodeReader, consistency_proof, inclusion_proof
+from ledger.merkle import consistency_proof, inclusion_proof
 from ledger.note import b64, split_note, unb64
 from ledger.receipt import Receipt
+from ledger.store import LedgerStore
 
 BUNDLE_FORMAT = "bewijslast-bundle/1"
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One stored entry with the values kept beside it."""
-
-    entry: Entry
-    leaf_hash: bytes
-    chain_hash: bytes
-    state: bytes | None
-
-    def to_json(self, *, with_state: bool = True) -> str:
-        state = base64.b64encode(self.state).decode() if with_state and self.state else None
-        return json.dumps(
-            {
-                "entry": self.entry.to_object(),
-                "leaf_hash": self.leaf_hash.hex(),
-                "chain_hash": self.chain_hash.hex(),
-                "state": state,
-            },
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-
-    @classmethod
-    def from_json(cls, line: str | bytes) -> Record:
-        try:
-            obj = json.loads(line)
-            state = obj["state"]
-            return cls(
-                entry=Entry.from_object(obj["entry"]),
-                leaf_hash=bytes.fromhex(obj["leaf_hash"]),
-                chain_hash=bytes.fromhex(obj["chain_hash"]),
-                # strict: only the alphabet, with its padding (b64decode's validate, faster)
-                state=None if state is None else binascii.a2b_base64(state, strict_mode=True),
-            )
-        except (ValueError, KeyError, TypeError) as e:
-            raise MalformedInput(f"entry line cannot be read: {e}") from None
-
-
-class LedgerSource(NodeReader, Protocol):
-    """What an export needs from a stored ledger."""
-
-    def ledger_size(self) -> int: ...
-
-    def records(self, first: int, last: int) -> Iterator[Record]: ...
-
-    def signed_checkpoints(self) -> list[str]: ...
 
 
 def checkpoint_file_name(size: int) -> str:
@@ -81,7 +32,7 @@ def consistency_file_name(old: int, new: int) -> str:
 
 
 def export_bundle(
-    source: LedgerSource,
+    source: LedgerStore,
     out: Path,
     *,
     origin: str,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.command_line import UNREADABLE, load_trust, run_verification
 from ledger.entry import Entry
 from ledger.errors import MalformedInput, ReceiptMismatch, StateHashMismatch, StreamLinkBroken
 from ledger.note import NoteVerifier
@@ -160,9 +161,6 @@ def verify_evidence_document(document: object, verifiers: Sequence[NoteVerifier]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Here, not above: ``ledger.__main__`` verifies evidence files with this module.
-    from ledger.__main__ import UNREADABLE, load_trust, run_verification
-
     parser = argparse.ArgumentParser(
         prog="python -m ledger.evidence",
         description="check a reconstruction or a report's evidence (JSON) offline",

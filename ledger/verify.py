@@ -21,7 +21,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.bundle import Bundle, EntryPart, Record, read_entry_part
+from ledger.bundle import Bundle, EntryPart, read_entry_part
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import CHAIN_START, chain_hash, leaf_hash
 from ledger.errors import (
@@ -41,6 +41,7 @@ from ledger.errors import (
 from ledger.merkle import MemoryTree, consistency_proof, verify_consistency
 from ledger.note import NoteVerifier
 from ledger.receipt import Receipt, verify_receipt
+from ledger.store import Record
 from ledger.witness import CosignatureFailure, WitnessPolicy
 
 MAX_FAILURES = 100

@@ -26,7 +26,7 @@ ORIGIN = "ledger.bunschoten.nl/bewijslast"
 
 def bewijslast(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "adapters.cli", *args],
+        [sys.executable, "-m", "adapters.entrypoints.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -287,7 +287,7 @@ def independent_verify_receipt(receipt: str, vkey: str) -> None:
 def test_the_checkpointer_keeps_signing_while_entries_are_added(operator):
     home, env = operator
     process = subprocess.Popen(
-        [sys.executable, "-m", "adapters.cli", "checkpoint", "--every", "0.2"],
+        [sys.executable, "-m", "adapters.entrypoints.cli", "checkpoint", "--every", "0.2"],
         cwd=home,
         env=env,
         stdout=subprocess.PIPE,
@@ -298,7 +298,7 @@ def test_the_checkpointer_keeps_signing_while_entries_are_added(operator):
         assert process.stdout.readline() == ORIGIN + "\n"
         # Record more history without signing: only the running checkpointer can sign it.
         record = (
-            "import dataclasses, pathlib; from adapters.cli import open_application; "
+            "import dataclasses, pathlib; from adapters.bootstrap import open_application; "
             "from adapters.config import Settings; from adapters.demo import record_demo; "
             "settings = dataclasses.replace(Settings.from_environ(), signing_key_file=None, "
             "master_key_file=pathlib.Path('keys/master.key')); "

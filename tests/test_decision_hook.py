@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from eventsourcing.domain import Aggregate, event
 
-from adapters.checkpointer import Checkpointer
 from adapters.config import database_env
+from adapters.services.checkpointer import Checkpointer
 from domain.application import Bewijslast
 from ledger.note import NoteSigner
 

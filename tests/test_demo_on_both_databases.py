@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.cli import open_application
+from adapters.bootstrap import open_application
 from adapters.config import Settings
 from adapters.demo import record_demo
-from adapters.keys import generate_key_files
-from adapters.keystore import MasterKey
+from adapters.persistence.subject_keys import MasterKey
+from adapters.signing_keys import generate_key_files
 from ledger.note import NoteVerifier
 from ledger.verify import verify_ledger
 
@@ -46,9 +46,9 @@ def test_the_demo_history_is_recorded_signed_and_verifies(kind, request, tmp_pat
 def test_the_read_models_of_the_demo_are_the_same_after_a_rebuild(kind, request, tmp_path):
     from datetime import date
 
-    from adapters.cli import signer_of
-    from adapters.projection_runner import ProjectionRunner
-    from adapters.report import build_report
+    from adapters.bootstrap import signer_of
+    from adapters.services.accountability_report import build_report
+    from adapters.services.projection_runner import ProjectionRunner
     from projections.catalogue import all_projections
     from projections.report import Period
 

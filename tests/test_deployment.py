@@ -29,9 +29,9 @@ import psycopg
 import pytest
 import yaml
 
-from adapters.cli import build_parser
 from adapters.config import Settings
-from adapters.projection_runner import SCHEMA
+from adapters.entrypoints.cli.main import build_parser
+from adapters.services.projection_runner import SCHEMA
 from tests.test_serve import api_key, make_operator, report_incident, serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,7 +248,7 @@ def test_the_image_runs_the_tested_cli_as_a_user_without_keys():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     entrypoints = [json.loads(args) for op, args in instructions if op == "ENTRYPOINT"]
     assert entrypoints == [["bewijslast"]]  # exec form: signals reach the process
-    assert pyproject["project"]["scripts"]["bewijslast"] == "adapters.cli:main"
+    assert pyproject["project"]["scripts"]["bewijslast"] == "adapters.entrypoints.cli.main:main"
     cmd = next(json.loads(args) for op, args in instructions if op == "CMD")
     assert build_parser().parse_args(cmd).command == "serve"
 

@@ -15,8 +15,8 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 
 from adapters.config import database_env
-from adapters.keystore import MasterKey, SubjectErased, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from adapters.persistence.subject_keys import MasterKey, SubjectErased, open_key_store
 from domain.application import Bewijslast
 from domain.personal_data import Erased, ErasureGround, PersonalData
 from ledger.verify import verify_ledger

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 from uuid import UUID
 
-from adapters.cli import open_application
+from adapters.bootstrap import open_application
 from adapters.config import Settings
-from adapters.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ProjectionRunner
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
 from ledger.note import NoteVerifier

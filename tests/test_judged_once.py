@@ -11,14 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 import domain.deadlines
-from adapters.cli import open_application, signer_of
+from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
 from adapters.demo import B_AND_W, MUNICIPALITIES, record_demo
-from adapters.keys import generate_key_files
-from adapters.keystore import MasterKey
-from adapters.projection_runner import ProjectionRunner
-from adapters.reconstruction import reconstruct
-from adapters.report import build_report, render_html
+from adapters.persistence.subject_keys import MasterKey
+from adapters.services.accountability_report import build_report, render_html
+from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.reconstruction import reconstruct
+from adapters.signing_keys import generate_key_files
 from domain.errors import ProcedureError
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident

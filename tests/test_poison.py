@@ -14,15 +14,15 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from adapters.api.app import OVERSIGHT
-from adapters.cli import open_application, signer_of
+from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
-from adapters.keys import generate_key_files
-from adapters.keystore import MasterKey
+from adapters.entrypoints.api.app import OVERSIGHT
 from adapters.persistence.personal_data import opened
-from adapters.projection_runner import ProjectionRunner
-from adapters.reconstruction import reconstruct
-from adapters.report import build_report, render_html
+from adapters.persistence.subject_keys import MasterKey
+from adapters.services.accountability_report import build_report, render_html
+from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.reconstruction import reconstruct
+from adapters.signing_keys import generate_key_files
 from domain import commands as c
 from domain.application import DEFAULT_SKEW
 from domain.authorization import Actor, Grant, Role

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.cli import main, open_application
+from adapters.bootstrap import open_application
 from adapters.config import Settings
-from adapters.keystore import MasterKey
-from adapters.report import COUNTED, WORDS
-from adapters.report import LABELS as REPORT_LABELS
+from adapters.entrypoints.cli.main import main
+from adapters.persistence.subject_keys import MasterKey
+from adapters.services.accountability_report import COUNTED, WORDS
+from adapters.services.accountability_report import LABELS as REPORT_LABELS
 from domain.labels import LABELS
 from ledger.evidence import verify_evidence, verify_whole_stream
 from ledger.note import NoteVerifier

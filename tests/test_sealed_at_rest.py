@@ -11,11 +11,11 @@ from pathlib import Path
 
 import psycopg
 
-from adapters.cli import open_application
+from adapters.bootstrap import open_application
 from adapters.config import Settings
 from adapters.demo import record_demo
-from adapters.keystore import MasterKey
-from adapters.projection_runner import ProjectionRunner
+from adapters.persistence.subject_keys import MasterKey
+from adapters.services.projection_runner import ProjectionRunner
 from domain.personal_data import PersonalData
 from projections.catalogue import all_projections
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.cli import main, open_application
+from adapters.bootstrap import open_application
 from adapters.config import Settings
-from adapters.evidence import checkpoint_size
-from adapters.projection_runner import ProjectionRunner
+from adapters.entrypoints.cli.main import main
+from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.receipts import checkpoint_size
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
 from ledger.checkpoint import open_checkpoint
@@ -45,7 +46,7 @@ class Operator:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "adapters.cli", *args],
+            [sys.executable, "-m", "adapters.entrypoints.cli", *args],
             cwd=self.home,
             env=self.env,
             capture_output=True,
@@ -115,7 +116,15 @@ def serving(operator: Operator, *flags: str) -> Iterator[Serving]:
     with log.open("w") as out:
         process = subprocess.Popen(
             # The port last: it wins over one in ``flags``.
-            [sys.executable, "-m", "adapters.cli", "serve", *flags, "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "adapters.entrypoints.cli",
+                "serve",
+                *flags,
+                "--port",
+                str(port),
+            ],
             cwd=operator.home,
             env=operator.env,
             stdout=out,

@@ -8,8 +8,8 @@ import signal
 
 import pytest
 
-from adapters.cli import open_application
-from adapters.projection_runner import ProjectionRunner
+from adapters.bootstrap import open_application
+from adapters.services.projection_runner import ProjectionRunner
 from projections.catalogue import all_projections
 from projections.incidents import incident_register
 from tests.test_serve import TOWN, api_key, make_operator, report_incident, serving

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ledger.bundle import Record
 from ledger.checkpoint import Checkpoint
 from ledger.note import split_note
+from ledger.store import Record
 
 SPECVERSION = "1.0"
 TYPE_PREFIX = "nl.bewijslast."

@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from faststream.rabbit.publisher import RabbitPublisher
 from pamqp.commands import Basic
@@ -34,13 +33,14 @@ from adapters.bus.messages import (
 )
 from adapters.bus.wiring import LedgerBus, ledger_bus
 from adapters.config import Settings
-from adapters.evidence import checkpoint_size
 from adapters.persistence.appending import Clock, utc_now
-from adapters.sqldb import Cursor, Database
+from adapters.persistence.sqldb import Cursor, Database
+from adapters.persistence.stores import datastore_of, ledger_of
+from adapters.services.receipts import checkpoint_size
 from domain.application import Bewijslast
-from ledger.bundle import LedgerSource
 from ledger.entry import format_recorded_at
 from ledger.note import split_note
+from ledger.store import LedgerStore
 
 log = logging.getLogger(__name__)
 SCHEMA = "bus"  # on PostgreSQL; SQLite has one namespace per file
@@ -49,12 +49,6 @@ LEASE_SECONDS = 15.0
 POLL_SECONDS = 0.2
 CONFIRM_TIMEOUT = 10.0
 BACKOFF_FIRST, BACKOFF_MAX = 0.2, 10.0
-
-
-class RelayedLedger(LedgerSource, Protocol):
-    """What the relay reads: the ledger recorders of both databases."""
-
-    def latest_signed_checkpoint(self) -> str | None: ...
 
 
 class NotConfirmed(Exception):
@@ -175,7 +169,7 @@ class Batch:
 class Relay:
     def __init__(
         self,
-        recorder: RelayedLedger,
+        recorder: LedgerStore,
         tracking: RelayTracking,
         bus: LedgerBus,
         source: str,
@@ -344,10 +338,9 @@ def relay_for(
     clock: Clock = utc_now,
 ) -> Relay:
     """A relay of ``app``'s ledger to ``bus``; its position is named after the exchange."""
-    db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
+    db = Database(datastore_of(app), schema=SCHEMA)
     tracking = RelayTracking(db, bus.exchange.name, lease_seconds=lease_seconds, clock=clock)
-    recorder: RelayedLedger = app.recorder  # type: ignore[assignment]
-    return Relay(recorder, tracking, bus, source, batch=batch, with_state=with_state)
+    return Relay(ledger_of(app), tracking, bus, source, batch=batch, with_state=with_state)
 
 
 async def run_relay_until(

@@ -56,7 +56,6 @@ from adapters.bus.wiring import LEDGER_EXCHANGE
 from adapters.config import private_file
 from adapters.persistence.appending import Clock, utc_now
 from adapters.witness.cli import witness_signer
-from ledger.bundle import Record
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import CHAIN_START, Entry, leaf_hash
 from ledger.errors import (
@@ -69,6 +68,7 @@ from ledger.errors import (
 )
 from ledger.merkle import MemoryTree, consistency_proof, verify_consistency
 from ledger.note import NoteSigner, NoteVerifier, cosign
+from ledger.store import Record
 from ledger.verify import verify_ledger
 
 log = logging.getLogger(__name__)

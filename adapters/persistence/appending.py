@@ -11,9 +11,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
-from ledger.bundle import Record
 from ledger.entry import ChainHead, Entry, Link, NewEvent, extend_chain
 from ledger.merkle import CompactRange, NodeKey, is_stored_level
+from ledger.store import Record
 
 Clock = Callable[[], datetime]
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Transcoding
 
 from adapters.config import ConfigurationError
-from adapters.keystore import NONCE_SIZE, SubjectKeyStore
+from adapters.persistence.subject_keys import NONCE_SIZE, SubjectKeyStore
 from domain.application import Bewijslast
 from domain.personal_data import Erased, PersonalData
 from projections.base import SEALED_UNDER

@@ -44,9 +44,9 @@ from psycopg.sql import SQL, Composed, Identifier
 from adapters.config import ConfigurationError
 from adapters.persistence.appending import Frontier, prepare_append, record_from_row, utc_now
 from domain.application import FirstAnswer, Idempotency, Repeated
-from ledger.bundle import Record
 from ledger.entry import ChainHead
 from ledger.merkle import CompactRange, NodeKey, StridedNodes
+from ledger.store import Record
 
 READ_BATCH = 5000
 INSERT_ATTEMPTS = 3
@@ -364,7 +364,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             return None
         return FirstAnswer(bytes(row["request"]), UUID(str(row["record"])), row["ledger_index"])
 
-    # --- reading (ledger.bundle.LedgerSource) ------------------------------------------------
+    # --- reading (ledger.store.LedgerStore) ---------------------------------------------------
 
     def ledger_size(self) -> int:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -35,9 +35,9 @@ from adapters.persistence.appending import (
     utc_now,
 )
 from domain.application import FirstAnswer, Idempotency, Repeated
-from ledger.bundle import Record
 from ledger.entry import ChainHead
 from ledger.merkle import CompactRange, NodeKey, StridedNodes
+from ledger.store import Record
 
 READ_BATCH = 5000
 # A checkpoint's note with its cosignature lines after the ledger's signature, in one order.
@@ -212,7 +212,7 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             return _first_answer(c, key)
 
-    # --- reading (ledger.bundle.LedgerSource) ------------------------------------------------
+    # --- reading (ledger.store.LedgerStore) ---------------------------------------------------
 
     def ledger_size(self) -> int:
         with self.datastore.transaction(commit=False) as c:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.config import ConfigurationError, Settings
-from adapters.keys import read_private_key, read_vkeys, write_key_files
+from adapters.signing_keys import read_private_key, read_vkeys, write_key_files
 from ledger.note import COSIGNATURE_V1, NoteSigner, NoteVerifier
 
 KEY_ENV = "BEWIJSLAST_WITNESS_KEY_FILE"

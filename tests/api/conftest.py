@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.api.app import create_app
-from adapters.api.auth import OIDC, Authenticator
-from adapters.api.keys import ApiKeys
-from adapters.cli import open_application, signer_of
+from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
-from adapters.keys import generate_key_files
-from adapters.keystore import MasterKey
+from adapters.entrypoints.api.app import create_app
+from adapters.entrypoints.api.auth import OIDC, Authenticator
+from adapters.persistence.api_keys import ApiKeys
+from adapters.persistence.subject_keys import MasterKey
+from adapters.signing_keys import generate_key_files
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from ledger.note import NoteVerifier

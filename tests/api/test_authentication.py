@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
 
-from adapters.api.auth import GRANTS_CLAIM, OIDC
-from adapters.cli import main
+from adapters.entrypoints.api.auth import GRANTS_CLAIM, OIDC
+from adapters.entrypoints.cli.main import main
 from domain.authorization import Role
 from domain.labels import parse_role
 from tests.api.conftest import TOWN, Served, serve

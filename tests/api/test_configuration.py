@@ -8,12 +8,12 @@ from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
-from adapters.api.app import create_app
-from adapters.api.auth import Authenticator
-from adapters.api.keys import ApiKeys
-from adapters.cli import open_application, signer_of
+from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
-from adapters.keys import generate_key_files
+from adapters.entrypoints.api.app import create_app
+from adapters.entrypoints.api.auth import Authenticator
+from adapters.persistence.api_keys import ApiKeys
+from adapters.signing_keys import generate_key_files
 from domain.authorization import Actor, Grant, Role
 from projections.incidents import IncidentRegister
 from tests.api.conftest import COLLEGE, ORIGIN, TOWN

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from adapters.api.app import create_app
-from adapters.api.edge import MAX_BODY_BYTES, MAX_DEPTH, max_body_bytes
 from adapters.config import ConfigurationError
+from adapters.entrypoints.api.app import create_app
+from adapters.entrypoints.api.edge import MAX_BODY_BYTES, MAX_DEPTH, max_body_bytes
 from domain.authorization import Role
 from tests.api.conftest import TOWN, Served
 

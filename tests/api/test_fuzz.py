@@ -19,7 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.generation.stateful.state_machine import APIStateMachine
 
-from adapters.api.app import command_classes
+from adapters.entrypoints.api.app import command_classes
 from domain.authorization import Grant, Role
 from domain.commands import CreateCommand, ErasePersonalData, RequestFGAdvice, StepCommand
 from domain.fg_advice import FGAdvice

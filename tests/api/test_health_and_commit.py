@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.api.app import create_app
-from adapters.cli import checkpointer_for
-from adapters.health import Thresholds
+from adapters.bootstrap import checkpointer_for
+from adapters.entrypoints.api.app import create_app
+from adapters.entrypoints.api.health import Thresholds
 from domain.authorization import Role
 from tests.api.conftest import COLLEGE, TOWN, Served, serve
 from tests.api.test_idempotency import keyed

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from adapters.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ProjectionRunner
 from domain.authorization import Role
 from ledger.evidence import verify_evidence
 from projections.catalogue import all_projections

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from adapters.api.problems import PROBLEM_SCHEMA
-from adapters.cli import build_parser
+from adapters.entrypoints.api.problems import PROBLEM_SCHEMA
+from adapters.entrypoints.cli.main import build_parser
 from domain.authorization import Role
 from tests.api.conftest import Served
 from tests.bus.rabbitmq import free_port

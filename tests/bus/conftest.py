@@ -17,14 +17,14 @@ import aio_pika
 import pytest
 from faststream.rabbit import ExchangeType, RabbitExchange
 
+from adapters.bootstrap import checkpointer_for, open_application
 from adapters.bus.relay import Relay, relay_for
 from adapters.bus.wiring import UNROUTED, LedgerBus, ledger_bus
-from adapters.checkpointer import Checkpointer
-from adapters.cli import checkpointer_for, open_application
 from adapters.config import Settings
 from adapters.demo import record_demo
-from adapters.keys import generate_key_files
-from adapters.keystore import MasterKey
+from adapters.persistence.subject_keys import MasterKey
+from adapters.services.checkpointer import Checkpointer
+from adapters.signing_keys import generate_key_files
 from domain.application import Bewijslast
 from ledger.note import NoteVerifier
 from tests.conftest import fresh_pg_database

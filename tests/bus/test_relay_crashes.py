@@ -21,7 +21,7 @@ from adapters.bus.relay import SCHEMA, Position, RelayTracking
 from adapters.bus.wiring import LEDGER_EXCHANGE
 from adapters.bus.witness import Witness, declare_dead_letters, witness_broker
 from adapters.demo import record_demo
-from adapters.sqldb import Database
+from adapters.persistence.sqldb import Database
 from tests.bus.conftest import (
     ORIGIN,
     Tap,
@@ -62,7 +62,16 @@ def test_a_killed_relay_resends_at_most_one_batch_and_the_witness_drops_it(
     witness = Witness(tmp_path / "witness.db", [demo.verifier], ORIGIN)
     queue = f"witness.{uuid.uuid4().hex[:12]}"
     tap = Tap(amqp_url, LEDGER_EXCHANGE)
-    relay = [sys.executable, "-m", "adapters.cli", "relay", "--batch", str(BATCH), "--lease", "1"]
+    relay = [
+        sys.executable,
+        "-m",
+        "adapters.entrypoints.cli",
+        "relay",
+        "--batch",
+        str(BATCH),
+        "--lease",
+        "1",
+    ]
     env = {**demo.env(), "BEWIJSLAST_BROKER_URL": amqp_url}
 
     async def go() -> None:

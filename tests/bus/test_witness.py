@@ -20,7 +20,7 @@ from adapters.bus.witness import (
     declare_dead_letters,
     witness_broker,
 )
-from adapters.keys import write_key_files
+from adapters.signing_keys import write_key_files
 from ledger.errors import (
     BadSignature,
     ChainMismatch,

@@ -17,13 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import uvicorn
 
-from adapters.api.app import create_app
-from adapters.api.auth import Authenticator
-from adapters.api.keys import ApiKeys
+from adapters.bootstrap import signer_of
 from adapters.bus.wiring import LEDGER_EXCHANGE
 from adapters.bus.witness import Feed, Witness, declare_dead_letters, witness_broker
-from adapters.cli import signer_of
 from adapters.demo import B_AND_W
+from adapters.entrypoints.api.app import create_app
+from adapters.entrypoints.api.auth import Authenticator
+from adapters.persistence.api_keys import ApiKeys
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
 from ledger.errors import LeafHashMismatch

@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.config import database_env
-from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from adapters.persistence.subject_keys import MasterKey, open_key_store
 from domain import commands
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, NotAuthorised, Role

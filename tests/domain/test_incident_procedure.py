@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from adapters.config import database_env
-from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from adapters.persistence.subject_keys import MasterKey, open_key_store
 from domain.application import Bewijslast
 from domain.deadlines import AMSTERDAM
 from domain.errors import ProcedureError

@@ -9,8 +9,8 @@ from uuid import UUID
 import pytest
 
 from adapters.config import database_env
-from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from adapters.persistence.subject_keys import MasterKey, open_key_store
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ErasePersonalData, ReportIncident, RequestFGAdvice

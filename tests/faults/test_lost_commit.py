@@ -12,8 +12,8 @@ import pytest
 from eventsourcing.persistence import PersistenceError
 
 from adapters.config import database_env
-from adapters.keystore import MasterKey, open_key_store
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
+from adapters.persistence.subject_keys import MasterKey, open_key_store
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident

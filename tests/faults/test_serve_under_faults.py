@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.cli import open_application
+from adapters.bootstrap import open_application
 from tests.faults.load import Load
 from tests.faults.postgres import Server
 from tests.test_serve import Operator, api_key, make_operator, serving

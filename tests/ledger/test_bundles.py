@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger.bundle import Record, export_bundle
+from ledger.bundle import export_bundle
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import ChainHead, NewEvent, extend_chain
 from ledger.merkle import MemoryTree
 from ledger.note import NoteSigner, NoteVerifier
+from ledger.store import Record
 from ledger.verify import verify_bundle
 
 ORIGIN = "ledger.leusden.nl/bewijslast"
@@ -21,7 +22,7 @@ SIZE = 40
 
 
 class MemoryLedger:
-    """A LedgerSource in memory, appended to the way the recorders do it."""
+    """A ledger store in memory, appended to the way the recorders do it."""
 
     def __init__(self, signer: NoteSigner) -> None:
         self.signer = signer

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from adapters.checkpointer import Checkpointer, KeyMismatch
+from adapters.services.checkpointer import Checkpointer, KeyMismatch
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.errors import BadConsistencyProof, InconsistentCheckpoints, Truncated
 from ledger.merkle import MemoryTree

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from adapters.checkpointer import Checkpointer
+from adapters.services.checkpointer import Checkpointer
 from ledger.entry import Entry, chain_hash
 from ledger.note import NoteSigner, NoteVerifier
 from ledger.verify import Report, verify_ledger

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ProjectionRunner
 from projections.catalogue import all_projections
 from tests.conftest import fresh_pg_database
 from tests.projections.history import T0, Clock, open_history, record_history

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
-from adapters.cli import open_application, signer_of
+from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
-from adapters.keys import generate_key_files
-from adapters.keystore import MasterKey
+from adapters.persistence.subject_keys import MasterKey
+from adapters.signing_keys import generate_key_files
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from domain.commands import (

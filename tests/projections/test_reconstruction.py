@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from adapters.persistence.personal_data import opened
-from adapters.reconstruction import index_at, reconstruct
+from adapters.services.reconstruction import index_at, reconstruct
 from ledger.entry import Entry
 from ledger.errors import StateHashMismatch, StreamLinkBroken
 from ledger.evidence import verify_evidence, verify_whole_stream
@@ -39,7 +39,7 @@ def audit(document, verifiers):
 
 def index_of(app, record, event: str) -> int:
     with_cursor = IncidentRegister()
-    from adapters.projection_runner import ProjectionRunner
+    from adapters.services.projection_runner import ProjectionRunner
 
     runner = ProjectionRunner(app, [with_cursor])
     with runner.db.transaction() as cursor:

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from adapters.report import build_report, render_html
+from adapters.services.accountability_report import build_report, render_html
 from ledger.evidence import verify_evidence
 from projections.report import Period
 from tests.projections.history import COLLEGE, TOWN

@@ -12,7 +12,7 @@ import re
 import pytest
 from PIL import Image
 
-from adapters.report import build_report, render_html
+from adapters.services.accountability_report import build_report, render_html
 from tests.chromium import chromium
 from tests.projections.history import COLLEGE, TOWN
 from tests.projections.test_report import YEAR

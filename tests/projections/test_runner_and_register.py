@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from adapters.config import database_env
-from adapters.projection_runner import ProjectionFailed, ProjectionRunner
+from adapters.services.projection_runner import ProjectionFailed, ProjectionRunner
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from domain.commands import (

@@ -16,8 +16,8 @@ import pytest
 import uvicorn
 from eventsourcing.persistence import StoredEvent
 
-from adapters.checkpointer import Checkpointer
-from adapters.cosigning import Cosigning, Witness
+from adapters.services.checkpointer import Checkpointer
+from adapters.services.cosigning import Cosigning, Witness
 from adapters.witness.http import create_witness_app
 from adapters.witness.store import WitnessStore
 from ledger.note import COSIGNATURE_V1, NoteSigner, NoteVerifier

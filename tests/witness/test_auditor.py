@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.cli import main as bewijslast
+from adapters.entrypoints.cli.main import main as bewijslast
 from ledger.__main__ import main as ledger_main
 from ledger.note import NoteVerifier
 from tests.conftest import fresh_pg_database

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.cosigning import Cosigning
+from adapters.services.cosigning import Cosigning
 from ledger.errors import VerificationFailure
 from ledger.verify import verify_ledger
 from ledger.witness import AddCheckpoint, CosignatureFailure, WitnessPolicy

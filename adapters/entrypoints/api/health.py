@@ -11,12 +11,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from adapters.api.problems import outage
-from adapters.checkpointer import Checkpointer
-from adapters.evidence import checkpoint_size
-from adapters.projection_runner import ProjectionRunner
-from adapters.reconstruction import index_at
-from adapters.sqldb import Database
+from adapters.entrypoints.api.problems import outage
+from adapters.persistence.sqldb import Database
+from adapters.persistence.stores import ledger_of
+from adapters.services.checkpointer import Checkpointer
+from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.receipts import checkpoint_size
+from adapters.services.reconstruction import index_at
 from domain.application import Bewijslast
 from ledger.entry import format_recorded_at
 
@@ -54,7 +55,7 @@ class Health:
         checkpointer: Checkpointer | None = None,
     ) -> None:
         self.app, self.runner, self.relays = app, runner, relays
-        self.recorder: Any = app.recorder
+        self.ledger = ledger_of(app)
         self.thresholds = thresholds
         self.checkpointer = checkpointer
 
@@ -70,9 +71,9 @@ class Health:
         return {"status": "degraded" if reasons else "ok", "reasons": reasons, **report}
 
     def _measure(self) -> dict[str, Any]:
-        size = int(self.recorder.ledger_size())
-        now = self.recorder.clock()  # the clock that dates entries
-        latest = self.recorder.latest_checkpoint()
+        size = self.ledger.ledger_size()
+        now = self.ledger.clock()  # the clock that dates entries
+        latest = self.ledger.latest_checkpoint()
         signed, age = 0, None
         if latest is not None:
             signed, age = checkpoint_size(latest[0]), (now - latest[1]).total_seconds()
@@ -99,7 +100,7 @@ class Health:
         lags = {}
         for projection in self.runner.projections:
             position = self.runner.position(projection)
-            waiting = self.recorder.select_notifications(
+            waiting = self.app.recorder.select_notifications(
                 position, limit, topics=projection.topics, inclusive_of_start=False
             )
             lags[projection.name] = {"position": position, "lag": len(waiting)}
@@ -108,11 +109,11 @@ class Health:
     def _held(self, size: int, now: datetime) -> int:
         """Entries dated after now: recorded_at never decreases, so after the clock steps
         back the next entries keep the last time until the clock passes it."""
-        if size == 0 or next(self.recorder.records(size - 1, size - 1)).entry.recorded_at <= (
+        if size == 0 or next(self.ledger.records(size - 1, size - 1)).entry.recorded_at <= (
             format_recorded_at(now)
         ):
             return 0
-        return size - 1 - int(index_at(self.recorder, now))
+        return size - 1 - index_at(self.ledger, now)
 
     def _judge(self, report: dict[str, Any]) -> list[str]:
         limits = self.thresholds

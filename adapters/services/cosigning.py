@@ -17,33 +17,21 @@ import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 from adapters.config import ConfigurationError, Settings
-from adapters.periodic import Periodic
 from adapters.persistence.appending import Clock, utc_now
-from ledger.bundle import LedgerSource
+from adapters.services.periodic import Periodic
 from ledger.checkpoint import Checkpoint
 from ledger.errors import MalformedInput
 from ledger.merkle import consistency_proof
 from ledger.note import COSIGNATURE_V1, NoteVerifier, split_note
+from ledger.store import LedgerStore
 from ledger.witness import AddCheckpoint, WitnessPolicy
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5.0
 WITNESSES_ENV = "BEWIJSLAST_WITNESSES_FILE"
-
-
-class CosignedLedger(LedgerSource, Protocol):
-    def latest_signed_checkpoint(self) -> str | None: ...
-
-    def store_cosignature(
-        self, size: int, cosigner: str, line: str, received_at: datetime
-    ) -> None: ...
-
-    def cosigned_size(self, cosigner: str) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -79,7 +67,7 @@ def read_witnesses(path: Path) -> list[Witness]:
 class Cosigning:
     def __init__(
         self,
-        ledger: CosignedLedger,
+        ledger: LedgerStore,
         witnesses: Sequence[Witness],
         *,
         timeout: float = TIMEOUT_SECONDS,
@@ -179,7 +167,7 @@ class Cosigning:
             log.exception("catching up the witnesses failed")
 
 
-def cosigning_for(settings: Settings, ledger: CosignedLedger) -> Cosigning | None:
+def cosigning_for(settings: Settings, ledger: LedgerStore) -> Cosigning | None:
     """The witnesses of BEWIJSLAST_WITNESSES_FILE, if it is set."""
     if settings.witnesses_file is None:
         return None

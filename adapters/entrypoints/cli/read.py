@@ -9,10 +9,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
-from adapters.projection_runner import ProjectionRunner
-from adapters.reconstruction import events_upto, index_at, reconstruct, replayed
-from adapters.report import build_report, render_html
+from adapters.persistence.stores import ledger_of
+from adapters.services.accountability_report import build_report, render_html
+from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.reconstruction import events_upto, index_at, reconstruct, replayed
+from domain.application import Bewijslast
 from ledger.errors import MalformedInput
 from projections.base import Projection
 from projections.catalogue import all_projections
@@ -42,8 +45,6 @@ def _projection(name: str) -> Projection:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.cli import open_application, signer_of
-
     app = open_application(settings)
     app.check_owner(args.municipality, args.controller)
     if args.to < args.from_:
@@ -64,8 +65,6 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reconstruct(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.cli import open_application, signer_of
-
     app = open_application(settings)
     if args.index is None and args.as_recorded_at is None and args.as_of is None:
         raise MalformedInput("give --as-of, --as-recorded-at or --index")
@@ -81,23 +80,21 @@ def cmd_reconstruct(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _cut_off(app: Any, args: argparse.Namespace) -> int:
+def _cut_off(app: Bewijslast, args: argparse.Namespace) -> int:
     """The last ledger index to take in: ``--index``, the last recorded at
     ``--as-recorded-at``, or the whole ledger."""
-    recorder: Any = app.recorder
+    ledger = ledger_of(app)
     if args.index is not None:
         return int(args.index)
     if args.as_recorded_at is None:
-        return int(recorder.ledger_size()) - 1
-    upto = int(index_at(recorder, args.as_recorded_at))
+        return ledger.ledger_size() - 1
+    upto = index_at(ledger, args.as_recorded_at)
     if upto < 0:
         raise MalformedInput("the ledger held nothing yet at that moment (as recorded)")
     return upto
 
 
 def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.cli import open_application
-
     app = open_application(settings)
     app.check_owner(args.municipality)
     register = ProcessingRegister()

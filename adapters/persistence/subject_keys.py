@@ -27,8 +27,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import ConfigurationError
-from adapters.key_files import MASTER, KeyFiles, datastore_for, fingerprint
-from adapters.sqldb import Database
+from adapters.persistence.key_files import MASTER, KeyFiles, datastore_for, fingerprint
+from adapters.persistence.sqldb import Database
 
 NONCE_SIZE = 12
 KEY_SIZE = 32
@@ -183,12 +183,6 @@ class SubjectKeyStore:
         # held it too.
         with datastore.get_connection(commit=True) as connection:
             connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    def is_erased(self, subject: UUID) -> bool:
-        with self.db.reading() as cursor:
-            cursor.execute("SELECT erased_at FROM subject_keys WHERE subject = ?", (str(subject),))
-            row = cursor.fetchone()
-            return row is not None and row["erased_at"] is not None
 
 
 def _now() -> str:

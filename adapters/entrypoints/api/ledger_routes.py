@@ -17,13 +17,14 @@ from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.background import BackgroundTask
 
-from adapters.api.auth import Caller, may_verify, sees_every_state
-from adapters.api.problems import Problem, invalid, not_found
-from adapters.evidence import checkpoint_for, prove
+from adapters.entrypoints.api.auth import Caller, may_verify, sees_every_state
+from adapters.entrypoints.api.problems import Problem, invalid, not_found
+from adapters.services.receipts import checkpoint_for, prove
 from ledger.bundle import export_bundle
 from ledger.errors import MalformedInput
 from ledger.merkle import consistency_proof, inclusion_proof, tree_root
 from ledger.note import b64
+from ledger.store import LedgerStore
 
 MAX_ENTRIES = 1000
 MAX_BUNDLE = 100_000  # entries in one bundle: its file, not the server's memory, holds them
@@ -31,23 +32,23 @@ MAX_EXPORTS = 2  # bundles made at once, so that many cannot exhaust the server
 NOTE = "text/plain; charset=utf-8"
 
 
-def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | None) -> None:
+def add_ledger_routes(api: FastAPI, ledger: LedgerStore, sign: Callable[[], str] | None) -> None:
     exporting = threading.BoundedSemaphore(MAX_EXPORTS)
 
     def size() -> int:
-        return int(recorder.ledger_size())
+        return ledger.ledger_size()
 
     def signed_for(index: int) -> str:
         """A signed checkpoint holding ``index``: 409 when there is none and none can be made."""
         try:
-            return checkpoint_for(recorder, index, sign)
+            return checkpoint_for(ledger, index, sign)
         except MalformedInput as e:
             raise Problem(409, "no-checkpoint", "No signed checkpoint yet", str(e)) from None
 
     @api.get("/ledger/checkpoint", tags=["ledger"], response_class=PlainTextResponse)
     def checkpoint() -> Response:
         """The newest signed checkpoint (a C2SP signed note)."""
-        note = recorder.latest_signed_checkpoint()
+        note = ledger.latest_signed_checkpoint()
         if note is None:
             raise not_found("a signed checkpoint")
         return PlainTextResponse(note, media_type=NOTE)
@@ -62,7 +63,7 @@ def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | Non
         """Entries in ledger order, the feed a consumer follows with ``after``."""
         end = size() - 1  # read once: the ledger may grow during the request
         first, last = after + 1, min(after + limit, end)
-        found = list(recorder.records(first, last)) if first <= last else []
+        found = list(ledger.records(first, last)) if first <= last else []
         following = None
         if last < end:
             following = str(request.url.include_query_params(after=last, limit=limit))
@@ -88,8 +89,8 @@ def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | Non
         return {
             "index": index,
             "tree_size": tree_size,
-            "root": b64(tree_root(tree_size, recorder)),
-            "path": [b64(h) for h in inclusion_proof(index, tree_size, recorder)],
+            "root": b64(tree_root(tree_size, ledger)),
+            "path": [b64(h) for h in inclusion_proof(index, tree_size, ledger)],
         }
 
     @api.get("/ledger/proofs/consistency", tags=["ledger"])
@@ -103,9 +104,9 @@ def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | Non
         return {
             "old_size": old_size,
             "new_size": new_size,
-            "old_root": b64(tree_root(old_size, recorder)),
-            "new_root": b64(tree_root(new_size, recorder)),
-            "path": [b64(h) for h in consistency_proof(old_size, new_size, recorder)],
+            "old_root": b64(tree_root(old_size, ledger)),
+            "new_root": b64(tree_root(new_size, ledger)),
+            "path": [b64(h) for h in consistency_proof(old_size, new_size, ledger)],
         }
 
     @api.get("/ledger/receipts/{index}", tags=["ledger"], response_class=PlainTextResponse)
@@ -115,7 +116,7 @@ def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | Non
             raise not_found(f"entry {index}")
         note = signed_for(index)
         return PlainTextResponse(
-            prove(recorder, [index], note)[index].receipt.format(), media_type=NOTE
+            prove(ledger, [index], note)[index].receipt.format(), media_type=NOTE
         )
 
     @api.get("/ledger/bundle", tags=["ledger"], response_class=FileResponse)
@@ -155,7 +156,7 @@ def add_ledger_routes(api: FastAPI, recorder: Any, sign: Callable[[], str] | Non
             note = signed_for(end)
             origin = note.split("\n", 1)[0]
             export_bundle(
-                recorder,
+                ledger,
                 path,
                 origin=origin,
                 verifier_keys=[],

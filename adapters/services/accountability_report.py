@@ -7,6 +7,7 @@ drawn as inline SVG so that the page needs nothing from the network.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,9 +15,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from adapters.evidence import Proven, checkpoint_for, checkpoint_size, prove
 from adapters.persistence.personal_data import opened
-from adapters.projection_runner import ProjectionRunner
+from adapters.persistence.stores import ledger_of
+from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.receipts import Proven, checkpoint_for, checkpoint_size, prove
 from domain.application import Bewijslast
 from domain.labels import Language, label
 from projections.catalogue import all_projections
@@ -130,7 +132,7 @@ def build_report(
     controller: str,
     period: Period,
     *,
-    sign: Any = None,
+    sign: Callable[[], str] | None = None,
 ) -> Report:
     """Catch the read models up, compute the figures and prove every entry they cite under
     one checkpoint (the newest, or a fresh one when ``sign`` can make it)."""
@@ -142,8 +144,8 @@ def build_report(
         for figure in figures:
             figure.detail = opened(app, figure.detail)
     cited = sorted({i for figures in sections.values() for f in figures for i in f.evidence})
-    size = app.recorder.ledger_size()  # type: ignore[attr-defined]
-    note = checkpoint_for(app.recorder, max(size - 1, 0), sign)
+    ledger = ledger_of(app)
+    note = checkpoint_for(ledger, max(ledger.ledger_size() - 1, 0), sign)
     return Report(
         municipality,
         controller,
@@ -151,7 +153,7 @@ def build_report(
         app.clock(),
         sections,
         note,
-        prove(app.recorder, cited, note),
+        prove(ledger, cited, note),
     )
 
 

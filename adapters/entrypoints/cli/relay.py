@@ -8,7 +8,8 @@ import os
 import signal
 from typing import Any
 
-from adapters.bus.relay import BATCH, LEASE_SECONDS
+from adapters.bootstrap import open_application
+from adapters.bus.relay import BATCH, LEASE_SECONDS, run_relay_until
 from adapters.config import ConfigurationError, Settings
 
 
@@ -22,9 +23,6 @@ def broker_url() -> str:
 
 
 def cmd_relay(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.bus.relay import run_relay_until
-    from adapters.cli import open_application
-
     url = broker_url()
     app = open_application(settings)
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.config import not_configured
-from adapters.projection_runner import ProjectionFailed
+from adapters.services.projection_runner import ProjectionFailed
 from domain.authorization import NotAuthorised
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from domain.organisation import UnknownOwner

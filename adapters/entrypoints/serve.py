@@ -30,14 +30,18 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from adapters.checkpointer import INTERVAL_SECONDS, Checkpointer, KeyMismatch
+from adapters.bootstrap import api_keys_of, checkpointer_for, open_application
+from adapters.bus.relay import run_relay_until
 from adapters.config import ConfigurationError, Settings
+from adapters.persistence.stores import ledger_of
+from adapters.services.checkpointer import INTERVAL_SECONDS, Checkpointer, KeyMismatch
+from adapters.services.cosigning import cosigning_for
+from adapters.services.projection_runner import ProjectionRunner
+from domain.application import Bewijslast
+from projections.catalogue import all_projections
 
 if TYPE_CHECKING:
     import uvicorn
-
-    from adapters.projection_runner import ProjectionRunner
-    from domain.application import Bewijslast
 
 log = logging.getLogger(__name__)
 BROKER_URL = "BEWIJSLAST_BROKER_URL"
@@ -45,15 +49,11 @@ TRUSTED_PROXIES = "BEWIJSLAST_TRUSTED_PROXIES"
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    # The web framework is loaded by serve alone: every other command starts without it.
     import uvicorn
 
-    from adapters.api.app import create_app
-    from adapters.api.auth import OIDC, Authenticator
-    from adapters.api.keys import ApiKeys
-    from adapters.cli import checkpointer_for, open_application
-    from adapters.cosigning import cosigning_for
-    from adapters.projection_runner import ProjectionRunner
-    from projections.catalogue import all_projections
+    from adapters.entrypoints.api.app import create_app
+    from adapters.entrypoints.api.auth import OIDC, Authenticator
 
     if not 0 < args.interval <= INTERVAL_SECONDS:
         raise ConfigurationError(f"--interval must be above 0 and at most {INTERVAL_SECONDS:g}")
@@ -64,7 +64,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     app = open_application(settings)
     # One checkpointer for all this process signs (after decisions, for receipts, on the
     # clock, at the end): each one rewrites the state file beside the key.
-    cosigning = cosigning_for(settings, app.recorder)  # type: ignore[arg-type]
+    cosigning = cosigning_for(settings, ledger_of(app))
     checkpointer = checkpointer_for(settings, app, cosigning)
     try:
         checkpointer.check_key()
@@ -72,7 +72,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigurationError(f"{e}: check BEWIJSLAST_SIGNING_KEY_FILE") from None
     app.on_decision = checkpointer.signed_size
     authenticator = Authenticator(
-        ApiKeys(app.factory.datastore),  # type: ignore[attr-defined]
+        api_keys_of(app),
         OIDC.from_environ(),
     )
     api = create_app(
@@ -131,8 +131,6 @@ async def _serve(
     if broker is None:
         await server.serve()
         return
-    from adapters.bus.relay import run_relay_until
-
     stopping = asyncio.Event()
     relaying = asyncio.create_task(run_relay_until(settings, app, broker, stopping))
     # The relay retries what it can; should it end all the same, the API stops too: a
@@ -155,7 +153,7 @@ def _stop_projections(runner: ProjectionRunner | None, projecting: threading.Thr
 
 
 def _server(config: uvicorn.Config) -> uvicorn.Server:
-    import uvicorn
+    import uvicorn  # as in cmd_serve
 
     class Server(uvicorn.Server):
         """Without uvicorn's own signal handling: it re-raises the signal that stopped it once

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.sqldb import Database
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+from adapters.persistence.sqldb import Database
 from domain.authorization import DEPLOYMENT, Actor, Grant, Role
 from domain.labels import parse_role
 
@@ -36,7 +39,7 @@ def _digest(secret: str) -> str:
 
 
 class ApiKeys:
-    def __init__(self, datastore: Any) -> None:
+    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
         self.db = Database(datastore)
         with self.db.transaction() as cursor:
             cursor.execute(

@@ -17,8 +17,8 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from adapters.api.problems import Problem, invalid, problem_json
 from adapters.config import ConfigurationError
+from adapters.entrypoints.api.problems import Problem, invalid, problem_json
 
 MAX_BODY_BYTES = 1024 * 1024  # default; BEWIJSLAST_MAX_BODY_BYTES changes it
 MAX_DEPTH = 16  # deeper than any command's model

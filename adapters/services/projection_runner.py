@@ -17,7 +17,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from adapters.sqldb import Database
+from adapters.persistence.sqldb import Database
+from adapters.persistence.stores import datastore_of
 from domain.application import Bewijslast, SubjectOwner
 from projections.base import Projection
 from projections.requests import RequestRegister, subject_owner
@@ -48,7 +49,7 @@ class ProjectionRunner:
     def __init__(self, app: Bewijslast, projections: Sequence[Projection]) -> None:
         self.app = app
         self.projections = list(projections)
-        self.db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
+        self.db = Database(datastore_of(app), schema=SCHEMA)
         with self.db.transaction() as cursor:
             cursor.execute(
                 "CREATE TABLE IF NOT EXISTS projection_positions "

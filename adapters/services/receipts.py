@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from ledger.bundle import Record
 from ledger.checkpoint import Checkpoint
 from ledger.errors import MalformedInput
 from ledger.merkle import inclusion_proof
 from ledger.note import split_note
 from ledger.receipt import Receipt
+from ledger.store import LedgerStore, Record
 
 
 @dataclass(frozen=True)
@@ -28,20 +27,20 @@ def checkpoint_size(note: str) -> int:
     return Checkpoint.parse(split_note(note)[0]).size
 
 
-def covering_checkpoint(recorder: Any, index: int) -> str | None:
+def covering_checkpoint(ledger: LedgerStore, index: int) -> str | None:
     """The newest signed checkpoint whose tree holds entry ``index``, if any."""
-    notes = recorder.signed_checkpoints()
+    notes = ledger.signed_checkpoints()
     covering = [n for n in notes if checkpoint_size(n) > index]
     return covering[-1] if covering else None
 
 
-def checkpoint_for(recorder: Any, index: int, sign: Callable[[], str] | None) -> str:
+def checkpoint_for(ledger: LedgerStore, index: int, sign: Callable[[], str] | None) -> str:
     """A signed checkpoint holding entry ``index``: the newest, or a new one if ``sign`` can."""
-    note = covering_checkpoint(recorder, index)
+    note = covering_checkpoint(ledger, index)
     if note is None and sign is not None:
         # Read back: the new checkpoint as stored, with the cosignatures witnesses gave it.
         note = sign()
-        note = covering_checkpoint(recorder, index) or note
+        note = covering_checkpoint(ledger, index) or note
     if note is None or checkpoint_size(note) <= index:
         raise MalformedInput(
             f"no signed checkpoint covers index {index} yet, and no signing key is "
@@ -50,16 +49,16 @@ def checkpoint_for(recorder: Any, index: int, sign: Callable[[], str] | None) ->
     return note
 
 
-def prove(recorder: Any, indices: Iterable[int], note: str) -> dict[int, Proven]:
+def prove(ledger: LedgerStore, indices: Iterable[int], note: str) -> dict[int, Proven]:
     """Each entry with its receipt under the checkpoint ``note`` (which must cover them)."""
     size = checkpoint_size(note)
     found: dict[int, Proven] = {}
     for index in sorted(set(indices)):
         if not 0 <= index < size:
             raise MalformedInput(f"entry {index} is not under the checkpoint of size {size}")
-        record = next(recorder.records(index, index))
+        record = next(ledger.records(index, index))
         receipt = Receipt(
-            record.entry.to_bytes(), index, inclusion_proof(index, size, recorder), note
+            record.entry.to_bytes(), index, inclusion_proof(index, size, ledger), note
         )
         found[index] = Proven(record, receipt)
     return found

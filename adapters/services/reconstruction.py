@@ -22,14 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.evidence import Proven, checkpoint_for, prove
 from adapters.persistence.personal_data import opened
-from adapters.projection_runner import ProjectionRunner
-from adapters.sqldb import Cursor
+from adapters.persistence.sqldb import Cursor
+from adapters.persistence.stores import ledger_of
+from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.receipts import Proven, checkpoint_for, prove
 from domain.application import Bewijslast
 from domain.errors import UnknownRecord
 from ledger.entry import format_recorded_at
 from ledger.errors import MalformedInput
+from ledger.store import LedgerStore
 from projections.base import Projection, stated_at
 
 BATCH = 500
@@ -45,15 +47,15 @@ class TooMuchToReplay(MalformedInput):
     """A whole read model over more events than a request may replay."""
 
 
-def index_at(recorder: Any, moment: datetime) -> int:
+def index_at(ledger: LedgerStore, moment: datetime) -> int:
     """The last ledger index recorded at or before ``moment`` (-1: none). ``recorded_at``
     never decreases along the ledger, so a binary search finds it."""
     target = format_recorded_at(moment)
-    low, high = 0, recorder.ledger_size() - 1
+    low, high = 0, ledger.ledger_size() - 1
     found = -1
     while low <= high:
         middle = (low + high) // 2
-        if next(recorder.records(middle, middle)).entry.recorded_at <= target:
+        if next(ledger.records(middle, middle)).entry.recorded_at <= target:
             found, low = middle, middle + 1
         else:
             high = middle - 1
@@ -162,7 +164,8 @@ def reconstruct(
     given: another municipality's records are not shown, and need not be, since each record's
     receipts prove it on their own against the signed checkpoint. A record not visible is
     reported as not there at all (``UnknownRecord``)."""
-    size = app.recorder.ledger_size()  # type: ignore[attr-defined]
+    ledger = ledger_of(app)
+    size = ledger.ledger_size()
     if not 0 <= upto < size:
         raise MalformedInput(f"index {upto} is not in the ledger (size {size})")
     if record is None:
@@ -193,8 +196,8 @@ def reconstruct(
     result = opened(app, result)
     wanted = [position - 1 for position, _ in events]
     last = max([upto, *([] if following is None else [following])])
-    note = checkpoint_for(app.recorder, max(last, 0), sign)
-    proven = prove(app.recorder, [*wanted, *([] if following is None else [following])], note)
+    note = checkpoint_for(ledger, max(last, 0), sign)
+    proven = prove(ledger, [*wanted, *([] if following is None else [following])], note)
     return Reconstruction(
         projection=projection.name,
         record=record,

@@ -10,46 +10,54 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import getpass
 import shutil
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-from adapters import read_cli, serve
-from adapters.api import cli as api_cli
-from adapters.bus import cli as bus_cli
-from adapters.checkpointer import Checkpointer, state_file_for
+from adapters.bootstrap import (
+    checkpointer_for,
+    master_key_advice,
+    open_application,
+    signer_of,
+    signing_key,
+)
 from adapters.config import (
     ConfigurationError,
     Settings,
     config_file_from,
     not_configured,
+    redact,
+    sqlite_file,
     write_config,
 )
-from adapters.cosigning import Cosigning, cosigning_for
-from adapters.evidence import checkpoint_for, checkpoint_size, prove
-from adapters.key_files import MASTER, SIGNING, KeyFiles, fingerprint, key_files_of
-from adapters.keys import generate_key_files, load_signer
-from adapters.keystore import MasterKey, open_key_store
-from adapters.persistence.personal_data import (
-    ErasedAsSubject,
-    PersonalDataAsCiphertext,
-    PersonalDataWithoutMasterKey,
+from adapters.demo import NEXT_COMMANDS, ORGANISATION, record_demo
+from adapters.entrypoints import serve
+from adapters.entrypoints.cli import apikey, read, relay
+from adapters.persistence.key_files import key_files_of
+from adapters.persistence.postgres import (
+    LedgerPostgresApplicationRecorder,
+    grant_application_role,
 )
-from adapters.projection_runner import ProjectionFailed, subject_owners
-from adapters.sqldb import Database
+from adapters.persistence.stores import ledger_of, recorder_of
+from adapters.persistence.subject_keys import MasterKey
+from adapters.services.projection_runner import ProjectionFailed, ProjectionRunner
+from adapters.services.receipts import checkpoint_for, checkpoint_size, prove
+from adapters.signing_keys import generate_key_files
 from adapters.witness import cli as witness_cli
-from domain.application import Bewijslast
 from domain.organisation import DeclareOrganisation, UnknownOwner
 from domain.personal_data import PersonalData
-from ledger.__main__ import add_verify_arguments, load_trust, run_verification, verify_path
+from ledger.__main__ import verify_path
 from ledger.bundle import export_bundle
+from ledger.command_line import add_verify_arguments, load_trust, run_verification
 from ledger.errors import LedgerError, MalformedInput
 from ledger.note import NoteVerifier
 from ledger.verify import Report, format_report, verify_ledger
+from projections.catalogue import all_projections
 
 
 class Progress:
@@ -67,80 +75,6 @@ class Progress:
     def close(self) -> None:
         if self.enabled:
             print(file=sys.stderr)
-
-
-def open_application(settings: Settings) -> Bewijslast:
-    """The application with what the adapters hold: the subject key store and the signer,
-    when configured; a checkpoint is then signed right after every decision event."""
-    without = PersonalDataWithoutMasterKey(lambda: master_key_advice(settings))
-    extra: dict[str, Any] = {"transcodings": [without, ErasedAsSubject()]}
-    if settings.master_key_file is not None:
-        keys = open_key_store(settings.database_url, MasterKey.from_file(settings.master_key_file))
-        extra = {
-            "transcodings": [PersonalDataAsCiphertext(keys), ErasedAsSubject()],
-            "shred": keys.destroy,
-        }
-    app = Bewijslast(env=settings.eventsourcing_env(), **extra)
-    if settings.master_key_file is not None:
-        app.subject_owner = subject_owners(app)
-    if settings.signing_key_file is not None:
-        app.on_decision = checkpointer_for(settings, app).signed_size
-    return app
-
-
-def master_key_advice(settings: Settings) -> str:
-    """Which file holds the master key the data here was recorded under, and where to name
-    it; a new master key only when nothing was recorded under one."""
-    where = settings.where("BEWIJSLAST_MASTER_KEY_FILE")
-    files = key_files_of(settings.database_url)
-    recorded = {} if files is None else files.recorded(MASTER)
-    if recorded:
-        newest = list(recorded.values())[-1]
-        return f"the data here was recorded under the master key in {newest}: {where} to that file"
-    if files is not None and files.count("subject_keys"):
-        return (
-            f"the data here was recorded under a master key whose file this database does not "
-            f"name: {where} to that file (a new master key cannot open it)"
-        )
-    return f"{where} (make one with 'bewijslast init' or 'bewijslast keys master')"
-
-
-def checkpointer_for(
-    settings: Settings, app: Bewijslast, cosigning: Cosigning | None = None
-) -> Checkpointer:
-    """The checkpointer; its new checkpoints go to the configured witnesses (``cosigning``,
-    or those of BEWIJSLAST_WITNESSES_FILE)."""
-    recorder: Any = app.recorder
-    key_files = KeyFiles(Database(app.factory.datastore))  # type: ignore[attr-defined]
-    if settings.signing_key_file is None:
-        where = settings.where("BEWIJSLAST_SIGNING_KEY_FILE")
-        signed = recorder.latest_signed_checkpoint() is not None
-        recorded = key_files.recorded(SIGNING) if signed else {}
-        if recorded:
-            raise ConfigurationError(
-                f"no signing key: the ledger's checkpoints are signed with the key in "
-                f"{list(recorded.values())[-1]}: {where} to that file"
-            )
-        if signed:
-            raise ConfigurationError(
-                f"no signing key: {where} to the file of the key that signed the ledger's "
-                "checkpoints (a new key would not continue them)"
-            )
-        raise ConfigurationError(
-            f"no signing key: {where} (make one with 'bewijslast init' or "
-            "'bewijslast keys generate')"
-        )
-    signer = load_signer(settings.signing_key_file, settings.origin)
-    key_files.record(
-        SIGNING, fingerprint(SIGNING, signer.vkey().encode()), settings.signing_key_file
-    )
-    cosigning = cosigning or cosigning_for(settings, app.recorder)  # type: ignore[arg-type]
-    return Checkpointer(
-        app.recorder,  # type: ignore[arg-type]
-        signer,
-        state_file=settings.checkpoint_state_file or state_file_for(settings.signing_key_file),
-        on_signed=None if cosigning is None else cosigning.collect,
-    )
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -228,20 +162,15 @@ def cmd_organisation(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _operator() -> str:
-    import getpass
-    import socket
-
     return f"operator:{getpass.getuser()}@{socket.gethostname()}"
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.demo import NEXT_COMMANDS, ORGANISATION, record_demo
-
     if settings.config_file is None:
         settings = initialise(settings, config_file_from(), Path("keys"), ORGANISATION)
     app = open_application(settings)
-    recorder: Any = app.recorder
-    held = recorder.ledger_size()
+    ledger = ledger_of(app)
+    held = ledger.ledger_size()
     if held:
         print(
             f"the ledger in {_where(settings.database_url)} already holds {held} entries: the "
@@ -256,12 +185,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {count:4d}  {kind}")
     checkpoint, _ = checkpointer_for(settings, app).checkpoint()
     print(f"signed checkpoint {checkpoint.origin} at size {checkpoint.size}")
-    assert settings.signing_key_file is not None
-    vkey = load_signer(settings.signing_key_file, settings.origin).vkey()
+    signer = signing_key(settings)
+    if signer is None:  # initialise() made one
+        raise ConfigurationError("the demo needs a signing key")
     report = verify_ledger(
-        recorder.records(0, checkpoint.size - 1),
-        recorder.signed_checkpoints(),
-        [NoteVerifier.from_vkey(vkey)],
+        ledger.records(0, checkpoint.size - 1),
+        ledger.signed_checkpoints(),
+        [NoteVerifier.from_vkey(signer.vkey())],
         origin=settings.origin,
         reaches_end=True,
     )
@@ -274,12 +204,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def _where(database_url: str) -> str:
     """The database's file, or its URL without the password."""
-    from adapters.config import _redact, database_env
-
-    env = database_env(database_url)
-    if "SQLITE_DBNAME" in env:
-        return str(Path(env["SQLITE_DBNAME"]).resolve())
-    return _redact(database_url)
+    file = sqlite_file(database_url)
+    return redact(database_url) if file is None else str(file.resolve())
 
 
 def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
@@ -305,14 +231,13 @@ def cmd_checkpoint(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     _empty_folder(args.out, force=args.force)
     app = open_application(settings)
-    recorder: Any = app.recorder
     keys = [line for line in _vkeys(args, settings)]
     if settings.signing_key_file is not None:
         checkpointer_for(settings, app).checkpoint()
     last = args.to
     progress = Progress("exported")
     meta = export_bundle(
-        recorder,
+        ledger_of(app),
         args.out,
         origin=settings.origin,
         verifier_keys=keys,
@@ -348,32 +273,23 @@ def _empty_folder(out: Path, *, force: bool) -> None:
 
 
 def _vkeys(args: argparse.Namespace, settings: Settings) -> list[str]:
-    if settings.signing_key_file is not None:
-        return [load_signer(settings.signing_key_file, settings.origin).vkey()]
-    return []
+    signer = signing_key(settings)
+    return [] if signer is None else [signer.vkey()]
 
 
 def cmd_receipt(args: argparse.Namespace, settings: Settings) -> int:
     app = open_application(settings)
-    recorder: Any = app.recorder
-    size = recorder.ledger_size()
+    ledger = ledger_of(app)
+    size = ledger.ledger_size()
     if not 0 <= args.index < size:
         raise MalformedInput(f"index {args.index} is not in the ledger (size {size})")
-    note = checkpoint_for(recorder, args.index, signer_of(settings, app))
-    receipt = prove(recorder, [args.index], note)[args.index].receipt
+    note = checkpoint_for(ledger, args.index, signer_of(settings, app))
+    receipt = prove(ledger, [args.index], note)[args.index].receipt
     args.out.write_text(receipt.format(), encoding="utf-8")
     print(
         f"receipt for entry {args.index} under checkpoint size {checkpoint_size(note)}: {args.out}"
     )
     return 0
-
-
-def signer_of(settings: Settings, app: Bewijslast) -> Callable[[], str] | None:
-    """Signs a checkpoint now and returns it, when a signing key is configured."""
-    if settings.signing_key_file is None:
-        return None
-    checkpointer = checkpointer_for(settings, app)
-    return lambda: checkpointer.checkpoint()[1]
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -401,14 +317,14 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
         print(f"cannot read the input: no database at {args.database}", file=sys.stderr)
         return 2
     app = open_application(settings)
-    recorder: Any = app.recorder
+    ledger = ledger_of(app)
 
     def check() -> Report:
-        size = recorder.ledger_size()
+        size = ledger.ledger_size()
         progress.total = size
-        notes = [*recorder.signed_checkpoints(), *extra]
+        notes = [*ledger.signed_checkpoints(), *extra]
         return verify_ledger(
-            recorder.records(0, size - 1),
+            ledger.records(0, size - 1),
             notes,
             verifiers,
             origin=settings.origin,
@@ -423,15 +339,11 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _sqlite_file_exists(url: str) -> bool:
-    from adapters.config import database_env
-
-    return Path(database_env(url)["SQLITE_DBNAME"]).exists()
+    file = sqlite_file(url)
+    return file is not None and file.exists()
 
 
 def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.projection_runner import ProjectionRunner
-    from projections.catalogue import all_projections
-
     app = open_application(settings)
     runner = ProjectionRunner(app, all_projections())
     names = {p.name: p for p in runner.projections}
@@ -456,13 +368,14 @@ def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_db_grant(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.persistence.postgres import grant_application_role
-
     # The owner makes the ledger tables only: a key store or key file table made here would be
     # the owner's, and the application role could not keep its subject keys in it.
     ledger_only = dataclasses.replace(settings, master_key_file=None, signing_key_file=None)
     app = open_application(ledger_only)
-    grant_application_role(app.recorder, args.role)  # type: ignore[arg-type]
+    recorder = recorder_of(app)
+    if not isinstance(recorder, LedgerPostgresApplicationRecorder):
+        raise ConfigurationError("db grant is for PostgreSQL: the database is a SQLite file")
+    grant_application_role(recorder, args.role)
     print(f"role {args.role} may SELECT and INSERT on the ledger tables, nothing more")
     return 0
 
@@ -557,10 +470,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grant.add_argument("role")
     grant.set_defaults(run=cmd_db_grant)
-    read_cli.register(commands, common)
-    api_cli.register(commands, common)
+    read.register(commands, common)
+    apikey.register(commands, common)
     serve.register(commands, common)
-    bus_cli.register(commands, common)
+    relay.register(commands, common)
     witness_cli.register(commands, common)
     return parser
 
@@ -588,7 +501,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"read models: {e}", file=sys.stderr)
             return 1
         raise
-
-
-if __name__ == "__main__":
-    sys.exit(main())

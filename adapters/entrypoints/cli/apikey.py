@@ -7,24 +7,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from adapters.bootstrap import api_keys_of, open_application
 from adapters.config import Settings
+from adapters.persistence.api_keys import ApiKeys, parse_grant
+from domain.application import Bewijslast
+from domain.authorization import Actor
 from domain.labels import role_code
 
 
 @contextmanager
-def _keys(settings: Settings) -> Iterator[tuple[Any, Any]]:
-    from adapters.api.keys import ApiKeys
-    from adapters.cli import open_application
-
+def _keys(settings: Settings) -> Iterator[tuple[Bewijslast, ApiKeys]]:
     # Held until the keys are done with: a collected application closes its connections.
     app = open_application(settings)
-    yield app, ApiKeys(app.factory.datastore)  # type: ignore[attr-defined]
+    yield app, api_keys_of(app)
 
 
 def cmd_apikey_create(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.api.keys import parse_grant
-    from domain.authorization import Actor
-
     try:
         grants = [parse_grant(g) for g in args.grant]
     except (ValueError, KeyError) as e:

@@ -19,35 +19,21 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
-from adapters.periodic import Periodic
 from adapters.persistence.appending import Clock, utc_now
-from ledger.bundle import LedgerSource
+from adapters.services.periodic import Periodic
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.errors import InconsistentCheckpoints, LedgerError, Truncated
 from ledger.merkle import consistency_proof, tree_root, verify_consistency
 from ledger.note import NoteSigner, NoteVerifier
+from ledger.store import LedgerStore
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 60.0
 RETRY_SECONDS = 1.0
-
-
-class CheckpointStore(LedgerSource, Protocol):
-    def latest_signed_checkpoint(self) -> str | None: ...
-
-    def signed_checkpoint_at(self, size: int) -> str | None: ...
-
-    def signed_checkpoints(self) -> list[str]: ...
-
-    def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None: ...
-
-    def signer_lock(self) -> AbstractContextManager[None]: ...
 
 
 class KeyMismatch(Exception):
@@ -63,7 +49,7 @@ class Failure:
 class Checkpointer:
     def __init__(
         self,
-        store: CheckpointStore,
+        store: LedgerStore,
         signer: NoteSigner,
         *,
         state_file: Path | None = None,

@@ -12,8 +12,8 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from adapters.api.keys import OIDC_ACTORS, ApiKeys, parse_grant
-from adapters.api.problems import Problem
+from adapters.entrypoints.api.problems import Problem
+from adapters.persistence.api_keys import OIDC_ACTORS, ApiKeys, parse_grant
 from domain.authorization import DEPLOYMENT, Actor, Command, Grant, may
 
 GRANTS_CLAIM = "bewijslast_grants"  # a list of "ROLE:MUNICIPALITY[:CONTROLLER]"

@@ -23,20 +23,21 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
-from adapters.api import problems
-from adapters.api.auth import Authenticator, Caller, may_verify
-from adapters.api.edge import BodyLimits, max_body_bytes
-from adapters.api.ledger_routes import add_ledger_routes
-from adapters.api.problems import invalid, not_found
 from adapters.bus.relay import SCHEMA as RELAY_SCHEMA
-from adapters.checkpointer import Checkpointer
-from adapters.evidence import checkpoint_size
-from adapters.health import Health, Thresholds
+from adapters.entrypoints.api import problems
+from adapters.entrypoints.api.auth import Authenticator, Caller, may_verify
+from adapters.entrypoints.api.edge import BodyLimits, max_body_bytes
+from adapters.entrypoints.api.health import Health, Thresholds
+from adapters.entrypoints.api.ledger_routes import add_ledger_routes
+from adapters.entrypoints.api.problems import invalid, not_found
 from adapters.persistence.personal_data import opened
-from adapters.projection_runner import ProjectionRunner
-from adapters.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
-from adapters.report import build_report, render_html
-from adapters.sqldb import Database
+from adapters.persistence.sqldb import Database
+from adapters.persistence.stores import datastore_of, ledger_of
+from adapters.services.accountability_report import build_report, render_html
+from adapters.services.checkpointer import Checkpointer
+from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.receipts import checkpoint_size
+from adapters.services.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
 from domain import commands as command_module
 from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, NotAuthorised, authorise, may
@@ -96,14 +97,14 @@ class Services:
         self.app = app
         self.sign = sign
         self.runner = ProjectionRunner(app, all_projections())
-        self.recorder: Any = app.recorder
+        self.ledger = ledger_of(app)
 
     def answer(self, recorded: Recorded) -> dict[str, Any]:
         """The record, its entry, and the signed checkpoint that already holds it (``null``
         until one does: the receipt can then be fetched later, or signed on request)."""
         signed = recorded.signed
         if recorded.repeated:
-            note = self.recorder.latest_signed_checkpoint()
+            note = self.ledger.latest_signed_checkpoint()
             signed = None if note is None else checkpoint_size(note)
         return {
             "id": str(recorded.id),
@@ -137,9 +138,9 @@ class Services:
             with self.read() as cursor:
                 yield cursor
             return
-        upto = self.recorder.ledger_size() - 1
+        upto = self.ledger.ledger_size() - 1
         if as_recorded_at is not None:
-            upto = index_at(self.recorder, utc(as_recorded_at, "query.as_recorded_at"))
+            upto = index_at(self.ledger, utc(as_recorded_at, "query.as_recorded_at"))
             if upto < 0:
                 raise not_found("an entry recorded at or before that moment")
         events = events_upto(self.app, projection, upto)
@@ -236,14 +237,14 @@ def create_app(
     _command_routes(api, services)
     _register_routes(api, services)
     _audit_routes(api, services)
-    add_ledger_routes(api, services.recorder, sign)
+    add_ledger_routes(api, services.ledger, sign)
     _with_problem_schema(api)
     _documentation_routes(api)
 
     health = Health(
         app,
         services.runner,
-        Database(app.factory.datastore, schema=RELAY_SCHEMA),  # type: ignore[attr-defined]
+        Database(datastore_of(app), schema=RELAY_SCHEMA),
         Thresholds.from_environ(os.environ),
         checkpointer,
     )
@@ -537,7 +538,7 @@ def _cut_off(services: Services, index: int | None, at: datetime | None, as_of: 
     ``at``, or (asked only ``as_of``) the whole ledger."""
     if index is not None and at is not None:
         raise invalid("query.index", "give index or as_recorded_at, not both")
-    size = services.recorder.ledger_size()
+    size = services.ledger.ledger_size()
     if index is None and at is None:
         if not as_of:
             raise invalid("query.index", "give index, as_recorded_at or as_of")
@@ -545,7 +546,7 @@ def _cut_off(services: Services, index: int | None, at: datetime | None, as_of: 
             raise not_found("an entry: the ledger is empty")
         return int(size) - 1
     if at is not None:
-        found = index_at(services.recorder, at)
+        found = index_at(services.ledger, at)
         if found < 0:
             raise not_found("an entry at or before that moment")
         return int(found)

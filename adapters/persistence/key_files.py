@@ -18,7 +18,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import database_env
-from adapters.sqldb import Database
+from adapters.persistence.sqldb import Database
 
 MASTER, SIGNING = "master", "signing"
 
