@@ -19,6 +19,7 @@ import os
 from collections.abc import Collection
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, overload
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -106,6 +107,10 @@ class SubjectKeyStore:
         if self.master.path is not None:
             files.record(MASTER, self.master.fingerprint, self.master.path)
 
+    @overload
+    def key_for(self, subject: UUID, *, create: Literal[True]) -> bytes: ...
+    @overload
+    def key_for(self, subject: UUID, *, create: bool) -> bytes | None: ...
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         """The subject's data key; None once erased (or, without ``create``, if there is none)."""
         with self.db.reading() as cursor:
