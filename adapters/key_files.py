@@ -18,6 +18,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import database_env
+from adapters.persistence.schema import KEY_FILES, migrate
 from adapters.sqldb import Database
 
 MASTER, SIGNING = "master", "signing"
@@ -33,11 +34,7 @@ class KeyFiles:
 
     def create_table(self) -> None:
         with self.db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS key_files (kind TEXT NOT NULL, fingerprint TEXT "
-                "NOT NULL, path TEXT NOT NULL, first_used_at TEXT NOT NULL, "
-                "PRIMARY KEY (kind, fingerprint))"
-            )
+            migrate(KEY_FILES, cursor)
 
     # Only a hint for a better answer: a role that may not touch the table (the application
     # role of a deployment whose owner made it) goes without, and fails on nothing.

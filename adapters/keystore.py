@@ -29,6 +29,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import ConfigurationError
 from adapters.key_files import MASTER, KeyFiles, datastore_for, fingerprint
+from adapters.persistence.schema import SUBJECT_KEYS, migrate
 from adapters.sqldb import Database
 
 NONCE_SIZE = 12
@@ -88,10 +89,7 @@ class SubjectKeyStore:
         self.db = Database(datastore)
         self.master = master
         with self.db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, "
-                f"wrapped_key {self.db.blob}, created_at TEXT NOT NULL, erased_at TEXT)"
-            )
+            migrate(SUBJECT_KEYS, cursor)
         self._check_master()
 
     def _check_master(self) -> None:

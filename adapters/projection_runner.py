@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
+from adapters.persistence.schema import PROJECTION_POSITIONS, migrate
 from adapters.sqldb import Database
 from domain.application import Bewijslast, SubjectOwner
 from projections.base import Projection
@@ -50,10 +51,7 @@ class ProjectionRunner:
         self.projections = list(projections)
         self.db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
         with self.db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS projection_positions "
-                "(name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL)"
-            )
+            migrate(PROJECTION_POSITIONS, cursor)
             for projection in self.projections:
                 cursor.execute(
                     "SELECT version FROM projection_positions WHERE name = ?", (projection.name,)

@@ -108,7 +108,3 @@ class Database:
             if self.schema is not None:
                 cursor.execute(f'SET LOCAL search_path TO "{self.schema}", public')
             yield cursor
-
-    @property
-    def blob(self) -> str:
-        return "bytea" if self.postgres else "BLOB"

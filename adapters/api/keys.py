@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.persistence.schema import API_KEYS, migrate
 from adapters.sqldb import Database
 from domain.authorization import DEPLOYMENT, Actor, Grant, Role
 from domain.labels import parse_role
@@ -39,11 +40,7 @@ class ApiKeys:
     def __init__(self, datastore: Any) -> None:
         self.db = Database(datastore)
         with self.db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, "
-                "secret_sha256 TEXT NOT NULL, actor TEXT NOT NULL, grants TEXT NOT NULL, "
-                "created_at TEXT NOT NULL, revoked_at TEXT)"
-            )
+            migrate(API_KEYS, cursor)
 
     def create(self, actor: Actor) -> str:
         """A new key for ``actor``; the token is shown once and never stored."""

@@ -36,6 +36,7 @@ from adapters.bus.wiring import LedgerBus, ledger_bus
 from adapters.config import Settings
 from adapters.evidence import checkpoint_size
 from adapters.persistence.appending import Clock, utc_now
+from adapters.persistence.schema import RELAY_POSITIONS, migrate
 from adapters.sqldb import Cursor, Database
 from domain.application import Bewijslast
 from ledger.bundle import LedgerSource
@@ -91,11 +92,7 @@ class RelayTracking:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._renew_after: datetime | None = None
         with db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS relay_positions (name TEXT PRIMARY KEY, "
-                "next_index BIGINT NOT NULL, checkpoint_size BIGINT NOT NULL, "
-                "holder TEXT, lease_until TEXT NOT NULL)"
-            )
+            migrate(RELAY_POSITIONS, cursor)
             cursor.execute(
                 "INSERT INTO relay_positions VALUES (?, 0, 0, NULL, '') "
                 "ON CONFLICT (name) DO NOTHING",

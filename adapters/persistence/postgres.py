@@ -45,58 +45,13 @@ from psycopg.sql import SQL, Composed, Identifier
 from adapters.config import ConfigurationError
 from adapters.persistence.appending import Append, Frontier
 from adapters.persistence.recorder import Heads, LedgerRecorder, Statements
+from adapters.persistence.schema import LEDGER, ledger_names, ledger_tables, migrate
+from adapters.sqldb import Cursor as SQLCursor
 from domain.application import FirstAnswer
 from ledger.entry import ChainHead
 from ledger.merkle import NodeKey
 
 INSERT_ATTEMPTS = 3
-
-# The ledger's tables are named after the events table: {schema}, {events}, {nodes} etc.
-# are filled in per recorder.
-CREATE_EVENTS = (
-    "CREATE TABLE IF NOT EXISTS {schema}.{events} ("
-    "originator_id uuid NOT NULL, "
-    "originator_version bigint NOT NULL, "
-    "topic text NOT NULL, "
-    "state bytea NOT NULL, "
-    "notification_id bigserial, "
-    "ledger_index bigint NOT NULL CHECK (notification_id = ledger_index + 1), "
-    "leaf_hash bytea NOT NULL, "
-    "chain_hash bytea NOT NULL, "
-    "stream_prev bytea, "
-    "state_sha256 bytea NOT NULL, "
-    "recorded_at text NOT NULL, "
-    "PRIMARY KEY (originator_id, originator_version)) "
-    "WITH (autovacuum_vacuum_threshold = 100000000, "
-    "autovacuum_vacuum_scale_factor = 0.5)"
-)
-CREATE_LEDGER_TABLES = (
-    "CREATE TABLE IF NOT EXISTS {schema}.{nodes} ("
-    "level smallint NOT NULL, idx bigint NOT NULL, hash bytea NOT NULL, "
-    "PRIMARY KEY (level, idx))",
-    "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} ("
-    "tree_size bigint PRIMARY KEY, root bytea NOT NULL, note text NOT NULL, "
-    "signed_at timestamptz NOT NULL)",
-    # Witnesses' cosignature lines, appended to the checkpoint's note when it is read.
-    "CREATE TABLE IF NOT EXISTS {schema}.{cosignatures} ("
-    "tree_size bigint NOT NULL REFERENCES {schema}.{checkpoints} (tree_size), "
-    "cosigner text NOT NULL, line text NOT NULL, received_at timestamptz NOT NULL, "
-    "PRIMARY KEY (tree_size, cosigner))",
-    "CREATE TABLE IF NOT EXISTS {schema}.{idempotency} ("
-    "key bytea PRIMARY KEY, request bytea NOT NULL, record uuid NOT NULL, "
-    "ledger_index bigint NOT NULL)",
-    "CREATE OR REPLACE FUNCTION {schema}.{refuse}() RETURNS trigger "
-    "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
-    "'the ledger is append-only: % on % refused', TG_OP, TG_TABLE_NAME "
-    "USING ERRCODE = 'insufficient_privilege'; END $$",
-)
-APPEND_ONLY_TABLES = ("events", "nodes", "checkpoints", "cosignatures", "idempotency")
-CREATE_APPEND_ONLY_TRIGGERS = (
-    "CREATE OR REPLACE TRIGGER append_only BEFORE UPDATE OR DELETE ON "
-    "{schema}.{table} FOR EACH ROW EXECUTE FUNCTION {schema}.{refuse}()",
-    "CREATE OR REPLACE TRIGGER no_truncate BEFORE TRUNCATE ON "
-    "{schema}.{table} FOR EACH STATEMENT EXECUTE FUNCTION {schema}.{refuse}()",
-)
 
 LOCK_TIMEOUT = "SET LOCAL lock_timeout = '{0}s'"
 ADVISORY_LOCK = "SELECT pg_advisory_xact_lock({0})"
@@ -179,33 +134,21 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
             raise ProgrammingError("POSTGRES_ENABLE_DB_FUNCTIONS bypasses the ledger: turn it off")
         if datastore.originator_id_type != "uuid":
             raise ProgrammingError("ledger streams are UUIDs: set ORIGINATOR_ID_TYPE=uuid")
-        prefix = events_table_name.removesuffix("_events")
-        self.nodes_table_name = f"{prefix}_ledger_nodes"
-        self.checkpoints_table_name = f"{prefix}_checkpoints"
-        self.cosignatures_table_name = f"{prefix}_cosignatures"
-        self.idempotency_table_name = f"{prefix}_idempotency"
+        self.tables = ledger_tables(events_table_name)
+        self.nodes_table_name = self.tables["nodes"]
+        self.checkpoints_table_name = self.tables["checkpoints"]
+        self.cosignatures_table_name = self.tables["cosignatures"]
+        self.idempotency_table_name = self.tables["idempotency"]
         self.frontier = Frontier()
-        names = {
-            "schema": Identifier(datastore.schema),
-            "events": Identifier(events_table_name),
-            "nodes": Identifier(self.nodes_table_name),
-            "checkpoints": Identifier(self.checkpoints_table_name),
-            "cosignatures": Identifier(self.cosignatures_table_name),
-            "idempotency": Identifier(self.idempotency_table_name),
-            "refuse": Identifier(f"{prefix}_refuse_change"),
-        }
+        names = {"schema": Identifier(datastore.schema)}
+        names.update({key: Identifier(name) for key, name in self.tables.items()})
 
-        def sql(text: str, **more: Identifier) -> Composed:
-            return SQL(text).format(**names, **more)
+        def sql(text: str) -> Composed:
+            return SQL(text).format(**names)
 
         self.sql = Statements(**{k: sql(v) for k, v in dataclasses.asdict(STATEMENTS).items()})
-        self.sql_create_statements[self.create_table_statement_index] = sql(CREATE_EVENTS)
-        self.sql_create_statements += [sql(s) for s in CREATE_LEDGER_TABLES]
-        self.sql_create_statements += [
-            sql(trigger, table=names[table])
-            for table in APPEND_ONLY_TABLES
-            for trigger in CREATE_APPEND_ONLY_TRIGGERS
-        ]
+        # The events table is the ledger's (schema.LEDGER), made by its migrations.
+        del self.sql_create_statements[self.create_table_statement_index]
         self.append_lock = SQL(ADVISORY_LOCK).format(
             _lock_key(f"{datastore.schema}.{events_table_name}")
         )
@@ -222,8 +165,11 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
         self.select_nodes = sql(SELECT_NODES)
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
-        # Processes starting together would otherwise deadlock on CREATE OR REPLACE.
+        # Processes starting together would otherwise deadlock on CREATE OR REPLACE, and
+        # both apply a migration.
         curs.execute(self.append_lock)
+        names = ledger_names(self.datastore.schema, self.events_table_name)
+        migrate(LEDGER, SQLCursor(curs, postgres=True), names)
         super()._create_table(curs)
 
     # --- writing -----------------------------------------------------------------------------

@@ -29,52 +29,11 @@ from eventsourcing.sqlite import (
 
 from adapters.persistence.appending import Append, Frontier, originator_uuid
 from adapters.persistence.recorder import Heads, LedgerRecorder, Statements, first_answer_of
+from adapters.persistence.schema import LEDGER, ledger_names, migrate
+from adapters.sqldb import Cursor as SQLCursor
 from domain.application import Idempotency
 from ledger.entry import ChainHead
 from ledger.merkle import NodeKey
-
-_LEDGER_TABLES = (
-    "stored_events",
-    "ledger_nodes",
-    "ledger_checkpoints",
-    "ledger_cosignatures",
-    "idempotency_keys",
-)
-CREATE_LEDGER_TABLES = (
-    "CREATE TABLE IF NOT EXISTS stored_events ("
-    "originator_id TEXT NOT NULL, "
-    "originator_version INTEGER NOT NULL, "
-    "topic TEXT NOT NULL, "
-    "state BLOB NOT NULL, "
-    "ledger_index INTEGER NOT NULL CHECK (ledger_index = rowid - 1), "
-    "leaf_hash BLOB NOT NULL, "
-    "chain_hash BLOB NOT NULL, "
-    "stream_prev BLOB, "
-    "state_sha256 BLOB NOT NULL, "
-    "recorded_at TEXT NOT NULL, "
-    "PRIMARY KEY (originator_id, originator_version))",
-    "CREATE TABLE IF NOT EXISTS ledger_nodes ("
-    "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
-    "PRIMARY KEY (level, idx)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS ledger_checkpoints ("
-    "tree_size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, "
-    "signed_at TEXT NOT NULL)",
-    # Witnesses' cosignature lines, appended to the checkpoint's note when it is read.
-    "CREATE TABLE IF NOT EXISTS ledger_cosignatures ("
-    "tree_size INTEGER NOT NULL REFERENCES ledger_checkpoints (tree_size), "
-    "cosigner TEXT NOT NULL, line TEXT NOT NULL, received_at TEXT NOT NULL, "
-    "PRIMARY KEY (tree_size, cosigner))",
-    "CREATE TABLE IF NOT EXISTS idempotency_keys ("
-    "key BLOB PRIMARY KEY, request BLOB NOT NULL, record TEXT NOT NULL, "
-    "ledger_index INTEGER NOT NULL) WITHOUT ROWID",
-    *(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()} "
-        f"BEFORE {operation} ON {table} BEGIN SELECT RAISE(ABORT, "
-        f"'the ledger is append-only: {operation} on {table} refused'); END"
-        for table in _LEDGER_TABLES
-        for operation in ("UPDATE", "DELETE")
-    ),
-)
 
 SELECT_CHAIN_HEAD = (
     "SELECT ledger_index, chain_hash, recorded_at FROM stored_events ORDER BY rowid DESC LIMIT 1"
@@ -149,7 +108,11 @@ class LedgerSQLiteApplicationRecorder(LedgerRecorder, SQLiteApplicationRecorder)
         self.frontier = Frontier()
 
     def construct_create_table_statements(self) -> list[str]:
-        return list(CREATE_LEDGER_TABLES)
+        return []  # the ledger's tables are made by its migrations (schema.LEDGER)
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        migrate(LEDGER, SQLCursor(c, postgres=False), ledger_names(None, self.events_table_name))
+        super()._create_table(c)
 
     # --- writing -----------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.persistence.appending import Clock, utc_now
+from adapters.persistence.schema import WITNESS_COSIGNED, migrate
+from adapters.sqldb import Cursor
 from ledger.checkpoint import Checkpoint
 from ledger.note import NoteSigner, NoteVerifier
 from ledger.witness import (
@@ -48,11 +50,9 @@ class WitnessStore:
         self.logs: Mapping[str, NoteVerifier] = {v.name: v for v in logs}
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS cosigned (origin TEXT PRIMARY KEY, "
-                "tree_size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, "
-                "cosigned_at INTEGER NOT NULL)"
-            )
+            db.execute("BEGIN IMMEDIATE")
+            migrate(WITNESS_COSIGNED, Cursor(db.cursor(), postgres=False))
+            db.execute("COMMIT")
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
