@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from adapters.persistence.schema import PROJECTION_POSITIONS, migrate
+from adapters.persistence.positions import ProjectionPositions as POSITIONS
 from adapters.sqldb import Database
 from domain.application import Bewijslast, SubjectOwner
 from projections.base import Projection
@@ -51,13 +51,9 @@ class ProjectionRunner:
         self.projections = list(projections)
         self.db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
         with self.db.transaction() as cursor:
-            migrate(PROJECTION_POSITIONS, cursor)
+            POSITIONS.create(cursor)
             for projection in self.projections:
-                cursor.execute(
-                    "SELECT version FROM projection_positions WHERE name = ?", (projection.name,)
-                )
-                row = cursor.fetchone()
-                if row is not None and row[0] == projection.version:
+                if POSITIONS.version(cursor, projection.name) == projection.version:
                     continue
                 # New, or its tables changed shape: build it again from index 0.
                 log.info(
@@ -65,19 +61,12 @@ class ProjectionRunner:
                 )
                 projection.drop_tables(cursor)
                 projection.create_tables(cursor)
-                cursor.execute(
-                    "INSERT INTO projection_positions (name, position, version) VALUES (?, 0, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET position = 0, version = excluded.version",
-                    (projection.name, projection.version),
-                )
+                POSITIONS.start_over(cursor, projection.name, projection.version)
         self._stop = threading.Event()
 
     def position(self, projection: Projection) -> int:
         with self.db.reading() as cursor:
-            cursor.execute(
-                "SELECT position FROM projection_positions WHERE name = ?", (projection.name,)
-            )
-            return int(cursor.fetchone()[0])
+            return POSITIONS.position(cursor, projection.name)
 
     def catch_up(self, projection: Projection, *, limit: int | None = None) -> int:
         """Apply every event after the projection's position; return how many were applied."""
@@ -98,26 +87,13 @@ class ProjectionRunner:
             except Exception as e:
                 raise self._failed(projection, notifications, e) from e
             with self.db.transaction() as cursor:
-                # A write first: it waits for the lock (a row lock on PostgreSQL, the file's
-                # write lock on SQLite, where a read first would fail instead of waiting).
-                cursor.execute(
-                    "UPDATE projection_positions SET position = position WHERE name = ?",
-                    (projection.name,),
-                )
-                cursor.execute(
-                    "SELECT position FROM projection_positions WHERE name = ?", (projection.name,)
-                )
-                if cursor.fetchone()[0] != start:
+                if POSITIONS.locked_position(cursor, projection.name) != start:
                     continue  # another runner applied this batch meanwhile
                 try:
                     projection.apply_batch(cursor, events)
                 except Exception as e:
                     raise self._failed(projection, notifications, e) from e
-                cursor.execute(
-                    "UPDATE projection_positions SET position = ? WHERE name = ? AND position = ?",
-                    (notifications[-1].id, projection.name, start),
-                )
-                if cursor.rowcount != 1:
+                if not POSITIONS.advance(cursor, projection.name, start, notifications[-1].id):
                     raise PositionMoved(f"{projection.name} moved on from {start}")
             applied += len(notifications)
         return applied
@@ -137,9 +113,7 @@ class ProjectionRunner:
         with self.db.transaction() as cursor:
             projection.drop_tables(cursor)
             projection.create_tables(cursor)
-            cursor.execute(
-                "UPDATE projection_positions SET position = 0 WHERE name = ?", (projection.name,)
-            )
+            POSITIONS.rewind(cursor, projection.name)
         return self.catch_up(projection)
 
     def run(self, interval: float = 1.0) -> None:

@@ -8,8 +8,9 @@ import os
 import signal
 from typing import Any
 
-from adapters.bus.relay import BATCH, LEASE_SECONDS
+from adapters.bus.relay import BATCH
 from adapters.config import ConfigurationError, Settings
+from adapters.persistence.positions import LEASE_SECONDS
 
 
 def broker_url() -> str:
