@@ -31,9 +31,10 @@ from adapters.config import (
 )
 from adapters.cosigning import Cosigning, cosigning_for
 from adapters.evidence import checkpoint_for, checkpoint_size, prove
-from adapters.key_files import MASTER, SIGNING, KeyFiles, fingerprint, key_files_of
+from adapters.key_files import MASTER, SIGNING, fingerprint, key_files_of
 from adapters.keys import generate_key_files, load_signer
 from adapters.keystore import MasterKey, open_key_store
+from adapters.persistence.keys import KeyFiles
 from adapters.persistence.personal_data import (
     ErasedAsSubject,
     PersonalDataAsCiphertext,

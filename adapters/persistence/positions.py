@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from adapters.persistence.appending import Clock, utc_now
-from adapters.persistence.schema import PROJECTION_POSITIONS, RELAY_POSITIONS, migrate
+from adapters.persistence.schema import (
+    PROJECTION_POSITIONS,
+    RELAY_POSITIONS,
+    migrate,
+    table_exists,
+)
 from adapters.sqldb import Cursor, Database
 from ledger.entry import format_recorded_at
 
@@ -30,6 +35,7 @@ ADVANCE_RELAY = (
     "UPDATE relay_positions SET next_index = ?, checkpoint_size = ? WHERE name = ? "
     "AND holder = ? AND next_index = ? AND checkpoint_size = ?"
 )
+SELECT_RELAYS = "SELECT name, next_index FROM relay_positions"
 RELEASE_LEASE = (
     "UPDATE relay_positions SET holder = NULL, lease_until = '' WHERE name = ? AND holder = ?"
 )
@@ -120,6 +126,15 @@ class RelayTracking:
         with self.db.transaction() as cursor:
             cursor.execute(RELEASE_LEASE, (self.name, self.holder))
         self._renew_after = None
+
+
+def relay_positions(db: Database) -> dict[str, int]:
+    """Each relay's next index; none where no relay ever ran."""
+    with db.reading() as cursor:
+        if not table_exists(cursor, "relay_positions"):
+            return {}
+        cursor.execute(SELECT_RELAYS)
+        return {row[0]: int(row[1]) for row in cursor.fetchall()}
 
 
 # --- the read models -----------------------------------------------------------------------

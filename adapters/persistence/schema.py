@@ -57,10 +57,15 @@ INSERT_VERSION = (
     "INSERT INTO {versions} (store, version, applied_at) VALUES (?, ?, ?) "
     "ON CONFLICT (store, version) DO NOTHING"
 )
-# Asked, not tried: on PostgreSQL a failed statement would abort the caller's transaction.
-VERSIONS_EXIST_POSTGRES = "SELECT to_regclass(?) IS NOT NULL"
-VERSIONS_EXIST_SQLITE = "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?"
+TABLE_EXISTS_POSTGRES = "SELECT to_regclass(?) IS NOT NULL"
+TABLE_EXISTS_SQLITE = "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?"
 VERSIONS = "schema_versions"
+
+
+def table_exists(cursor: Cursor, name: str) -> bool:
+    """Asked, not tried: on PostgreSQL a failed statement would abort the transaction."""
+    cursor.execute(TABLE_EXISTS_POSTGRES if cursor.postgres else TABLE_EXISTS_SQLITE, (name,))
+    return bool(cursor.fetchone()[0])
 
 
 def migrate(store: Store, cursor: Cursor, names: Mapping[str, str] | None = None) -> list[int]:
@@ -70,10 +75,8 @@ def migrate(store: Store, cursor: Cursor, names: Mapping[str, str] | None = None
     ``names``: the tables' names as the statements write them (``{events}``), quoted for
     the database; ``versions``, the version table, is ``schema_versions`` unless given."""
     names = {"versions": VERSIONS, **(names or {})}
-    exists = VERSIONS_EXIST_POSTGRES if cursor.postgres else VERSIONS_EXIST_SQLITE
-    cursor.execute(exists, (names["versions"],))
     applied: list[int] = []
-    if cursor.fetchone()[0]:
+    if table_exists(cursor, names["versions"]):
         cursor.execute(SELECT_VERSIONS.format(**names), (store.name,))
         applied = [row[0] for row in cursor.fetchall()]
     pending = store.pending(applied)
