@@ -276,71 +276,46 @@ SUBJECT_KEYS = Store(
     ),
 )
 
-_KEY_FILES_V1 = (
+
+def _one_table(table: str, why: str, create: str) -> Store:
+    """A store of one table, as first made (the same on both databases)."""
+    return Store(table, (table,), (Migration(1, why, (create,)),))
+
+
+KEY_FILES = _one_table(
+    "key_files",
+    "which key file a database's data was recorded under",
     "CREATE TABLE IF NOT EXISTS key_files (kind TEXT NOT NULL, fingerprint TEXT "
     "NOT NULL, path TEXT NOT NULL, first_used_at TEXT NOT NULL, "
     "PRIMARY KEY (kind, fingerprint))",
 )
-KEY_FILES = Store(
-    "key_files",
-    ("key_files",),
-    (Migration(1, "which key file a database's data was recorded under", _KEY_FILES_V1),),
-)
-
-_API_KEYS_V1 = (
+API_KEYS = _one_table(
+    "api_keys",
+    "API keys: a secret's hash, its actor and grants",
     "CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, "
     "secret_sha256 TEXT NOT NULL, actor TEXT NOT NULL, grants TEXT NOT NULL, "
     "created_at TEXT NOT NULL, revoked_at TEXT)",
 )
-API_KEYS = Store(
-    "api_keys",
-    ("api_keys",),
-    (Migration(1, "API keys: a secret's hash, its actor and grants", _API_KEYS_V1),),
-)
-
-_RELAY_POSITIONS_V1 = (
+RELAY_POSITIONS = _one_table(
+    "relay_positions",
+    "how far each relay published, and who holds it",
     "CREATE TABLE IF NOT EXISTS relay_positions (name TEXT PRIMARY KEY, "
     "next_index BIGINT NOT NULL, checkpoint_size BIGINT NOT NULL, "
     "holder TEXT, lease_until TEXT NOT NULL)",
 )
-RELAY_POSITIONS = Store(
-    "relay_positions",
-    ("relay_positions",),
-    (Migration(1, "how far each relay published, and who holds it", _RELAY_POSITIONS_V1),),
-)
-
-_PROJECTION_POSITIONS_V1 = (
+PROJECTION_POSITIONS = _one_table(
+    "projection_positions",
+    "how far each read model applied the ledger, and in which shape",
     "CREATE TABLE IF NOT EXISTS projection_positions "
     "(name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL)",
 )
-PROJECTION_POSITIONS = Store(
-    "projection_positions",
-    ("projection_positions",),
-    (
-        Migration(
-            1,
-            "how far each read model applied the ledger, and in which shape",
-            _PROJECTION_POSITIONS_V1,
-        ),
-    ),
-)
-
 # The witness's own SQLite file (adapters/witness), never on PostgreSQL.
-WITNESS_COSIGNED = Store(
-    "witness_cosigned",
-    ("cosigned",),
-    (
-        Migration(
-            1,
-            "the latest checkpoint the witness cosigned, per log",
-            (
-                "CREATE TABLE IF NOT EXISTS cosigned (origin TEXT PRIMARY KEY, "
-                "tree_size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, "
-                "cosigned_at INTEGER NOT NULL)",
-            ),
-            (),
-        ),
-    ),
+WITNESS_COSIGNED = _one_table(
+    "cosigned",
+    "the latest checkpoint the witness cosigned, per log",
+    "CREATE TABLE IF NOT EXISTS cosigned (origin TEXT PRIMARY KEY, "
+    "tree_size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, "
+    "cosigned_at INTEGER NOT NULL)",
 )
 
 STORES = (
