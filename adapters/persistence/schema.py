@@ -194,7 +194,9 @@ _LEDGER_V1_POSTGRES = (
     ),
 )
 
-# The ledger tables' names on SQLite; on PostgreSQL the same after the events table's prefix.
+# The ledger tables' names on SQLite; on PostgreSQL the same after the events table's prefix
+# (``ledger_tables``), but for the idempotency keys: commands read that table, and those of
+# the release before stay served while an upgrade migrates (docs/DEPLOYING.md).
 LEDGER_TABLES = {
     "events": "stored_events",
     "nodes": "ledger_nodes",
@@ -211,13 +213,13 @@ LEDGER = Store(
         Migration(1, "the ledger's tables, append-only", _LEDGER_V1_SQLITE, _LEDGER_V1_POSTGRES),
         Migration(
             2,
-            "one name per table on both databases: on PostgreSQL the SQLite name after the "
-            "events table's prefix (rows, triggers, grants and references go along)",
+            "the checkpoints' tables named alike on both databases: on PostgreSQL the SQLite "
+            "name after the events table's prefix (rows, triggers, grants and references go "
+            "along)",
             (),
             (
                 "ALTER TABLE {checkpoints_v1} RENAME TO {checkpoints_name}",
                 "ALTER TABLE {cosignatures_v1} RENAME TO {cosignatures_name}",
-                "ALTER TABLE {idempotency_v1} RENAME TO {idempotency_name}",
             ),
         ),
     ),
@@ -228,7 +230,7 @@ def ledger_tables(events_table: str) -> dict[str, str]:
     """The ledger's tables on PostgreSQL, named after its events table (unquoted)."""
     prefix = events_table.removesuffix("_events")
     names = {key: f"{prefix}_{name}" for key, name in LEDGER_TABLES.items()}
-    return {**names, "events": events_table}
+    return {**names, "events": events_table, "idempotency": f"{prefix}_idempotency"}
 
 
 def ledger_names(schema: str | None, events_table: str) -> dict[str, str]:
@@ -238,12 +240,11 @@ def ledger_names(schema: str | None, events_table: str) -> dict[str, str]:
         return {**LEDGER_TABLES, "versions": VERSIONS}
     prefix = events_table.removesuffix("_events")
     tables = ledger_tables(events_table)
-    # Before migration 2 the last three were named otherwise.
+    # Before migration 2 the checkpoints' tables were named otherwise.
     old = {
         **tables,
         "checkpoints": f"{prefix}_checkpoints",
         "cosignatures": f"{prefix}_cosignatures",
-        "idempotency": f"{prefix}_idempotency",
     }
     return {
         **{key: quoted(schema, name) for key, name in tables.items()},

@@ -66,7 +66,7 @@ def test_a_postgres_ledger_from_before_versions_keeps_its_checkpoints_under_the_
     recorder.create_table()  # nothing left to apply
     with psycopg.connect(pg_database.url, autocommit=True) as conn:
         assert versions(conn, "bewijslast_schema_versions") == [("ledger", 1), ("ledger", 2)]
-        for table in ("checkpoints", "cosignatures", "idempotency"):
+        for table in ("checkpoints", "cosignatures"):
             assert conn.execute(f"SELECT to_regclass('bewijslast_{table}')").fetchone() == (None,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
             conn.execute("DELETE FROM bewijslast_ledger_checkpoints")
