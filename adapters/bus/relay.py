@@ -13,12 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from faststream.rabbit.publisher import RabbitPublisher
 from pamqp.commands import Basic
@@ -34,18 +30,23 @@ from adapters.bus.messages import (
 from adapters.bus.wiring import LedgerBus, ledger_bus
 from adapters.config import Settings
 from adapters.persistence.appending import Clock, utc_now
-from adapters.persistence.sqldb import Cursor, Database
+from adapters.persistence.positions import (
+    LEASE_SECONDS,
+    LeaseHeld,
+    LeaseLost,
+    Position,
+    RelayTracking,
+)
+from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import datastore_of, ledger_of
 from adapters.services.receipts import checkpoint_size
 from domain.application import Bewijslast
-from ledger.entry import format_recorded_at
 from ledger.note import split_note
 from ledger.store import LedgerStore
 
 log = logging.getLogger(__name__)
 SCHEMA = "bus"  # on PostgreSQL; SQLite has one namespace per file
 BATCH = 500
-LEASE_SECONDS = 15.0
 POLL_SECONDS = 0.2
 CONFIRM_TIMEOUT = 10.0
 BACKOFF_FIRST, BACKOFF_MAX = 0.2, 10.0
@@ -53,109 +54,6 @@ BACKOFF_FIRST, BACKOFF_MAX = 0.2, 10.0
 
 class NotConfirmed(Exception):
     """The broker did not confirm every message of a batch; the position stays put."""
-
-
-class LeaseHeld(Exception):
-    """Another relay holds this ledger's lease."""
-
-
-class LeaseLost(Exception):
-    """The lease passed to another relay, or the position moved, during a batch."""
-
-
-@dataclass(frozen=True)
-class Position:
-    next_index: int  # entries 0 .. next_index - 1 are confirmed
-    checkpoint_size: int  # checkpoints up to this tree size are confirmed
-
-
-class RelayTracking:
-    """The relay's position and lease: one row per relay name in the event-store database."""
-
-    def __init__(
-        self,
-        db: Database,
-        name: str,
-        *,
-        lease_seconds: float = LEASE_SECONDS,
-        clock: Clock = utc_now,
-    ) -> None:
-        self.db, self.name, self.clock = db, name, clock
-        self.lease = timedelta(seconds=lease_seconds)
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._renew_after: datetime | None = None
-        with db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS relay_positions (name TEXT PRIMARY KEY, "
-                "next_index BIGINT NOT NULL, checkpoint_size BIGINT NOT NULL, "
-                "holder TEXT, lease_until TEXT NOT NULL)"
-            )
-            cursor.execute(
-                "INSERT INTO relay_positions VALUES (?, 0, 0, NULL, '') "
-                "ON CONFLICT (name) DO NOTHING",
-                (name,),
-            )
-
-    def hold(self) -> Position:
-        """Take or renew the lease (renewed once half of it has passed); the position."""
-        now = self.clock()
-        with self.db.transaction() as cursor:
-            if self._renew_after is None or now >= self._renew_after:
-                cursor.execute(
-                    "UPDATE relay_positions SET holder = ?, lease_until = ? WHERE name = ? "
-                    "AND (holder IS NULL OR holder = ? OR lease_until < ?)",
-                    (
-                        self.holder,
-                        format_recorded_at(now + self.lease),
-                        self.name,
-                        self.holder,
-                        format_recorded_at(now),
-                    ),
-                )
-                if cursor.rowcount != 1:
-                    self._renew_after = None
-                    raise LeaseHeld(f"relay {self.name!r} is held by another relay")
-                self._renew_after = now + self.lease / 2
-            return self._read(cursor)
-
-    def position(self) -> Position:
-        with self.db.transaction() as cursor:
-            return self._read(cursor)
-
-    def _read(self, cursor: Cursor) -> Position:
-        cursor.execute(
-            "SELECT next_index, checkpoint_size FROM relay_positions WHERE name = ?", (self.name,)
-        )
-        row = cursor.fetchone()
-        return Position(int(row[0]), int(row[1]))
-
-    def advance(self, start: Position, to: Position) -> None:
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                "UPDATE relay_positions SET next_index = ?, checkpoint_size = ? WHERE name = ? "
-                "AND holder = ? AND next_index = ? AND checkpoint_size = ?",
-                (
-                    to.next_index,
-                    to.checkpoint_size,
-                    self.name,
-                    self.holder,
-                    start.next_index,
-                    start.checkpoint_size,
-                ),
-            )
-            if cursor.rowcount != 1:
-                self._renew_after = None
-                raise LeaseLost(f"relay {self.name!r} lost its lease or moved on from {start}")
-
-    def release(self) -> None:
-        """On a graceful stop: the next relay need not wait for the lease to run out."""
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                "UPDATE relay_positions SET holder = NULL, lease_until = '' "
-                "WHERE name = ? AND holder = ?",
-                (self.name, self.holder),
-            )
-        self._renew_after = None
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,63 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
+from adapters.persistence.schema import API_KEYS, migrate
 from adapters.persistence.sqldb import Database
 from domain.authorization import DEPLOYMENT, Actor, Grant, Role
 from domain.labels import parse_role
+
+INSERT = (
+    "INSERT INTO api_keys (key_id, secret_sha256, actor, grants, created_at) VALUES (?, ?, ?, ?, ?)"
+)
+REVOKE = "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL"
+_COLUMNS = "key_id, secret_sha256, actor, grants, created_at, revoked_at"
+SELECT_ALL = f"SELECT {_COLUMNS} FROM api_keys ORDER BY created_at"
+SELECT_ONE = f"SELECT {_COLUMNS} FROM api_keys WHERE key_id = ?"
+
+
+@dataclass(frozen=True)
+class ApiKeyRow:
+    key_id: str
+    secret_sha256: str
+    actor: str
+    grants: str  # JSON: [{"role", "municipality", "controller"}]
+    created_at: str
+    revoked_at: str | None
+
+
+class ApiKeyTable:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.transaction() as cursor:
+            migrate(API_KEYS, cursor)
+
+    def insert(self, row: ApiKeyRow) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                INSERT, (row.key_id, row.secret_sha256, row.actor, row.grants, row.created_at)
+            )
+
+    def revoke(self, key_id: str, at: str) -> bool:
+        """Whether a key that was not revoked is now."""
+        with self.db.transaction() as cursor:
+            cursor.execute(REVOKE, (at, key_id))
+            return bool(cursor.rowcount)
+
+    def all(self) -> list[ApiKeyRow]:
+        with self.db.reading() as cursor:
+            cursor.execute(SELECT_ALL)
+            return [_row(row) for row in cursor.fetchall()]
+
+    def find(self, key_id: str) -> ApiKeyRow | None:
+        with self.db.reading() as cursor:
+            cursor.execute(SELECT_ONE, (key_id,))
+            row = cursor.fetchone()
+        return None if row is None else _row(row)
+
+
+def _row(row: Any) -> ApiKeyRow:
+    return ApiKeyRow(*(row[i] for i in range(6)))
+
 
 PREFIX = "bwl"
 OIDC_ACTORS = "oidc:"  # the namespace of actors from OIDC tokens, never an API key's
@@ -40,13 +94,7 @@ def _digest(secret: str) -> str:
 
 class ApiKeys:
     def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
-        self.db = Database(datastore)
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS api_keys (key_id TEXT PRIMARY KEY, "
-                "secret_sha256 TEXT NOT NULL, actor TEXT NOT NULL, grants TEXT NOT NULL, "
-                "created_at TEXT NOT NULL, revoked_at TEXT)"
-            )
+        self.table = ApiKeyTable(Database(datastore))
 
     def create(self, actor: Actor) -> str:
         """A new key for ``actor``; the token is shown once and never stored."""
@@ -57,54 +105,35 @@ class ApiKeys:
             {"role": g.role.value, "municipality": g.municipality, "controller": g.controller}
             for g in sorted(actor.grants, key=lambda g: (g.municipality, g.role.value))
         ]
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                "INSERT INTO api_keys (key_id, secret_sha256, actor, grants, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (key_id, _digest(secret), actor.id, json.dumps(grants), _now()),
-            )
+        self.table.insert(
+            ApiKeyRow(key_id, _digest(secret), actor.id, json.dumps(grants), _now(), None)
+        )
         return f"{PREFIX}_{key_id}_{secret}"
 
     def revoke(self, key_id: str) -> bool:
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
-                (_now(), key_id),
-            )
-            return bool(cursor.rowcount)
+        return self.table.revoke(key_id, _now())
 
     def all(self) -> list[ApiKey]:
-        with self.db.reading() as cursor:
-            cursor.execute(
-                "SELECT key_id, actor, grants, created_at, revoked_at FROM api_keys "
-                "ORDER BY created_at"
-            )
-            return [_key(row) for row in cursor.fetchall()]
+        return [_key(row) for row in self.table.all()]
 
     def actor_for(self, token: str) -> Actor | None:
         """The actor of a valid, unrevoked token; None otherwise."""
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != PREFIX:
             return None
-        with self.db.reading() as cursor:
-            cursor.execute(
-                "SELECT key_id, actor, grants, created_at, revoked_at, secret_sha256 "
-                "FROM api_keys WHERE key_id = ?",
-                (parts[1],),
-            )
-            row = cursor.fetchone()
-        if row is None or row[4] is not None:
+        row = self.table.find(parts[1])
+        if row is None or row.revoked_at is not None:
             return None
-        if not hmac.compare_digest(row[5], _digest(parts[2])):
+        if not hmac.compare_digest(row.secret_sha256, _digest(parts[2])):
             return None
         return _key(row).actor
 
 
-def _key(row: Any) -> ApiKey:
+def _key(row: ApiKeyRow) -> ApiKey:
     grants = [
-        Grant(Role(g["role"]), g["municipality"], g["controller"]) for g in json.loads(row[2])
+        Grant(Role(g["role"]), g["municipality"], g["controller"]) for g in json.loads(row.grants)
     ]
-    return ApiKey(row[0], Actor.with_grants(row[1], grants), row[3], row[4])
+    return ApiKey(row.key_id, Actor.with_grants(row.actor, grants), row.created_at, row.revoked_at)
 
 
 def _now() -> str:

@@ -10,14 +10,13 @@ outside the ledger, on the application's own database.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 
-from eventsourcing.persistence import PersistenceError
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import database_env
+from adapters.persistence.keys import KeyFiles
 from adapters.persistence.sqldb import Database
 
 MASTER, SIGNING = "master", "signing"
@@ -25,68 +24,6 @@ MASTER, SIGNING = "master", "signing"
 
 def fingerprint(kind: str, key: bytes) -> str:
     return hashlib.sha256(f"bewijslast {kind} key id\0".encode() + key).hexdigest()[:32]
-
-
-class KeyFiles:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def create_table(self) -> None:
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS key_files (kind TEXT NOT NULL, fingerprint TEXT "
-                "NOT NULL, path TEXT NOT NULL, first_used_at TEXT NOT NULL, "
-                "PRIMARY KEY (kind, fingerprint))"
-            )
-
-    # Only a hint for a better answer: a role that may not touch the table (the application
-    # role of a deployment whose owner made it) goes without, and fails on nothing.
-
-    def record(self, kind: str, key_fingerprint: str, path: Path) -> None:
-        """Remember the file of a key the first time data is recorded under it."""
-        try:
-            self.create_table()
-            with self.db.transaction() as cursor:
-                cursor.execute(
-                    "INSERT INTO key_files (kind, fingerprint, path, first_used_at) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (kind, fingerprint) DO NOTHING",
-                    (kind, key_fingerprint, str(path.resolve()), datetime.now(UTC).isoformat()),
-                )
-        except PersistenceError:
-            pass
-
-    def recorded(self, kind: str) -> dict[str, str]:
-        """Fingerprint -> file of every key of ``kind`` used here (none on an old database)."""
-        if not self._has_table("key_files"):
-            return {}
-        try:
-            with self.db.transaction() as cursor:
-                cursor.execute(
-                    "SELECT fingerprint, path FROM key_files WHERE kind = ? ORDER BY first_used_at",
-                    (kind,),
-                )
-                return {row[0]: row[1] for row in cursor.fetchall()}
-        except PersistenceError:
-            return {}
-
-    def count(self, table: str) -> int:
-        """Rows in one of the application's own tables; 0 when it does not exist (yet)."""
-        if not self._has_table(table):
-            return 0
-        with self.db.transaction() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {table}")
-            return int(cursor.fetchone()[0])
-
-    def _has_table(self, table: str) -> bool:
-        with self.db.transaction() as cursor:
-            if self.db.postgres:
-                cursor.execute("SELECT to_regclass(?) IS NOT NULL", (table,))
-            else:
-                cursor.execute(
-                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-                    (table,),
-                )
-            return bool(cursor.fetchone()[0])
 
 
 def datastore_for(database_url: str) -> SQLiteDatastore | PostgresDatastore:

@@ -27,7 +27,6 @@ class PersonalDataAsCiphertext(Transcoding):
 
     def encode(self, obj: PersonalData) -> dict[str, str]:
         key = self.keys.key_for(obj.subject, create=True)
-        assert key is not None
         nonce = os.urandom(NONCE_SIZE)
         # The subject id is authenticated, so ciphertext cannot be moved to another subject.
         sealed = AESGCM(key).encrypt(nonce, obj.value.encode(), obj.subject.bytes)

@@ -1,12 +1,14 @@
 """One way to run SQL on either database: a transaction and the right parameter marks.
 
-SQL is written with ``?`` marks; on PostgreSQL they become ``%s``.
+SQL is written with ``?`` marks; on PostgreSQL they become ``%s`` (``postgres_marks``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
@@ -37,7 +39,7 @@ class Cursor:
         self.postgres = postgres
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.raw.execute(sql.replace("?", "%s") if self.postgres else sql, params)
+        self.raw.execute(postgres_marks(sql) if self.postgres else sql, params)
 
     def fetchone(self) -> Any:
         row = self.raw.fetchone()
@@ -52,6 +54,25 @@ class Cursor:
         # The library wraps sqlite3 cursors; psycopg cursors are used as they are.
         cursor = self.raw if self.postgres else self.raw.sqlite_cursor
         return int(cursor.rowcount)
+
+
+# What leaves a ``?`` or ``%`` as it is: a quoted literal or name, or a comment. Each
+# alternative ends where SQL ends it ('' inside a literal is a quote, not its end).
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+@lru_cache(maxsize=512)
+def postgres_marks(sql: str) -> str:
+    """``sql`` with psycopg's marks: ``?`` outside literals, names and comments becomes
+    ``%s``, and every ``%`` (also inside a literal: psycopg reads the whole text) ``%%``."""
+    parts = []
+    end = 0
+    for quoted in _QUOTED.finditer(sql):
+        parts.append(sql[end : quoted.start()].replace("%", "%%").replace("?", "%s"))
+        parts.append(quoted.group().replace("%", "%%"))
+        end = quoted.end()
+    parts.append(sql[end:].replace("%", "%%").replace("?", "%s"))
+    return "".join(parts)
 
 
 class Database:
@@ -87,7 +108,3 @@ class Database:
             if self.schema is not None:
                 cursor.execute(f'SET LOCAL search_path TO "{self.schema}", public')
             yield cursor
-
-    @property
-    def blob(self) -> str:
-        return "bytea" if self.postgres else "BLOB"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -27,30 +27,60 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from adapters.persistence.appending import (
-    Frontier,
-    originator_uuid,
-    prepare_append,
-    record_from_row,
-    utc_now,
-)
-from domain.application import FirstAnswer, Idempotency, Repeated
+from adapters.persistence.appending import Append, Frontier, originator_uuid
+from adapters.persistence.recorder import Heads, LedgerRecorder, Statements, first_answer_of
+from adapters.persistence.schema import LEDGER, ledger_names, migrate
+from adapters.persistence.sqldb import Cursor as SQLCursor
+from domain.application import Idempotency
 from ledger.entry import ChainHead
-from ledger.merkle import CompactRange, NodeKey, StridedNodes
-from ledger.store import Record
+from ledger.merkle import NodeKey
 
-READ_BATCH = 5000
+SELECT_CHAIN_HEAD = (
+    "SELECT ledger_index, chain_hash, recorded_at FROM stored_events ORDER BY rowid DESC LIMIT 1"
+)
+SELECT_STREAM_HEAD = (
+    "SELECT leaf_hash FROM stored_events WHERE originator_id = ? "
+    "ORDER BY originator_version DESC LIMIT 1"
+)
+INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?,?,?)"
+INSERT_EVENT = (
+    "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state, "
+    "ledger_index, leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+SELECT_LEAF = "SELECT leaf_hash FROM stored_events WHERE rowid = ?"
+SELECT_NODE = "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?"
 # A checkpoint's note with its cosignature lines after the ledger's signature, in one order.
 _COSIGNED_NOTE = (
     "c.note || COALESCE((SELECT group_concat(line, '') FROM (SELECT line FROM "
-    "ledger_cosignatures s WHERE s.tree_size = c.tree_size ORDER BY cosigner)), '')"
+    "ledger_cosignatures s WHERE s.tree_size = c.tree_size ORDER BY cosigner)), '') AS note"
 )
-_LEDGER_TABLES = (
-    "stored_events",
-    "ledger_nodes",
-    "ledger_checkpoints",
-    "ledger_cosignatures",
-    "idempotency_keys",
+STATEMENTS = Statements(
+    select_size="SELECT COALESCE(MAX(rowid), 0) AS size FROM stored_events",
+    select_records=(
+        "SELECT ledger_index, originator_id, originator_version, topic, state, "
+        "leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at "
+        "FROM stored_events WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
+    ),
+    select_checkpoints=f"SELECT {_COSIGNED_NOTE} FROM ledger_checkpoints c ORDER BY tree_size",
+    select_latest_checkpoint=f"SELECT {_COSIGNED_NOTE}, signed_at FROM ledger_checkpoints c "
+    "ORDER BY tree_size DESC LIMIT 1",
+    select_checkpoint_at="SELECT note FROM ledger_checkpoints WHERE tree_size = ?",
+    insert_checkpoint=(
+        "INSERT INTO ledger_checkpoints (tree_size, root, note, signed_at) "
+        "VALUES (?,?,?,?) ON CONFLICT (tree_size) DO NOTHING"
+    ),
+    insert_cosignature=(
+        "INSERT INTO ledger_cosignatures (tree_size, cosigner, line, received_at) "
+        "VALUES (?,?,?,?) ON CONFLICT DO NOTHING"
+    ),
+    select_cosigned_size=(
+        "SELECT COALESCE(MAX(tree_size), 0) AS size FROM ledger_cosignatures WHERE cosigner = ?"
+    ),
+    select_answer="SELECT request, record, ledger_index FROM idempotency_keys WHERE key = ?",
+    insert_answer=(
+        "INSERT INTO idempotency_keys (key, request, record, ledger_index) VALUES (?,?,?,?)"
+    ),
 )
 
 
@@ -64,7 +94,9 @@ class _ImmediateTransaction(SQLiteTransaction):
         return cursor
 
 
-class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+class LedgerSQLiteApplicationRecorder(LedgerRecorder, SQLiteApplicationRecorder):
+    sql = STATEMENTS
+
     def __init__(
         self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
     ) -> None:
@@ -73,51 +105,14 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         if datastore.originator_id_type != "uuid":
             raise ProgrammingError("ledger streams are UUIDs: set ORIGINATOR_ID_TYPE=uuid")
         super().__init__(datastore, events_table_name)
-        self.clock = utc_now
         self.frontier = Frontier()
-        self.insert_events_statement = (
-            "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state, "
-            "ledger_index, leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-        )
 
     def construct_create_table_statements(self) -> list[str]:
-        statements = [
-            "CREATE TABLE IF NOT EXISTS stored_events ("
-            "originator_id TEXT NOT NULL, "
-            "originator_version INTEGER NOT NULL, "
-            "topic TEXT NOT NULL, "
-            "state BLOB NOT NULL, "
-            "ledger_index INTEGER NOT NULL CHECK (ledger_index = rowid - 1), "
-            "leaf_hash BLOB NOT NULL, "
-            "chain_hash BLOB NOT NULL, "
-            "stream_prev BLOB, "
-            "state_sha256 BLOB NOT NULL, "
-            "recorded_at TEXT NOT NULL, "
-            "PRIMARY KEY (originator_id, originator_version))",
-            "CREATE TABLE IF NOT EXISTS ledger_nodes ("
-            "level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, "
-            "PRIMARY KEY (level, idx)) WITHOUT ROWID",
-            "CREATE TABLE IF NOT EXISTS ledger_checkpoints ("
-            "tree_size INTEGER PRIMARY KEY, root BLOB NOT NULL, note TEXT NOT NULL, "
-            "signed_at TEXT NOT NULL)",
-            # Witnesses' cosignature lines, appended to the checkpoint's note when it is read.
-            "CREATE TABLE IF NOT EXISTS ledger_cosignatures ("
-            "tree_size INTEGER NOT NULL REFERENCES ledger_checkpoints (tree_size), "
-            "cosigner TEXT NOT NULL, line TEXT NOT NULL, received_at TEXT NOT NULL, "
-            "PRIMARY KEY (tree_size, cosigner))",
-            "CREATE TABLE IF NOT EXISTS idempotency_keys ("
-            "key BLOB PRIMARY KEY, request BLOB NOT NULL, record TEXT NOT NULL, "
-            "ledger_index INTEGER NOT NULL) WITHOUT ROWID",
-        ]
-        for table in _LEDGER_TABLES:
-            for operation in ("UPDATE", "DELETE"):
-                statements.append(
-                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()} "
-                    f"BEFORE {operation} ON {table} BEGIN SELECT RAISE(ABORT, "
-                    f"'the ledger is append-only: {operation} on {table} refused'); END"
-                )
-        return statements
+        return []  # the ledger's tables are made by its migrations (schema.LEDGER)
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        migrate(LEDGER, SQLCursor(c, postgres=False), ledger_names(None, self.events_table_name))
+        super()._create_table(c)
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -143,36 +138,33 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         if not stored_events:
             return []
-        if idempotency is not None:
-            first = _first_answer(c, idempotency.key)
-            if first is not None:
-                raise Repeated(first)
-        c.execute(
-            "SELECT ledger_index, chain_hash, recorded_at FROM stored_events "
-            "ORDER BY rowid DESC LIMIT 1"
-        )
+        return self._append(c, stored_events, idempotency)
+
+    def _read_heads(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], key: bytes | None
+    ) -> Heads:
+        if key is not None:
+            c.execute(STATEMENTS.select_answer, (key,))
+            row = c.fetchone()
+            if row is not None:
+                return Heads(ChainHead.empty(), {}, first_answer_of(row))
+        c.execute(SELECT_CHAIN_HEAD)
         row = c.fetchone()
-        head = ChainHead.empty() if row is None else ChainHead(row[0] + 1, row[1], row[2])
+        chain = ChainHead.empty() if row is None else ChainHead(row[0] + 1, row[1], row[2])
         stream_heads = {}
         for stream in {originator_uuid(s) for s in stored_events}:
-            c.execute(
-                "SELECT leaf_hash FROM stored_events WHERE originator_id = ? "
-                "ORDER BY originator_version DESC LIMIT 1",
-                (stream.hex,),
-            )
+            c.execute(SELECT_STREAM_HEAD, (stream.hex,))
             row = c.fetchone()
             if row is not None:
                 stream_heads[str(stream)] = row[0]
-        frontier = self.frontier.matching(head) or CompactRange.load(
-            head.size, StridedNodes(_CursorNodes(c))
-        )
-        append = prepare_append(head, stream_heads, frontier, stored_events, self.clock())
+        return Heads(chain, stream_heads, None)
+
+    def _insert_append(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], append: Append
+    ) -> None:
+        c.executemany(INSERT_NODE, [(key[0], key[1], h) for key, h in append.nodes])
         c.executemany(
-            "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?,?,?)",
-            [(key[0], key[1], h) for key, h in append.nodes],
-        )
-        c.executemany(
-            self.insert_events_statement,
+            INSERT_EVENT,
             [
                 (
                     link.entry.index + 1,
@@ -192,97 +184,39 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 for s, link in zip(stored_events, append.links, strict=True)
             ],
         )
-        if idempotency is not None:
-            c.execute(
-                "INSERT INTO idempotency_keys (key, request, record, ledger_index) "
-                "VALUES (?,?,?,?)",
-                (
-                    idempotency.key,
-                    idempotency.request,
-                    idempotency.record.hex,
-                    append.links[-1].entry.index,
-                ),
-            )
-        # Checked against the chain before use, so a rolled-back append does no harm.
-        self.frontier.remember(frontier, append.links[-1].chain_hash)
-        return [link.entry.index + 1 for link in append.links]
 
-    def first_answer(self, key: bytes) -> FirstAnswer | None:
-        """What the command with this idempotency key answered, if it was recorded."""
-        with self.datastore.transaction(commit=False) as c:
-            return _first_answer(c, key)
+    # --- what differs in reading -------------------------------------------------------------
 
-    # --- reading (ledger.store.LedgerStore) ---------------------------------------------------
+    def _reading(self) -> AbstractContextManager[SQLiteCursor]:
+        reading: SQLiteTransaction = self.datastore.transaction(commit=False)
+        return reading
 
-    def ledger_size(self) -> int:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT COALESCE(MAX(rowid), 0) FROM stored_events")
-            return int(c.fetchone()[0])
+    def _execute(self, cursor: SQLiteCursor, statement: str, params: Sequence[Any] = ()) -> None:
+        cursor.execute(statement, params)
 
-    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
-        with self.datastore.transaction(commit=False) as c:
-            return StridedNodes(_CursorNodes(c)).read_nodes(keys)
-
-    def records(self, first: int, last: int) -> Iterator[Record]:
-        start = first
-        while start <= last:
-            stop = min(last, start + READ_BATCH - 1)
-            with self.datastore.transaction(commit=False) as c:
-                c.execute(
-                    "SELECT ledger_index, originator_id, originator_version, topic, state, "
-                    "leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at "
-                    "FROM stored_events WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
-                    (start + 1, stop + 1),
-                )
-                rows = c.fetchall()
-            yield from (record_from_row(row, _uuid(row["originator_id"])) for row in rows)
-            if len(rows) < stop - start + 1:
-                return
-            start = stop + 1
-
-    def signed_checkpoints(self) -> list[str]:
-        """Every signed checkpoint, with the cosignatures witnesses gave it."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT {_COSIGNED_NOTE} FROM ledger_checkpoints c ORDER BY tree_size")
-            return [row[0] for row in c.fetchall()]
-
-    def latest_signed_checkpoint(self) -> str | None:
-        latest = self.latest_checkpoint()
-        return None if latest is None else latest[0]
-
-    def latest_checkpoint(self) -> tuple[str, datetime] | None:
-        """The newest signed checkpoint and when it was signed."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT {_COSIGNED_NOTE}, signed_at FROM ledger_checkpoints c "
-                "ORDER BY tree_size DESC LIMIT 1"
-            )
+    def _node_rows(
+        self, c: SQLiteCursor, inner: Sequence[NodeKey], leaves: Sequence[int]
+    ) -> Iterable[tuple[int, int, bytes]]:
+        # One small query per node: SQLite answers each from its own process.
+        for level, idx in inner:
+            c.execute(SELECT_NODE, (level, idx))
             row = c.fetchone()
-            return None if row is None else (str(row[0]), datetime.fromisoformat(row[1]))
-
-    def store_cosignature(self, size: int, cosigner: str, line: str, received_at: datetime) -> None:
-        """A witness's cosignature line for the checkpoint of ``size`` (checked by the caller)."""
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "INSERT INTO ledger_cosignatures (tree_size, cosigner, line, received_at) "
-                "VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
-                (size, cosigner, line, received_at.isoformat()),
-            )
-
-    def cosigned_size(self, cosigner: str) -> int:
-        """The largest tree a witness cosigned for this ledger, 0 for none."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                "SELECT COALESCE(MAX(tree_size), 0) FROM ledger_cosignatures WHERE cosigner = ?",
-                (cosigner,),
-            )
-            return int(c.fetchone()[0])
-
-    def signed_checkpoint_at(self, size: int) -> str | None:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT note FROM ledger_checkpoints WHERE tree_size = ?", (size,))
+            if row is not None:
+                yield level, idx, row[0]
+        for idx in leaves:
+            c.execute(SELECT_LEAF, (idx + 1,))
             row = c.fetchone()
-            return None if row is None else str(row[0])
+            if row is not None:
+                yield 0, idx, row[0]
+
+    def _uuid_param(self, value: UUID) -> str:
+        return value.hex
+
+    def _time_param(self, moment: datetime) -> str:
+        return moment.isoformat()
+
+    def _time_value(self, stored: str) -> datetime:
+        return datetime.fromisoformat(stored)
 
     @contextmanager
     def signer_lock(self) -> Iterator[None]:
@@ -296,14 +230,6 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
-    def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "INSERT INTO ledger_checkpoints (tree_size, root, note, signed_at) "
-                "VALUES (?,?,?,?) ON CONFLICT (tree_size) DO NOTHING",
-                (size, root, note, signed_at.isoformat()),
-            )
-
 
 class LedgerSQLiteProcessRecorder(SQLiteProcessRecorder, LedgerSQLiteApplicationRecorder):
     """Tracking row and ledger entries in one transaction."""
@@ -315,33 +241,3 @@ class LedgerSQLiteProcessRecorder(SQLiteProcessRecorder, LedgerSQLiteApplication
 class LedgerSQLiteFactory(SQLiteFactory):
     application_recorder_class = LedgerSQLiteApplicationRecorder
     process_recorder_class = LedgerSQLiteProcessRecorder
-
-
-class _CursorNodes:
-    def __init__(self, c: SQLiteCursor) -> None:
-        self.c = c
-
-    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
-        found: dict[NodeKey, bytes] = {}
-        for level, idx in keys:
-            if level == 0:
-                self.c.execute("SELECT leaf_hash FROM stored_events WHERE rowid = ?", (idx + 1,))
-            else:
-                self.c.execute(
-                    "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?", (level, idx)
-                )
-            row = self.c.fetchone()
-            if row is None:
-                raise ProgrammingError(f"ledger subtree ({level}, {idx}) missing from the store")
-            found[(level, idx)] = bytes(row[0])
-        return found
-
-
-def _first_answer(c: SQLiteCursor, key: bytes) -> FirstAnswer | None:
-    c.execute("SELECT request, record, ledger_index FROM idempotency_keys WHERE key = ?", (key,))
-    row = c.fetchone()
-    return None if row is None else FirstAnswer(bytes(row[0]), UUID(row[1]), row[2])
-
-
-def _uuid(hex_text: str) -> str:
-    return str(UUID(hex_text))

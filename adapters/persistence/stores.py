@@ -36,4 +36,7 @@ def ledger_of(app: Bewijslast) -> LedgerStore:
 
 def datastore_of(app: Bewijslast) -> SQLiteDatastore | PostgresDatastore:
     """The application's datastore, for the adapters' own tables beside the ledger."""
-    return recorder_of(app).datastore
+    datastore = recorder_of(app).datastore
+    if not isinstance(datastore, SQLiteDatastore | PostgresDatastore):
+        raise ProgrammingError(f"{type(datastore).__name__} is not a datastore of this package")
+    return datastore

@@ -17,8 +17,8 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Collection
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, overload
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -27,7 +27,8 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import ConfigurationError
-from adapters.persistence.key_files import MASTER, KeyFiles, datastore_for, fingerprint
+from adapters.persistence.key_files import MASTER, datastore_for, fingerprint
+from adapters.persistence.keys import KeyFiles, SubjectKeyTable
 from adapters.persistence.sqldb import Database
 
 NONCE_SIZE = 12
@@ -86,11 +87,7 @@ class SubjectKeyStore:
     def __init__(self, datastore: SQLiteDatastore | PostgresDatastore, master: MasterKey) -> None:
         self.db = Database(datastore)
         self.master = master
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, "
-                f"wrapped_key {self.db.blob}, created_at TEXT NOT NULL, erased_at TEXT)"
-            )
+        self.table = SubjectKeyTable(self.db)
         self._check_master()
 
     def _check_master(self) -> None:
@@ -106,87 +103,35 @@ class SubjectKeyStore:
         if self.master.path is not None:
             files.record(MASTER, self.master.fingerprint, self.master.path)
 
+    @overload
+    def key_for(self, subject: UUID, *, create: Literal[True]) -> bytes: ...
+    @overload
+    def key_for(self, subject: UUID, *, create: bool) -> bytes | None: ...
     def key_for(self, subject: UUID, *, create: bool) -> bytes | None:
         """The subject's data key; None once erased (or, without ``create``, if there is none)."""
-        with self.db.reading() as cursor:
-            cursor.execute(
-                "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject = ?",
-                (str(subject),),
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            if row["erased_at"] is not None:
+        stored = self.table.find(subject)
+        if stored is not None:
+            if stored.wrapped is None:
                 if create:
                     raise SubjectErased(f"personal data of subject {subject} was erased")
                 return None
-            return self.master.unwrap(subject, bytes(row["wrapped_key"]))
+            return self.master.unwrap(subject, stored.wrapped)
         if not create:
             return None
-        # A transaction of its own that writes first: on SQLite one that had read first could
-        # not take the write lock after another writer's commit, and would fail, not wait.
         data_key = AESGCM.generate_key(bit_length=256)
-        with self.db.transaction() as cursor:
-            cursor.execute(
-                (
-                    "INSERT INTO subject_keys (subject, wrapped_key, created_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (subject) DO NOTHING"
-                ),
-                (str(subject), self.master.wrap(subject, data_key), _now()),
-            )
+        self.table.insert(subject, self.master.wrap(subject, data_key))
         # Another writer may have created it first: theirs is the key.
         return self.key_for(subject, create=True)
 
     def keys_for(self, subjects: Collection[UUID]) -> dict[UUID, bytes]:
-        """The data keys of those of ``subjects`` that have one (not erased), in one read per
-        500: a register page opens the texts of many records at once."""
-        wanted = sorted(str(s) for s in set(subjects))
-        found: dict[UUID, bytes] = {}
-        with self.db.reading() as cursor:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                cursor.execute(
-                    "SELECT subject, wrapped_key FROM subject_keys WHERE erased_at IS NULL "
-                    f"AND subject IN ({', '.join('?' * len(chunk))})",
-                    tuple(chunk),
-                )
-                for row in cursor.fetchall():
-                    subject = UUID(row["subject"])
-                    found[subject] = self.master.unwrap(subject, bytes(row["wrapped_key"]))
-        return found
+        """The data keys of those of ``subjects`` that have one (not erased): a register page
+        opens the texts of many records at once."""
+        wrapped = self.table.live(sorted(str(s) for s in set(subjects)))
+        return {subject: self.master.unwrap(subject, key) for subject, key in wrapped.items()}
 
     def destroy(self, subject: UUID) -> None:
         """Destroy the data key, leaving a tombstone. Safe to repeat."""
-        with self.db.transaction() as cursor:
-            if not self.db.postgres:
-                cursor.execute("PRAGMA secure_delete = ON")
-            cursor.execute("DELETE FROM subject_keys WHERE subject = ?", (str(subject),))
-            cursor.execute(
-                (
-                    "INSERT INTO subject_keys (subject, wrapped_key, created_at, erased_at) "
-                    "VALUES (?, NULL, ?, ?)"
-                ),
-                (str(subject), _now(), _now()),
-            )
-        self._scrub()
-
-    def _scrub(self) -> None:
-        """Leave no copy of a deleted key where the database can still reach it."""
-        datastore = self.db.datastore
-        if isinstance(datastore, PostgresDatastore):
-            # The pool's connections commit on their own: VACUUM cannot run in a transaction.
-            # As a role that does not own the table it only warns and skips (DEPLOYING.md).
-            with datastore.get_connection() as connection:
-                connection.execute("VACUUM subject_keys")
-            return
-        # Outside a transaction, TRUNCATE waits for readers, copies the zeroed page into the
-        # main file over the one that held the key, and empties the WAL, whose earlier frames
-        # held it too.
-        with datastore.get_connection(commit=True) as connection:
-            connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
+        self.table.tombstone(subject)
 
 
 def open_key_store(database_url: str, master: MasterKey) -> SubjectKeyStore:

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
+from adapters.persistence.positions import ProjectionPositions as POSITIONS
 from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import datastore_of
 from domain.application import Bewijslast, SubjectOwner
@@ -51,16 +52,9 @@ class ProjectionRunner:
         self.projections = list(projections)
         self.db = Database(datastore_of(app), schema=SCHEMA)
         with self.db.transaction() as cursor:
-            cursor.execute(
-                "CREATE TABLE IF NOT EXISTS projection_positions "
-                "(name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL)"
-            )
+            POSITIONS.create(cursor)
             for projection in self.projections:
-                cursor.execute(
-                    "SELECT version FROM projection_positions WHERE name = ?", (projection.name,)
-                )
-                row = cursor.fetchone()
-                if row is not None and row[0] == projection.version:
+                if POSITIONS.version(cursor, projection.name) == projection.version:
                     continue
                 # New, or its tables changed shape: build it again from index 0.
                 log.info(
@@ -68,19 +62,12 @@ class ProjectionRunner:
                 )
                 projection.drop_tables(cursor)
                 projection.create_tables(cursor)
-                cursor.execute(
-                    "INSERT INTO projection_positions (name, position, version) VALUES (?, 0, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET position = 0, version = excluded.version",
-                    (projection.name, projection.version),
-                )
+                POSITIONS.start_over(cursor, projection.name, projection.version)
         self._stop = threading.Event()
 
     def position(self, projection: Projection) -> int:
         with self.db.reading() as cursor:
-            cursor.execute(
-                "SELECT position FROM projection_positions WHERE name = ?", (projection.name,)
-            )
-            return int(cursor.fetchone()[0])
+            return POSITIONS.position(cursor, projection.name)
 
     def catch_up(self, projection: Projection, *, limit: int | None = None) -> int:
         """Apply every event after the projection's position; return how many were applied."""
@@ -101,26 +88,13 @@ class ProjectionRunner:
             except Exception as e:
                 raise self._failed(projection, notifications, e) from e
             with self.db.transaction() as cursor:
-                # A write first: it waits for the lock (a row lock on PostgreSQL, the file's
-                # write lock on SQLite, where a read first would fail instead of waiting).
-                cursor.execute(
-                    "UPDATE projection_positions SET position = position WHERE name = ?",
-                    (projection.name,),
-                )
-                cursor.execute(
-                    "SELECT position FROM projection_positions WHERE name = ?", (projection.name,)
-                )
-                if cursor.fetchone()[0] != start:
+                if POSITIONS.locked_position(cursor, projection.name) != start:
                     continue  # another runner applied this batch meanwhile
                 try:
                     projection.apply_batch(cursor, events)
                 except Exception as e:
                     raise self._failed(projection, notifications, e) from e
-                cursor.execute(
-                    "UPDATE projection_positions SET position = ? WHERE name = ? AND position = ?",
-                    (notifications[-1].id, projection.name, start),
-                )
-                if cursor.rowcount != 1:
+                if not POSITIONS.advance(cursor, projection.name, start, notifications[-1].id):
                     raise PositionMoved(f"{projection.name} moved on from {start}")
             applied += len(notifications)
         return applied
@@ -140,9 +114,7 @@ class ProjectionRunner:
         with self.db.transaction() as cursor:
             projection.drop_tables(cursor)
             projection.create_tables(cursor)
-            cursor.execute(
-                "UPDATE projection_positions SET position = 0 WHERE name = ?", (projection.name,)
-            )
+            POSITIONS.rewind(cursor, projection.name)
         return self.catch_up(projection)
 
     def run(self, interval: float = 1.0) -> None:

@@ -9,13 +9,12 @@ synced (``synchronous=FULL``): whatever a client received survives a kill -9 or 
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.persistence.appending import Clock, utc_now
+from adapters.persistence.witness import CosignedRow, CosignedTable, cosigned_rows
 from ledger.checkpoint import Checkpoint
 from ledger.note import NoteSigner, NoteVerifier
 from ledger.witness import (
@@ -24,8 +23,6 @@ from ledger.witness import (
     checkpoint_of,
     cosignature_line,
 )
-
-LOCK_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -46,47 +43,23 @@ class WitnessStore:
     ) -> None:
         self.path, self.signer, self.clock = path, signer, clock
         self.logs: Mapping[str, NoteVerifier] = {v.name: v for v in logs}
-        with self._connection() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS cosigned (origin TEXT PRIMARY KEY, "
-                "tree_size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, "
-                "cosigned_at INTEGER NOT NULL)"
-            )
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        # One connection per call: requests arrive on several threads.
-        db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
-        with closing(db):
-            db.execute("PRAGMA synchronous=FULL")
-            yield db
+        self.table = CosignedTable(path)
 
     def add_checkpoint(self, request: AddCheckpoint) -> str:
         """The cosignature line for the request's checkpoint, or a WitnessRefusal."""
         checkpoint = checkpoint_of(request, self.logs)
-        with self._connection() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute(
-                    "SELECT tree_size, root, cosigned_at FROM cosigned WHERE origin = ?",
-                    (checkpoint.origin,),
-                ).fetchone()
-                latest = None if row is None else Checkpoint(checkpoint.origin, row[0], row[1])
-                check_add_checkpoint(request, checkpoint, latest)
-                # Never earlier than the cosignature before: the time is part of the statement.
-                now = max(int(self.clock().timestamp()), 0 if row is None else row[2])
-                line = cosignature_line(checkpoint, self.signer, now)
-                db.execute(
-                    "INSERT INTO cosigned VALUES (?, ?, ?, ?, ?) ON CONFLICT (origin) DO UPDATE "
-                    "SET tree_size = excluded.tree_size, root = excluded.root, "
-                    "note = excluded.note, cosigned_at = excluded.cosigned_at",
-                    (checkpoint.origin, checkpoint.size, checkpoint.root, request.note + line, now),
+        with self.table.writing() as writing:
+            row = writing.latest(checkpoint.origin)
+            latest = None if row is None else Checkpoint(row.origin, row.tree_size, row.root)
+            check_add_checkpoint(request, checkpoint, latest)
+            # Never earlier than the cosignature before: the time is part of the statement.
+            now = max(int(self.clock().timestamp()), 0 if row is None else row.cosigned_at)
+            line = cosignature_line(checkpoint, self.signer, now)
+            writing.put(
+                CosignedRow(
+                    checkpoint.origin, checkpoint.size, checkpoint.root, request.note + line, now
                 )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            )
         return line
 
     def cosigned(self) -> list[Cosigned]:
@@ -96,8 +69,7 @@ class WitnessStore:
 
 def cosigned_in(path: Path) -> list[Cosigned]:
     """What the witness store at ``path`` holds: the latest cosigned checkpoint per origin."""
-    with closing(sqlite3.connect(path, timeout=LOCK_TIMEOUT)) as db:
-        rows = db.execute(
-            "SELECT origin, tree_size, root, note, cosigned_at FROM cosigned ORDER BY origin"
-        ).fetchall()
-    return [Cosigned(Checkpoint(o, int(s), bytes(r)), n, int(t)) for o, s, r, n, t in rows]
+    return [
+        Cosigned(Checkpoint(r.origin, r.tree_size, r.root), r.note, r.cosigned_at)
+        for r in cosigned_rows(path)
+    ]

@@ -53,7 +53,7 @@ def test_the_application_role_appends_and_the_ledger_verifies(pg_database, app_r
         "DELETE FROM bewijslast_events",
         "TRUNCATE bewijslast_events",
         "UPDATE bewijslast_ledger_nodes SET hash = ''",
-        "DELETE FROM bewijslast_checkpoints",
+        "DELETE FROM bewijslast_ledger_checkpoints",
     ],
 )
 def test_the_application_role_cannot_change_ledger_rows_even_without_triggers(
@@ -62,7 +62,11 @@ def test_the_application_role_cannot_change_ledger_rows_even_without_triggers(
     recorder = app_recorder(pg_database, app_role)
     recorder.insert_events([StoredEvent(uuid.uuid4(), 1, "t:E", b"state")])
     with psycopg.connect(pg_database.url, autocommit=True) as conn:
-        for table in ("bewijslast_events", "bewijslast_ledger_nodes", "bewijslast_checkpoints"):
+        for table in (
+            "bewijslast_events",
+            "bewijslast_ledger_nodes",
+            "bewijslast_ledger_checkpoints",
+        ):
             conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     url = f"postgresql://{app_role}@{pg_database.host}:{pg_database.port}/{pg_database.name}"
     with (

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.entrypoints.api.problems import outage
+from adapters.persistence.positions import relay_positions
 from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import ledger_of
 from adapters.services.checkpointer import Checkpointer
@@ -88,7 +89,10 @@ class Health:
                 "failing": None if failure is None else failure.reason,
             },
             "read_models": self._read_model_lags(),
-            "relays": _lags(self.relays, "relay_positions", "next_index", size),
+            "relays": {
+                name: {"position": position, "lag": size - position}
+                for name, position in relay_positions(self.relays).items()
+            },
             "key_store": "configured" if self.app.shred is not None else "not configured",
             "clock": {"entries_held_at_a_future_time": self._held(size, now)},
         }
@@ -134,19 +138,3 @@ class Health:
         if held > limits.held_entries:
             reasons.append(f"entries held at a future time: {held} (the clock stepped back)")
         return reasons
-
-
-def _lags(db: Database, table: str, column: str, size: int) -> dict[str, dict[str, int]]:
-    """Each tracked position in ``table``, and how far the ledger is ahead of it."""
-    with db.reading() as cursor:
-        if db.postgres:
-            cursor.execute("SELECT to_regclass(?) IS NOT NULL", (table,))
-        else:
-            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = ?", (table,))
-        if not cursor.fetchone()[0]:
-            return {}  # nothing of this kind ever ran
-        cursor.execute(f"SELECT name, {column} FROM {table}")
-        return {
-            row[0]: {"position": int(row[1]), "lag": size - int(row[1])}
-            for row in cursor.fetchall()
-        }

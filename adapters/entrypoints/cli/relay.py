@@ -9,8 +9,9 @@ import signal
 from typing import Any
 
 from adapters.bootstrap import open_application
-from adapters.bus.relay import BATCH, LEASE_SECONDS, run_relay_until
+from adapters.bus.relay import BATCH, run_relay_until
 from adapters.config import ConfigurationError, Settings
+from adapters.persistence.positions import LEASE_SECONDS
 
 
 def broker_url() -> str:

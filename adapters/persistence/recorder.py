@@ -1,0 +1,235 @@
+"""What both ledger recorders do the same way: the append flow and every read, written once.
+
+A recorder for one database says only what differs (``postgres.py``, ``sqlite.py``): its SQL
+(``Statements``), how it opens a cursor to read, how it reads the heads of the chain and of
+the streams, and how it inserts an append's rows. Everything here runs under the recorder's
+write lock (appending) or in a transaction of its own (reading).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ProgrammingError, StoredEvent
+
+from adapters.persistence.appending import (
+    Append,
+    Frontier,
+    prepare_append,
+    record_from_row,
+    utc_now,
+)
+from domain.application import FirstAnswer, Idempotency, Repeated
+from ledger.entry import ChainHead
+from ledger.merkle import CompactRange, NodeKey, StridedNodes
+from ledger.store import Record
+
+# Records read in one query: a long read neither holds one transaction open nor loads all.
+READ_BATCH = 5000
+
+# A database row, read by column name (psycopg's dict rows, sqlite3.Row).
+Row = Any
+# A cursor of either database, as the library hands it out.
+Cursor = Any
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The SQL every recorder runs, each in its database's dialect and table names."""
+
+    select_size: Any  # AS size
+    select_records: Any  # the columns of ``record_from_row``, notification ids BETWEEN ? AND ?
+    select_checkpoints: Any  # AS note, with the cosignature lines
+    select_latest_checkpoint: Any  # AS note, with the cosignature lines, and signed_at
+    select_checkpoint_at: Any
+    insert_checkpoint: Any
+    insert_cosignature: Any
+    select_cosigned_size: Any  # AS size
+    select_answer: Any
+    insert_answer: Any
+
+
+@dataclass(frozen=True)
+class Heads:
+    """What an append reads under the write lock before it computes anything."""
+
+    chain: ChainHead
+    streams: dict[str, bytes]
+    first_answer: FirstAnswer | None  # the command was recorded before: record nothing
+
+
+class LedgerRecorder(ABC):
+    """Mixed into the library's application recorder of each database (which gives
+    ``datastore``); the ledger's side of ``ledger.store.LedgerStore`` and the checkpointer."""
+
+    sql: Statements
+    datastore: Any
+    clock = staticmethod(utc_now)
+    frontier: Frontier
+
+    # --- what differs per database ---------------------------------------------------------
+
+    @abstractmethod
+    def _reading(self) -> AbstractContextManager[Cursor]:
+        """A cursor in a transaction that only reads."""
+
+    @abstractmethod
+    def _execute(self, cursor: Cursor, statement: Any, params: Sequence[Any] = ()) -> None: ...
+
+    @abstractmethod
+    def _read_heads(
+        self, cursor: Cursor, stored_events: Sequence[StoredEvent], key: bytes | None
+    ) -> Heads: ...
+
+    @abstractmethod
+    def _node_rows(
+        self, cursor: Cursor, inner: Sequence[NodeKey], leaves: Sequence[int]
+    ) -> Iterable[tuple[int, int, bytes]]:
+        """(level, index, hash) of the stored subtrees ``inner`` and of the ``leaves``."""
+
+    @abstractmethod
+    def _insert_append(
+        self, cursor: Cursor, stored_events: Sequence[StoredEvent], append: Append
+    ) -> None: ...
+
+    @abstractmethod
+    def _uuid_param(self, value: UUID) -> Any: ...
+
+    @abstractmethod
+    def _time_param(self, moment: datetime) -> Any: ...
+
+    @abstractmethod
+    def _time_value(self, stored: Any) -> datetime: ...
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _append(
+        self,
+        cursor: Cursor,
+        stored_events: Sequence[StoredEvent],
+        idempotency: Idempotency | None,
+    ) -> list[int]:
+        """Append under the write lock: read the heads, load the frontier, compute, insert,
+        remember. Notification ids are the ledger indices plus one."""
+        key = None if idempotency is None else idempotency.key
+        heads = self._read_heads(cursor, stored_events, key)
+        if heads.first_answer is not None:  # rolls back: nothing recorded, nothing notified
+            raise Repeated(heads.first_answer)
+        frontier = self.frontier.matching(heads.chain) or CompactRange.load(
+            heads.chain.size, StridedNodes(_CursorNodes(self, cursor))
+        )
+        append = prepare_append(heads.chain, heads.streams, frontier, stored_events, self.clock())
+        self._insert_append(cursor, stored_events, append)
+        last = append.links[-1]
+        if idempotency is not None:
+            answer = (idempotency.key, idempotency.request, self._uuid_param(idempotency.record))
+            self._execute(cursor, self.sql.insert_answer, (*answer, last.entry.index))
+        # Checked against the chain before use, so a rolled-back append does no harm.
+        self.frontier.remember(frontier, last.chain_hash)
+        return [link.entry.index + 1 for link in append.links]
+
+    def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            self._execute(
+                cursor, self.sql.insert_checkpoint, (size, root, note, self._time_param(signed_at))
+            )
+
+    def store_cosignature(self, size: int, cosigner: str, line: str, received_at: datetime) -> None:
+        """A witness's cosignature line for the checkpoint of ``size`` (checked by the caller)."""
+        with self.datastore.transaction(commit=True) as cursor:
+            self._execute(
+                cursor,
+                self.sql.insert_cosignature,
+                (size, cosigner, line, self._time_param(received_at)),
+            )
+
+    # --- reading (ledger.store.LedgerStore) ------------------------------------------------
+
+    def _rows(self, statement: Any, params: Sequence[Any] = ()) -> list[Row]:
+        with self._reading() as cursor:
+            self._execute(cursor, statement, params)
+            return list(cursor.fetchall())
+
+    def _size(self, statement: Any, params: Sequence[Any] = ()) -> int:
+        rows = self._rows(statement, params)
+        if len(rows) != 1:  # MAX always answers one row
+            raise ProgrammingError(f"a size query answered {len(rows)} rows")
+        return int(rows[0]["size"])
+
+    def first_answer(self, key: bytes) -> FirstAnswer | None:
+        """What the command with this idempotency key answered, if it was recorded."""
+        rows = self._rows(self.sql.select_answer, (key,))
+        return first_answer_of(rows[0]) if rows else None
+
+    def ledger_size(self) -> int:
+        return self._size(self.sql.select_size)
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        with self._reading() as cursor:
+            return StridedNodes(_CursorNodes(self, cursor)).read_nodes(keys)
+
+    def records(self, first: int, last: int) -> Iterator[Record]:
+        start = first
+        while start <= last:
+            stop = min(last, start + READ_BATCH - 1)
+            # The notification id is the ledger index plus one, and only that column is indexed.
+            rows = self._rows(self.sql.select_records, (start + 1, stop + 1))
+            yield from (record_from_row(row, str(_uuid(row["originator_id"]))) for row in rows)
+            if len(rows) < stop - start + 1:
+                return
+            start = stop + 1
+
+    def signed_checkpoints(self) -> list[str]:
+        """Every signed checkpoint, with the cosignatures witnesses gave it."""
+        return [str(row["note"]) for row in self._rows(self.sql.select_checkpoints)]
+
+    def latest_signed_checkpoint(self) -> str | None:
+        latest = self.latest_checkpoint()
+        return None if latest is None else latest[0]
+
+    def latest_checkpoint(self) -> tuple[str, datetime] | None:
+        """The newest signed checkpoint and when it was signed."""
+        rows = self._rows(self.sql.select_latest_checkpoint)
+        return (str(rows[0]["note"]), self._time_value(rows[0]["signed_at"])) if rows else None
+
+    def signed_checkpoint_at(self, size: int) -> str | None:
+        rows = self._rows(self.sql.select_checkpoint_at, (size,))
+        return str(rows[0]["note"]) if rows else None
+
+    def cosigned_size(self, cosigner: str) -> int:
+        """The largest tree a witness cosigned for this ledger, 0 for none."""
+        return self._size(self.sql.select_cosigned_size, (cosigner,))
+
+
+class _CursorNodes:
+    """The stored subtrees and leaves, read on one cursor (the append's, under its lock)."""
+
+    def __init__(self, recorder: LedgerRecorder, cursor: Cursor) -> None:
+        self.recorder = recorder
+        self.cursor = cursor
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        inner = [k for k in keys if k[0] > 0]
+        leaves = [k[1] for k in keys if k[0] == 0]
+        rows = self.recorder._node_rows(self.cursor, inner, leaves)
+        found = {(level, idx): bytes(h) for level, idx, h in rows}
+        missing = set(keys) - set(found)
+        if missing:
+            raise ProgrammingError(f"ledger subtrees missing from the store: {sorted(missing)[:5]}")
+        return found
+
+
+def first_answer_of(row: Row) -> FirstAnswer:
+    """A stored idempotency key's row (``select_answer``) as the answer it records."""
+    return FirstAnswer(bytes(row["request"]), _uuid(row["record"]), int(row["ledger_index"]))
+
+
+def _uuid(stored: UUID | str) -> UUID:
+    """A UUID as either database stores it: PostgreSQL's uuid, SQLite's hex text."""
+    return stored if isinstance(stored, UUID) else UUID(stored)
