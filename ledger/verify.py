@@ -280,16 +280,29 @@ def _check_link(
         )
 
 
+@dataclass
+class Heads:
+    """Where the entries verified so far end: what the next one must follow on from.
+
+    A verifier that keeps the ledger as it grows (a witness) checks each new run from the
+    heads the run before left; ``verify_ledger`` moves them on to the end of its records.
+    """
+
+    size: int = 0  # the next entry's index
+    chain: bytes = CHAIN_START  # the chain hash of the entry before it
+    recorded_at: str = ""  # the highest recorded_at so far
+    streams: dict[str, tuple[bytes, int]] = field(default_factory=dict)  # last leaf hash, seq
+    # Whether ``streams`` holds every stream begun before ``size``, so that one not in it
+    # must start afresh (a partial export does not know the streams before it).
+    every_stream: bool = True
+
+
 class _Join:
     """Links runs in ledger order: the checks that cross from one run into the next."""
 
-    def __init__(self, report: Report, first_index: int, chain_before: bytes) -> None:
+    def __init__(self, report: Report, heads: Heads) -> None:
         self.report = report
-        self.next_index = first_index
-        self.whole_ledger = first_index == 0
-        self.chain = chain_before
-        self.recorded_at = ""
-        self.streams: dict[str, tuple[bytes, int]] = {}
+        self.heads = heads
         self.leaves: list[bytes] = []
         self.lines = 0
         self.findings: list[tuple[int, int, VerificationFailure]] = []
@@ -314,25 +327,28 @@ class _Join:
         self.report.entries += run.count
 
     def _link(self, run: _Run, note: Callable[[int, int, VerificationFailure], None]) -> None:
-        first_line = run.first_line
-        if run.first_index != self.next_index:
+        heads, first_line = self.heads, run.first_line
+        if run.first_index != heads.size:
             note(
                 first_line,
                 _INDEX,
                 IndexNotDense(
                     "indices are not dense",
-                    index=self.next_index,
-                    expected=self.next_index,
+                    index=heads.size,
+                    expected=heads.size,
                     found=run.first_index,
                 ),
             )
-        self.next_index = run.next_index
-        _check_chain(note, first_line, run.first_index, self.chain, run.first_leaf, run.first_chain)
-        self.chain = run.chain
+        heads.size = run.next_index
+        _check_chain(
+            note, first_line, run.first_index, heads.chain, run.first_leaf, run.first_chain
+        )
+        heads.chain = run.chain
+        streams = heads.streams
         for stream, ends in run.streams.items():
-            head = self.streams.get(stream)
+            head = streams.get(stream)
             if head is None:
-                if self.whole_ledger and ends.first_prev is not None:
+                if heads.every_stream and ends.first_prev is not None:
                     note(
                         ends.first_line,
                         _PREV,
@@ -354,15 +370,15 @@ class _Join:
                     ends.first_prev,
                     ends.first_seq,
                 )
-            self.streams[stream] = (ends.last_leaf, ends.last_seq)
-        earlier = self.recorded_at
+            streams[stream] = (ends.last_leaf, ends.last_seq)
+        earlier = heads.recorded_at
         for line, index, highest, found in run.went_back:
             note(line, _TIME, _went_back(index, max(earlier, highest), found))
         for line, index, found in run.rises:
             if found >= earlier:
                 break
             note(line, _TIME, _went_back(index, earlier, found))
-        self.recorded_at = max(earlier, run.recorded_at)
+        heads.recorded_at = max(earlier, run.recorded_at)
 
     def report_findings(self) -> None:
         for _, _, failure in sorted(self.findings, key=lambda finding: finding[:2]):
@@ -384,6 +400,7 @@ def verify_ledger(
     first_index: int = 0,
     last_index: int | None = None,
     chain_before: bytes = CHAIN_START,
+    heads: Heads | None = None,
     consistency: Mapping[tuple[int, int], list[bytes]] | None = None,
     receipts: Mapping[int, str] | None = None,
     reaches_end: bool = False,
@@ -393,17 +410,20 @@ def verify_ledger(
     """Verify records ``first_index..last_index`` and the checkpoints over them (and, given
     a witness ``policy``, the cosignatures on the newest).
 
+    Records that follow on from entries verified before start from their ``heads`` (in
+    place of ``first_index`` and ``chain_before``), which are moved on to the records' end.
     ``reaches_end`` says the records are the whole ledger as it stands (a live database):
     a checkpoint larger than the ledger then means the ledger was truncated.
     """
+    if heads is None:
+        heads = Heads(first_index, chain_before, every_stream=first_index == 0)
     return _verify_runs(
         _runs_of(records),
         checkpoint_notes,
         verifiers,
         origin=origin,
-        first_index=first_index,
         last_index=last_index,
-        chain_before=chain_before,
+        heads=heads,
         consistency=consistency,
         receipts=receipts,
         reaches_end=reaches_end,
@@ -429,34 +449,34 @@ def _verify_runs(
     verifiers: Sequence[NoteVerifier],
     *,
     origin: str,
-    first_index: int,
     last_index: int | None,
-    chain_before: bytes,
+    heads: Heads,
     consistency: Mapping[tuple[int, int], list[bytes]] | None,
     receipts: Mapping[int, str] | None,
     reaches_end: bool,
     progress: Callable[[int], None] | None,
     policy: WitnessPolicy | None,
 ) -> Report:
+    first_index = heads.size
     report = Report(origin=origin, first_index=first_index)
-    join = _Join(report, first_index, chain_before)
+    join = _Join(report, heads)
     for run in runs:
         join.add(run)
         if progress:
             progress(report.entries)
     join.report_findings()
-    if last_index is not None and join.next_index <= last_index:
+    if last_index is not None and heads.size <= last_index:
         report.fail(
             Truncated(
                 "entries are missing at the end",
-                index=join.next_index,
+                index=heads.size,
                 expected=last_index,
-                found=join.next_index - 1,
+                found=heads.size - 1,
             )
         )
     notes: dict[Checkpoint, list[str]] = {}
     checkpoints = _open_checkpoints(report, checkpoint_notes, verifiers, origin, notes)
-    tree = MemoryTree(join.leaves) if first_index == 0 else None
+    tree = MemoryTree(join.leaves) if first_index == 0 and checkpoints else None
     _check_checkpoints(report, checkpoints, tree, consistency or {}, reaches_end)
     report.apply_policy(
         policy, notes.get(report.newest, []) if report.newest else [], report.newest
@@ -482,12 +502,9 @@ def _open_checkpoints(
         except VerificationFailure as failure:
             report.fail(failure)
             continue
-        if checkpoint.origin != origin:
-            report.fail(
-                RootMismatch(
-                    "checkpoint of another ledger", expected=origin, found=checkpoint.origin
-                )
-            )
+        foreign = of_another_ledger(checkpoint, origin)
+        if foreign is not None:
+            report.fail(foreign)
             continue
         opened[(checkpoint.size, checkpoint.root)] = checkpoint
         notes_of.setdefault(checkpoint, []).append(note)
@@ -519,44 +536,65 @@ def _check_checkpoints(
                     )
                 )
             continue
-        root = tree.root(checkpoint.size)
-        if root != checkpoint.root:
-            report.fail(
-                RootMismatch(
-                    f"an entry in {matched}..{checkpoint.size - 1} differs from what was signed",
-                    index=matched,
-                    expected=checkpoint.root.hex(),
-                    found=root.hex(),
-                )
-            )
+        differs = root_differs(checkpoint, tree, matched)
+        if differs is not None:
+            report.fail(differs)
         else:
             matched = checkpoint.size
     for old, new in itertools.pairwise(checkpoints):
-        if old.size == new.size:
-            report.fail(
-                InconsistentCheckpoints(
-                    f"two checkpoints of size {old.size} with different roots",
-                    expected=old.root.hex(),
-                    found=new.root.hex(),
-                )
-            )
-            continue
         proof = consistency.get((old.size, new.size))
-        if proof is None and tree is not None and new.size <= size:
+        if proof is None and tree is not None and old.size < new.size <= size:
             proof = consistency_proof(old.size, new.size, tree)
-        if proof is None:
-            report.fail(
-                InconsistentCheckpoints(f"no consistency proof from size {old.size} to {new.size}")
-            )
-            continue
-        try:
-            verify_consistency(old.size, new.size, proof, old.root, new.root)
-        except VerificationFailure as failure:
-            report.fail(
-                InconsistentCheckpoints(
-                    f"checkpoints {old.size} and {new.size} are not consistent: {failure.message}"
-                )
-            )
+        inconsistent = not_consistent(old, new, proof)
+        if inconsistent is not None:
+            report.fail(inconsistent)
+
+
+# --- the checks on one checkpoint, for whoever keeps the ledger as it grows (a witness) ------
+
+
+def of_another_ledger(checkpoint: Checkpoint, origin: str) -> RootMismatch | None:
+    if checkpoint.origin == origin:
+        return None
+    return RootMismatch("checkpoint of another ledger", expected=origin, found=checkpoint.origin)
+
+
+def root_differs(checkpoint: Checkpoint, tree: MemoryTree, matched: int) -> RootMismatch | None:
+    """Check 5: the checkpoint signs the tree of the entries; ``matched`` entries are known to
+    be signed already (by a smaller checkpoint), so the difference lies after them."""
+    root = tree.root(checkpoint.size)
+    if root == checkpoint.root:
+        return None
+    return RootMismatch(
+        f"an entry in {matched}..{checkpoint.size - 1} differs from what was signed",
+        index=matched,
+        expected=checkpoint.root.hex(),
+        found=root.hex(),
+    )
+
+
+def not_consistent(
+    old: Checkpoint, new: Checkpoint, proof: list[bytes] | None
+) -> InconsistentCheckpoints | None:
+    """Check 5: a checkpoint is consistent with a smaller one (by ``proof``) and equals one
+    of its own size."""
+    if old.size == new.size:
+        if old.root == new.root:
+            return None
+        return InconsistentCheckpoints(
+            f"two checkpoints of size {old.size} with different roots",
+            expected=old.root.hex(),
+            found=new.root.hex(),
+        )
+    if proof is None:
+        return InconsistentCheckpoints(f"no consistency proof from size {old.size} to {new.size}")
+    try:
+        verify_consistency(old.size, new.size, proof, old.root, new.root)
+    except VerificationFailure as failure:
+        return InconsistentCheckpoints(
+            f"checkpoints {old.size} and {new.size} are not consistent: {failure.message}"
+        )
+    return None
 
 
 def _check_receipts(
@@ -627,9 +665,10 @@ def verify_bundle(
             [*bundle.checkpoints, *extra_checkpoints],
             verifiers,
             origin=str(bundle.meta["origin"]),
-            first_index=bundle.first_index,
             last_index=bundle.last_index,
-            chain_before=bundle.chain_hash_before,
+            heads=Heads(
+                bundle.first_index, bundle.chain_hash_before, every_stream=bundle.first_index == 0
+            ),
             consistency=bundle.consistency,
             receipts=bundle.receipts if partial else None,
             reaches_end=False,
@@ -666,7 +705,8 @@ def verify_receipt_file(
     text: str, verifiers: Sequence[NoteVerifier], policy: WitnessPolicy | None = None
 ) -> Report:
     receipt = Receipt.parse(text)
-    entry, checkpoint = verify_receipt(text, verifiers)
+    # verify_receipt refuses an entry whose index is not the receipt's (ReceiptMismatch).
+    _, checkpoint = verify_receipt(text, verifiers)
     report = Report(
         origin=checkpoint.origin,
         first_index=receipt.index,
@@ -675,7 +715,6 @@ def verify_receipt_file(
         receipts=1,
         newest=checkpoint,
     )
-    assert entry.index == receipt.index
     report.apply_policy(policy, [receipt.checkpoint], checkpoint)
     return report
 

@@ -35,7 +35,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -57,22 +56,21 @@ from adapters.config import private_file
 from adapters.persistence.appending import Clock, utc_now
 from adapters.witness.cli import witness_signer
 from ledger.checkpoint import Checkpoint, open_checkpoint
-from ledger.entry import CHAIN_START, Entry, leaf_hash
+from ledger.entry import Entry, leaf_hash
 from ledger.errors import (
     InconsistentCheckpoints,
     LeafHashMismatch,
     MalformedInput,
-    RootMismatch,
-    StreamLinkBroken,
     VerificationFailure,
 )
-from ledger.merkle import MemoryTree, consistency_proof, verify_consistency
+from ledger.merkle import MemoryTree, consistency_proof
 from ledger.note import NoteSigner, NoteVerifier, cosign
 from ledger.store import Record
-from ledger.verify import verify_ledger
+from ledger.verify import Heads, not_consistent, of_another_ledger, root_differs, verify_ledger
 
 log = logging.getLogger(__name__)
 DELIVERY_LIMIT = 5
+VERIFY_BATCH = 65_536  # kept entries verified at a time when the witness starts
 
 
 class ForkDetected(VerificationFailure):
@@ -84,12 +82,6 @@ class ForkDetected(VerificationFailure):
 class Received(Enum):
     KEPT = "kept"
     DUPLICATE = "duplicate"
-
-
-@dataclass
-class _StreamHead:
-    leaf: bytes
-    seq: int
 
 
 SPLIT_VIEW = (ForkDetected, InconsistentCheckpoints)
@@ -130,28 +122,22 @@ class Witness:
 
     def _load(self) -> None:
         """The verified prefix: every entry up to the first gap (an entry is kept beyond a
-        gap unverified, and verified in the transaction that fills the gap)."""
-        self.size, self.chain = 0, CHAIN_START
+        gap unverified, and verified in the transaction that fills the gap), checked again
+        as it is read."""
+        self.heads = Heads()
         self.tree = MemoryTree()
-        self.streams: dict[str, _StreamHead] = {}
         self.checkpoint: Checkpoint | None = None
-        rows = self.db.execute(
-            "SELECT ledger_index, entry, leaf_hash, chain_hash FROM entries ORDER BY ledger_index"
-        )
-        for index, data, leaf, chain in rows:
-            if index != self.size:
-                break
-            self._keep(Entry.from_bytes(data), leaf, chain)
+        self._verify_following()
         row = self.db.execute(
             "SELECT note FROM checkpoints WHERE verified = 1 ORDER BY tree_size DESC LIMIT 1"
         ).fetchone()
         if row is not None:
             self.checkpoint = open_checkpoint(row[0], self.verifiers)
 
-    def _keep(self, entry: Entry, leaf: bytes, chain: bytes) -> None:
-        self.tree.append(leaf)
-        self.streams[entry.stream] = _StreamHead(leaf, entry.stream_seq)
-        self.size, self.chain = entry.index + 1, chain
+    @property
+    def size(self) -> int:
+        """How many entries are verified: the ledger's first ``size`` entries."""
+        return self.heads.size
 
     # --- receiving -------------------------------------------------------------------------
 
@@ -231,20 +217,18 @@ class Witness:
 
     def _receive_checkpoint(self, note: str) -> Received:
         checkpoint = open_checkpoint(note, self.verifiers)
-        if checkpoint.origin != self.origin:
-            raise RootMismatch(
-                "checkpoint of another ledger", expected=self.origin, found=checkpoint.origin
-            )
+        foreign = of_another_ledger(checkpoint, self.origin)
+        if foreign is not None:
+            raise foreign
         kept = self.db.execute(
             "SELECT root FROM checkpoints WHERE tree_size = ?", (checkpoint.size,)
         ).fetchone()
         if kept is not None:
-            if kept[0] != checkpoint.root:
-                raise InconsistentCheckpoints(
-                    f"two checkpoints of size {checkpoint.size} with different roots",
-                    expected=kept[0].hex(),
-                    found=checkpoint.root.hex(),
-                )
+            conflict = not_consistent(
+                Checkpoint(self.origin, checkpoint.size, kept[0]), checkpoint, None
+            )
+            if conflict is not None:
+                raise conflict
             return Received.DUPLICATE
         self.db.execute(
             "INSERT INTO checkpoints VALUES (?, ?, ?, 0)", (checkpoint.size, checkpoint.root, note)
@@ -254,18 +238,7 @@ class Witness:
     def _advance(self) -> None:
         """Verify what now follows on from the verified prefix, then the checkpoints it
         completes."""
-        rows = self.db.execute(
-            "SELECT entry, leaf_hash, chain_hash FROM entries WHERE ledger_index >= ? "
-            "ORDER BY ledger_index",
-            (self.size,),
-        ).fetchall()
-        run: list[Record] = []
-        for data, leaf, chain in rows:
-            entry = Entry.from_bytes(data)
-            if entry.index != self.size + len(run):
-                break  # a gap: the rest waits
-            run.append(Record(entry, leaf, chain, None))
-        self._verify_run(run)
+        self._verify_following()
         pending = self.db.execute(
             "SELECT tree_size, note FROM checkpoints WHERE verified = 0 AND tree_size <= ? "
             "ORDER BY tree_size",
@@ -280,55 +253,47 @@ class Witness:
                 line = cosign(checkpoint.body(), self.cosigner, int(self.clock().timestamp()))
                 self.db.execute("INSERT INTO cosignatures VALUES (?, ?)", (size, line))
 
-    def _verify_run(self, run: list[Record]) -> None:
-        report = verify_ledger(
-            run, [], [], origin=self.origin, first_index=self.size, chain_before=self.chain
+    def _verify_following(self) -> None:
+        """Verify the kept entries that follow on from the verified prefix, up to a gap (the
+        rest waits for it), with the verifier's checks from where the prefix ends."""
+        rows = self.db.execute(
+            "SELECT entry, leaf_hash, chain_hash FROM entries WHERE ledger_index >= ? "
+            "ORDER BY ledger_index",
+            (self.size,),
         )
+        run: list[Record] = []
+        for data, leaf, chain in rows:
+            entry = Entry.from_bytes(data)
+            if entry.index != self.size + len(run):
+                break
+            run.append(Record(entry, leaf, chain, None))
+            if len(run) == VERIFY_BATCH:
+                self._verify_run(run)
+                run = []
+        self._verify_run(run)
+
+    def _verify_run(self, run: list[Record]) -> None:
+        if not run:
+            return
+        report = verify_ledger(run, [], [], origin=self.origin, heads=self.heads)
         if not report.ok:
             raise report.failures[0]
         for record in run:
-            entry = record.entry
-            head = self.streams.get(entry.stream)
-            expected = None if head is None else head.leaf.hex()
-            if entry.stream_prev != expected:
-                raise StreamLinkBroken(
-                    "stream_prev is not the stream's previous leaf hash",
-                    index=entry.index,
-                    expected=expected,
-                    found=entry.stream_prev,
-                )
-            if head is not None and entry.stream_seq != head.seq + 1:
-                raise StreamLinkBroken(
-                    "stream_seq does not continue the stream",
-                    index=entry.index,
-                    expected=head.seq + 1,
-                    found=entry.stream_seq,
-                )
-            self._keep(entry, record.leaf_hash, record.chain_hash)
+            self.tree.append(record.leaf_hash)
 
     def _verify_checkpoint(self, checkpoint: Checkpoint) -> None:
-        root = self.tree.root(checkpoint.size)
-        if root != checkpoint.root:
-            raise RootMismatch(
-                f"checkpoint {checkpoint.size} does not sign the entries received",
-                index=checkpoint.size - 1,
-                expected=root.hex(),
-                found=checkpoint.root.hex(),
-            )
+        """Check 5 as the verifier makes it: the root against the entries received, and
+        consistency with the newest checkpoint accepted before, when that is smaller."""
         old = self.checkpoint
-        if old is not None and old.size < checkpoint.size:
-            try:
-                verify_consistency(
-                    old.size,
-                    checkpoint.size,
-                    consistency_proof(old.size, checkpoint.size, self.tree),
-                    old.root,
-                    checkpoint.root,
-                )
-            except VerificationFailure as failure:
-                raise InconsistentCheckpoints(
-                    f"checkpoints {old.size} and {checkpoint.size} are not consistent: {failure}"
-                ) from failure
+        before = old if old is not None and old.size < checkpoint.size else None
+        failure: VerificationFailure | None = root_differs(
+            checkpoint, self.tree, 0 if before is None else before.size
+        )
+        if failure is None and before is not None:
+            proof = consistency_proof(before.size, checkpoint.size, self.tree)
+            failure = not_consistent(before, checkpoint, proof)
+        if failure is not None:
+            raise failure
         if old is None or checkpoint.size > old.size:
             self.checkpoint = checkpoint
 

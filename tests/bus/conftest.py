@@ -31,7 +31,7 @@ from tests.conftest import fresh_pg_database
 
 ORIGIN = "ledger.bunschoten.nl/bewijslast"
 SOURCE = "urn:nld:oin:00000001001589623000:systeem:bewijslast"  # the relay's CloudEvents source
-# Whoever the demo's rights requests and incidents are about (adapters/demo.py).
+# Whoever the demo's rights requests and incidents are about (adapters/demo/story.toml).
 DEMO_PEOPLE = ("Vries", "Jansen", "Smit", "Bakker", "Visser", "Mulder", "Bos", "Kok")
 
 

@@ -12,6 +12,7 @@ import uuid
 import aio_pika
 import pytest
 
+from adapters.bus.messages import event_id
 from adapters.bus.wiring import LEDGER_EXCHANGE
 from adapters.bus.witness import (
     ForkDetected,
@@ -21,14 +22,19 @@ from adapters.bus.witness import (
     witness_broker,
 )
 from adapters.signing_keys import write_key_files
+from ledger.entry import Entry, chain_hash, leaf_hash
 from ledger.errors import (
     BadSignature,
     ChainMismatch,
     LeafHashMismatch,
     MalformedInput,
     RootMismatch,
+    StreamLinkBroken,
+    TimeWentBackwards,
 )
 from ledger.note import COSIGNATURE_V1, NoteSigner, NoteVerifier, sign_note, split_note
+from ledger.store import Record
+from ledger.verify import verify_ledger
 from ledger.witness import WitnessPolicy
 from tests.bus.conftest import (
     ORIGIN,
@@ -130,6 +136,64 @@ def test_a_tampered_entry_is_refused_and_nothing_of_it_kept(messages, witness):
     # The original is kept: a different message under its event id is a fork.
     with pytest.raises(ForkDetected):
         witness.receive(tampered_entries(entries[10])[2][0])
+
+
+def record_of(event: dict) -> Record:
+    data = event["data"]
+    entry = Entry.from_object(data["entry"])
+    return Record(entry, bytes.fromhex(data["leaf_hash"]), bytes.fromhex(data["chain_hash"]), None)
+
+
+def rehashed(message: Delivered, after: Delivered, change) -> dict:
+    """The message with its entry changed and its hashes made to fit again, so that only a
+    check across entries (stream links, time) can find it."""
+    event = message.event
+    change(event["data"]["entry"])
+    entry = Entry.from_object(event["data"]["entry"])
+    leaf = leaf_hash(entry.to_bytes())
+    event["id"] = event_id(entry.stream, entry.stream_seq)
+    chain = chain_hash(bytes.fromhex(after.event["data"]["chain_hash"]), leaf)
+    event["leafhash"] = event["data"]["leaf_hash"] = leaf.hex()
+    event["chainhash"] = event["data"]["chain_hash"] = chain.hex()
+    return event
+
+
+@pytest.mark.parametrize(
+    ("change", "failure"),
+    [
+        (lambda entry: entry.update(stream_prev="22" * 32), StreamLinkBroken),
+        (lambda entry: entry.update(stream_seq=entry["stream_seq"] + 1), StreamLinkBroken),
+        (lambda entry: entry.update(recorded_at="2000-01-01T00:00:00.000000Z"), TimeWentBackwards),
+    ],
+)
+def test_an_entry_that_does_not_follow_on_from_those_kept_is_refused_as_the_verifier_would(
+    messages, witness, change, failure
+):
+    entries = [m for m in messages if m.routing_key != "ledger.checkpoint"]
+    # The first entry that continues a stream begun in an earlier message.
+    at = next(
+        i
+        for i, m in enumerate(entries)
+        if any(e.event["subject"] == m.event["subject"] for e in entries[:i])
+    )
+    for message in entries[:at]:
+        witness.receive(message.body)
+    tampered = rehashed(entries[at], entries[at - 1], change)
+    with pytest.raises(failure) as refused:
+        witness.receive(json.dumps(tampered).encode())
+    assert witness.size == at
+    # The verifier, over the same ledger at once, finds the same: index, check, values.
+    report = verify_ledger(
+        [*(record_of(m.event) for m in entries[:at]), record_of(tampered)], [], [], origin=ORIGIN
+    )
+    found = report.failures[0]
+    assert (
+        (refused.value.index, refused.value.check)
+        == (found.index, found.check)
+        == (at, failure.check)
+    )
+    assert (refused.value.expected, refused.value.found) == (found.expected, found.found)
+    assert refused.value.message == found.message
 
 
 def test_a_checkpoint_must_be_signed_by_the_ledger_and_match_its_entries(
