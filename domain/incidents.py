@@ -360,6 +360,12 @@ class Incident(Aggregate):
             "fg_advice_followed": fg_advice_followed,
         }
 
+    def _breach_moments(self) -> tuple[datetime, datetime]:
+        """The awareness moment and the AP's deadline, which establishing the breach set."""
+        if self.aware_at is None or self.ap_deadline is None:
+            raise ProcedureError("no breach was established for this incident")
+        return self.aware_at, self.ap_deadline
+
     def _sealed_form(self, form: APForm) -> SealedForm:
         return SealedForm(
             natures=[Nature(n).value for n in form.natures],
@@ -389,11 +395,10 @@ class Incident(Aggregate):
             raise ProcedureError("the AP is notified only after a decision to notify")
         if meldingsnummer in self.ap_notifications:
             raise ProcedureError(f"notification {meldingsnummer} was already submitted")
-        assert self.aware_at is not None
-        assert self.ap_deadline is not None
-        if submitted_at < self.aware_at:
+        aware_at, ap_deadline = self._breach_moments()
+        if submitted_at < aware_at:
             raise ProcedureError("the AP is notified of a breach after awareness of it")
-        late = submitted_at > self.ap_deadline
+        late = submitted_at > ap_deadline
         if late and not late_reason.strip():
             raise ProcedureError("a notification after 72 hours needs the reason for the delay")
         self._ap_notification_submitted(
@@ -445,8 +450,7 @@ class Incident(Aggregate):
         actor: str,
     ) -> None:
         self._active_notification(meldingsnummer, "supplement")
-        assert self.aware_at is not None
-        if supplemented_at < self.aware_at:
+        if supplemented_at < self._breach_moments()[0]:
             raise ProcedureError("a notification is supplemented after awareness of the breach")
         self._ap_notification_supplemented(
             meldingsnummer=meldingsnummer,
@@ -535,8 +539,7 @@ class Incident(Aggregate):
 
     def inform_subjects(self, *, channel: str, informed_at: datetime, actor: str) -> None:
         self._require(Stage.BREACH, step="inform data subjects of")
-        assert self.aware_at is not None
-        if informed_at < self.aware_at:
+        if informed_at < self._breach_moments()[0]:
             raise ProcedureError("data subjects are informed of a breach after awareness of it")
         self._subjects_informed(channel=channel, informed_at=informed_at, actor=actor)
 

@@ -186,10 +186,14 @@ class RightsRequest(Aggregate):
         self.suspended_since = suspended_at
         self.stage = RequestStage.SUSPENDED
 
+    def _suspended_since(self) -> datetime:
+        if self.suspended_since is None:
+            raise ProcedureError("the request is not suspended")
+        return self.suspended_since
+
     def resume(self, *, resumed_at: datetime, actor: str) -> None:
         self._require(RequestStage.SUSPENDED, step="resume")
-        assert self.suspended_since is not None
-        days = (local_date(resumed_at) - local_date(self.suspended_since)).days
+        days = (local_date(resumed_at) - local_date(self._suspended_since())).days
         if days < 0:
             raise ProcedureError("a request resumes after it was suspended")
         self._resumed(
@@ -226,9 +230,8 @@ class RightsRequest(Aggregate):
         rules: str,
         actor: str,
     ) -> None:
-        assert self.suspended_since is not None
         if days is None:  # an event of the first ledger version
-            days = (local_date(resumed_at) - local_date(self.suspended_since)).days
+            days = (local_date(resumed_at) - local_date(self._suspended_since())).days
         self.suspended_days += days
         self._deadline = deadline or self._legacy_deadline()
         self.suspended_since = None
@@ -403,10 +406,10 @@ class RightsRequest(Aggregate):
         """Bezwaar within six weeks of sending (Awb 6:7); later is refused here, to be
         declared inadmissible by the bezwaarcommissie (Awb 6:11 allows excusable lateness)."""
         self._require(RequestStage.SENT, step="lodge an objection against")
-        last_day = self._objection_deadline
-        assert last_day is not None
-        assert self.sent_at is not None
-        if lodged_at < self.sent_at:
+        last_day, sent_at = self._objection_deadline, self.sent_at
+        if last_day is None or sent_at is None:
+            raise ProcedureError("the decision was not sent")
+        if lodged_at < sent_at:
             raise ProcedureError("an objection is lodged after the decision was sent")
         if local_date(lodged_at) > last_day:
             raise ProcedureError(f"the objection period ended on {last_day.isoformat()}")

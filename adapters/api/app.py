@@ -538,18 +538,17 @@ def _cut_off(services: Services, index: int | None, at: datetime | None, as_of: 
     if index is not None and at is not None:
         raise invalid("query.index", "give index or as_recorded_at, not both")
     size = services.recorder.ledger_size()
-    if index is None and at is None:
-        if not as_of:
-            raise invalid("query.index", "give index, as_recorded_at or as_of")
-        if size == 0:
-            raise not_found("an entry: the ledger is empty")
-        return int(size) - 1
+    if index is not None:
+        if index >= size:
+            raise not_found(f"entry {index} (the ledger holds {size})")
+        return index
     if at is not None:
         found = index_at(services.recorder, at)
         if found < 0:
             raise not_found("an entry at or before that moment")
         return int(found)
-    assert index is not None
-    if index >= size:
-        raise not_found(f"entry {index} (the ledger holds {size})")
-    return index
+    if not as_of:
+        raise invalid("query.index", "give index, as_recorded_at or as_of")
+    if size == 0:
+        raise not_found("an entry: the ledger is empty")
+    return int(size) - 1
