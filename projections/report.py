@@ -7,6 +7,7 @@ Pure read-model queries: proving the evidence and rendering are the adapters' wo
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -101,92 +102,131 @@ def _hours(start: str, end: str) -> float:
     return round((from_utc_text(end) - from_utc_text(start)).total_seconds() / 3600, 1)
 
 
-def breach_figures(
-    cursor: Cursor, municipality: str, controller: str, period: Period
-) -> list[Figure]:
-    incidents = _records(cursor, "incidents", municipality, controller)
-    breaches = [
-        r
-        for r in incidents
-        if r.get("breach") and not r.get("reclassified") and period.holds(r["breach"]["aware_at"])
-    ]
-    established = {r["id"]: _indices(r, "BreachEstablished", "Triaged") for r in breaches}
-    notified = [r for r in breaches if r["ap_notifications"]]
-    late = [r for r in notified if r["ap_notifications"][0]["late"]]
-    not_notified = [r for r in breaches if r.get("decision") and not r["decision"]["notify_ap"]]
-    informed = [r for r in breaches if r.get("subjects_informed")]
-    reclassified = [
-        r for r in incidents if r.get("reclassified") and period.holds(r["breach"]["aware_at"])
-    ]
+def _evidence(chosen: list[dict[str, Any]], *events: str) -> list[int]:
+    return sorted(i for r in chosen for i in _indices(r, *events))
 
-    def by(kind: str) -> Figure:
-        counts: Counter[str] = Counter()
-        for r in breaches:
-            values = [r["triage"]["impact"]] if kind == "impact" else r["breach"]["natures"]
-            counts.update(values)
+
+def _notified(breaches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in breaches if r["ap_notifications"]]
+
+
+def _notified_late(breaches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """By the first notification: the one the 72 hours are about."""
+    return [r for r in _notified(breaches) if r["ap_notifications"][0]["late"]]
+
+
+BreachFigure = Callable[[list[dict[str, Any]]], Figure]
+
+
+def breaches_total(breaches: list[dict[str, Any]]) -> Figure:
+    return Figure(
+        "breaches.total",
+        len(breaches),
+        _evidence(breaches, "BreachEstablished", "Triaged"),
+        [timeline(r) for r in breaches],
+    )
+
+
+def _breaches_by(kind: str, values: Callable[[dict[str, Any]], list[str]]) -> BreachFigure:
+    def figure(breaches: list[dict[str, Any]]) -> Figure:
+        counts = Counter(value for r in breaches for value in values(r))
         return Figure(
             f"breaches.by_{kind}",
             dict(sorted(counts.items())),
-            sorted(i for r in breaches for i in established[r["id"]]),
+            _evidence(breaches, "BreachEstablished", "Triaged"),
         )
 
-    return [
-        Figure(
-            "breaches.total",
-            len(breaches),
-            sorted(i for r in breaches for i in established[r["id"]]),
-            [timeline(r) for r in breaches],
-        ),
-        by("impact"),
-        by("nature"),
-        Figure(
-            "breaches.notified",
-            len(notified),
-            sorted(i for r in notified for i in _indices(r, "APNotificationSubmitted")),
-        ),
-        Figure(
-            "breaches.notified_within_72h",
-            _share(len(notified) - len(late), len(notified)),
-            sorted(
-                i
-                for r in notified
-                for i in _indices(r, "BreachEstablished", "APNotificationSubmitted")
-            ),
-        ),
-        Figure(
-            "breaches.notified_late",
-            len(late),
-            sorted(i for r in late for i in _indices(r, "APNotificationSubmitted")),
-            [
-                {
-                    "id": r["id"],
-                    "summary": r["summary"],
-                    "reason": r["ap_notifications"][0]["late_reason"],
-                }
-                for r in late
-            ],
-        ),
-        Figure(
-            "breaches.not_notified",
-            len(not_notified),
-            sorted(i for r in not_notified for i in _indices(r, "NotificationDecided")),
-            [
-                {"id": r["id"], "summary": r["summary"], "reason": r["decision"]["ap_reasons"]}
-                for r in not_notified
-            ],
-        ),
-        Figure(
-            "breaches.subjects_informed",
-            len(informed),
-            sorted(i for r in informed for i in _indices(r, "SubjectsInformed")),
-        ),
-        Figure(
-            "breaches.reclassified",
-            len(reclassified),
-            sorted(i for r in reclassified for i in _indices(r, "ReclassifiedNotABreach")),
-            [{"id": r["id"], "reason": r["reclassified"]["reasons"]} for r in reclassified],
-        ),
+    return figure
+
+
+def breaches_notified(breaches: list[dict[str, Any]]) -> Figure:
+    notified = _notified(breaches)
+    return Figure(
+        "breaches.notified", len(notified), _evidence(notified, "APNotificationSubmitted")
+    )
+
+
+def breaches_notified_within_72h(breaches: list[dict[str, Any]]) -> Figure:
+    notified = _notified(breaches)
+    return Figure(
+        "breaches.notified_within_72h",
+        _share(len(notified) - len(_notified_late(breaches)), len(notified)),
+        _evidence(notified, "BreachEstablished", "APNotificationSubmitted"),
+    )
+
+
+def breaches_notified_late(breaches: list[dict[str, Any]]) -> Figure:
+    late = _notified_late(breaches)
+    return Figure(
+        "breaches.notified_late",
+        len(late),
+        _evidence(late, "APNotificationSubmitted"),
+        [
+            {
+                "id": r["id"],
+                "summary": r["summary"],
+                "reason": r["ap_notifications"][0]["late_reason"],
+            }
+            for r in late
+        ],
+    )
+
+
+def breaches_not_notified(breaches: list[dict[str, Any]]) -> Figure:
+    """Decided not to notify the AP, with the decision's reasons."""
+    chosen = [r for r in breaches if r.get("decision") and not r["decision"]["notify_ap"]]
+    return Figure(
+        "breaches.not_notified",
+        len(chosen),
+        _evidence(chosen, "NotificationDecided"),
+        [
+            {"id": r["id"], "summary": r["summary"], "reason": r["decision"]["ap_reasons"]}
+            for r in chosen
+        ],
+    )
+
+
+def breaches_subjects_informed(breaches: list[dict[str, Any]]) -> Figure:
+    informed = [r for r in breaches if r.get("subjects_informed")]
+    return Figure(
+        "breaches.subjects_informed", len(informed), _evidence(informed, "SubjectsInformed")
+    )
+
+
+def breaches_reclassified(reclassified: list[dict[str, Any]]) -> Figure:
+    return Figure(
+        "breaches.reclassified",
+        len(reclassified),
+        _evidence(reclassified, "ReclassifiedNotABreach"),
+        [{"id": r["id"], "reason": r["reclassified"]["reasons"]} for r in reclassified],
+    )
+
+
+# The figures of the period's breaches, in the report's order; the reclassified come last.
+BREACH_FIGURES: tuple[BreachFigure, ...] = (
+    breaches_total,
+    _breaches_by("impact", lambda r: [r["triage"]["impact"]]),
+    _breaches_by("nature", lambda r: r["breach"]["natures"]),
+    breaches_notified,
+    breaches_notified_within_72h,
+    breaches_notified_late,
+    breaches_not_notified,
+    breaches_subjects_informed,
+)
+
+
+def breach_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    """The breaches whose awareness moment lies in the period, and those of them reclassified."""
+    aware = [
+        r
+        for r in _records(cursor, "incidents", municipality, controller)
+        if r.get("breach") and period.holds(r["breach"]["aware_at"])
     ]
+    breaches = [r for r in aware if not r.get("reclassified")]
+    reclassified = [r for r in aware if r.get("reclassified")]
+    return [*(figure(breaches) for figure in BREACH_FIGURES), breaches_reclassified(reclassified)]
 
 
 def timeline(r: dict[str, Any]) -> dict[str, Any]:
