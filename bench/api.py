@@ -20,7 +20,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import httpx
 
-from adapters.api.app import kebab
 from adapters.api.keys import ApiKeys
 from adapters.cli import open_application
 from adapters.config import Settings
@@ -40,6 +39,7 @@ from domain.commands import (
     SendDecision,
     TriageIncident,
     VerifyIdentity,
+    command_name,
 )
 from domain.incidents import Impact
 from domain.requests import Outcome, Right
@@ -98,7 +98,7 @@ async def http_client(
         for role, cls, body in STEPS:
             started = time.perf_counter()
             response = await client.post(
-                f"/commands/{kebab(cls.__name__)}",
+                f"/commands/{command_name(cls)}",
                 json=fields(cls, body, record),
                 headers={"Authorization": f"Bearer {tokens[role]}"},
             )

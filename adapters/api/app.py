@@ -1,7 +1,7 @@
 """The HTTP API: every command, every read model and the ledger, per role.
 
 Routes are generated, not written one by one: every command class of ``domain.commands``
-becomes ``POST /commands/<name>`` with the class as its body; every FG oversight query is
+becomes ``POST /commands/<its name>`` with the class as its body; every FG oversight query is
 one entry of ``OVERSIGHT``. The actor always comes from authentication, never from the body,
 and every request is authorised against the role table (``domain.authorization``).
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
@@ -37,10 +36,9 @@ from adapters.projection_runner import ProjectionRunner
 from adapters.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
 from adapters.report import build_report, render_html
 from adapters.sqldb import Database
-from domain import commands as command_module
 from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, NotAuthorised, authorise, may
-from domain.commands import CommandModel, CreateCommand, StepCommand
+from domain.commands import COMMANDS
 from domain.values import plausible
 from projections import oversight
 from projections.base import Cursor, Projection
@@ -73,22 +71,6 @@ IdempotencyKey = Annotated[
         "(same id, same status) and records nothing; with another body: 422.",
     ),
 ]
-
-
-def kebab(name: str) -> str:
-    """``TriageIncident``: ``triage-incident``; ``RecordDPIA``: ``record-dpia``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name).lower()
-
-
-def command_classes() -> dict[str, type[CommandModel]]:
-    """Every concrete command, by its name in kebab case."""
-    return {
-        kebab(cls.__name__): cls
-        for cls in vars(command_module).values()
-        if isinstance(cls, type)
-        and issubclass(cls, CommandModel)
-        and cls not in (CommandModel, CreateCommand, StepCommand)
-    }
 
 
 class Services:
@@ -306,7 +288,7 @@ def _with_problem_schema(api: FastAPI) -> None:
 
 
 def _command_routes(api: FastAPI, services: Services) -> None:
-    for name, cls in command_classes().items():
+    for name, cls in COMMANDS.items():
 
         def endpoint(
             command: Any, caller: Actor, response: Response, idempotency_key: IdempotencyKey
