@@ -106,7 +106,14 @@ class Incident(Aggregate):
             actor=actor,
         )
 
-    @event("Reported")
+    class Reported(Aggregate.Created):
+        municipality: str
+        controller: str
+        summary: Sealed
+        reported_at: datetime
+        actor: str
+
+    @event(Reported)
     def __init__(
         self,
         *,
@@ -209,7 +216,12 @@ class Incident(Aggregate):
             reasons=self._sealed(reasons), classified_at=classified_at, actor=actor
         )
 
-    @event("ClassifiedNotABreach")
+    class ClassifiedNotABreach(Aggregate.Event):
+        reasons: Sealed
+        classified_at: datetime
+        actor: str
+
+    @event(ClassifiedNotABreach)
     def _classified_not_a_breach(
         self, *, reasons: Sealed, classified_at: datetime, actor: str
     ) -> None:
@@ -531,7 +543,12 @@ class Incident(Aggregate):
             reasons=self._sealed(reasons), reclassified_at=reclassified_at, actor=actor
         )
 
-    @event("ReclassifiedNotABreach")
+    class ReclassifiedNotABreach(Aggregate.Event):
+        reasons: Sealed
+        reclassified_at: datetime
+        actor: str
+
+    @event(ReclassifiedNotABreach)
     def _reclassified_not_a_breach(
         self, *, reasons: Sealed, reclassified_at: datetime, actor: str
     ) -> None:
@@ -543,7 +560,12 @@ class Incident(Aggregate):
             raise ProcedureError("data subjects are informed of a breach after awareness of it")
         self._subjects_informed(channel=channel, informed_at=informed_at, actor=actor)
 
-    @event("SubjectsInformed")
+    class SubjectsInformed(Aggregate.Event):
+        channel: str
+        informed_at: datetime
+        actor: str
+
+    @event(SubjectsInformed)
     def _subjects_informed(self, *, channel: str, informed_at: datetime, actor: str) -> None:
         self.subjects_informed_at = informed_at
 
@@ -557,7 +579,13 @@ class Incident(Aggregate):
             authority=authority, reference=reference, reported_at=reported_at, actor=actor
         )
 
-    @event("ReportedToAuthority")
+    class ReportedToAuthority(Aggregate.Event):
+        authority: Authority
+        reference: str
+        reported_at: datetime
+        actor: str
+
+    @event(ReportedToAuthority)
     def _reported_to_authority(
         self, *, authority: Authority, reference: str, reported_at: datetime, actor: str
     ) -> None:
@@ -568,7 +596,12 @@ class Incident(Aggregate):
             raise ProcedureError("the incident is closed", self._allowed())
         self._measure_recorded(measure=self._sealed(measure), taken_at=taken_at, actor=actor)
 
-    @event("MeasureRecorded")
+    class MeasureRecorded(Aggregate.Event):
+        measure: Sealed
+        taken_at: datetime
+        actor: str
+
+    @event(MeasureRecorded)
     def _measure_recorded(self, *, measure: Sealed, taken_at: datetime, actor: str) -> None:
         pass  # the measure is evidence for the registers; it changes no state of the procedure
 
@@ -578,7 +611,11 @@ class Incident(Aggregate):
             self._require_decision_carried_out()
         self._closed(closed_at=closed_at, actor=actor)
 
-    @event("Closed")
+    class Closed(Aggregate.Event):
+        closed_at: datetime
+        actor: str
+
+    @event(Closed)
     def _closed(self, *, closed_at: datetime, actor: str) -> None:
         self.closed_at = closed_at
         self.stage = Stage.CLOSED
@@ -598,6 +635,11 @@ class Incident(Aggregate):
             raise ProcedureError("the incident was already evaluated")
         self._evaluated(findings=self._sealed(findings), evaluated_at=evaluated_at, actor=actor)
 
-    @event("Evaluated")
+    class Evaluated(Aggregate.Event):
+        findings: Sealed
+        evaluated_at: datetime
+        actor: str
+
+    @event(Evaluated)
     def _evaluated(self, *, findings: Sealed, evaluated_at: datetime, actor: str) -> None:
         self.evaluated = True

@@ -172,7 +172,12 @@ class RightsRequest(Aggregate):
         self._require(RequestStage.RECEIVED, step="verify the identity for")
         self._identity_verified(method=self._sealed(method), verified_at=verified_at, actor=actor)
 
-    @event("IdentityVerified")
+    class IdentityVerified(Aggregate.Event):
+        method: Sealed
+        verified_at: datetime
+        actor: str
+
+    @event(IdentityVerified)
     def _identity_verified(self, *, method: Sealed, verified_at: datetime, actor: str) -> None:
         self.stage = RequestStage.IN_PROGRESS
 
@@ -181,7 +186,12 @@ class RightsRequest(Aggregate):
         self._require(RequestStage.IN_PROGRESS, step="suspend")
         self._suspended(missing=self._sealed(missing), suspended_at=suspended_at, actor=actor)
 
-    @event("Suspended")
+    class Suspended(Aggregate.Event):
+        missing: Sealed
+        suspended_at: datetime
+        actor: str
+
+    @event(Suspended)
     def _suspended(self, *, missing: Sealed, suspended_at: datetime, actor: str) -> None:
         self.suspended_since = suspended_at
         self.stage = RequestStage.SUSPENDED
@@ -415,7 +425,12 @@ class RightsRequest(Aggregate):
             raise ProcedureError(f"the objection period ended on {last_day.isoformat()}")
         self._objection_lodged(grounds=self._sealed(grounds), lodged_at=lodged_at, actor=actor)
 
-    @event("ObjectionLodged")
+    class ObjectionLodged(Aggregate.Event):
+        grounds: Sealed
+        lodged_at: datetime
+        actor: str
+
+    @event(ObjectionLodged)
     def _objection_lodged(self, *, grounds: Sealed, lodged_at: datetime, actor: str) -> None:
         self.stage = RequestStage.OBJECTED
 
@@ -432,7 +447,13 @@ class RightsRequest(Aggregate):
             actor=actor,
         )
 
-    @event("ObjectionDecided")
+    class ObjectionDecided(Aggregate.Event):
+        well_founded: bool
+        reasons: Sealed
+        decided_at: datetime
+        actor: str
+
+    @event(ObjectionDecided)
     def _objection_decided(
         self, *, well_founded: bool, reasons: Sealed, decided_at: datetime, actor: str
     ) -> None:
@@ -442,7 +463,11 @@ class RightsRequest(Aggregate):
         self._require(RequestStage.SENT, step="close")
         self._closed(closed_at=closed_at, actor=actor)
 
-    @event("Closed")
+    class Closed(Aggregate.Event):
+        closed_at: datetime
+        actor: str
+
+    @event(Closed)
     def _closed(self, *, closed_at: datetime, actor: str) -> None:
         self.stage = RequestStage.CLOSED
 
@@ -452,7 +477,11 @@ class RightsRequest(Aggregate):
         )
         self._withdrawn(withdrawn_at=withdrawn_at, actor=actor)
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        withdrawn_at: datetime
+        actor: str
+
+    @event(Withdrawn)
     def _withdrawn(self, *, withdrawn_at: datetime, actor: str) -> None:
         self.stage = RequestStage.WITHDRAWN
 
