@@ -429,11 +429,11 @@ def _sqlite_file_exists(url: str) -> bool:
 
 
 def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.projection_runner import ProjectionRunner
+    from adapters.projection_runner import ReadModelRunner
     from projections.catalogue import all_projections
 
     app = open_application(settings)
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     names = {p.name: p for p in runner.projections}
     if args.rebuild is not None:
         chosen = list(names) if args.rebuild == "all" else [args.rebuild]

@@ -14,7 +14,7 @@ from typing import Any
 from adapters.api.problems import outage
 from adapters.checkpointer import Checkpointer
 from adapters.evidence import checkpoint_size
-from adapters.projection_runner import ProjectionRunner
+from adapters.projection_runner import ReadModelRunner
 from adapters.reconstruction import index_at
 from adapters.sqldb import Database
 from domain.application import Bewijslast
@@ -48,7 +48,7 @@ class Health:
     def __init__(
         self,
         app: Bewijslast,
-        runner: ProjectionRunner,
+        runner: ReadModelRunner,
         relays: Database,
         thresholds: Thresholds,
         checkpointer: Checkpointer | None = None,

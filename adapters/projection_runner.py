@@ -19,7 +19,7 @@ from eventsourcing.persistence import Notification
 
 from adapters.sqldb import Database
 from domain.application import Bewijslast, SubjectOwner
-from projections.base import Projection
+from projections.base import ReadModel
 from projections.requests import RequestRegister, subject_owner
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,8 @@ class PositionMoved(Exception):
     the same, because applying events twice would go unnoticed. The batch was rolled back."""
 
 
-class ProjectionRunner:
-    def __init__(self, app: Bewijslast, projections: Sequence[Projection]) -> None:
+class ReadModelRunner:
+    def __init__(self, app: Bewijslast, projections: Sequence[ReadModel]) -> None:
         self.app = app
         self.projections = list(projections)
         self.db = Database(app.factory.datastore, schema=SCHEMA)  # type: ignore[attr-defined]
@@ -74,14 +74,14 @@ class ProjectionRunner:
                 )
         self._stop = threading.Event()
 
-    def position(self, projection: Projection) -> int:
+    def position(self, projection: ReadModel) -> int:
         with self.db.reading() as cursor:
             cursor.execute(
                 "SELECT position FROM projection_positions WHERE name = ?", (projection.name,)
             )
             return int(cursor.fetchone()[0])
 
-    def catch_up(self, projection: Projection, *, limit: int | None = None) -> int:
+    def catch_up(self, projection: ReadModel, *, limit: int | None = None) -> int:
         """Apply every event after the projection's position; return how many were applied."""
         applied = 0
         while limit is None or applied < limit:
@@ -126,7 +126,7 @@ class ProjectionRunner:
 
     @staticmethod
     def _failed(
-        projection: Projection, notifications: Sequence[Notification], e: Exception
+        projection: ReadModel, notifications: Sequence[Notification], e: Exception
     ) -> ProjectionFailed:
         # Notification ids are ledger indices + 1.
         return ProjectionFailed(projection.name, notifications[0].id - 1, e)
@@ -134,7 +134,7 @@ class ProjectionRunner:
     def catch_up_all(self) -> dict[str, int]:
         return {p.name: self.catch_up(p) for p in self.projections}
 
-    def rebuild(self, projection: Projection) -> int:
+    def rebuild(self, projection: ReadModel) -> int:
         """From index 0: the tables are emptied and the position reset in one transaction."""
         with self.db.transaction() as cursor:
             projection.drop_tables(cursor)
@@ -160,11 +160,11 @@ class ProjectionRunner:
 
 def subject_owners(app: Bewijslast) -> SubjectOwner:
     """Where a data subject belongs, from the request register caught up to the ledger."""
-    runners: list[ProjectionRunner] = []  # made on first use: opening the app writes nothing
+    runners: list[ReadModelRunner] = []  # made on first use: opening the app writes nothing
 
     def owner(subject: UUID) -> tuple[str, str] | None:
         if not runners:
-            runners.append(ProjectionRunner(app, [RequestRegister()]))
+            runners.append(ReadModelRunner(app, [RequestRegister()]))
         runner = runners[0]
         runner.catch_up_all()
         with runner.db.transaction() as cursor:

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from adapters.config import Settings
-from adapters.projection_runner import ProjectionRunner
+from adapters.projection_runner import ReadModelRunner
 from adapters.reconstruction import events_upto, index_at, reconstruct, replayed
 from adapters.report import build_report, render_html
 from ledger.errors import MalformedInput
-from projections.base import Projection
+from projections.base import ReadModel
 from projections.catalogue import all_projections
 from projections.register import (
     ProcessingRegister,
@@ -34,7 +34,7 @@ def _write(text: str, out: Path | None) -> None:
         print(f"written to {out}", file=sys.stderr)
 
 
-def _projection(name: str) -> Projection:
+def _projection(name: str) -> ReadModel:
     found = {p.name: p for p in all_projections()}
     if name not in found:
         raise MalformedInput(f"no read model {name!r}; there are: {', '.join(found)}")
@@ -102,7 +102,7 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
     app.check_owner(args.municipality)
     register = ProcessingRegister()
     if args.as_recorded_at is None:
-        runner = ProjectionRunner(app, [register])
+        runner = ReadModelRunner(app, [register])
         runner.catch_up(register)
         with runner.db.transaction() as cursor:
             text = _register_text(args, cursor)

@@ -24,13 +24,13 @@ from typing import Any
 
 from adapters.evidence import Proven, checkpoint_for, prove
 from adapters.persistence.personal_data import opened
-from adapters.projection_runner import ProjectionRunner
+from adapters.projection_runner import ReadModelRunner
 from adapters.sqldb import Cursor
 from domain.application import Bewijslast
 from domain.errors import UnknownRecord
 from ledger.entry import format_recorded_at
 from ledger.errors import MalformedInput
-from projections.base import Projection, stated_at
+from projections.base import ReadModel, stated_at
 
 BATCH = 500
 # A whole read model is replayed from index 0 in memory and every entry gets a receipt (an
@@ -93,7 +93,7 @@ class Reconstruction:
         }
 
 
-def _events(app: Bewijslast, projection: Projection, upto: int) -> Iterator[tuple[int, Any]]:
+def _events(app: Bewijslast, projection: ReadModel, upto: int) -> Iterator[tuple[int, Any]]:
     start, count = 1, 0
     while True:
         batch = app.recorder.select_notifications(
@@ -132,7 +132,7 @@ def in_force(events: list[tuple[int, Any]], as_of: datetime) -> list[tuple[int, 
     return kept
 
 
-def replayed(projection: Projection, events: list[tuple[int, Any]]) -> Cursor:
+def replayed(projection: ReadModel, events: list[tuple[int, Any]]) -> Cursor:
     """The read model built afresh from ``events`` alone, in memory."""
     replay = Cursor(sqlite3.connect(":memory:").cursor(), postgres=False)
     projection.create_tables(replay)
@@ -141,13 +141,13 @@ def replayed(projection: Projection, events: list[tuple[int, Any]]) -> Cursor:
     return replay
 
 
-def events_upto(app: Bewijslast, projection: Projection, upto: int) -> list[tuple[int, Any]]:
+def events_upto(app: Bewijslast, projection: ReadModel, upto: int) -> list[tuple[int, Any]]:
     return list(_events(app, projection, upto))
 
 
 def reconstruct(
     app: Bewijslast,
-    projection: Projection,
+    projection: ReadModel,
     *,
     upto: int,
     record: str | None = None,
@@ -171,7 +171,7 @@ def reconstruct(
     else:
         # The live read model only tells which entries to fetch; the stream links prove
         # that none were left out.
-        runner = ProjectionRunner(app, [projection])
+        runner = ReadModelRunner(app, [projection])
         runner.catch_up(projection)
         with runner.db.transaction() as cursor:
             indices = projection.entries_of(cursor, record)

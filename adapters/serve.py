@@ -36,7 +36,7 @@ from adapters.config import ConfigurationError, Settings
 if TYPE_CHECKING:
     import uvicorn
 
-    from adapters.projection_runner import ProjectionRunner
+    from adapters.projection_runner import ReadModelRunner
     from domain.application import Bewijslast
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.api.keys import ApiKeys
     from adapters.cli import checkpointer_for, open_application
     from adapters.cosigning import cosigning_for
-    from adapters.projection_runner import ProjectionRunner
+    from adapters.projection_runner import ReadModelRunner
     from projections.catalogue import all_projections
 
     if not 0 < args.interval <= INTERVAL_SECONDS:
@@ -78,7 +78,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     api = create_app(
         app, authenticator, lambda: checkpointer.checkpoint()[1], checkpointer=checkpointer
     )
-    runner = None if args.no_projections else ProjectionRunner(app, all_projections())
+    runner = None if args.no_projections else ReadModelRunner(app, all_projections())
     proxies = args.forwarded_allow_ips.strip()
     server = _server(
         uvicorn.Config(
@@ -145,7 +145,7 @@ async def _serve(
         await relaying
 
 
-def _stop_projections(runner: ProjectionRunner | None, projecting: threading.Thread | None) -> None:
+def _stop_projections(runner: ReadModelRunner | None, projecting: threading.Thread | None) -> None:
     if runner is None or projecting is None:
         return
     runner.stop()

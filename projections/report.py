@@ -14,7 +14,7 @@ from typing import Any
 
 from domain.deadlines import AMSTERDAM
 from projections.base import Cursor, from_utc_text, rows, utc_text
-from projections.register import ProcessingRegister
+from projections.register import ACTIVE, ProcessingRegister
 
 
 @dataclass
@@ -68,7 +68,7 @@ def register_figures(cursor: Cursor, municipality: str, controller: str) -> list
         for r in register.snapshot(cursor)
         if r["municipality"] == municipality
         and r["controller"] == controller
-        and r["status"] == "actief"
+        and r["status"] == ACTIVE
     ]
     evidence = {r["activity"]: register.entries_of(cursor, r["activity"]) for r in active}
 

@@ -20,7 +20,7 @@ from adapters.config import Settings
 from adapters.keys import generate_key_files
 from adapters.keystore import MasterKey
 from adapters.persistence.personal_data import opened
-from adapters.projection_runner import ProjectionRunner
+from adapters.projection_runner import ReadModelRunner
 from adapters.reconstruction import reconstruct
 from adapters.report import build_report, render_html
 from domain import commands as c
@@ -286,7 +286,7 @@ def the_story(app, s: dict) -> dict[str, object]:
 
 def answers(app, sign, verifiers, story: dict) -> None:
     town, controller = story["town"], story["controller"]
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     runner.catch_up_all()
     assert set(runner.catch_up_all().values()) == {0}  # caught up: nothing left to apply
     with runner.db.transaction() as cursor:

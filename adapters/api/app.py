@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -32,7 +32,7 @@ from adapters.checkpointer import Checkpointer
 from adapters.evidence import checkpoint_size
 from adapters.health import Health, Thresholds
 from adapters.persistence.personal_data import opened
-from adapters.projection_runner import ProjectionRunner
+from adapters.projection_runner import ReadModelRunner
 from adapters.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
 from adapters.report import build_report, render_html
 from adapters.sqldb import Database
@@ -41,7 +41,7 @@ from domain.authorization import Actor, Command, NotAuthorised, authorise, may
 from domain.commands import COMMANDS
 from domain.values import plausible
 from projections import oversight
-from projections.base import Cursor, Projection
+from projections.base import Cursor, ReadModel
 from projections.catalogue import all_projections
 from projections.incidents import IncidentRegister, breach_register, incident_register
 from projections.register import (
@@ -77,7 +77,7 @@ class Services:
     def __init__(self, app: Bewijslast, sign: Sign | None) -> None:
         self.app = app
         self.sign = sign
-        self.runner = ProjectionRunner(app, all_projections())
+        self.runner = ReadModelRunner(app, all_projections())
         self.recorder: Any = app.recorder
 
     def answer(self, recorded: Recorded) -> dict[str, Any]:
@@ -109,7 +109,7 @@ class Services:
     @contextmanager
     def read_then(
         self,
-        projection: Projection,
+        projection: ReadModel,
         as_recorded_at: datetime | None,
         as_of: datetime | None = None,
     ) -> Iterator[Cursor]:
@@ -328,8 +328,8 @@ def _command_routes(api: FastAPI, services: Services) -> None:
         )(endpoint)
 
 
-RegisterQuery = Callable[[Cursor, str], list[dict[str, Any]]]
-DatedQuery = Callable[[Cursor, str, date], list[dict[str, Any]]]
+RegisterQuery = Callable[[Cursor, str], Sequence[Mapping[str, object]]]
+DatedQuery = Callable[[Cursor, str, date], Sequence[Mapping[str, object]]]
 
 
 def _register_routes(api: FastAPI, services: Services) -> None:
@@ -398,7 +398,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
 
 
 def _list_route(
-    api: FastAPI, services: Services, path: str, projection: Projection, query: RegisterQuery
+    api: FastAPI, services: Services, path: str, projection: ReadModel, query: RegisterQuery
 ) -> None:
     def endpoint(
         municipality: str,
