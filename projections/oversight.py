@@ -14,6 +14,7 @@ from typing import Any
 from domain.deadlines import EVALUATION_PERIOD
 from domain.requests import RequestStage
 from projections.base import Cursor, documents, from_utc_text, rows, utc_text
+from projections.fg_advice import AdviceRecord
 from projections.register import current_register
 from projections.requests import RequestRecord, with_time_left
 
@@ -89,7 +90,7 @@ def departures_from_fg_advice(
         f"SELECT doc FROM fg_advice WHERE followed = 0 AND {_in(municipalities)}",
         tuple(municipalities),
     )
-    for r in rows(cursor):
+    for r in documents(cursor, AdviceRecord):
         evidence = r["evidence"]["Answered"]
         if r["id"] in found:
             found[r["id"]]["evidence"] = sorted({*found[r["id"]]["evidence"], *evidence})

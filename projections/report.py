@@ -7,14 +7,26 @@ Pure read-model queries: proving the evidence and rendering are the adapters' wo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
 from domain.deadlines import AMSTERDAM
-from projections.base import Cursor, from_utc_text, rows, utc_text
+from projections.base import (
+    Cursor,
+    R,
+    Record,
+    SealedText,
+    documents,
+    from_utc_text,
+    utc_text,
+)
+from projections.erasures import ErasureRecord
+from projections.fg_advice import AdviceRecord
+from projections.incidents import IncidentRecord
 from projections.register import ACTIVE, ProcessingRegister
+from projections.requests import RequestRecord
 
 
 @dataclass
@@ -41,11 +53,11 @@ class Period:
         return first <= moment < after
 
 
-def _indices(record: dict[str, Any], *events: str) -> list[int]:
+def _indices(record: Record, *events: str) -> list[int]:
     return sorted(i for e in events for i in record["evidence"].get(e, []))
 
 
-def _all_indices(record: dict[str, Any]) -> list[int]:
+def _all_indices(record: Record) -> list[int]:
     return sorted(i for indices in record["evidence"].values() for i in indices)
 
 
@@ -53,12 +65,15 @@ def _share(part: int, whole: int) -> float | None:
     return None if whole == 0 else part / whole
 
 
-def _records(cursor: Cursor, table: str, municipality: str, controller: str) -> list[Any]:
+def _records(
+    cursor: Cursor, table: str, kind: type[R], municipality: str, controller: str
+) -> list[R]:
+    """The controller's records in one read model (``kind``, kept in ``table``)."""
     cursor.execute(
         f"SELECT doc FROM {table} WHERE municipality = ? AND controller = ?",
         (municipality, controller),
     )
-    return rows(cursor)
+    return documents(cursor, kind)
 
 
 def register_figures(cursor: Cursor, municipality: str, controller: str) -> list[Figure]:
@@ -102,23 +117,23 @@ def _hours(start: str, end: str) -> float:
     return round((from_utc_text(end) - from_utc_text(start)).total_seconds() / 3600, 1)
 
 
-def _evidence(chosen: list[dict[str, Any]], *events: str) -> list[int]:
+def _evidence(chosen: Sequence[Record], *events: str) -> list[int]:
     return sorted(i for r in chosen for i in _indices(r, *events))
 
 
-def _notified(breaches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _notified(breaches: list[IncidentRecord]) -> list[IncidentRecord]:
     return [r for r in breaches if r["ap_notifications"]]
 
 
-def _notified_late(breaches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _notified_late(breaches: list[IncidentRecord]) -> list[IncidentRecord]:
     """By the first notification: the one the 72 hours are about."""
     return [r for r in _notified(breaches) if r["ap_notifications"][0]["late"]]
 
 
-BreachFigure = Callable[[list[dict[str, Any]]], Figure]
+BreachFigure = Callable[[list[IncidentRecord]], Figure]
 
 
-def breaches_total(breaches: list[dict[str, Any]]) -> Figure:
+def breaches_total(breaches: list[IncidentRecord]) -> Figure:
     return Figure(
         "breaches.total",
         len(breaches),
@@ -127,8 +142,8 @@ def breaches_total(breaches: list[dict[str, Any]]) -> Figure:
     )
 
 
-def _breaches_by(kind: str, values: Callable[[dict[str, Any]], list[str]]) -> BreachFigure:
-    def figure(breaches: list[dict[str, Any]]) -> Figure:
+def _breaches_by(kind: str, values: Callable[[IncidentRecord], list[str]]) -> BreachFigure:
+    def figure(breaches: list[IncidentRecord]) -> Figure:
         counts = Counter(value for r in breaches for value in values(r))
         return Figure(
             f"breaches.by_{kind}",
@@ -139,14 +154,14 @@ def _breaches_by(kind: str, values: Callable[[dict[str, Any]], list[str]]) -> Br
     return figure
 
 
-def breaches_notified(breaches: list[dict[str, Any]]) -> Figure:
+def breaches_notified(breaches: list[IncidentRecord]) -> Figure:
     notified = _notified(breaches)
     return Figure(
         "breaches.notified", len(notified), _evidence(notified, "APNotificationSubmitted")
     )
 
 
-def breaches_notified_within_72h(breaches: list[dict[str, Any]]) -> Figure:
+def breaches_notified_within_72h(breaches: list[IncidentRecord]) -> Figure:
     notified = _notified(breaches)
     return Figure(
         "breaches.notified_within_72h",
@@ -155,7 +170,7 @@ def breaches_notified_within_72h(breaches: list[dict[str, Any]]) -> Figure:
     )
 
 
-def breaches_notified_late(breaches: list[dict[str, Any]]) -> Figure:
+def breaches_notified_late(breaches: list[IncidentRecord]) -> Figure:
     late = _notified_late(breaches)
     return Figure(
         "breaches.notified_late",
@@ -172,7 +187,7 @@ def breaches_notified_late(breaches: list[dict[str, Any]]) -> Figure:
     )
 
 
-def breaches_not_notified(breaches: list[dict[str, Any]]) -> Figure:
+def breaches_not_notified(breaches: list[IncidentRecord]) -> Figure:
     """Decided not to notify the AP, with the decision's reasons."""
     chosen = [r for r in breaches if r.get("decision") and not r["decision"]["notify_ap"]]
     return Figure(
@@ -186,14 +201,14 @@ def breaches_not_notified(breaches: list[dict[str, Any]]) -> Figure:
     )
 
 
-def breaches_subjects_informed(breaches: list[dict[str, Any]]) -> Figure:
+def breaches_subjects_informed(breaches: list[IncidentRecord]) -> Figure:
     informed = [r for r in breaches if r.get("subjects_informed")]
     return Figure(
         "breaches.subjects_informed", len(informed), _evidence(informed, "SubjectsInformed")
     )
 
 
-def breaches_reclassified(reclassified: list[dict[str, Any]]) -> Figure:
+def breaches_reclassified(reclassified: list[IncidentRecord]) -> Figure:
     return Figure(
         "breaches.reclassified",
         len(reclassified),
@@ -221,7 +236,7 @@ def breach_figures(
     """The breaches whose awareness moment lies in the period, and those of them reclassified."""
     aware = [
         r
-        for r in _records(cursor, "incidents", municipality, controller)
+        for r in _records(cursor, "incidents", IncidentRecord, municipality, controller)
         if r.get("breach") and period.holds(r["breach"]["aware_at"])
     ]
     breaches = [r for r in aware if not r.get("reclassified")]
@@ -229,14 +244,15 @@ def breach_figures(
     return [*(figure(breaches) for figure in BREACH_FIGURES), breaches_reclassified(reclassified)]
 
 
-def timeline(r: dict[str, Any]) -> dict[str, Any]:
+def timeline(r: IncidentRecord) -> dict[str, Any]:
     """A breach against its 72 hours: hours from awareness to the first AP notification."""
     first = r["ap_notifications"][0] if r["ap_notifications"] else None
+    decision = r.get("decision")
     return {
         "id": r["id"],
         "summary": r["summary"],
         "aware_at": r["breach"]["aware_at"],
-        "notify_ap": (r.get("decision") or {}).get("notify_ap"),
+        "notify_ap": decision and decision["notify_ap"],
         "hours": None if first is None else _hours(r["breach"]["aware_at"], first["submitted_at"]),
         "late_reason": None if first is None else first["late_reason"],
     }
@@ -247,14 +263,14 @@ def request_figures(
 ) -> list[Figure]:
     requests = [
         r
-        for r in _records(cursor, "requests", municipality, controller)
+        for r in _records(cursor, "requests", RequestRecord, municipality, controller)
         if period.holds(r["received_at"])
     ]
     decided = [r for r in requests if r.get("decision")]
     on_time = [r for r in decided if r["decision"]["on_time"]]
     extended = [r for r in requests if r.get("extension")]
 
-    def by(key: str, chosen: list[dict[str, Any]], kind: Any) -> Figure:
+    def by(key: str, chosen: list[RequestRecord], kind: Callable[[RequestRecord], str]) -> Figure:
         return Figure(
             key,
             dict(sorted(Counter(kind(r) for r in chosen).items())),
@@ -284,7 +300,7 @@ def request_figures(
     ]
 
 
-def handling(r: dict[str, Any]) -> dict[str, Any]:
+def handling(r: RequestRecord) -> dict[str, Any]:
     """A decided request: days taken against the days the deadline allowed."""
     received = from_utc_text(r["received_at"]).astimezone(AMSTERDAM).date()
     decided = from_utc_text(r["decision"]["decided_at"]).astimezone(AMSTERDAM).date()
@@ -300,14 +316,14 @@ def handling(r: dict[str, Any]) -> dict[str, Any]:
 
 def fg_advice_figures(cursor: Cursor, municipality: str, period: Period) -> list[Figure]:
     cursor.execute("SELECT doc FROM fg_advice WHERE municipality = ?", (municipality,))
-    advice = [r for r in rows(cursor) if period.holds(r["requested_at"])]
+    advice = [r for r in documents(cursor, AdviceRecord) if period.holds(r["requested_at"])]
     cursor.execute(
         "SELECT doc FROM incidents WHERE municipality = ? AND fg_advice IS NOT NULL",
         (municipality,),
     )
-    decisions = {r["decision"]["fg_advice"]: r for r in rows(cursor)}
+    decisions = {r["decision"]["fg_advice"]: r for r in documents(cursor, IncidentRecord)}
 
-    def answer(r: dict[str, Any]) -> tuple[bool | None, str, list[int]]:
+    def answer(r: AdviceRecord) -> tuple[bool | None, SealedText, list[int]]:
         """Answered on the advice itself, or in the breach decision it was about."""
         if r.get("answer"):
             return r["answer"]["followed"], r["answer"]["reasons"], _indices(r, "Answered")
@@ -326,7 +342,7 @@ def fg_advice_figures(cursor: Cursor, municipality: str, period: Period) -> list
     departed = [r for r in advice if answers[r["id"]][0] is False]
     open_ = [r for r in advice if r.get("advice") and answers[r["id"]][0] is None]
 
-    def evidence(chosen: list[dict[str, Any]]) -> list[int]:
+    def evidence(chosen: list[AdviceRecord]) -> list[int]:
         return sorted({i for r in chosen for i in [*_all_indices(r), *answers[r["id"]][2]]})
 
     return [
@@ -348,7 +364,7 @@ def erasure_figures(cursor: Cursor, municipality: str, period: Period) -> list[F
         "SELECT doc FROM erasures WHERE municipality = ? AND erased_at >= ? AND erased_at < ?",
         (municipality, first, after),
     )
-    erased = rows(cursor)
+    erased = documents(cursor, ErasureRecord)
     return [
         Figure(
             "erasures.by_ground",
