@@ -22,7 +22,6 @@ import httpx
 
 from adapters.bootstrap import open_application
 from adapters.config import Settings
-from adapters.entrypoints.api.app import kebab
 from adapters.persistence.api_keys import ApiKeys
 from adapters.persistence.subject_keys import MasterKey
 from adapters.signing_keys import generate_key_files
@@ -40,6 +39,7 @@ from domain.commands import (
     SendDecision,
     TriageIncident,
     VerifyIdentity,
+    command_name,
 )
 from domain.incidents import Impact
 from domain.requests import Outcome, Right
@@ -98,7 +98,7 @@ async def http_client(
         for role, cls, body in STEPS:
             started = time.perf_counter()
             response = await client.post(
-                f"/commands/{kebab(cls.__name__)}",
+                f"/commands/{command_name(cls)}",
                 json=fields(cls, body, record),
                 headers={"Authorization": f"Bearer {tokens[role]}"},
             )

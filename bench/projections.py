@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from adapters.config import database_env
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
 from adapters.persistence.subject_keys import MasterKey, open_key_store
-from adapters.services.projection_runner import BATCH, ProjectionRunner
+from adapters.services.projection_runner import BATCH, ReadModelRunner
 from bench.common import machine, parser, percentile, pg_database
 from domain.application import Bewijslast
 from domain.deadlines import AMSTERDAM
@@ -212,7 +212,7 @@ def run(kind: str, url: str, events: int, runs: int) -> None:
     started = time.perf_counter()
     read = read_all(app)
     baseline = time.perf_counter() - started
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     started = time.perf_counter()
     applied = runner.catch_up_all()
     catch_up = time.perf_counter() - started

@@ -27,6 +27,7 @@ from domain.commands import (
 )
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from domain.fg_advice import FGAdvice
+from domain.handlers import STEP_NAMES, STEPS
 from domain.incidents import Incident
 from domain.organisation import ORGANISATION_ID, DeclareOrganisation, Organisation
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
@@ -141,6 +142,16 @@ class Bewijslast(Application[UUID]):
         self.clock = clock
         skew = self.env.get("STATED_MOMENT_SKEW_SECONDS")
         self.skew = DEFAULT_SKEW if skew is None else timedelta(seconds=float(skew))
+        # Each command by its type: the step commands through the aggregate method ``STEPS``
+        # names, the others creating their record.
+        self._handlers: dict[type[CommandModel], Callable[..., Aggregate]] = {
+            RegisterProcessingActivity: self._register_processing_activity,
+            ReportIncident: self._report_incident,
+            RequestFGAdvice: self._request_fg_advice,
+            ReceiveRequest: self._receive_request,
+            ErasePersonalData: self._erase,
+            **dict.fromkeys(STEPS, self._step),
+        }
 
     def _bounded(self, command: CommandModel) -> datetime:
         """The clock's moment; no moment the command states may lie beyond it (and the skew)."""
@@ -202,60 +213,66 @@ class Bewijslast(Application[UUID]):
     def _decide(self, command: CommandModel, actor: Actor) -> Aggregate:
         """The aggregate with the command's events pending: judged, not yet saved."""
         now = self._bounded(command)
-        if isinstance(command, StepCommand):
-            return self._step(command, actor, now)
-        if isinstance(command, ErasePersonalData | RequestFGAdvice):
-            self.check_owner(command.municipality)
-        if isinstance(command, ErasePersonalData):
-            return self._erase(command, actor, now)
-        if isinstance(command, RequestFGAdvice):
-            authorise(actor, command.permission, command.municipality, None)
-            self._referenced(command.about, command.municipality, actor)
-            return FGAdvice.request(
-                municipality=command.municipality,
-                about=command.about,
-                question=command.question,
-                requested_at=now,
-                actor=actor.id,
-            )
-        if isinstance(command, CreateCommand):
-            return self._create(command, actor, now)
-        raise TypeError(f"no handler for {type(command).__name__}")
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise TypeError(f"no handler for {type(command).__name__}")
+        return handler(command, actor, now)
 
-    def _create(self, command: CreateCommand, actor: Actor, now: datetime) -> Aggregate:
-        municipality, controller = command.municipality, command.controller
-        self.check_owner(municipality, controller)
-        authorise(actor, command.permission, municipality, controller)
-        if isinstance(command, ReportIncident):
-            return Incident.report(
-                municipality=municipality,
-                controller=controller,
-                summary=command.summary,
-                reported_at=now,
-                actor=actor.id,
-            )
-        if isinstance(command, RegisterProcessingActivity):
-            return ProcessingActivity.register(
-                municipality=municipality,
-                controller=controller,
-                entry=command.entry.model_dump(mode="json"),
-                valid_from=command.valid_from,
-                actor=actor.id,
-            )
-        if isinstance(command, ReceiveRequest):
-            # A new data subject: the key under which its personal data is encrypted.
-            subject = uuid4()
-            return RightsRequest.receive(
-                municipality=municipality,
-                controller=controller,
-                right=command.right,
-                channel=command.channel,
-                requester=PersonalData(subject, command.requester_name),
-                contact=PersonalData(subject, command.requester_contact),
-                received_at=command.received_at,
-                actor=actor.id,
-            )
-        raise TypeError(f"no handler for {type(command).__name__}")
+    def _owned(self, command: CreateCommand, actor: Actor) -> None:
+        """A new record's owner: declared by the organisation, and within the actor's grants."""
+        self.check_owner(command.municipality, command.controller)
+        authorise(actor, command.permission, command.municipality, command.controller)
+
+    def _report_incident(self, command: ReportIncident, actor: Actor, now: datetime) -> Incident:
+        self._owned(command, actor)
+        return Incident.report(
+            municipality=command.municipality,
+            controller=command.controller,
+            summary=command.summary,
+            reported_at=now,
+            actor=actor.id,
+        )
+
+    def _register_processing_activity(
+        self, command: RegisterProcessingActivity, actor: Actor, now: datetime
+    ) -> ProcessingActivity:
+        self._owned(command, actor)
+        return ProcessingActivity.register(
+            municipality=command.municipality,
+            controller=command.controller,
+            entry=command.entry.model_dump(mode="json"),
+            valid_from=command.valid_from,
+            actor=actor.id,
+        )
+
+    def _receive_request(
+        self, command: ReceiveRequest, actor: Actor, now: datetime
+    ) -> RightsRequest:
+        self._owned(command, actor)
+        # A new data subject: the key under which its personal data is encrypted.
+        subject = uuid4()
+        return RightsRequest.receive(
+            municipality=command.municipality,
+            controller=command.controller,
+            right=command.right,
+            channel=command.channel,
+            requester=PersonalData(subject, command.requester_name),
+            contact=PersonalData(subject, command.requester_contact),
+            received_at=command.received_at,
+            actor=actor.id,
+        )
+
+    def _request_fg_advice(self, command: RequestFGAdvice, actor: Actor, now: datetime) -> FGAdvice:
+        self.check_owner(command.municipality)
+        authorise(actor, command.permission, command.municipality, None)
+        self._referenced(command.about, command.municipality, actor)
+        return FGAdvice.request(
+            municipality=command.municipality,
+            about=command.about,
+            question=command.question,
+            requested_at=now,
+            actor=actor.id,
+        )
 
     def _step(self, command: StepCommand, actor: Actor, now: datetime) -> Aggregate:
         aggregate = self._visible(command.aggregate_id, actor)
@@ -271,7 +288,11 @@ class Bewijslast(Application[UUID]):
                 self._referenced(value, municipality, actor)
         if command.moment is not None:
             arguments[command.moment] = now
-        getattr(aggregate, command.verb)(**arguments, actor=actor.id)
+        try:
+            STEPS[type(command)](aggregate, **arguments, actor=actor.id)
+        except ProcedureError as refused:
+            # The aggregate names the steps allowed now by its methods; the user knows commands.
+            raise refused.named(STEP_NAMES[command.aggregate_type]) from None
         return aggregate
 
     def _visible(self, record: UUID, actor: Actor) -> Aggregate:
@@ -294,8 +315,11 @@ class Bewijslast(Application[UUID]):
         if getattr(self._visible(record, actor), "municipality", None) != municipality:
             raise UnknownRecord(f"record {record}")
 
-    def _erase(self, command: ErasePersonalData, actor: Actor, now: datetime) -> Aggregate:
+    def _erase(
+        self, command: ErasePersonalData, actor: Actor, now: datetime
+    ) -> PersonalDataErasure:
         """The subject's own municipality and controller decide, not the command's words."""
+        self.check_owner(command.municipality)
         if self.shred is None or self.subject_owner is None:
             raise NotConfigured("no key store is configured: personal data cannot be erased")
         owner = self.subject_owner(command.subject)

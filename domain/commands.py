@@ -2,14 +2,17 @@
 
 A command that creates a record names its municipality and controller; a command on an
 existing record names the record, and the record's own municipality and controller are used
-for authorisation. A step command declares the aggregate verb it invokes and the name of the
-moment the application's clock fills in; its fields are that verb's arguments.
+for authorisation. A step command declares its aggregate and the name of the moment the
+application's clock fills in; its fields are the arguments of the aggregate method that
+``domain.handlers`` carries it out with. A command's name (``command_name``) is its route in
+the API and its name in the procedure's hints of what is allowed now.
 
 Every field is typed and bounded (``domain.values``): no free-form dictionaries, no untyped values.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
@@ -50,7 +53,6 @@ class CreateCommand(CommandModel):
 class StepCommand(CommandModel):
     aggregate_id: UUID
     aggregate_type: ClassVar[type[Aggregate]]
-    verb: ClassVar[str]
     moment: ClassVar[str | None] = None
 
     def arguments(self) -> dict[str, object]:
@@ -73,7 +75,6 @@ class AmendProcessingActivity(StepCommand):
     permission = Command.AMEND_PROCESSING_ACTIVITY
     planned = frozenset({"valid_from"})
     aggregate_type = ProcessingActivity
-    verb = "amend"
     changes: RegisterChanges
     valid_from: Moment
 
@@ -81,7 +82,7 @@ class AmendProcessingActivity(StepCommand):
 class RecordDPIA(StepCommand):
     permission = Command.AMEND_PROCESSING_ACTIVITY
     aggregate_type = ProcessingActivity
-    verb, moment = "record_dpia", "recorded_at"
+    moment = "recorded_at"
     outcome: Text
     residual_risk: Text
     fg_advice: UUID | None = None
@@ -91,7 +92,6 @@ class RetireProcessingActivity(StepCommand):
     permission = Command.RETIRE_PROCESSING_ACTIVITY
     planned = frozenset({"valid_from"})
     aggregate_type = ProcessingActivity
-    verb = "retire"
     reason: Text
     valid_from: Moment
 
@@ -107,7 +107,7 @@ class ReportIncident(CreateCommand):
 class TriageIncident(StepCommand):
     permission = Command.TRIAGE_INCIDENT
     aggregate_type = Incident
-    verb, moment = "triage", "triaged_at"
+    moment = "triaged_at"
     impact: Impact
     significant: bool = False
 
@@ -115,14 +115,14 @@ class TriageIncident(StepCommand):
 class ClassifyNotABreach(StepCommand):
     permission = Command.CLASSIFY_NOT_A_BREACH
     aggregate_type = Incident
-    verb, moment = "classify_not_a_breach", "classified_at"
+    moment = "classified_at"
     reasons: Text
 
 
 class EstablishBreach(StepCommand):
     permission = Command.ESTABLISH_BREACH
     aggregate_type = Incident
-    verb, moment = "establish_breach", "established_at"
+    moment = "established_at"
     aware_at: Moment
     natures: list[Nature] = Field(min_length=1, max_length=3)
     data_categories: Texts
@@ -134,7 +134,6 @@ class EstablishBreach(StepCommand):
 class ReportToAuthority(StepCommand):
     permission = Command.REPORT_TO_AUTHORITY
     aggregate_type = Incident
-    verb = "report_to_authority"
     authority: Authority
     reference: ShortText
     reported_at: Moment
@@ -143,7 +142,6 @@ class ReportToAuthority(StepCommand):
 class RecordMeasure(StepCommand):
     permission = Command.RECORD_MEASURE
     aggregate_type = Incident
-    verb = "record_measure"
     measure: Text
     taken_at: Moment
 
@@ -151,7 +149,7 @@ class RecordMeasure(StepCommand):
 class DecideNotification(StepCommand):
     permission = Command.DECIDE_NOTIFICATION
     aggregate_type = Incident
-    verb, moment = "decide_notification", "decided_at"
+    moment = "decided_at"
     notify_ap: bool
     ap_reasons: Text
     inform_subjects: bool
@@ -164,7 +162,6 @@ class DecideNotification(StepCommand):
 class SubmitAPNotification(StepCommand):
     permission = Command.SUBMIT_AP_NOTIFICATION
     aggregate_type = Incident
-    verb = "submit_ap_notification"
     meldingsnummer: ShortText
     preliminary: bool
     form: APForm
@@ -175,7 +172,6 @@ class SubmitAPNotification(StepCommand):
 class SupplementAPNotification(StepCommand):
     permission = Command.SUPPLEMENT_AP_NOTIFICATION
     aggregate_type = Incident
-    verb = "supplement_ap_notification"
     meldingsnummer: ShortText
     form: APForm
     final: bool
@@ -185,7 +181,6 @@ class SupplementAPNotification(StepCommand):
 class WithdrawAPNotification(StepCommand):
     permission = Command.WITHDRAW_AP_NOTIFICATION
     aggregate_type = Incident
-    verb = "withdraw_ap_notification"
     meldingsnummer: ShortText
     reason: Text
     withdrawn_at: Moment
@@ -194,14 +189,13 @@ class WithdrawAPNotification(StepCommand):
 class ReclassifyNotABreach(StepCommand):
     permission = Command.RECLASSIFY_NOT_A_BREACH
     aggregate_type = Incident
-    verb, moment = "reclassify_not_a_breach", "reclassified_at"
+    moment = "reclassified_at"
     reasons: Text
 
 
 class InformSubjects(StepCommand):
     permission = Command.INFORM_SUBJECTS
     aggregate_type = Incident
-    verb = "inform_subjects"
     channel: ShortText
     informed_at: Moment
 
@@ -209,13 +203,13 @@ class InformSubjects(StepCommand):
 class CloseIncident(StepCommand):
     permission = Command.CLOSE_INCIDENT
     aggregate_type = Incident
-    verb, moment = "close", "closed_at"
+    moment = "closed_at"
 
 
 class EvaluateIncident(StepCommand):
     permission = Command.EVALUATE_INCIDENT
     aggregate_type = Incident
-    verb, moment = "evaluate", "evaluated_at"
+    moment = "evaluated_at"
     findings: Text
 
 
@@ -232,7 +226,7 @@ class RequestFGAdvice(CommandModel):
 class GiveFGAdvice(StepCommand):
     permission = Command.GIVE_FG_ADVICE
     aggregate_type = FGAdvice
-    verb, moment = "give", "given_at"
+    moment = "given_at"
     advice: Text
     recommendation: Text
 
@@ -240,7 +234,7 @@ class GiveFGAdvice(StepCommand):
 class AnswerFGAdvice(StepCommand):
     permission = Command.ANSWER_FG_ADVICE
     aggregate_type = FGAdvice
-    verb, moment = "answer", "answered_at"
+    moment = "answered_at"
     followed: bool
     reasons: OptionalText = ""
 
@@ -248,7 +242,7 @@ class AnswerFGAdvice(StepCommand):
 class EscalateFGAdvice(StepCommand):
     permission = Command.ESCALATE_FG_ADVICE
     aggregate_type = FGAdvice
-    verb, moment = "escalate", "escalated_at"
+    moment = "escalated_at"
     to: ShortText
     reasons: Text
 
@@ -268,27 +262,26 @@ class ReceiveRequest(CreateCommand):
 class VerifyIdentity(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
-    verb, moment = "verify_identity", "verified_at"
+    moment = "verified_at"
     method: Text
 
 
 class SuspendRequest(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
-    verb, moment = "suspend", "suspended_at"
+    moment = "suspended_at"
     missing: Text
 
 
 class ResumeRequest(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
-    verb, moment = "resume", "resumed_at"
+    moment = "resumed_at"
 
 
 class ExtendRequest(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
-    verb = "extend"
     months: int = Field(ge=1, le=2)
     reason: ExtensionReason
     explanation: Text
@@ -298,7 +291,7 @@ class ExtendRequest(StepCommand):
 class DecideRequest(StepCommand):
     permission = Command.DECIDE_REQUEST
     aggregate_type = RightsRequest
-    verb, moment = "decide", "decided_at"
+    moment = "decided_at"
     outcome: Outcome
     grounds: list[RefusalGround] = Field(default=[], max_length=len(RefusalGround))
     reasons: Text
@@ -307,7 +300,6 @@ class DecideRequest(StepCommand):
 class SendDecision(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
-    verb = "send"
     channel: ShortText
     sent_at: Moment
 
@@ -315,7 +307,6 @@ class SendDecision(StepCommand):
 class LodgeObjection(StepCommand):
     permission = Command.LODGE_OBJECTION
     aggregate_type = RightsRequest
-    verb = "lodge_objection"
     grounds: Text
     lodged_at: Moment
 
@@ -323,7 +314,7 @@ class LodgeObjection(StepCommand):
 class DecideOnObjection(StepCommand):
     permission = Command.DECIDE_ON_OBJECTION
     aggregate_type = RightsRequest
-    verb, moment = "decide_on_objection", "decided_at"
+    moment = "decided_at"
     well_founded: bool
     reasons: Text
 
@@ -331,13 +322,13 @@ class DecideOnObjection(StepCommand):
 class CloseRequest(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
-    verb, moment = "close", "closed_at"
+    moment = "closed_at"
 
 
 class WithdrawRequest(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
-    verb, moment = "withdraw", "withdrawn_at"
+    moment = "withdrawn_at"
 
 
 class ErasePersonalData(CommandModel):
@@ -346,3 +337,18 @@ class ErasePersonalData(CommandModel):
     subject: UUID
     ground: ErasureGround
     reference: ShortText
+
+
+def command_name(command: type[CommandModel]) -> str:
+    """``TriageIncident``: ``triage-incident``; ``RecordDPIA``: ``record-dpia``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", command.__name__).lower()
+
+
+# Every concrete command, by its name, in the order above.
+COMMANDS: dict[str, type[CommandModel]] = {
+    command_name(cls): cls
+    for cls in list(globals().values())
+    if isinstance(cls, type)
+    and issubclass(cls, CommandModel)
+    and cls not in (CommandModel, CreateCommand, StepCommand)
+}

@@ -3,7 +3,7 @@ raises when a part the adapters inject is missing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 class ProcedureError(ValueError):
@@ -16,6 +16,10 @@ class ProcedureError(ValueError):
         if self.allowed:
             text += f" (allowed now: {', '.join(self.allowed)})"
         super().__init__(text)
+
+    def named(self, names: Mapping[str, str]) -> ProcedureError:
+        """The same refusal, with each allowed step ``names`` knows by its name there."""
+        return ProcedureError(self.problem, [names.get(step, step) for step in self.allowed])
 
 
 class NotConfigured(Exception):

@@ -29,7 +29,14 @@ class FGAdvice(Aggregate):
             actor=actor,
         )
 
-    @event("Requested")
+    class Requested(Aggregate.Created):
+        municipality: str
+        about: UUID
+        question: Sealed
+        requested_at: datetime
+        actor: str
+
+    @event(Requested)
     def __init__(
         self,
         *,
@@ -63,7 +70,13 @@ class FGAdvice(Aggregate):
             actor=actor,
         )
 
-    @event("Given")
+    class Given(Aggregate.Event):
+        advice: Sealed
+        recommendation: Sealed
+        given_at: datetime
+        actor: str
+
+    @event(Given)
     def _given(
         self, *, advice: Sealed, recommendation: Sealed, given_at: datetime, actor: str
     ) -> None:
@@ -85,7 +98,13 @@ class FGAdvice(Aggregate):
             actor=actor,
         )
 
-    @event("Answered")
+    class Answered(Aggregate.Event):
+        followed: bool
+        reasons: Sealed
+        answered_at: datetime
+        actor: str
+
+    @event(Answered)
     def _answered(
         self, *, followed: bool, reasons: Sealed, answered_at: datetime, actor: str
     ) -> None:
@@ -99,7 +118,13 @@ class FGAdvice(Aggregate):
             to=to, reasons=self._sealed(reasons), escalated_at=escalated_at, actor=actor
         )
 
-    @event("Escalated")
+    class Escalated(Aggregate.Event):
+        to: str
+        reasons: Sealed
+        escalated_at: datetime
+        actor: str
+
+    @event(Escalated)
     def _escalated(self, *, to: str, reasons: Sealed, escalated_at: datetime, actor: str) -> None:
         self.escalated = True
         self.escalated_to = to

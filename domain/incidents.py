@@ -106,7 +106,14 @@ class Incident(Aggregate):
             actor=actor,
         )
 
-    @event("Reported")
+    class Reported(Aggregate.Created):
+        municipality: str
+        controller: str
+        summary: Sealed
+        reported_at: datetime
+        actor: str
+
+    @event(Reported)
     def __init__(
         self,
         *,
@@ -209,7 +216,12 @@ class Incident(Aggregate):
             reasons=self._sealed(reasons), classified_at=classified_at, actor=actor
         )
 
-    @event("ClassifiedNotABreach")
+    class ClassifiedNotABreach(Aggregate.Event):
+        reasons: Sealed
+        classified_at: datetime
+        actor: str
+
+    @event(ClassifiedNotABreach)
     def _classified_not_a_breach(
         self, *, reasons: Sealed, classified_at: datetime, actor: str
     ) -> None:
@@ -360,6 +372,12 @@ class Incident(Aggregate):
             "fg_advice_followed": fg_advice_followed,
         }
 
+    def _breach_moments(self) -> tuple[datetime, datetime]:
+        """The awareness moment and the AP's deadline, which establishing the breach set."""
+        if self.aware_at is None or self.ap_deadline is None:
+            raise ProcedureError("no breach was established for this incident")
+        return self.aware_at, self.ap_deadline
+
     def _sealed_form(self, form: APForm) -> SealedForm:
         return SealedForm(
             natures=[Nature(n).value for n in form.natures],
@@ -389,11 +407,10 @@ class Incident(Aggregate):
             raise ProcedureError("the AP is notified only after a decision to notify")
         if meldingsnummer in self.ap_notifications:
             raise ProcedureError(f"notification {meldingsnummer} was already submitted")
-        assert self.aware_at is not None
-        assert self.ap_deadline is not None
-        if submitted_at < self.aware_at:
+        aware_at, ap_deadline = self._breach_moments()
+        if submitted_at < aware_at:
             raise ProcedureError("the AP is notified of a breach after awareness of it")
-        late = submitted_at > self.ap_deadline
+        late = submitted_at > ap_deadline
         if late and not late_reason.strip():
             raise ProcedureError("a notification after 72 hours needs the reason for the delay")
         self._ap_notification_submitted(
@@ -445,8 +462,7 @@ class Incident(Aggregate):
         actor: str,
     ) -> None:
         self._active_notification(meldingsnummer, "supplement")
-        assert self.aware_at is not None
-        if supplemented_at < self.aware_at:
+        if supplemented_at < self._breach_moments()[0]:
             raise ProcedureError("a notification is supplemented after awareness of the breach")
         self._ap_notification_supplemented(
             meldingsnummer=meldingsnummer,
@@ -527,7 +543,12 @@ class Incident(Aggregate):
             reasons=self._sealed(reasons), reclassified_at=reclassified_at, actor=actor
         )
 
-    @event("ReclassifiedNotABreach")
+    class ReclassifiedNotABreach(Aggregate.Event):
+        reasons: Sealed
+        reclassified_at: datetime
+        actor: str
+
+    @event(ReclassifiedNotABreach)
     def _reclassified_not_a_breach(
         self, *, reasons: Sealed, reclassified_at: datetime, actor: str
     ) -> None:
@@ -535,12 +556,16 @@ class Incident(Aggregate):
 
     def inform_subjects(self, *, channel: str, informed_at: datetime, actor: str) -> None:
         self._require(Stage.BREACH, step="inform data subjects of")
-        assert self.aware_at is not None
-        if informed_at < self.aware_at:
+        if informed_at < self._breach_moments()[0]:
             raise ProcedureError("data subjects are informed of a breach after awareness of it")
         self._subjects_informed(channel=channel, informed_at=informed_at, actor=actor)
 
-    @event("SubjectsInformed")
+    class SubjectsInformed(Aggregate.Event):
+        channel: str
+        informed_at: datetime
+        actor: str
+
+    @event(SubjectsInformed)
     def _subjects_informed(self, *, channel: str, informed_at: datetime, actor: str) -> None:
         self.subjects_informed_at = informed_at
 
@@ -554,7 +579,13 @@ class Incident(Aggregate):
             authority=authority, reference=reference, reported_at=reported_at, actor=actor
         )
 
-    @event("ReportedToAuthority")
+    class ReportedToAuthority(Aggregate.Event):
+        authority: Authority
+        reference: str
+        reported_at: datetime
+        actor: str
+
+    @event(ReportedToAuthority)
     def _reported_to_authority(
         self, *, authority: Authority, reference: str, reported_at: datetime, actor: str
     ) -> None:
@@ -565,7 +596,12 @@ class Incident(Aggregate):
             raise ProcedureError("the incident is closed", self._allowed())
         self._measure_recorded(measure=self._sealed(measure), taken_at=taken_at, actor=actor)
 
-    @event("MeasureRecorded")
+    class MeasureRecorded(Aggregate.Event):
+        measure: Sealed
+        taken_at: datetime
+        actor: str
+
+    @event(MeasureRecorded)
     def _measure_recorded(self, *, measure: Sealed, taken_at: datetime, actor: str) -> None:
         pass  # the measure is evidence for the registers; it changes no state of the procedure
 
@@ -575,7 +611,11 @@ class Incident(Aggregate):
             self._require_decision_carried_out()
         self._closed(closed_at=closed_at, actor=actor)
 
-    @event("Closed")
+    class Closed(Aggregate.Event):
+        closed_at: datetime
+        actor: str
+
+    @event(Closed)
     def _closed(self, *, closed_at: datetime, actor: str) -> None:
         self.closed_at = closed_at
         self.stage = Stage.CLOSED
@@ -595,6 +635,11 @@ class Incident(Aggregate):
             raise ProcedureError("the incident was already evaluated")
         self._evaluated(findings=self._sealed(findings), evaluated_at=evaluated_at, actor=actor)
 
-    @event("Evaluated")
+    class Evaluated(Aggregate.Event):
+        findings: Sealed
+        evaluated_at: datetime
+        actor: str
+
+    @event(Evaluated)
     def _evaluated(self, *, findings: Sealed, evaluated_at: datetime, actor: str) -> None:
         self.evaluated = True

@@ -74,7 +74,15 @@ class PersonalDataErasure(Aggregate):
     def create_id(subject: UUID, **_: object) -> UUID:
         return PersonalDataErasure.id_for(subject)
 
-    @event("Erased")
+    class Erased(Aggregate.Created):
+        subject: UUID
+        municipality: str
+        ground: ErasureGround
+        reference: str
+        erased_at: datetime
+        actor: str
+
+    @event(Erased)
     def __init__(
         self,
         *,

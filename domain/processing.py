@@ -143,7 +143,14 @@ class ProcessingActivity(Aggregate):
             actor=actor,
         )
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        municipality: str
+        controller: str
+        entry: dict[str, Any]
+        valid_from: datetime
+        actor: str
+
+    @event(Registered)
     def __init__(
         self,
         *,
@@ -219,7 +226,14 @@ class ProcessingActivity(Aggregate):
             actor=actor,
         )
 
-    @event("DPIARecorded")
+    class DPIARecorded(Aggregate.Event):
+        outcome: str
+        residual_risk: str
+        fg_advice: UUID | None
+        recorded_at: datetime
+        actor: str
+
+    @event(DPIARecorded)
     def _dpia_recorded(
         self,
         *,
@@ -239,7 +253,12 @@ class ProcessingActivity(Aggregate):
             raise ProcedureError("a retirement is valid from after the version it ends")
         self._retired(reason=reason, valid_from=valid_from, actor=actor)
 
-    @event("Retired")
+    class Retired(Aggregate.Event):
+        reason: str
+        valid_from: datetime
+        actor: str
+
+    @event(Retired)
     def _retired(self, *, reason: str, valid_from: datetime, actor: str) -> None:
         self.retired = True
         self.valid_from = valid_from

@@ -172,7 +172,12 @@ class RightsRequest(Aggregate):
         self._require(RequestStage.RECEIVED, step="verify the identity for")
         self._identity_verified(method=self._sealed(method), verified_at=verified_at, actor=actor)
 
-    @event("IdentityVerified")
+    class IdentityVerified(Aggregate.Event):
+        method: Sealed
+        verified_at: datetime
+        actor: str
+
+    @event(IdentityVerified)
     def _identity_verified(self, *, method: Sealed, verified_at: datetime, actor: str) -> None:
         self.stage = RequestStage.IN_PROGRESS
 
@@ -181,15 +186,24 @@ class RightsRequest(Aggregate):
         self._require(RequestStage.IN_PROGRESS, step="suspend")
         self._suspended(missing=self._sealed(missing), suspended_at=suspended_at, actor=actor)
 
-    @event("Suspended")
+    class Suspended(Aggregate.Event):
+        missing: Sealed
+        suspended_at: datetime
+        actor: str
+
+    @event(Suspended)
     def _suspended(self, *, missing: Sealed, suspended_at: datetime, actor: str) -> None:
         self.suspended_since = suspended_at
         self.stage = RequestStage.SUSPENDED
 
+    def _suspended_since(self) -> datetime:
+        if self.suspended_since is None:
+            raise ProcedureError("the request is not suspended")
+        return self.suspended_since
+
     def resume(self, *, resumed_at: datetime, actor: str) -> None:
         self._require(RequestStage.SUSPENDED, step="resume")
-        assert self.suspended_since is not None
-        days = (local_date(resumed_at) - local_date(self.suspended_since)).days
+        days = (local_date(resumed_at) - local_date(self._suspended_since())).days
         if days < 0:
             raise ProcedureError("a request resumes after it was suspended")
         self._resumed(
@@ -226,9 +240,8 @@ class RightsRequest(Aggregate):
         rules: str,
         actor: str,
     ) -> None:
-        assert self.suspended_since is not None
         if days is None:  # an event of the first ledger version
-            days = (local_date(resumed_at) - local_date(self.suspended_since)).days
+            days = (local_date(resumed_at) - local_date(self._suspended_since())).days
         self.suspended_days += days
         self._deadline = deadline or self._legacy_deadline()
         self.suspended_since = None
@@ -403,16 +416,21 @@ class RightsRequest(Aggregate):
         """Bezwaar within six weeks of sending (Awb 6:7); later is refused here, to be
         declared inadmissible by the bezwaarcommissie (Awb 6:11 allows excusable lateness)."""
         self._require(RequestStage.SENT, step="lodge an objection against")
-        last_day = self._objection_deadline
-        assert last_day is not None
-        assert self.sent_at is not None
-        if lodged_at < self.sent_at:
+        last_day, sent_at = self._objection_deadline, self.sent_at
+        if last_day is None or sent_at is None:
+            raise ProcedureError("the decision was not sent")
+        if lodged_at < sent_at:
             raise ProcedureError("an objection is lodged after the decision was sent")
         if local_date(lodged_at) > last_day:
             raise ProcedureError(f"the objection period ended on {last_day.isoformat()}")
         self._objection_lodged(grounds=self._sealed(grounds), lodged_at=lodged_at, actor=actor)
 
-    @event("ObjectionLodged")
+    class ObjectionLodged(Aggregate.Event):
+        grounds: Sealed
+        lodged_at: datetime
+        actor: str
+
+    @event(ObjectionLodged)
     def _objection_lodged(self, *, grounds: Sealed, lodged_at: datetime, actor: str) -> None:
         self.stage = RequestStage.OBJECTED
 
@@ -429,7 +447,13 @@ class RightsRequest(Aggregate):
             actor=actor,
         )
 
-    @event("ObjectionDecided")
+    class ObjectionDecided(Aggregate.Event):
+        well_founded: bool
+        reasons: Sealed
+        decided_at: datetime
+        actor: str
+
+    @event(ObjectionDecided)
     def _objection_decided(
         self, *, well_founded: bool, reasons: Sealed, decided_at: datetime, actor: str
     ) -> None:
@@ -439,7 +463,11 @@ class RightsRequest(Aggregate):
         self._require(RequestStage.SENT, step="close")
         self._closed(closed_at=closed_at, actor=actor)
 
-    @event("Closed")
+    class Closed(Aggregate.Event):
+        closed_at: datetime
+        actor: str
+
+    @event(Closed)
     def _closed(self, *, closed_at: datetime, actor: str) -> None:
         self.stage = RequestStage.CLOSED
 
@@ -449,7 +477,11 @@ class RightsRequest(Aggregate):
         )
         self._withdrawn(withdrawn_at=withdrawn_at, actor=actor)
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        withdrawn_at: datetime
+        actor: str
+
+    @event(Withdrawn)
     def _withdrawn(self, *, withdrawn_at: datetime, actor: str) -> None:
         self.stage = RequestStage.WITHDRAWN
 

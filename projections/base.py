@@ -6,7 +6,10 @@ together with the projection's tracking position, so every event counts exactly 
 
 Most read models keep one row per record (``RecordProjection``): the columns queries filter
 on, the whole record as JSON, and the ledger indices of every entry it was built from, so
-any figure can point to its evidence.
+any figure can point to its evidence. Each such read model types its records (a ``TypedDict``
+per read model: the JSON document as stored, its parts present once their event is) and
+applies each event by its class, as the ``eventsourcing`` library's projections do
+(``@singledispatchmethod``).
 
 A read model never holds personal data in the clear: a text sealed in its event stays sealed
 in the read model (``SEALED_UNDER`` and the stored ciphertext), and is opened by the adapters
@@ -21,13 +24,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypedDict, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from domain.personal_data import Erased, PersonalData
+from domain.personal_data import Erased, PersonalData, Sealed
 
 SEALED_UNDER = "sealed_under"  # a sealed text in a read model: {SEALED_UNDER: key, "ciphertext"}
 
@@ -40,7 +43,37 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
-class Projection(ABC):
+class SealedDoc(TypedDict):
+    """A sealed text as a stored read model holds it (``SEALED_UNDER``)."""
+
+    sealed_under: str
+    ciphertext: str
+
+
+# A sealed text in a record: as its event holds it until the record is stored, then stored.
+SealedText = Sealed | SealedDoc
+
+
+class Record(TypedDict):
+    """What every record of a ``RecordProjection`` holds: its id (the stream's) and the
+    ledger indices of the entries it was built from, by event name."""
+
+    id: str
+    evidence: dict[str, list[int]]
+
+
+R = TypeVar("R", bound=Record)
+
+
+class NoHandler(TypeError):
+    def __init__(self, read_model: ReadModel, event: object) -> None:
+        super().__init__(f"{read_model.name} does not apply {type(event).__qualname__}")
+
+
+class ReadModel(ABC):
+    """Named apart from the ``eventsourcing`` library's ``Projection``, whose contract (a view
+    and tracking records of its own) differs: a read model is handed a cursor and its events."""
+
     name: str
     topics: tuple[str, ...] = ()  # the event topics it reads; () for all
     tables: tuple[str, ...] = ()
@@ -129,8 +162,8 @@ def event_topics(aggregate: type[Aggregate]) -> tuple[str, ...]:
     )
 
 
-class RecordProjection(Projection):
-    """One row per record of ``aggregate``; ``on_<EventName>(record, event)`` keeps the JSON
+class RecordProjection(ReadModel, Generic[R]):
+    """One row per record of ``aggregate``; ``apply_event(event, record)`` keeps the JSON
     form up to date and ``columns(record)`` derives what queries filter on."""
 
     aggregate: ClassVar[type[Aggregate]]
@@ -145,7 +178,11 @@ class RecordProjection(Projection):
             cls.tables = (cls.table,)
 
     @abstractmethod
-    def columns(self, record: dict[str, Any]) -> dict[str, Any]: ...
+    def columns(self, record: R) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def apply_event(self, event: Any, record: R) -> None:
+        """Change ``record`` for ``event``: each read model dispatches by the event's class."""
 
     def create_tables(self, cursor: Cursor) -> None:
         columns = "".join(f"{name} {kind}, " for name, kind in self.column_types.items())
@@ -156,10 +193,10 @@ class RecordProjection(Projection):
         for i, index in enumerate(self.indexes):
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_{i} ON {self.table} ({index})")
 
-    def load(self, cursor: Cursor, record: str) -> dict[str, Any] | None:
+    def load(self, cursor: Cursor, record: str) -> R | None:
         cursor.execute(f"SELECT doc FROM {self.table} WHERE record = ?", (record,))
         row = cursor.fetchone()
-        return None if row is None else dict(json.loads(row[0]))
+        return None if row is None else cast(R, json.loads(row[0]))
 
     def apply(self, cursor: Cursor, event: Any, position: int) -> None:
         self.apply_batch(cursor, [(event, position)])
@@ -167,23 +204,27 @@ class RecordProjection(Projection):
     def apply_batch(self, cursor: Cursor, events: Sequence[tuple[Any, int]]) -> None:
         # Each record is read at most once and written once per batch: catching up on a
         # long ledger costs round trips per record, not per event.
-        changed: dict[str, tuple[dict[str, Any], int]] = {}
+        changed: dict[str, tuple[R, int]] = {}
         for event, position in events:
             key = str(event.originator_id)
             if key in changed:
                 record = changed[key][0]
             elif event.originator_version == 1:  # a new record: nothing to read
-                record = {"id": key, "evidence": {}}
+                record = self._new(key)
             else:
-                record = self.load(cursor, key) or {"id": key, "evidence": {}}
-            name = type(event).__name__
-            getattr(self, f"on_{name}")(record, event)
-            record["evidence"].setdefault(name, []).append(position - 1)
+                record = self.load(cursor, key) or self._new(key)
+            self.apply_event(event, record)
+            record["evidence"].setdefault(type(event).__name__, []).append(position - 1)
             changed[key] = (record, position)
         for key, (record, position) in changed.items():
             self.store(cursor, key, record, position)
 
-    def store(self, cursor: Cursor, key: str, record: dict[str, Any], position: int) -> None:
+    @staticmethod
+    def _new(key: str) -> R:
+        """A record before its first event: the event fills in the rest."""
+        return cast(R, Record(id=key, evidence={}))
+
+    def store(self, cursor: Cursor, key: str, record: R, position: int) -> None:
         values = {**self.columns(record), "doc": to_json(record), "position": position}
         names = ", ".join(values)
         updates = ", ".join(f"{n} = excluded.{n}" for n in values)
@@ -210,3 +251,8 @@ class RecordProjection(Projection):
 def rows(cursor: Cursor) -> list[dict[str, Any]]:
     """The records a ``SELECT doc ...`` found."""
     return [dict(json.loads(row[0])) for row in cursor.fetchall()]
+
+
+def documents(cursor: Cursor, kind: type[R]) -> list[R]:
+    """The records of one read model (``kind``) a ``SELECT doc ...`` found."""
+    return [cast(R, json.loads(row[0])) for row in cursor.fetchall()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projections.base import Projection
+from projections.base import ReadModel
 from projections.erasures import ErasureRegister
 from projections.fg_advice import FGAdviceRegister
 from projections.incidents import IncidentRegister
@@ -10,7 +10,7 @@ from projections.register import ProcessingRegister
 from projections.requests import RequestRegister
 
 
-def all_projections() -> list[Projection]:
+def all_projections() -> list[ReadModel]:
     return [
         ProcessingRegister(),
         IncidentRegister(),

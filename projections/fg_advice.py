@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NotRequired, TypedDict
+
+from eventsourcing.dispatch import singledispatchmethod
 
 from domain.fg_advice import FGAdvice
-from projections.base import RecordProjection, utc_text
+from projections.base import NoHandler, Record, RecordProjection, SealedText, utc_text
 
 
-class FGAdviceRegister(RecordProjection):
+class Advice(TypedDict):
+    advice: SealedText
+    recommendation: SealedText
+    given_at: str
+    actor: str
+
+
+class Answer(TypedDict):
+    followed: bool
+    reasons: SealedText
+    answered_at: str
+    actor: str
+
+
+class Escalation(TypedDict):
+    to: str
+    reasons: SealedText
+    at: str
+
+
+class AdviceRecord(Record):
+    """One request for FG advice as the register keeps it; each part once its event is."""
+
+    municipality: str
+    about: str
+    question: SealedText
+    requested_at: str
+    requested_by: str
+    advice: NotRequired[Advice]
+    answer: NotRequired[Answer]
+    escalation: NotRequired[Escalation]
+
+
+class FGAdviceRegister(RecordProjection[AdviceRecord]):
     name = "fg_advice_register"
     aggregate = FGAdvice
     table = "fg_advice"
@@ -23,28 +58,31 @@ class FGAdviceRegister(RecordProjection):
     }
     indexes = ("municipality, requested_at", "followed, given_at", "about")
 
-    def columns(self, r: dict[str, Any]) -> dict[str, Any]:
-        answer = r.get("answer") or {}
-        followed = answer.get("followed")
+    def columns(self, r: AdviceRecord) -> dict[str, Any]:
+        advice, answer = r.get("advice"), r.get("answer")
         return {
             "municipality": r["municipality"],
             "about": r["about"],
             "requested_at": r["requested_at"],
-            "given_at": (r.get("advice") or {}).get("given_at"),
-            "followed": None if followed is None else int(followed),
-            "answered_at": answer.get("answered_at"),
+            "given_at": advice and advice["given_at"],
+            "followed": None if answer is None else int(answer["followed"]),
+            "answered_at": answer and answer["answered_at"],
         }
 
-    def on_Requested(self, r: dict[str, Any], e: Any) -> None:
-        r.update(
-            municipality=e.municipality,
-            about=str(e.about),
-            question=e.question,
-            requested_at=utc_text(e.requested_at),
-            requested_by=e.actor,
-        )
+    @singledispatchmethod
+    def apply_event(self, e: FGAdvice.Event, r: AdviceRecord) -> None:
+        raise NoHandler(self, e)
 
-    def on_Given(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: FGAdvice.Requested, r: AdviceRecord) -> None:
+        r["municipality"] = e.municipality
+        r["about"] = str(e.about)
+        r["question"] = e.question
+        r["requested_at"] = utc_text(e.requested_at)
+        r["requested_by"] = e.actor
+
+    @apply_event.register
+    def _(self, e: FGAdvice.Given, r: AdviceRecord) -> None:
         r["advice"] = {
             "advice": e.advice,
             "recommendation": e.recommendation,
@@ -52,7 +90,8 @@ class FGAdviceRegister(RecordProjection):
             "actor": e.actor,
         }
 
-    def on_Answered(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: FGAdvice.Answered, r: AdviceRecord) -> None:
         r["answer"] = {
             "followed": e.followed,
             "reasons": e.reasons,
@@ -60,5 +99,6 @@ class FGAdviceRegister(RecordProjection):
             "actor": e.actor,
         }
 
-    def on_Escalated(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: FGAdvice.Escalated, r: AdviceRecord) -> None:
         r["escalation"] = {"to": e.to, "reasons": e.reasons, "at": utc_text(e.escalated_at)}

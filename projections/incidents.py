@@ -8,13 +8,129 @@ lateness are those the events recorded, never recomputed here.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, NotRequired, TypedDict
 
-from domain.incidents import Incident
-from projections.base import Cursor, RecordProjection, rows, to_json, utc_text
+from eventsourcing.dispatch import singledispatchmethod
+
+from domain.incidents import Incident, Stage
+from projections.base import (
+    Cursor,
+    NoHandler,
+    Record,
+    RecordProjection,
+    SealedText,
+    documents,
+    to_json,
+    utc_text,
+)
 
 
-class IncidentRegister(RecordProjection):
+class Triage(TypedDict):
+    impact: str
+    significant: bool
+    triaged_at: str
+    actor: str
+
+
+class Conclusion(TypedDict):
+    """That the incident is no breach: classified so, or reclassified after a breach."""
+
+    reasons: SealedText
+    at: str
+    actor: str
+
+
+class Breach(TypedDict):
+    aware_at: str
+    ap_deadline: str
+    natures: list[str]
+    data_categories: list[str]
+    approx_subjects: int
+    approx_records: int
+    likely_consequences: SealedText
+    actor: str
+
+
+class Decision(TypedDict):
+    notify_ap: bool
+    ap_reasons: SealedText
+    inform_subjects: bool
+    subjects_reasons: SealedText
+    fg_advice: str | None
+    fg_advice_followed: bool | None
+    departure_reasons: SealedText
+    decided_at: str
+    actor: str
+
+
+class Supplement(TypedDict):
+    at: str
+    final: bool
+    form: Mapping[str, object]  # the domain's ``SealedForm``
+
+
+class Withdrawal(TypedDict):
+    reason: SealedText
+    at: str
+
+
+class APNotification(TypedDict):
+    meldingsnummer: str
+    preliminary: bool
+    submitted_at: str
+    late: bool
+    late_reason: SealedText
+    form: Mapping[str, object]  # the domain's ``SealedForm``
+    supplements: list[Supplement]
+    withdrawn: Withdrawal | None
+    actor: str
+
+
+class SubjectsInformed(TypedDict):
+    channel: str
+    at: str
+
+
+class ExternalReport(TypedDict):
+    authority: str
+    reference: str
+    at: str
+
+
+class Measure(TypedDict):
+    measure: SealedText
+    taken_at: str
+
+
+class Evaluation(TypedDict):
+    findings: SealedText
+    evaluated_at: str
+
+
+class IncidentRecord(Record):
+    """One incident as the register keeps it; each part is there once its event is."""
+
+    municipality: str
+    controller: str
+    summary: SealedText
+    reported_at: str
+    reported_by: str
+    stage: str  # a ``Stage`` value
+    measures: list[Measure]
+    external_reports: list[ExternalReport]
+    ap_notifications: list[APNotification]
+    triage: NotRequired[Triage]
+    not_a_breach: NotRequired[Conclusion]
+    breach: NotRequired[Breach]
+    decision: NotRequired[Decision]
+    reclassified: NotRequired[Conclusion]
+    subjects_informed: NotRequired[SubjectsInformed]
+    closed_at: NotRequired[str]
+    evaluation: NotRequired[Evaluation]
+
+
+class IncidentRegister(RecordProjection[IncidentRecord]):
     name = "incident_register"
     aggregate = Incident
     table = "incidents"
@@ -45,7 +161,7 @@ class IncidentRegister(RecordProjection):
         "evaluated_at, closed_at",
     )
 
-    def columns(self, r: dict[str, Any]) -> dict[str, Any]:
+    def columns(self, r: IncidentRecord) -> dict[str, Any]:
         breach = r.get("breach")
         decision = r.get("decision")
         pending = (
@@ -68,6 +184,7 @@ class IncidentRegister(RecordProjection):
             if n["late"] and breach is not None
         ]
         departed = decision is not None and decision["fg_advice_followed"] is False
+        evaluation = r.get("evaluation")
         return {
             "municipality": r["municipality"],
             "controller": r["controller"],
@@ -92,40 +209,46 @@ class IncidentRegister(RecordProjection):
             else None,
             "fg_advice": decision and decision["fg_advice"],
             "closed_at": r.get("closed_at"),
-            "evaluated_at": (r.get("evaluation") or {}).get("evaluated_at"),
+            "evaluated_at": evaluation and evaluation["evaluated_at"],
         }
 
-    def on_Reported(self, r: dict[str, Any], e: Any) -> None:
-        r.update(
-            municipality=e.municipality,
-            controller=e.controller,
-            summary=e.summary,
-            reported_at=utc_text(e.reported_at),
-            reported_by=e.actor,
-            stage="gemeld",
-            measures=[],
-            external_reports=[],
-            ap_notifications=[],
-        )
+    @singledispatchmethod
+    def apply_event(self, e: Incident.Event, r: IncidentRecord) -> None:
+        raise NoHandler(self, e)
 
-    def on_Triaged(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.Reported, r: IncidentRecord) -> None:
+        r["municipality"] = e.municipality
+        r["controller"] = e.controller
+        r["summary"] = e.summary
+        r["reported_at"] = utc_text(e.reported_at)
+        r["reported_by"] = e.actor
+        r["stage"] = Stage.REPORTED.value
+        r["measures"] = []
+        r["external_reports"] = []
+        r["ap_notifications"] = []
+
+    @apply_event.register
+    def _(self, e: Incident.Triaged, r: IncidentRecord) -> None:
         r["triage"] = {
             "impact": str(e.impact),
             "significant": e.significant,
             "triaged_at": utc_text(e.triaged_at),
             "actor": e.actor,
         }
-        r["stage"] = "beoordeeld"
+        r["stage"] = Stage.TRIAGED.value
 
-    def on_ClassifiedNotABreach(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.ClassifiedNotABreach, r: IncidentRecord) -> None:
         r["not_a_breach"] = {
             "reasons": e.reasons,
             "at": utc_text(e.classified_at),
             "actor": e.actor,
         }
-        r["stage"] = "geen datalek"
+        r["stage"] = Stage.NOT_A_BREACH.value
 
-    def on_BreachEstablished(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.BreachEstablished, r: IncidentRecord) -> None:
         r["breach"] = {
             "aware_at": utc_text(e.aware_at),
             "ap_deadline": utc_text(e.ap_deadline),
@@ -136,22 +259,24 @@ class IncidentRegister(RecordProjection):
             "likely_consequences": e.likely_consequences,
             "actor": e.actor,
         }
-        r["stage"] = "datalek"
+        r["stage"] = Stage.BREACH.value
 
-    def on_NotificationDecided(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.NotificationDecided, r: IncidentRecord) -> None:
         r["decision"] = {
             "notify_ap": e.notify_ap,
             "ap_reasons": e.ap_reasons,
             "inform_subjects": e.inform_subjects,
             "subjects_reasons": e.subjects_reasons,
-            "fg_advice": e.fg_advice and str(e.fg_advice),
+            "fg_advice": None if e.fg_advice is None else str(e.fg_advice),
             "fg_advice_followed": e.fg_advice_followed,
             "departure_reasons": e.departure_reasons,
             "decided_at": utc_text(e.decided_at),
             "actor": e.actor,
         }
 
-    def on_APNotificationSubmitted(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.APNotificationSubmitted, r: IncidentRecord) -> None:
         submitted = utc_text(e.submitted_at)
         r["ap_notifications"].append(
             {
@@ -168,57 +293,66 @@ class IncidentRegister(RecordProjection):
             }
         )
 
-    def _notification(self, r: dict[str, Any], meldingsnummer: str) -> dict[str, Any]:
-        return next(n for n in r["ap_notifications"] if n["meldingsnummer"] == meldingsnummer)
-
-    def on_APNotificationSupplemented(self, r: dict[str, Any], e: Any) -> None:
-        notification = self._notification(r, e.meldingsnummer)
+    @apply_event.register
+    def _(self, e: Incident.APNotificationSupplemented, r: IncidentRecord) -> None:
+        notification = _notification(r, e.meldingsnummer)
         notification["supplements"].append(
             {"at": utc_text(e.supplemented_at), "final": e.final, "form": dict(e.form)}
         )
         if e.final:
             notification["preliminary"] = False
 
-    def on_APNotificationWithdrawn(self, r: dict[str, Any], e: Any) -> None:
-        self._notification(r, e.meldingsnummer)["withdrawn"] = {
+    @apply_event.register
+    def _(self, e: Incident.APNotificationWithdrawn, r: IncidentRecord) -> None:
+        _notification(r, e.meldingsnummer)["withdrawn"] = {
             "reason": e.reason,
             "at": utc_text(e.withdrawn_at),
         }
 
-    def on_ReclassifiedNotABreach(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.ReclassifiedNotABreach, r: IncidentRecord) -> None:
         r["reclassified"] = {
             "reasons": e.reasons,
             "at": utc_text(e.reclassified_at),
             "actor": e.actor,
         }
-        r["stage"] = "geen datalek"
+        r["stage"] = Stage.NOT_A_BREACH.value
 
-    def on_SubjectsInformed(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.SubjectsInformed, r: IncidentRecord) -> None:
         r["subjects_informed"] = {"channel": e.channel, "at": utc_text(e.informed_at)}
 
-    def on_ReportedToAuthority(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.ReportedToAuthority, r: IncidentRecord) -> None:
         r["external_reports"].append(
             {"authority": str(e.authority), "reference": e.reference, "at": utc_text(e.reported_at)}
         )
 
-    def on_MeasureRecorded(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.MeasureRecorded, r: IncidentRecord) -> None:
         r["measures"].append({"measure": e.measure, "taken_at": utc_text(e.taken_at)})
 
-    def on_Closed(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.Closed, r: IncidentRecord) -> None:
         r["closed_at"] = utc_text(e.closed_at)
-        r["stage"] = "afgesloten"
+        r["stage"] = Stage.CLOSED.value
 
-    def on_Evaluated(self, r: dict[str, Any], e: Any) -> None:
+    @apply_event.register
+    def _(self, e: Incident.Evaluated, r: IncidentRecord) -> None:
         r["evaluation"] = {"findings": e.findings, "evaluated_at": utc_text(e.evaluated_at)}
 
 
-def incident_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
+def _notification(r: IncidentRecord, meldingsnummer: str) -> APNotification:
+    return next(n for n in r["ap_notifications"] if n["meldingsnummer"] == meldingsnummer)
+
+
+def incident_register(cursor: Cursor, municipality: str) -> list[IncidentRecord]:
     """Every incident of the municipality, newest first."""
     cursor.execute(
         "SELECT doc FROM incidents WHERE municipality = ? ORDER BY reported_at DESC",
         (municipality,),
     )
-    return rows(cursor)
+    return documents(cursor, IncidentRecord)
 
 
 def breach_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
@@ -227,11 +361,11 @@ def breach_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
         "SELECT doc FROM incidents WHERE municipality = ? AND breach = 1 ORDER BY reported_at DESC",
         (municipality,),
     )
-    return [breach_entry(r) for r in rows(cursor)]
+    return [breach_entry(r) for r in documents(cursor, IncidentRecord)]
 
 
-def breach_entry(r: dict[str, Any]) -> dict[str, Any]:
-    breach, decision = r["breach"], r.get("decision") or {}
+def breach_entry(r: IncidentRecord) -> dict[str, Any]:
+    breach, decision = r["breach"], r.get("decision")
     return {
         "id": r["id"],
         "controller": r["controller"],
@@ -247,15 +381,15 @@ def breach_entry(r: dict[str, Any]) -> dict[str, Any]:
         "measures": r["measures"],
         "ap": {
             "notified": bool(r["ap_notifications"]),
-            "decision": decision.get("notify_ap"),
-            "reasons": decision.get("ap_reasons"),
+            "decision": decision and decision["notify_ap"],
+            "reasons": decision and decision["ap_reasons"],
             "deadline": breach["ap_deadline"],
             "notifications": r["ap_notifications"],
         },
         "data_subjects": {
             "informed": r.get("subjects_informed"),
-            "decision": decision.get("inform_subjects"),
-            "reasons": decision.get("subjects_reasons"),
+            "decision": decision and decision["inform_subjects"],
+            "reasons": decision and decision["subjects_reasons"],
         },
         "evidence": r["evidence"],
     }

@@ -12,9 +12,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.deadlines import EVALUATION_PERIOD
-from projections.base import Cursor, from_utc_text, rows, utc_text
+from domain.requests import RequestStage
+from projections.base import Cursor, documents, from_utc_text, rows, utc_text
+from projections.fg_advice import AdviceRecord
 from projections.register import current_register
-from projections.requests import with_time_left
+from projections.requests import RequestRecord, with_time_left
 
 NEAR_DEADLINE_DAYS = 7  # a week's warning before a request's deadline
 
@@ -88,7 +90,7 @@ def departures_from_fg_advice(
         f"SELECT doc FROM fg_advice WHERE followed = 0 AND {_in(municipalities)}",
         tuple(municipalities),
     )
-    for r in rows(cursor):
+    for r in documents(cursor, AdviceRecord):
         evidence = r["evidence"]["Answered"]
         if r["id"] in found:
             found[r["id"]]["evidence"] = sorted({*found[r["id"]]["evidence"], *evidence})
@@ -123,11 +125,11 @@ def requests_near_deadline(
     """Running requests whose deadline is within ``days`` or past (suspended clocks stand
     still and are left out)."""
     cursor.execute(
-        f"SELECT doc FROM requests WHERE open = 1 AND deadline <= ? AND stage <> 'opgeschort' "
+        f"SELECT doc FROM requests WHERE open = 1 AND deadline <= ? AND stage <> ? "
         f"AND {_in(municipalities)} ORDER BY deadline",
-        ((today + timedelta(days=days)).isoformat(), *municipalities),
+        ((today + timedelta(days=days)).isoformat(), RequestStage.SUSPENDED.value, *municipalities),
     )
-    return [with_time_left(r, today) for r in rows(cursor)]
+    return [with_time_left(r, today) for r in documents(cursor, RequestRecord)]
 
 
 def sensitive_processing_without_dpia(

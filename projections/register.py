@@ -10,17 +10,48 @@ import csv
 import io
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
+
+from eventsourcing.dispatch import singledispatchmethod
 
 from domain.processing import ProcessingActivity, version_uri
-from projections.base import Cursor, Projection, event_topics, utc_text
+from projections.base import Cursor, NoHandler, ReadModel, event_topics, utc_text
 
 COLUMNS = (
     "activity, version, version_uri, municipality, controller, valid_from, status, entry, dpia_at"
 )
 
 
-class ProcessingRegister(Projection):
+ACTIVE, RETIRED = "actief", "beëindigd"  # an activity's status in the register
+
+
+class Version(TypedDict):
+    """What a version of an activity holds besides its identifiers and validity."""
+
+    municipality: str
+    controller: str
+    entry: dict[str, Any]  # the ``RegisterEntry`` as JSON, as the domain checked it
+    status: str  # ACTIVE or RETIRED
+    dpia_at: str | None
+
+
+def _current(cursor: Cursor, activity: str) -> Version:
+    """The activity's latest version, as the next one starts from (active)."""
+    cursor.execute(
+        "SELECT municipality, controller, entry, dpia_at FROM register_current WHERE activity = ?",
+        (activity,),
+    )
+    municipality, controller, entry, dpia_at = cursor.fetchone()
+    return Version(
+        municipality=municipality,
+        controller=controller,
+        entry=json.loads(entry),
+        status=ACTIVE,
+        dpia_at=dpia_at,
+    )
+
+
+class ProcessingRegister(ReadModel):
     name = "processing_register"
     topics = event_topics(ProcessingActivity)
     tables = ("register_versions", "register_current")
@@ -44,38 +75,7 @@ class ProcessingRegister(Projection):
 
     def apply(self, cursor: Cursor, event: Any, position: int) -> None:
         activity = str(event.originator_id)
-        if isinstance(event, ProcessingActivity.Registered):  # type: ignore[attr-defined]
-            row = {
-                "municipality": event.municipality,
-                "controller": event.controller,
-                "entry": dict(event.entry),
-                "status": "actief",
-                "dpia_at": None,
-            }
-        else:
-            cursor.execute(
-                "SELECT municipality, controller, entry, dpia_at FROM register_current "
-                "WHERE activity = ?",
-                (activity,),
-            )
-            municipality, controller, entry, dpia_at = cursor.fetchone()
-            row = {
-                "municipality": municipality,
-                "controller": controller,
-                "entry": json.loads(entry),
-                "status": "actief",
-                "dpia_at": dpia_at,
-            }
-            if isinstance(event, ProcessingActivity.Amended):
-                # The version as the domain checked it (a first-version event: its changes).
-                if event.entry is None:
-                    row["entry"].update(event.changes)
-                else:
-                    row["entry"] = dict(event.entry)
-            elif isinstance(event, ProcessingActivity.DPIARecorded):  # type: ignore[attr-defined]
-                row["dpia_at"] = utc_text(event.recorded_at)
-            elif isinstance(event, ProcessingActivity.Retired):  # type: ignore[attr-defined]
-                row["status"] = "beëindigd"
+        row = self.new_version(event, cursor)
         valid_from = getattr(event, "valid_from", None) or event.recorded_at  # a DPIA
         values = (
             activity,
@@ -97,6 +97,43 @@ class ProcessingRegister(Projection):
         cursor.execute(
             f"INSERT INTO register_current ({COLUMNS}, position) VALUES ({marks})", values
         )
+
+    @singledispatchmethod
+    def new_version(self, e: ProcessingActivity.Event, cursor: Cursor) -> Version:
+        """The activity's version that ``e`` records: its current one, changed by ``e``."""
+        raise NoHandler(self, e)
+
+    @new_version.register
+    def _(self, e: ProcessingActivity.Registered, cursor: Cursor) -> Version:
+        return Version(
+            municipality=e.municipality,
+            controller=e.controller,
+            entry=dict(e.entry),
+            status=ACTIVE,
+            dpia_at=None,
+        )
+
+    @new_version.register
+    def _(self, e: ProcessingActivity.Amended, cursor: Cursor) -> Version:
+        row = _current(cursor, str(e.originator_id))
+        # The version as the domain checked it (a first-version event: its changes).
+        if e.entry is None:
+            row["entry"].update(e.changes)
+        else:
+            row["entry"] = dict(e.entry)
+        return row
+
+    @new_version.register
+    def _(self, e: ProcessingActivity.DPIARecorded, cursor: Cursor) -> Version:
+        row = _current(cursor, str(e.originator_id))
+        row["dpia_at"] = utc_text(e.recorded_at)
+        return row
+
+    @new_version.register
+    def _(self, e: ProcessingActivity.Retired, cursor: Cursor) -> Version:
+        row = _current(cursor, str(e.originator_id))
+        row["status"] = RETIRED
+        return row
 
     def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
         """Every activity at its latest version, retired ones included."""
@@ -126,9 +163,9 @@ def _rows(cursor: Cursor) -> list[dict[str, Any]]:
 def current_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
     """The register as it stands: active activities, each at its latest version."""
     cursor.execute(
-        f"SELECT {COLUMNS} FROM register_current WHERE municipality = ? AND status = 'actief' "
+        f"SELECT {COLUMNS} FROM register_current WHERE municipality = ? AND status = ? "
         "ORDER BY activity",
-        (municipality,),
+        (municipality, ACTIVE),
     )
     return _rows(cursor)
 
@@ -141,7 +178,7 @@ def register_as_of(cursor: Cursor, municipality: str, moment: datetime) -> list[
         "WHERE w.activity = v.activity AND w.valid_from <= ?) ORDER BY activity",
         (municipality, utc_text(moment), utc_text(moment)),
     )
-    return [row for row in _rows(cursor) if row["status"] == "actief"]
+    return [row for row in _rows(cursor) if row["status"] == ACTIVE]
 
 
 def history(cursor: Cursor, activity: str) -> list[dict[str, Any]]:

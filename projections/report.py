@@ -7,13 +7,26 @@ Pure read-model queries: proving the evidence and rendering are the adapters' wo
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
 from domain.deadlines import AMSTERDAM
-from projections.base import Cursor, from_utc_text, rows, utc_text
-from projections.register import ProcessingRegister
+from projections.base import (
+    Cursor,
+    R,
+    Record,
+    SealedText,
+    documents,
+    from_utc_text,
+    utc_text,
+)
+from projections.erasures import ErasureRecord
+from projections.fg_advice import AdviceRecord
+from projections.incidents import IncidentRecord
+from projections.register import ACTIVE, ProcessingRegister
+from projections.requests import RequestRecord
 
 
 @dataclass
@@ -40,11 +53,11 @@ class Period:
         return first <= moment < after
 
 
-def _indices(record: dict[str, Any], *events: str) -> list[int]:
+def _indices(record: Record, *events: str) -> list[int]:
     return sorted(i for e in events for i in record["evidence"].get(e, []))
 
 
-def _all_indices(record: dict[str, Any]) -> list[int]:
+def _all_indices(record: Record) -> list[int]:
     return sorted(i for indices in record["evidence"].values() for i in indices)
 
 
@@ -52,12 +65,15 @@ def _share(part: int, whole: int) -> float | None:
     return None if whole == 0 else part / whole
 
 
-def _records(cursor: Cursor, table: str, municipality: str, controller: str) -> list[Any]:
+def _records(
+    cursor: Cursor, table: str, kind: type[R], municipality: str, controller: str
+) -> list[R]:
+    """The controller's records in one read model (``kind``, kept in ``table``)."""
     cursor.execute(
         f"SELECT doc FROM {table} WHERE municipality = ? AND controller = ?",
         (municipality, controller),
     )
-    return rows(cursor)
+    return documents(cursor, kind)
 
 
 def register_figures(cursor: Cursor, municipality: str, controller: str) -> list[Figure]:
@@ -67,7 +83,7 @@ def register_figures(cursor: Cursor, municipality: str, controller: str) -> list
         for r in register.snapshot(cursor)
         if r["municipality"] == municipality
         and r["controller"] == controller
-        and r["status"] == "actief"
+        and r["status"] == ACTIVE
     ]
     evidence = {r["activity"]: register.entries_of(cursor, r["activity"]) for r in active}
 
@@ -101,102 +117,142 @@ def _hours(start: str, end: str) -> float:
     return round((from_utc_text(end) - from_utc_text(start)).total_seconds() / 3600, 1)
 
 
-def breach_figures(
-    cursor: Cursor, municipality: str, controller: str, period: Period
-) -> list[Figure]:
-    incidents = _records(cursor, "incidents", municipality, controller)
-    breaches = [
-        r
-        for r in incidents
-        if r.get("breach") and not r.get("reclassified") and period.holds(r["breach"]["aware_at"])
-    ]
-    established = {r["id"]: _indices(r, "BreachEstablished", "Triaged") for r in breaches}
-    notified = [r for r in breaches if r["ap_notifications"]]
-    late = [r for r in notified if r["ap_notifications"][0]["late"]]
-    not_notified = [r for r in breaches if r.get("decision") and not r["decision"]["notify_ap"]]
-    informed = [r for r in breaches if r.get("subjects_informed")]
-    reclassified = [
-        r for r in incidents if r.get("reclassified") and period.holds(r["breach"]["aware_at"])
-    ]
+def _evidence(chosen: Sequence[Record], *events: str) -> list[int]:
+    return sorted(i for r in chosen for i in _indices(r, *events))
 
-    def by(kind: str) -> Figure:
-        counts: Counter[str] = Counter()
-        for r in breaches:
-            values = [r["triage"]["impact"]] if kind == "impact" else r["breach"]["natures"]
-            counts.update(values)
+
+def _notified(breaches: list[IncidentRecord]) -> list[IncidentRecord]:
+    return [r for r in breaches if r["ap_notifications"]]
+
+
+def _notified_late(breaches: list[IncidentRecord]) -> list[IncidentRecord]:
+    """By the first notification: the one the 72 hours are about."""
+    return [r for r in _notified(breaches) if r["ap_notifications"][0]["late"]]
+
+
+BreachFigure = Callable[[list[IncidentRecord]], Figure]
+
+
+def breaches_total(breaches: list[IncidentRecord]) -> Figure:
+    return Figure(
+        "breaches.total",
+        len(breaches),
+        _evidence(breaches, "BreachEstablished", "Triaged"),
+        [timeline(r) for r in breaches],
+    )
+
+
+def _breaches_by(kind: str, values: Callable[[IncidentRecord], list[str]]) -> BreachFigure:
+    def figure(breaches: list[IncidentRecord]) -> Figure:
+        counts = Counter(value for r in breaches for value in values(r))
         return Figure(
             f"breaches.by_{kind}",
             dict(sorted(counts.items())),
-            sorted(i for r in breaches for i in established[r["id"]]),
+            _evidence(breaches, "BreachEstablished", "Triaged"),
         )
 
-    return [
-        Figure(
-            "breaches.total",
-            len(breaches),
-            sorted(i for r in breaches for i in established[r["id"]]),
-            [timeline(r) for r in breaches],
-        ),
-        by("impact"),
-        by("nature"),
-        Figure(
-            "breaches.notified",
-            len(notified),
-            sorted(i for r in notified for i in _indices(r, "APNotificationSubmitted")),
-        ),
-        Figure(
-            "breaches.notified_within_72h",
-            _share(len(notified) - len(late), len(notified)),
-            sorted(
-                i
-                for r in notified
-                for i in _indices(r, "BreachEstablished", "APNotificationSubmitted")
-            ),
-        ),
-        Figure(
-            "breaches.notified_late",
-            len(late),
-            sorted(i for r in late for i in _indices(r, "APNotificationSubmitted")),
-            [
-                {
-                    "id": r["id"],
-                    "summary": r["summary"],
-                    "reason": r["ap_notifications"][0]["late_reason"],
-                }
-                for r in late
-            ],
-        ),
-        Figure(
-            "breaches.not_notified",
-            len(not_notified),
-            sorted(i for r in not_notified for i in _indices(r, "NotificationDecided")),
-            [
-                {"id": r["id"], "summary": r["summary"], "reason": r["decision"]["ap_reasons"]}
-                for r in not_notified
-            ],
-        ),
-        Figure(
-            "breaches.subjects_informed",
-            len(informed),
-            sorted(i for r in informed for i in _indices(r, "SubjectsInformed")),
-        ),
-        Figure(
-            "breaches.reclassified",
-            len(reclassified),
-            sorted(i for r in reclassified for i in _indices(r, "ReclassifiedNotABreach")),
-            [{"id": r["id"], "reason": r["reclassified"]["reasons"]} for r in reclassified],
-        ),
+    return figure
+
+
+def breaches_notified(breaches: list[IncidentRecord]) -> Figure:
+    notified = _notified(breaches)
+    return Figure(
+        "breaches.notified", len(notified), _evidence(notified, "APNotificationSubmitted")
+    )
+
+
+def breaches_notified_within_72h(breaches: list[IncidentRecord]) -> Figure:
+    notified = _notified(breaches)
+    return Figure(
+        "breaches.notified_within_72h",
+        _share(len(notified) - len(_notified_late(breaches)), len(notified)),
+        _evidence(notified, "BreachEstablished", "APNotificationSubmitted"),
+    )
+
+
+def breaches_notified_late(breaches: list[IncidentRecord]) -> Figure:
+    late = _notified_late(breaches)
+    return Figure(
+        "breaches.notified_late",
+        len(late),
+        _evidence(late, "APNotificationSubmitted"),
+        [
+            {
+                "id": r["id"],
+                "summary": r["summary"],
+                "reason": r["ap_notifications"][0]["late_reason"],
+            }
+            for r in late
+        ],
+    )
+
+
+def breaches_not_notified(breaches: list[IncidentRecord]) -> Figure:
+    """Decided not to notify the AP, with the decision's reasons."""
+    chosen = [r for r in breaches if r.get("decision") and not r["decision"]["notify_ap"]]
+    return Figure(
+        "breaches.not_notified",
+        len(chosen),
+        _evidence(chosen, "NotificationDecided"),
+        [
+            {"id": r["id"], "summary": r["summary"], "reason": r["decision"]["ap_reasons"]}
+            for r in chosen
+        ],
+    )
+
+
+def breaches_subjects_informed(breaches: list[IncidentRecord]) -> Figure:
+    informed = [r for r in breaches if r.get("subjects_informed")]
+    return Figure(
+        "breaches.subjects_informed", len(informed), _evidence(informed, "SubjectsInformed")
+    )
+
+
+def breaches_reclassified(reclassified: list[IncidentRecord]) -> Figure:
+    return Figure(
+        "breaches.reclassified",
+        len(reclassified),
+        _evidence(reclassified, "ReclassifiedNotABreach"),
+        [{"id": r["id"], "reason": r["reclassified"]["reasons"]} for r in reclassified],
+    )
+
+
+# The figures of the period's breaches, in the report's order; the reclassified come last.
+BREACH_FIGURES: tuple[BreachFigure, ...] = (
+    breaches_total,
+    _breaches_by("impact", lambda r: [r["triage"]["impact"]]),
+    _breaches_by("nature", lambda r: r["breach"]["natures"]),
+    breaches_notified,
+    breaches_notified_within_72h,
+    breaches_notified_late,
+    breaches_not_notified,
+    breaches_subjects_informed,
+)
+
+
+def breach_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    """The breaches whose awareness moment lies in the period, and those of them reclassified."""
+    aware = [
+        r
+        for r in _records(cursor, "incidents", IncidentRecord, municipality, controller)
+        if r.get("breach") and period.holds(r["breach"]["aware_at"])
     ]
+    breaches = [r for r in aware if not r.get("reclassified")]
+    reclassified = [r for r in aware if r.get("reclassified")]
+    return [*(figure(breaches) for figure in BREACH_FIGURES), breaches_reclassified(reclassified)]
 
 
-def timeline(r: dict[str, Any]) -> dict[str, Any]:
+def timeline(r: IncidentRecord) -> dict[str, Any]:
     """A breach against its 72 hours: hours from awareness to the first AP notification."""
     first = r["ap_notifications"][0] if r["ap_notifications"] else None
+    decision = r.get("decision")
     return {
         "id": r["id"],
         "summary": r["summary"],
         "aware_at": r["breach"]["aware_at"],
-        "notify_ap": (r.get("decision") or {}).get("notify_ap"),
+        "notify_ap": decision and decision["notify_ap"],
         "hours": None if first is None else _hours(r["breach"]["aware_at"], first["submitted_at"]),
         "late_reason": None if first is None else first["late_reason"],
     }
@@ -207,14 +263,14 @@ def request_figures(
 ) -> list[Figure]:
     requests = [
         r
-        for r in _records(cursor, "requests", municipality, controller)
+        for r in _records(cursor, "requests", RequestRecord, municipality, controller)
         if period.holds(r["received_at"])
     ]
     decided = [r for r in requests if r.get("decision")]
     on_time = [r for r in decided if r["decision"]["on_time"]]
     extended = [r for r in requests if r.get("extension")]
 
-    def by(key: str, chosen: list[dict[str, Any]], kind: Any) -> Figure:
+    def by(key: str, chosen: list[RequestRecord], kind: Callable[[RequestRecord], str]) -> Figure:
         return Figure(
             key,
             dict(sorted(Counter(kind(r) for r in chosen).items())),
@@ -244,7 +300,7 @@ def request_figures(
     ]
 
 
-def handling(r: dict[str, Any]) -> dict[str, Any]:
+def handling(r: RequestRecord) -> dict[str, Any]:
     """A decided request: days taken against the days the deadline allowed."""
     received = from_utc_text(r["received_at"]).astimezone(AMSTERDAM).date()
     decided = from_utc_text(r["decision"]["decided_at"]).astimezone(AMSTERDAM).date()
@@ -260,14 +316,14 @@ def handling(r: dict[str, Any]) -> dict[str, Any]:
 
 def fg_advice_figures(cursor: Cursor, municipality: str, period: Period) -> list[Figure]:
     cursor.execute("SELECT doc FROM fg_advice WHERE municipality = ?", (municipality,))
-    advice = [r for r in rows(cursor) if period.holds(r["requested_at"])]
+    advice = [r for r in documents(cursor, AdviceRecord) if period.holds(r["requested_at"])]
     cursor.execute(
         "SELECT doc FROM incidents WHERE municipality = ? AND fg_advice IS NOT NULL",
         (municipality,),
     )
-    decisions = {r["decision"]["fg_advice"]: r for r in rows(cursor)}
+    decisions = {r["decision"]["fg_advice"]: r for r in documents(cursor, IncidentRecord)}
 
-    def answer(r: dict[str, Any]) -> tuple[bool | None, str, list[int]]:
+    def answer(r: AdviceRecord) -> tuple[bool | None, SealedText, list[int]]:
         """Answered on the advice itself, or in the breach decision it was about."""
         if r.get("answer"):
             return r["answer"]["followed"], r["answer"]["reasons"], _indices(r, "Answered")
@@ -286,7 +342,7 @@ def fg_advice_figures(cursor: Cursor, municipality: str, period: Period) -> list
     departed = [r for r in advice if answers[r["id"]][0] is False]
     open_ = [r for r in advice if r.get("advice") and answers[r["id"]][0] is None]
 
-    def evidence(chosen: list[dict[str, Any]]) -> list[int]:
+    def evidence(chosen: list[AdviceRecord]) -> list[int]:
         return sorted({i for r in chosen for i in [*_all_indices(r), *answers[r["id"]][2]]})
 
     return [
@@ -308,7 +364,7 @@ def erasure_figures(cursor: Cursor, municipality: str, period: Period) -> list[F
         "SELECT doc FROM erasures WHERE municipality = ? AND erased_at >= ? AND erased_at < ?",
         (municipality, first, after),
     )
-    erased = rows(cursor)
+    erased = documents(cursor, ErasureRecord)
     return [
         Figure(
             "erasures.by_ground",

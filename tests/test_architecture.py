@@ -146,7 +146,7 @@ def test_the_contract_reads_the_whole_house():
     [
         ("ledger.bad", "import fastapi\n", "ledger/ imports only the standard library"),
         ("ledger.bad", "from adapters.config import Settings\n", "ledger/ imports only"),
-        ("domain.bad", "from projections.base import Projection\n", "domain/ imports no"),
+        ("domain.bad", "from projections.base import ReadModel\n", "domain/ imports no"),
         ("projections.bad", "from adapters.persistence.sqldb import Cursor\n", "only domain"),
         (
             "adapters.services.bad",

@@ -48,7 +48,7 @@ def test_the_read_models_of_the_demo_are_the_same_after_a_rebuild(kind, request,
 
     from adapters.bootstrap import signer_of
     from adapters.services.accountability_report import build_report
-    from adapters.services.projection_runner import ProjectionRunner
+    from adapters.services.projection_runner import ReadModelRunner
     from projections.catalogue import all_projections
     from projections.report import Period
 
@@ -73,7 +73,7 @@ def test_the_read_models_of_the_demo_are_the_same_after_a_rebuild(kind, request,
 
     before = figures()
     assert any(s["breaches"][0]["value"] for s in before)  # the demo has breaches to count
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     for projection in runner.projections:
         runner.rebuild(projection)
     assert figures() == before

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from adapters.bootstrap import open_application
 from adapters.config import Settings
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
 from ledger.note import NoteVerifier
@@ -55,7 +55,7 @@ def test_every_aggregate_of_the_old_ledger_loads_and_every_read_model_catches_up
     streams = {r.entry.stream for r in app.recorder.records(0, SIZE - 1)}
     loaded = [app.repository.get(UUID(stream)) for stream in streams]
     assert len(loaded) == len(streams) > 70
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     runner.catch_up_all()
     with runner.db.transaction() as cursor:
         cursor.execute("SELECT count(*) FROM incidents")

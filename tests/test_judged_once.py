@@ -16,7 +16,7 @@ from adapters.config import Settings
 from adapters.demo import B_AND_W, MUNICIPALITIES, record_demo
 from adapters.persistence.subject_keys import MasterKey
 from adapters.services.accountability_report import build_report, render_html
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.reconstruction import reconstruct
 from adapters.signing_keys import generate_key_files
 from domain.errors import ProcedureError
@@ -69,7 +69,7 @@ def everything(settings: Settings) -> dict[str, str]:
         aggregate = app.repository.get(aggregate_id)
         if isinstance(aggregate, kinds):
             found[f"aggregate {aggregate_id}"] = repr(sorted(vars(aggregate).items()))
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     last = app.recorder.ledger_size() - 1
     for projection in runner.projections:
         runner.rebuild(projection)

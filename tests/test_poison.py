@@ -20,7 +20,7 @@ from adapters.entrypoints.api.app import OVERSIGHT
 from adapters.persistence.personal_data import opened
 from adapters.persistence.subject_keys import MasterKey
 from adapters.services.accountability_report import build_report, render_html
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.reconstruction import reconstruct
 from adapters.signing_keys import generate_key_files
 from domain import commands as c
@@ -286,7 +286,7 @@ def the_story(app, s: dict) -> dict[str, object]:
 
 def answers(app, sign, verifiers, story: dict) -> None:
     town, controller = story["town"], story["controller"]
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     runner.catch_up_all()
     assert set(runner.catch_up_all().values()) == {0}  # caught up: nothing left to apply
     with runner.db.transaction() as cursor:

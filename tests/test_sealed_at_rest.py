@@ -15,7 +15,7 @@ from adapters.bootstrap import open_application
 from adapters.config import Settings
 from adapters.demo import record_demo
 from adapters.persistence.subject_keys import MasterKey
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from domain.personal_data import PersonalData
 from projections.catalogue import all_projections
 
@@ -43,7 +43,7 @@ def record_and_project(url: str, keys: Path):
     MasterKey.generate_file(keys / "master.key")
     app = open_application(Settings(url, master_key_file=keys / "master.key"))
     record_demo(app)
-    ProjectionRunner(app, all_projections()).catch_up_all()
+    ReadModelRunner(app, all_projections()).catch_up_all()
     texts = sealed_texts(app)
     # One of each kind the demo writes, so that the scan cannot pass by finding nothing to scan.
     for text in (

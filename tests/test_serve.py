@@ -22,13 +22,13 @@ import pytest
 from adapters.bootstrap import open_application
 from adapters.config import Settings
 from adapters.entrypoints.cli.main import main
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.receipts import checkpoint_size
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
 from ledger.checkpoint import open_checkpoint
 from ledger.note import NoteVerifier
-from projections.base import Projection
+from projections.base import ReadModel
 from projections.catalogue import all_projections
 from projections.incidents import incident_register
 from tests.bus.rabbitmq import free_port
@@ -186,7 +186,7 @@ def test_a_signal_stops_serve_with_everything_recorded_signed_and_projected(oper
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     assert set(runner.catch_up_all().values()) == {0}  # nothing left to apply
     with runner.db.transaction() as cursor:
         assert [row["id"] for row in incident_register(cursor, TOWN)] == [incident]
@@ -210,7 +210,7 @@ def test_without_projections_and_relay_serve_leaves_them_to_their_own_processes(
     assert checkpoint_size(app.recorder.latest_signed_checkpoint()) == 1
     assert checkpoint_size(state.read_text()) == 1
     assert not (operator.home / "keys" / "ledger.key.checkpoint").exists()
-    caught_up = ProjectionRunner(app, all_projections()).catch_up_all()
+    caught_up = ReadModelRunner(app, all_projections()).catch_up_all()
     assert caught_up["incident_register"] == 1  # left for 'bewijslast project --follow'
 
 
@@ -255,10 +255,10 @@ def test_two_runners_of_one_read_model_take_turns(operator, database, request):
     app = open_application(operator.settings)
     employee = Actor.with_grants("medewerker@leusden.nl", [Grant(Role.EMPLOYEE, TOWN)])
     incidents = {str(app.execute(ReportIncident(**REPORT), employee)) for _ in range(3)}
-    other = ProjectionRunner(app, all_projections())
+    other = ReadModelRunner(app, all_projections())
 
-    class Overtaken(ProjectionRunner):
-        def position(self, projection: Projection) -> int:
+    class Overtaken(ReadModelRunner):
+        def position(self, projection: ReadModel) -> int:
             start = super().position(projection)
             other.catch_up(projection)  # moves on after this runner read where it was
             return start

@@ -9,7 +9,7 @@ import signal
 import pytest
 
 from adapters.bootstrap import open_application
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from projections.catalogue import all_projections
 from projections.incidents import incident_register
 from tests.test_serve import TOWN, api_key, make_operator, report_incident, serving
@@ -48,7 +48,7 @@ def test_a_failing_last_checkpoint_still_catches_up_the_read_models(operator):
     assert "stopped without a last checkpoint" in lines[0]
     assert "state file" in lines[0]
     app = open_application(operator.settings)
-    caught_up = ProjectionRunner(app, all_projections()).catch_up_all()
+    caught_up = ReadModelRunner(app, all_projections()).catch_up_all()
     assert set(caught_up.values()) == {0}
-    with ProjectionRunner(app, all_projections()).db.transaction() as cursor:
+    with ReadModelRunner(app, all_projections()).db.transaction() as cursor:
         assert [row["id"] for row in incident_register(cursor, TOWN)] == [incident]

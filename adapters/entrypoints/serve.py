@@ -36,7 +36,7 @@ from adapters.config import ConfigurationError, Settings
 from adapters.persistence.stores import ledger_of
 from adapters.services.checkpointer import INTERVAL_SECONDS, Checkpointer, KeyMismatch
 from adapters.services.cosigning import cosigning_for
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from domain.application import Bewijslast
 from projections.catalogue import all_projections
 
@@ -78,7 +78,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     api = create_app(
         app, authenticator, lambda: checkpointer.checkpoint()[1], checkpointer=checkpointer
     )
-    runner = None if args.no_projections else ProjectionRunner(app, all_projections())
+    runner = None if args.no_projections else ReadModelRunner(app, all_projections())
     proxies = args.forwarded_allow_ips.strip()
     server = _server(
         uvicorn.Config(
@@ -143,7 +143,7 @@ async def _serve(
         await relaying
 
 
-def _stop_projections(runner: ProjectionRunner | None, projecting: threading.Thread | None) -> None:
+def _stop_projections(runner: ReadModelRunner | None, projecting: threading.Thread | None) -> None:
     if runner is None or projecting is None:
         return
     runner.stop()

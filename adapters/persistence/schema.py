@@ -13,7 +13,7 @@ ledger's PostgreSQL tables are named after its events table; ``{versions}`` is t
 table beside the store's tables), and take ``?`` parameter marks.
 
 Read models are not here: they are built again from the ledger whenever their shape changes
-(``projections.base.Projection.version``), so they need no migration, and their SQL stays with
+(``projections.base.ReadModel.version``), so they need no migration, and their SQL stays with
 the read model that owns it.
 """
 

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from adapters.persistence.personal_data import opened
 from adapters.persistence.stores import ledger_of
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.receipts import Proven, checkpoint_for, checkpoint_size, prove
 from domain.application import Bewijslast
 from domain.labels import Language, label
@@ -136,7 +136,7 @@ def build_report(
 ) -> Report:
     """Catch the read models up, compute the figures and prove every entry they cite under
     one checkpoint (the newest, or a fresh one when ``sign`` can make it)."""
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     runner.catch_up_all()
     with runner.db.transaction() as cursor:
         sections = report_figures(cursor, municipality, controller, period)

@@ -21,7 +21,7 @@ from adapters.persistence.positions import ProjectionPositions as POSITIONS
 from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import datastore_of
 from domain.application import Bewijslast, SubjectOwner
-from projections.base import Projection
+from projections.base import ReadModel
 from projections.requests import RequestRegister, subject_owner
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,8 @@ class PositionMoved(Exception):
     the same, because applying events twice would go unnoticed. The batch was rolled back."""
 
 
-class ProjectionRunner:
-    def __init__(self, app: Bewijslast, projections: Sequence[Projection]) -> None:
+class ReadModelRunner:
+    def __init__(self, app: Bewijslast, projections: Sequence[ReadModel]) -> None:
         self.app = app
         self.projections = list(projections)
         self.db = Database(datastore_of(app), schema=SCHEMA)
@@ -65,11 +65,11 @@ class ProjectionRunner:
                 POSITIONS.start_over(cursor, projection.name, projection.version)
         self._stop = threading.Event()
 
-    def position(self, projection: Projection) -> int:
+    def position(self, projection: ReadModel) -> int:
         with self.db.reading() as cursor:
             return POSITIONS.position(cursor, projection.name)
 
-    def catch_up(self, projection: Projection, *, limit: int | None = None) -> int:
+    def catch_up(self, projection: ReadModel, *, limit: int | None = None) -> int:
         """Apply every event after the projection's position; return how many were applied."""
         applied = 0
         while limit is None or applied < limit:
@@ -101,7 +101,7 @@ class ProjectionRunner:
 
     @staticmethod
     def _failed(
-        projection: Projection, notifications: Sequence[Notification], e: Exception
+        projection: ReadModel, notifications: Sequence[Notification], e: Exception
     ) -> ProjectionFailed:
         # Notification ids are ledger indices + 1.
         return ProjectionFailed(projection.name, notifications[0].id - 1, e)
@@ -109,7 +109,7 @@ class ProjectionRunner:
     def catch_up_all(self) -> dict[str, int]:
         return {p.name: self.catch_up(p) for p in self.projections}
 
-    def rebuild(self, projection: Projection) -> int:
+    def rebuild(self, projection: ReadModel) -> int:
         """From index 0: the tables are emptied and the position reset in one transaction."""
         with self.db.transaction() as cursor:
             projection.drop_tables(cursor)
@@ -133,11 +133,11 @@ class ProjectionRunner:
 
 def subject_owners(app: Bewijslast) -> SubjectOwner:
     """Where a data subject belongs, from the request register caught up to the ledger."""
-    runners: list[ProjectionRunner] = []  # made on first use: opening the app writes nothing
+    runners: list[ReadModelRunner] = []  # made on first use: opening the app writes nothing
 
     def owner(subject: UUID) -> tuple[str, str] | None:
         if not runners:
-            runners.append(ProjectionRunner(app, [RequestRegister()]))
+            runners.append(ReadModelRunner(app, [RequestRegister()]))
         runner = runners[0]
         runner.catch_up_all()
         with runner.db.transaction() as cursor:

@@ -25,14 +25,14 @@ from typing import Any
 from adapters.persistence.personal_data import opened
 from adapters.persistence.sqldb import Cursor
 from adapters.persistence.stores import ledger_of
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.receipts import Proven, checkpoint_for, prove
 from domain.application import Bewijslast
 from domain.errors import UnknownRecord
 from ledger.entry import format_recorded_at
 from ledger.errors import MalformedInput
 from ledger.store import LedgerStore
-from projections.base import Projection, stated_at
+from projections.base import ReadModel, stated_at
 
 BATCH = 500
 # A whole read model is replayed from index 0 in memory and every entry gets a receipt (an
@@ -95,7 +95,7 @@ class Reconstruction:
         }
 
 
-def _events(app: Bewijslast, projection: Projection, upto: int) -> Iterator[tuple[int, Any]]:
+def _events(app: Bewijslast, projection: ReadModel, upto: int) -> Iterator[tuple[int, Any]]:
     start, count = 1, 0
     while True:
         batch = app.recorder.select_notifications(
@@ -134,7 +134,7 @@ def in_force(events: list[tuple[int, Any]], as_of: datetime) -> list[tuple[int, 
     return kept
 
 
-def replayed(projection: Projection, events: list[tuple[int, Any]]) -> Cursor:
+def replayed(projection: ReadModel, events: list[tuple[int, Any]]) -> Cursor:
     """The read model built afresh from ``events`` alone, in memory."""
     replay = Cursor(sqlite3.connect(":memory:").cursor(), postgres=False)
     projection.create_tables(replay)
@@ -143,13 +143,13 @@ def replayed(projection: Projection, events: list[tuple[int, Any]]) -> Cursor:
     return replay
 
 
-def events_upto(app: Bewijslast, projection: Projection, upto: int) -> list[tuple[int, Any]]:
+def events_upto(app: Bewijslast, projection: ReadModel, upto: int) -> list[tuple[int, Any]]:
     return list(_events(app, projection, upto))
 
 
 def reconstruct(
     app: Bewijslast,
-    projection: Projection,
+    projection: ReadModel,
     *,
     upto: int,
     record: str | None = None,
@@ -174,7 +174,7 @@ def reconstruct(
     else:
         # The live read model only tells which entries to fetch; the stream links prove
         # that none were left out.
-        runner = ProjectionRunner(app, [projection])
+        runner = ReadModelRunner(app, [projection])
         runner.catch_up(projection)
         with runner.db.transaction() as cursor:
             indices = projection.entries_of(cursor, record)

@@ -82,10 +82,10 @@ def test_a_read_model_that_cannot_apply_an_entry_is_a_503_naming_it(on_sqlite, m
     )
     assert reported.status_code == 201, reported.text
 
-    def broken(self, record, event):
+    def broken(self, record):
         raise KeyError("impact")  # as a read model with a bug would
 
-    monkeypatch.setattr(IncidentRegister, "on_Reported", broken)
+    monkeypatch.setattr(IncidentRegister, "columns", broken)
     response = on_sqlite.client.get(f"/municipalities/{TOWN}/incidents", headers=ciso)
     problem = refused(on_sqlite, response, 503, "read-model-failed", 1)
     assert (

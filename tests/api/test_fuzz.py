@@ -19,9 +19,14 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.generation.stateful.state_machine import APIStateMachine
 
-from adapters.entrypoints.api.app import command_classes
 from domain.authorization import Grant, Role
-from domain.commands import CreateCommand, ErasePersonalData, RequestFGAdvice, StepCommand
+from domain.commands import (
+    COMMANDS,
+    CreateCommand,
+    ErasePersonalData,
+    RequestFGAdvice,
+    StepCommand,
+)
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.processing import ProcessingActivity
@@ -56,7 +61,7 @@ class Fuzzed:
         self.records[FGAdvice] = UUID(advice.json()["id"])
         self.steps = {
             f"/commands/{name}": cls.aggregate_type
-            for name, cls in command_classes().items()
+            for name, cls in COMMANDS.items()
             if issubclass(cls, StepCommand)
         }
 
@@ -177,7 +182,7 @@ def linked(raw: dict[str, Any]) -> dict[str, Any]:
         path: item["get"]["operationId"] for path, item in raw["paths"].items() if "get" in item
     }
     kinds: dict[str, type] = {}
-    for name, cls in command_classes().items():
+    for name, cls in COMMANDS.items():
         if issubclass(cls, StepCommand):
             kinds[name] = cls.aggregate_type
         elif name in CREATES:

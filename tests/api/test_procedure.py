@@ -144,7 +144,7 @@ def test_a_step_the_procedure_does_not_allow_is_409_and_says_what_is(served: Ser
 
     closing = served.command("close-incident", ciso, aggregate_id=incident)
     problem = refused(served, closing, 409, "procedure", size)
-    assert problem["allowed"] == ["triage"]
+    assert problem["allowed"] == ["triage-incident"]
 
 
 def test_invalid_bodies_are_422_naming_the_field(served: Served):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from domain.authorization import Role
 from ledger.evidence import verify_evidence
 from projections.catalogue import all_projections
@@ -125,7 +125,7 @@ def test_a_nul_in_a_path_or_query_is_422_not_a_database_error(served: Served):
 def test_parallel_requests_beside_a_projector_get_no_server_error(served: Served):
     """Commands and reads from eight threads while another runner follows the ledger, as
     under ``serve``: every answer is 2xx, and every read sees every write before it."""
-    runner = ProjectionRunner(served.app, all_projections())
+    runner = ReadModelRunner(served.app, all_projections())
     employee, ciso = served.role(Role.EMPLOYEE), served.role(Role.CISO)
     url = f"/municipalities/{TOWN}/incidents?limit=500"
 

@@ -3,6 +3,7 @@ role table, recorded with their actor; nothing is recorded from a refused comman
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -32,6 +33,7 @@ from domain.commands import (
 )
 from domain.deadlines import AMSTERDAM
 from domain.errors import ProcedureError, UnknownRecord
+from domain.handlers import STEPS
 from domain.incidents import Impact, Nature, Stage
 from domain.requests import Outcome
 from tests.forms import AP_FORM
@@ -195,7 +197,7 @@ def test_an_impossible_step_records_nothing(app):
         ReportIncident(municipality="Nijkerk", controller=B_AND_W, summary="x"), EMPLOYEE
     )
     size = app.recorder.ledger_size()
-    with pytest.raises(ProcedureError, match="allowed now: triage"):
+    with pytest.raises(ProcedureError, match="allowed now: triage-incident"):
         app.execute(
             DecideNotification(
                 aggregate_id=incident,
@@ -319,6 +321,26 @@ def test_no_command_field_is_free_form():
     ]
     assert len(fields) > 80
     assert [f for f in fields if "dict" in f[2] or "Any" in f[2]] == []
+
+
+def test_every_step_command_is_carried_out_by_a_method_of_its_aggregate_taking_its_fields():
+    steps = {c for c in commands.COMMANDS.values() if issubclass(c, commands.StepCommand)}
+    assert set(STEPS) == steps
+    for command, method in STEPS.items():
+        assert getattr(command.aggregate_type, method.__name__) is method
+        taken = set(inspect.signature(method).parameters) - {"self", "actor"}
+        given = set(command.model_fields) - {"aggregate_id"} | {command.moment} - {None}
+        assert taken == given, command.__name__
+
+
+def test_a_refused_step_names_the_commands_allowed_now(app):
+    request = app.execute(ReceiveRequest(**REQUEST), PRIVACY)
+    with pytest.raises(ProcedureError) as refused:
+        app.execute(
+            DecideRequest(aggregate_id=request, outcome=Outcome.GRANTED, reasons="ja"), SECRETARY
+        )
+    assert refused.value.allowed == ["verify-identity", "withdraw-request"]
+    assert str(refused.value).endswith("(allowed now: verify-identity, withdraw-request)")
 
 
 def test_a_stated_moment_is_not_in_the_future_of_the_clock(app):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from projections.catalogue import all_projections
 from tests.conftest import fresh_pg_database
 from tests.projections.history import T0, Clock, open_history, record_history
@@ -25,7 +25,7 @@ def recorded(database_url, tmp_path_factory):
     clock = Clock(T0)
     history = open_history(url, tmp / "keys", clock)
     record_history(history)
-    runner = ProjectionRunner(history.app, all_projections())
+    runner = ReadModelRunner(history.app, all_projections())
     runner.catch_up_all()
     return history, runner
 

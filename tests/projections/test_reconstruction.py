@@ -39,9 +39,9 @@ def audit(document, verifiers):
 
 def index_of(app, record, event: str) -> int:
     with_cursor = IncidentRegister()
-    from adapters.services.projection_runner import ProjectionRunner
+    from adapters.services.projection_runner import ReadModelRunner
 
-    runner = ProjectionRunner(app, [with_cursor])
+    runner = ReadModelRunner(app, [with_cursor])
     with runner.db.transaction() as cursor:
         return with_cursor.load(cursor, str(record))["evidence"][event][0]
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from adapters.config import database_env
-from adapters.services.projection_runner import ProjectionFailed, ProjectionRunner
+from adapters.services.projection_runner import ProjectionFailed, ReadModelRunner
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from domain.commands import (
@@ -89,7 +89,7 @@ def history_of_two_towns(app):
 
 def test_the_register_as_it_stands_as_it_stood_and_each_entrys_history(app, history_of_two_towns):
     _, camera = history_of_two_towns
-    runner = ProjectionRunner(app, [ProcessingRegister()])
+    runner = ReadModelRunner(app, [ProcessingRegister()])
     assert runner.catch_up_all() == {"processing_register": 6}
     with runner.db.transaction() as cursor:
         now = current_register(cursor, "Leusden")
@@ -122,7 +122,7 @@ class Crashing(ProcessingRegister):
 
 def test_a_crash_mid_way_resumes_without_skipping_or_double_counting(app, history_of_two_towns):
     crashing = Crashing(at=4)
-    runner = ProjectionRunner(app, [crashing])
+    runner = ReadModelRunner(app, [crashing])
     with pytest.raises(ProjectionFailed, match="processing_register cannot apply") as failed:
         runner.catch_up(crashing)
     assert "from index 0 on (RuntimeError: crash)" in str(failed.value)
@@ -138,7 +138,7 @@ def test_a_crash_mid_way_resumes_without_skipping_or_double_counting(app, histor
 
 
 def test_small_batches_resume_where_they_stopped(app, history_of_two_towns):
-    runner = ProjectionRunner(app, [ProcessingRegister()])
+    runner = ReadModelRunner(app, [ProcessingRegister()])
     projection = runner.projections[0]
     assert runner.catch_up(projection, limit=4) == 4
     assert runner.catch_up(projection) == 2
@@ -148,7 +148,7 @@ def test_small_batches_resume_where_they_stopped(app, history_of_two_towns):
 
 
 def test_a_rebuild_from_index_0_gives_the_same_register(app, history_of_two_towns):
-    runner = ProjectionRunner(app, [ProcessingRegister()])
+    runner = ReadModelRunner(app, [ProcessingRegister()])
     runner.catch_up_all()
     with runner.db.transaction() as cursor:
         before = history(cursor, str(history_of_two_towns[0]))
@@ -160,7 +160,7 @@ def test_a_rebuild_from_index_0_gives_the_same_register(app, history_of_two_town
 def test_on_postgresql_the_read_models_live_in_their_own_schema(pg_database):
     app = Bewijslast(env=database_env(pg_database.url), clock=lambda: MAR)
     register(app, "Leusden", "Bijstand", JAN)
-    ProjectionRunner(app, [ProcessingRegister()]).catch_up_all()
+    ReadModelRunner(app, [ProcessingRegister()]).catch_up_all()
     import psycopg
 
     with psycopg.connect(pg_database.url) as conn:

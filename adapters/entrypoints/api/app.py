@@ -1,7 +1,7 @@
 """The HTTP API: every command, every read model and the ledger, per role.
 
 Routes are generated, not written one by one: every command class of ``domain.commands``
-becomes ``POST /commands/<name>`` with the class as its body; every FG oversight query is
+becomes ``POST /commands/<its name>`` with the class as its body; every FG oversight query is
 one entry of ``OVERSIGHT``. The actor always comes from authentication, never from the body,
 and every request is authorised against the role table (``domain.authorization``).
 """
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -35,16 +34,15 @@ from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import datastore_of, ledger_of
 from adapters.services.accountability_report import build_report, render_html
 from adapters.services.checkpointer import Checkpointer
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.receipts import checkpoint_size
 from adapters.services.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
-from domain import commands as command_module
 from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, NotAuthorised, authorise, may
-from domain.commands import CommandModel, CreateCommand, StepCommand
+from domain.commands import COMMANDS
 from domain.values import plausible
 from projections import oversight
-from projections.base import Cursor, Projection
+from projections.base import Cursor, ReadModel
 from projections.catalogue import all_projections
 from projections.incidents import IncidentRegister, breach_register, incident_register
 from projections.register import (
@@ -76,27 +74,11 @@ IdempotencyKey = Annotated[
 ]
 
 
-def kebab(name: str) -> str:
-    """``TriageIncident``: ``triage-incident``; ``RecordDPIA``: ``record-dpia``."""
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name).lower()
-
-
-def command_classes() -> dict[str, type[CommandModel]]:
-    """Every concrete command, by its name in kebab case."""
-    return {
-        kebab(cls.__name__): cls
-        for cls in vars(command_module).values()
-        if isinstance(cls, type)
-        and issubclass(cls, CommandModel)
-        and cls not in (CommandModel, CreateCommand, StepCommand)
-    }
-
-
 class Services:
     def __init__(self, app: Bewijslast, sign: Sign | None) -> None:
         self.app = app
         self.sign = sign
-        self.runner = ProjectionRunner(app, all_projections())
+        self.runner = ReadModelRunner(app, all_projections())
         self.ledger = ledger_of(app)
 
     def answer(self, recorded: Recorded) -> dict[str, Any]:
@@ -128,7 +110,7 @@ class Services:
     @contextmanager
     def read_then(
         self,
-        projection: Projection,
+        projection: ReadModel,
         as_recorded_at: datetime | None,
         as_of: datetime | None = None,
     ) -> Iterator[Cursor]:
@@ -307,7 +289,7 @@ def _with_problem_schema(api: FastAPI) -> None:
 
 
 def _command_routes(api: FastAPI, services: Services) -> None:
-    for name, cls in command_classes().items():
+    for name, cls in COMMANDS.items():
 
         def endpoint(
             command: Any, caller: Actor, response: Response, idempotency_key: IdempotencyKey
@@ -347,8 +329,8 @@ def _command_routes(api: FastAPI, services: Services) -> None:
         )(endpoint)
 
 
-RegisterQuery = Callable[[Cursor, str], list[dict[str, Any]]]
-DatedQuery = Callable[[Cursor, str, date], list[dict[str, Any]]]
+RegisterQuery = Callable[[Cursor, str], Sequence[Mapping[str, object]]]
+DatedQuery = Callable[[Cursor, str, date], Sequence[Mapping[str, object]]]
 
 
 def _register_routes(api: FastAPI, services: Services) -> None:
@@ -417,7 +399,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
 
 
 def _list_route(
-    api: FastAPI, services: Services, path: str, projection: Projection, query: RegisterQuery
+    api: FastAPI, services: Services, path: str, projection: ReadModel, query: RegisterQuery
 ) -> None:
     def endpoint(
         municipality: str,
@@ -539,18 +521,17 @@ def _cut_off(services: Services, index: int | None, at: datetime | None, as_of: 
     if index is not None and at is not None:
         raise invalid("query.index", "give index or as_recorded_at, not both")
     size = services.ledger.ledger_size()
-    if index is None and at is None:
-        if not as_of:
-            raise invalid("query.index", "give index, as_recorded_at or as_of")
-        if size == 0:
-            raise not_found("an entry: the ledger is empty")
-        return int(size) - 1
+    if index is not None:
+        if index >= size:
+            raise not_found(f"entry {index} (the ledger holds {size})")
+        return index
     if at is not None:
         found = index_at(services.ledger, at)
         if found < 0:
             raise not_found("an entry at or before that moment")
         return int(found)
-    assert index is not None
-    if index >= size:
-        raise not_found(f"entry {index} (the ledger holds {size})")
-    return index
+    if not as_of:
+        raise invalid("query.index", "give index, as_recorded_at or as_of")
+    if size == 0:
+        raise not_found("an entry: the ledger is empty")
+    return int(size) - 1

@@ -16,7 +16,7 @@ from adapters.persistence.positions import relay_positions
 from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import ledger_of
 from adapters.services.checkpointer import Checkpointer
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.receipts import checkpoint_size
 from adapters.services.reconstruction import index_at
 from domain.application import Bewijslast
@@ -50,7 +50,7 @@ class Health:
     def __init__(
         self,
         app: Bewijslast,
-        runner: ProjectionRunner,
+        runner: ReadModelRunner,
         relays: Database,
         thresholds: Thresholds,
         checkpointer: Checkpointer | None = None,

@@ -45,7 +45,7 @@ from adapters.persistence.postgres import (
 )
 from adapters.persistence.stores import ledger_of, recorder_of
 from adapters.persistence.subject_keys import MasterKey
-from adapters.services.projection_runner import ProjectionFailed, ProjectionRunner
+from adapters.services.projection_runner import ProjectionFailed, ReadModelRunner
 from adapters.services.receipts import checkpoint_for, checkpoint_size, prove
 from adapters.signing_keys import generate_key_files
 from adapters.witness import cli as witness_cli
@@ -345,7 +345,7 @@ def _sqlite_file_exists(url: str) -> bool:
 
 def cmd_project(args: argparse.Namespace, settings: Settings) -> int:
     app = open_application(settings)
-    runner = ProjectionRunner(app, all_projections())
+    runner = ReadModelRunner(app, all_projections())
     names = {p.name: p for p in runner.projections}
     if args.rebuild is not None:
         chosen = list(names) if args.rebuild == "all" else [args.rebuild]

@@ -13,11 +13,11 @@ from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
 from adapters.persistence.stores import ledger_of
 from adapters.services.accountability_report import build_report, render_html
-from adapters.services.projection_runner import ProjectionRunner
+from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.reconstruction import events_upto, index_at, reconstruct, replayed
 from domain.application import Bewijslast
 from ledger.errors import MalformedInput
-from projections.base import Projection
+from projections.base import ReadModel
 from projections.catalogue import all_projections
 from projections.register import (
     ProcessingRegister,
@@ -37,7 +37,7 @@ def _write(text: str, out: Path | None) -> None:
         print(f"written to {out}", file=sys.stderr)
 
 
-def _projection(name: str) -> Projection:
+def _projection(name: str) -> ReadModel:
     found = {p.name: p for p in all_projections()}
     if name not in found:
         raise MalformedInput(f"no read model {name!r}; there are: {', '.join(found)}")
@@ -99,7 +99,7 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
     app.check_owner(args.municipality)
     register = ProcessingRegister()
     if args.as_recorded_at is None:
-        runner = ProjectionRunner(app, [register])
+        runner = ReadModelRunner(app, [register])
         runner.catch_up(register)
         with runner.db.transaction() as cursor:
             text = _register_text(args, cursor)
