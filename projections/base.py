@@ -66,6 +66,8 @@ R = TypeVar("R", bound=Record)
 
 
 class NoHandler(TypeError):
+    """A read model was handed an event of its aggregate that it has no method for."""
+
     def __init__(self, read_model: ReadModel, event: object) -> None:
         super().__init__(f"{read_model.name} does not apply {type(event).__qualname__}")
 
