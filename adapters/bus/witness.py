@@ -29,7 +29,6 @@ import asyncio
 import json
 import logging
 import signal
-import sqlite3
 import sys
 import urllib.error
 import urllib.parse
@@ -52,8 +51,8 @@ from faststream.rabbit.annotations import RabbitMessage
 
 from adapters.bus.messages import CHECKPOINT_TYPE, event_id
 from adapters.bus.wiring import LEDGER_EXCHANGE
-from adapters.config import private_file
 from adapters.persistence.appending import Clock, utc_now
+from adapters.persistence.bus_witness import WitnessCopy
 from adapters.witness.cli import witness_signer
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import Entry, leaf_hash
@@ -101,21 +100,7 @@ class Witness:
     ) -> None:
         self.verifiers, self.origin = list(verifiers), origin
         self.cosigner, self.clock = cosigner, clock
-        private_file(path)
-        self.db = sqlite3.connect(path, isolation_level="DEFERRED")
-        # A message is acknowledged after its commit, so every commit is synced; WAL makes
-        # that one sync per message instead of several.
-        self.db.execute("PRAGMA journal_mode=WAL")
-        with self.db:
-            self.db.executescript(
-                "CREATE TABLE IF NOT EXISTS entries (ledger_index INTEGER PRIMARY KEY, "
-                "event_id TEXT NOT NULL UNIQUE, entry BLOB NOT NULL, leaf_hash BLOB NOT NULL, "
-                "chain_hash BLOB NOT NULL);"
-                "CREATE TABLE IF NOT EXISTS checkpoints (tree_size INTEGER PRIMARY KEY, "
-                "root BLOB NOT NULL, note TEXT NOT NULL, verified INTEGER NOT NULL);"
-                "CREATE TABLE IF NOT EXISTS cosignatures (tree_size INTEGER PRIMARY KEY "
-                "REFERENCES checkpoints (tree_size), line TEXT NOT NULL);"
-            )
+        self.copy = WitnessCopy(path)
         self._load()
 
     # --- what it holds ---------------------------------------------------------------------
@@ -128,11 +113,9 @@ class Witness:
         self.tree = MemoryTree()
         self.checkpoint: Checkpoint | None = None
         self._verify_following()
-        row = self.db.execute(
-            "SELECT note FROM checkpoints WHERE verified = 1 ORDER BY tree_size DESC LIMIT 1"
-        ).fetchone()
-        if row is not None:
-            self.checkpoint = open_checkpoint(row[0], self.verifiers)
+        note = self.copy.latest_verified_note()
+        if note is not None:
+            self.checkpoint = open_checkpoint(note, self.verifiers)
 
     @property
     def size(self) -> int:
@@ -157,19 +140,16 @@ class Witness:
 
     def waiting(self) -> bool:
         """Whether entries are kept ahead of a gap."""
-        row = self.db.execute(
-            "SELECT 1 FROM entries WHERE ledger_index >= ? LIMIT 1", (self.size,)
-        ).fetchone()
-        return row is not None
+        return self.copy.any_entry_from(self.size)
 
     def _atomically(self, receive: Callable[[], Received]) -> Received:
         try:
             outcome = receive()
             self._advance()
-            self.db.commit()
+            self.copy.commit()
             return outcome
         except BaseException:
-            self.db.rollback()
+            self.copy.rollback()
             self._load()
             raise
 
@@ -190,13 +170,10 @@ class Witness:
                 expected=leaf.hex(),
                 found=record.leaf_hash.hex(),
             )
-        kept = self.db.execute(
-            "SELECT ledger_index, event_id, leaf_hash, chain_hash FROM entries "
-            "WHERE event_id = ? OR ledger_index = ?",
-            (eid, record.entry.index),
-        ).fetchall()
+        received = (record.entry.index, eid, record.leaf_hash, record.chain_hash)
+        kept = self.copy.kept_entries(eid, record.entry.index)
         if kept:
-            if kept != [(record.entry.index, eid, record.leaf_hash, record.chain_hash)]:
+            if kept != [received]:
                 raise ForkDetected(
                     "a different entry was kept for this event id or index",
                     index=record.entry.index,
@@ -209,10 +186,7 @@ class Witness:
                     ),
                 )
             return Received.DUPLICATE
-        self.db.execute(
-            "INSERT INTO entries VALUES (?, ?, ?, ?, ?)",
-            (record.entry.index, eid, record.entry.to_bytes(), record.leaf_hash, record.chain_hash),
-        )
+        self.copy.keep_entry(received, record.entry.to_bytes())
         return Received.KEPT
 
     def _receive_checkpoint(self, note: str) -> Received:
@@ -220,49 +194,35 @@ class Witness:
         foreign = of_another_ledger(checkpoint, self.origin)
         if foreign is not None:
             raise foreign
-        kept = self.db.execute(
-            "SELECT root FROM checkpoints WHERE tree_size = ?", (checkpoint.size,)
-        ).fetchone()
+        kept = self.copy.checkpoint_root(checkpoint.size)
         if kept is not None:
             conflict = not_consistent(
-                Checkpoint(self.origin, checkpoint.size, kept[0]), checkpoint, None
+                Checkpoint(self.origin, checkpoint.size, kept), checkpoint, None
             )
             if conflict is not None:
                 raise conflict
             return Received.DUPLICATE
-        self.db.execute(
-            "INSERT INTO checkpoints VALUES (?, ?, ?, 0)", (checkpoint.size, checkpoint.root, note)
-        )
+        self.copy.keep_checkpoint(checkpoint.size, checkpoint.root, note)
         return Received.KEPT
 
     def _advance(self) -> None:
         """Verify what now follows on from the verified prefix, then the checkpoints it
         completes."""
         self._verify_following()
-        pending = self.db.execute(
-            "SELECT tree_size, note FROM checkpoints WHERE verified = 0 AND tree_size <= ? "
-            "ORDER BY tree_size",
-            (self.size,),
-        ).fetchall()
-        for size, note in pending:
+        for size, note in self.copy.unverified_up_to(self.size):
             checkpoint = open_checkpoint(note, self.verifiers)
             self._verify_checkpoint(checkpoint)
-            self.db.execute("UPDATE checkpoints SET verified = 1 WHERE tree_size = ?", (size,))
+            self.copy.mark_verified(size)
             if self.cosigner is not None:
                 # In the transaction that verified it: cosigned if and only if verified.
                 line = cosign(checkpoint.body(), self.cosigner, int(self.clock().timestamp()))
-                self.db.execute("INSERT INTO cosignatures VALUES (?, ?)", (size, line))
+                self.copy.keep_cosignature(size, line)
 
     def _verify_following(self) -> None:
         """Verify the kept entries that follow on from the verified prefix, up to a gap (the
         rest waits for it), with the verifier's checks from where the prefix ends."""
-        rows = self.db.execute(
-            "SELECT entry, leaf_hash, chain_hash FROM entries WHERE ledger_index >= ? "
-            "ORDER BY ledger_index",
-            (self.size,),
-        )
         run: list[Record] = []
-        for data, leaf, chain in rows:
+        for data, leaf, chain in self.copy.entries_from(self.size):
             entry = Entry.from_bytes(data)
             if entry.index != self.size + len(run):
                 break
@@ -299,14 +259,10 @@ class Witness:
 
     def cosigned(self) -> str | None:
         """The newest checkpoint it cosigned, with its cosignature line."""
-        row = self.db.execute(
-            "SELECT c.note, s.line FROM checkpoints c JOIN cosignatures s USING (tree_size) "
-            "ORDER BY tree_size DESC LIMIT 1"
-        ).fetchone()
-        return None if row is None else str(row[0]) + str(row[1])
+        return self.copy.newest_cosigned()
 
     def close(self) -> None:
-        self.db.close()
+        self.copy.close()
 
 
 def _member(obj: dict[str, Any], name: str, kind: type) -> Any:

@@ -318,6 +318,26 @@ WITNESS_COSIGNED = _one_table(
     "tree_size INTEGER NOT NULL, root BLOB NOT NULL, note TEXT NOT NULL, "
     "cosigned_at INTEGER NOT NULL)",
 )
+# The bus witness's copy of the ledger, in its own SQLite file (adapters/bus/witness).
+BUS_WITNESS = Store(
+    "bus_witness",
+    ("entries", "checkpoints", "cosignatures"),
+    (
+        Migration(
+            1,
+            "the entries and checkpoints received, and the witness's cosignatures",
+            (
+                "CREATE TABLE IF NOT EXISTS entries (ledger_index INTEGER PRIMARY KEY, "
+                "event_id TEXT NOT NULL UNIQUE, entry BLOB NOT NULL, leaf_hash BLOB NOT NULL, "
+                "chain_hash BLOB NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS checkpoints (tree_size INTEGER PRIMARY KEY, "
+                "root BLOB NOT NULL, note TEXT NOT NULL, verified INTEGER NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS cosignatures (tree_size INTEGER PRIMARY KEY "
+                "REFERENCES checkpoints (tree_size), line TEXT NOT NULL)",
+            ),
+        ),
+    ),
+)
 
 STORES = (
     LEDGER,
@@ -327,4 +347,5 @@ STORES = (
     RELAY_POSITIONS,
     PROJECTION_POSITIONS,
     WITNESS_COSIGNED,
+    BUS_WITNESS,
 )

@@ -14,6 +14,7 @@ from eventsourcing.persistence import PersistenceError
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.persistence.schema import (
+    BUS_WITNESS,
     LEDGER,
     STORES,
     WITNESS_COSIGNED,
@@ -28,7 +29,7 @@ from tests.persistence.stores import (
 )
 
 OLD_LEDGER = Path(__file__).parents[1] / "fixtures" / "ledger-a2de679" / "ledger.db"
-APPLICATION_STORES = [s for s in STORES if s not in (LEDGER, WITNESS_COSIGNED)]
+APPLICATION_STORES = [s for s in STORES if s not in (LEDGER, WITNESS_COSIGNED, BUS_WITNESS)]
 
 
 def versions(conn, table: str = "schema_versions") -> list[tuple[str, int]]:
