@@ -61,17 +61,22 @@ class CommitDropper:
                 dropping = b"COMMIT" in tail + data and self.armed.is_set()
                 tail = data[-5:]
                 if dropping:
+                    # Counted, refusing and (the server gone) cutting the other connections
+                    # before the server can answer: the client learns of the cut as soon as
+                    # the answer comes (_to_client), and may look or retry at once.
                     self.armed.clear()
+                    self.dropped += 1
+                    self.refuse_until = time.monotonic() + self.refuse_seconds
                     cut.set()  # nothing more reaches the client
+                    for other in self._connections if self.refuse_seconds else []:
+                        if other is not client:
+                            with suppress(OSError):
+                                other.shutdown(socket.SHUT_RDWR)
                 server.sendall(data)
                 if dropping:
                     time.sleep(0.3)  # the server commits; its answer is not passed on
-                    self.dropped += 1
-                    self.refuse_until = time.monotonic() + self.refuse_seconds
-                    # Gone for a while: every other connection too.
-                    for other in self._connections if self.refuse_seconds else [client]:
-                        with suppress(OSError):
-                            other.shutdown(socket.SHUT_RDWR)
+                    with suppress(OSError):
+                        client.shutdown(socket.SHUT_RDWR)
                     return
 
     @staticmethod
