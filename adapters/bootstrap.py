@@ -11,8 +11,7 @@ from collections.abc import Callable
 
 from adapters.config import ConfigurationError, Settings
 from adapters.persistence.api_keys import ApiKeys
-from adapters.persistence.key_files import MASTER, SIGNING, fingerprint, key_files_of
-from adapters.persistence.keys import KeyFiles
+from adapters.persistence.key_files import MASTER, SIGNING, KeyFiles, fingerprint, key_files_of
 from adapters.persistence.personal_data import (
     ErasedAsSubject,
     PersonalDataAsCiphertext,

@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, overload
 from uuid import UUID
@@ -27,9 +29,91 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.config import ConfigurationError
-from adapters.persistence.key_files import MASTER, datastore_for, fingerprint
-from adapters.persistence.keys import KeyFiles, SubjectKeyTable
+from adapters.persistence.key_files import MASTER, KeyFiles, datastore_for, fingerprint
+from adapters.persistence.schema import SUBJECT_KEYS, migrate
 from adapters.persistence.sqldb import Database
+
+SELECT_KEY = "SELECT wrapped_key, erased_at FROM subject_keys WHERE subject = ?"
+INSERT_KEY = (
+    "INSERT INTO subject_keys (subject, wrapped_key, created_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (subject) DO NOTHING"
+)
+SELECT_LIVE_KEYS = (
+    "SELECT subject, wrapped_key FROM subject_keys WHERE erased_at IS NULL AND subject IN ({})"
+)
+LIVE_KEYS_AT_ONCE = 500  # parameters in one query, well below either database's limit
+SECURE_DELETE = "PRAGMA secure_delete = ON"
+DELETE_KEY = "DELETE FROM subject_keys WHERE subject = ?"
+INSERT_TOMBSTONE = (
+    "INSERT INTO subject_keys (subject, wrapped_key, created_at, erased_at) VALUES (?, NULL, ?, ?)"
+)
+VACUUM_KEYS = "VACUUM subject_keys"
+TRUNCATE_WAL = "PRAGMA wal_checkpoint(TRUNCATE)"
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    wrapped: bytes | None  # None: erased, a tombstone
+
+
+class SubjectKeyTable:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.transaction() as cursor:
+            migrate(SUBJECT_KEYS, cursor)
+
+    def find(self, subject: UUID) -> StoredKey | None:
+        with self.db.reading() as cursor:
+            cursor.execute(SELECT_KEY, (str(subject),))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        erased = row["erased_at"] is not None
+        return StoredKey(None if erased else bytes(row["wrapped_key"]))
+
+    def insert(self, subject: UUID, wrapped: bytes) -> None:
+        """Unless the subject has a key (or a tombstone) already: then that one stays."""
+        # A transaction of its own that writes first: on SQLite one that had read first could
+        # not take the write lock after another writer's commit, and would fail, not wait.
+        with self.db.transaction() as cursor:
+            cursor.execute(INSERT_KEY, (str(subject), wrapped, _now()))
+
+    def live(self, subjects: list[str]) -> dict[UUID, bytes]:
+        """The wrapped keys of those of ``subjects`` that have one (not erased), in one read
+        per ``LIVE_KEYS_AT_ONCE``."""
+        found: dict[UUID, bytes] = {}
+        with self.db.reading() as cursor:
+            for start in range(0, len(subjects), LIVE_KEYS_AT_ONCE):
+                chunk = subjects[start : start + LIVE_KEYS_AT_ONCE]
+                cursor.execute(SELECT_LIVE_KEYS.format(", ".join("?" * len(chunk))), tuple(chunk))
+                for row in cursor.fetchall():
+                    found[UUID(row["subject"])] = bytes(row["wrapped_key"])
+        return found
+
+    def tombstone(self, subject: UUID) -> None:
+        """Delete the key (overwriting its bytes on SQLite), leaving a tombstone."""
+        with self.db.transaction() as cursor:
+            if not self.db.postgres:
+                cursor.execute(SECURE_DELETE)
+            cursor.execute(DELETE_KEY, (str(subject),))
+            cursor.execute(INSERT_TOMBSTONE, (str(subject), _now(), _now()))
+        self._scrub()
+
+    def _scrub(self) -> None:
+        """Leave no copy of a deleted key where the database can still reach it."""
+        datastore = self.db.datastore
+        if isinstance(datastore, PostgresDatastore):
+            # The pool's connections commit on their own: VACUUM cannot run in a transaction.
+            # As a role that does not own the table it only warns and skips (DEPLOYING.md).
+            with datastore.get_connection() as connection:
+                connection.execute(VACUUM_KEYS)
+            return
+        # Outside a transaction, TRUNCATE waits for readers, copies the zeroed page into the
+        # main file over the one that held the key, and empties the WAL, whose earlier frames
+        # held it too.
+        with datastore.get_connection(commit=True) as connection:
+            connection.cursor().execute(TRUNCATE_WAL)
+
 
 NONCE_SIZE = 12
 KEY_SIZE = 32
@@ -137,3 +221,7 @@ class SubjectKeyStore:
 def open_key_store(database_url: str, master: MasterKey) -> SubjectKeyStore:
     """The key store on the same database as the events, through its own connections."""
     return SubjectKeyStore(datastore_for(database_url), master)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
