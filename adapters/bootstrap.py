@@ -24,6 +24,7 @@ from adapters.services.checkpointer import Checkpointer, state_file_for
 from adapters.services.cosigning import Cosigning, cosigning_for
 from adapters.services.projection_runner import subject_owners
 from adapters.signing_keys import load_signer
+from adapters.term_calendar import load_term_calendar
 from domain.application import Bewijslast
 from ledger.note import NoteSigner
 
@@ -31,10 +32,13 @@ from ledger.note import NoteSigner
 def open_application(settings: Settings) -> Bewijslast:
     """The application with what the adapters hold: the subject key store and the signer,
     when configured; a checkpoint is then signed right after every decision event."""
+    calendar = load_term_calendar(settings.equated_days_file)
     if settings.master_key_file is None:
         without = PersonalDataWithoutMasterKey(lambda: master_key_advice(settings))
         app = Bewijslast(
-            env=settings.eventsourcing_env(), transcodings=[without, ErasedAsSubject()]
+            env=settings.eventsourcing_env(),
+            transcodings=[without, ErasedAsSubject()],
+            term_calendar=calendar,
         )
     else:
         keys = open_key_store(settings.database_url, MasterKey.from_file(settings.master_key_file))
@@ -42,6 +46,7 @@ def open_application(settings: Settings) -> Bewijslast:
             env=settings.eventsourcing_env(),
             transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()],
             shred=keys.destroy,
+            term_calendar=calendar,
         )
         app.subject_owner = subject_owners(app)
     if settings.signing_key_file is not None:

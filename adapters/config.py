@@ -34,6 +34,8 @@ FILE_SETTINGS = {
     "signing_key_file": "BEWIJSLAST_SIGNING_KEY_FILE",
     "master_key_file": "BEWIJSLAST_MASTER_KEY_FILE",
     "checkpoint_state_file": "BEWIJSLAST_CHECKPOINT_STATE_FILE",
+    # Decree days (Atw art. 3(3)) beyond the repository's table.
+    "equated_days_file": "BEWIJSLAST_EQUATED_DAYS_FILE",
 }
 
 
@@ -63,6 +65,7 @@ class Settings:
     checkpoint_state_file: Path | None = None
     # One witness per line, '<URL> <verifier key>': they cosign each new checkpoint.
     witnesses_file: Path | None = None
+    equated_days_file: Path | None = None
     event_source: str = DEFAULT_EVENT_SOURCE  # CloudEvents ``source`` of what the bus carries
     # The file these settings were read from, if any, and the organisation it declares.
     config_file: Path | None = None
@@ -86,7 +89,7 @@ class Settings:
             return env.get(FILE_SETTINGS[name]) or file.get(name)
 
         key, master = setting("signing_key_file"), setting("master_key_file")
-        state = setting("checkpoint_state_file")
+        state, equated = setting("checkpoint_state_file"), setting("equated_days_file")
         witnesses = env.get("BEWIJSLAST_WITNESSES_FILE")
         source = env.get("BEWIJSLAST_EVENT_SOURCE") or DEFAULT_EVENT_SOURCE
         if not EVENT_SOURCE.match(source):
@@ -101,6 +104,7 @@ class Settings:
             master_key_file=Path(master) if master else None,
             checkpoint_state_file=Path(state) if state else None,
             witnesses_file=Path(witnesses) if witnesses else None,
+            equated_days_file=Path(equated) if equated else None,
             event_source=source,
             config_file=config_file if found else None,
             organisation=file.get("organisation"),

@@ -25,6 +25,7 @@ from domain.commands import (
     RequestFGAdvice,
     StepCommand,
 )
+from domain.deadlines import TermCalendar
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from domain.fg_advice import FGAdvice
 from domain.handlers import STEP_NAMES, STEPS
@@ -133,6 +134,7 @@ class Bewijslast(Application[UUID]):
         shred: Callable[[UUID], None] | None = None,
         subject_owner: SubjectOwner | None = None,
         clock: Clock = utc_now,
+        term_calendar: TermCalendar | None = None,
     ) -> None:
         self.extra_transcodings = list(transcodings)
         super().__init__(env)
@@ -140,6 +142,8 @@ class Bewijslast(Application[UUID]):
         self.shred = shred
         self.subject_owner = subject_owner
         self.clock = clock
+        # Without a table (a bare application in a test), no decree days: bootstrap reads it.
+        self.term_calendar = term_calendar or TermCalendar()
         skew = self.env.get("STATED_MOMENT_SKEW_SECONDS")
         self.skew = DEFAULT_SKEW if skew is None else timedelta(seconds=float(skew))
         # Each command by its type: the step commands through the aggregate method ``STEPS``
@@ -288,6 +292,8 @@ class Bewijslast(Application[UUID]):
                 self._referenced(value, municipality, actor)
         if command.moment is not None:
             arguments[command.moment] = now
+        if command.awb_term:
+            arguments["term_calendar"] = self.term_calendar
         try:
             STEPS[type(command)](aggregate, **arguments, actor=actor.id)
         except ProcedureError as refused:

@@ -54,6 +54,9 @@ class StepCommand(CommandModel):
     aggregate_id: UUID
     aggregate_type: ClassVar[type[Aggregate]]
     moment: ClassVar[str | None] = None
+    # Whether the step starts a term under Dutch law, computed with the deployment's decree
+    # days (the application passes its ``TermCalendar`` as ``term_calendar``).
+    awb_term: ClassVar[bool] = False
 
     def arguments(self) -> dict[str, object]:
         return {
@@ -300,6 +303,7 @@ class DecideRequest(StepCommand):
 class SendDecision(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
+    awb_term = True
     channel: ShortText
     sent_at: Moment
 

@@ -12,20 +12,26 @@ Europe/Amsterdam calendar, because that is where the municipality's days begin a
   request is suspended, and an allowed extension adds at most two months.
 - Objection (bezwaar): six weeks after the decision was sent (Awb art. 6:7 and 6:8).
 - Public holidays are those of the Algemene termijnenwet art. 3, including Goede Vrijdag
-  (lid 2); days equated by royal decree (lid 3, published per period in the Staatscourant)
-  are passed in as ``equated_days``.
+  (lid 2). Days a royal decree equates with a public holiday (lid 3) are the deployment's
+  ``TermCalendar``, read from a table (``adapters/data/equated_days.toml`` and configuration).
+  They count for terms under Dutch law (the Awb's) because the decree equates them "for the
+  application of this Act". They do not count for the GDPR month: Regulation 1182/71 is EU law
+  and does not refer to the Atw. That is also the stricter reading, since the deadline can only
+  come earlier.
 """
 
 from __future__ import annotations
 
 import calendar
+import hashlib
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # The version of the rules below, recorded in every event that carries a result computed by
 # them: raise it whenever a period, the holiday table or the counting changes.
-RULES = "deadlines/2"
+RULES = "deadlines/3"
 # Events recorded before results were stored get theirs when loaded (an upcast), by the rules
 # of that time, and say so.
 LEGACY_RULES = "deadlines/1 (computed when loaded)"
@@ -37,6 +43,36 @@ REQUEST_PERIOD_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
 OBJECTION_PERIOD = timedelta(weeks=6)
 EVALUATION_PERIOD = timedelta(weeks=6)  # seed 002: evaluate two to six weeks after closing
+
+
+@dataclass(frozen=True)
+class EquatedDay:
+    """A day a royal decree equates with a public holiday (Atw art. 3(3)), and where it says so."""
+
+    day: date
+    decree: str  # the decree's title, as published
+    publication: str  # where it was published
+
+
+@dataclass(frozen=True)
+class TermCalendar:
+    """The decree days a deployment knows. Their version goes into every event whose term was
+    computed with them, so a later table never changes what was recorded."""
+
+    equated: tuple[EquatedDay, ...] = ()
+
+    @property
+    def days(self) -> frozenset[date]:
+        return frozenset(row.day for row in self.equated)
+
+    @property
+    def version(self) -> str:
+        listed = ",".join(sorted(day.isoformat() for day in self.days))
+        return f"equated-days/{hashlib.sha256(listed.encode()).hexdigest()[:12]}"
+
+    def rules(self) -> str:
+        """The rules an Awb term is computed by: this module's, with these decree days."""
+        return f"{RULES}; {self.version}"
 
 
 def _aware(moment: datetime) -> datetime:

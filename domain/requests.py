@@ -18,6 +18,7 @@ from domain.deadlines import (
     LEGACY_RULES,
     MAX_EXTENSION_MONTHS,
     RULES,
+    TermCalendar,
     extension_notice_deadline,
     local_date,
     objection_deadline,
@@ -376,15 +377,18 @@ class RightsRequest(Aggregate):
         self.decided_late = local_date(decided_at) > self._deadline if late is None else late
         self.stage = RequestStage.DECIDED
 
-    def send(self, *, channel: str, sent_at: datetime, actor: str) -> None:
+    def send(
+        self, *, channel: str, sent_at: datetime, term_calendar: TermCalendar, actor: str
+    ) -> None:
+        """Sending starts the bezwaar term, an Awb term: the decree days count."""
         self._require(RequestStage.DECIDED, step="send")
         if sent_at < self.decided_at:
             raise ProcedureError("a decision is sent after it was taken")
         self._sent(
             channel=channel,
             sent_at=sent_at,
-            objection_deadline=objection_deadline(sent_at),
-            rules=RULES,
+            objection_deadline=objection_deadline(sent_at, term_calendar.days),
+            rules=term_calendar.rules(),
             actor=actor,
         )
 

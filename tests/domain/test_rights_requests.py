@@ -11,7 +11,7 @@ from adapters.config import database_env
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
 from adapters.persistence.subject_keys import MasterKey, open_key_store
 from domain.application import Bewijslast
-from domain.deadlines import AMSTERDAM
+from domain.deadlines import AMSTERDAM, EquatedDay, TermCalendar
 from domain.errors import ProcedureError
 from domain.personal_data import PersonalData
 from domain.requests import (
@@ -24,6 +24,10 @@ from domain.requests import (
 )
 
 PRIVACY, OWNER = "pb@putten.nl", "proceseigenaar.burgerzaken@putten.nl"
+NO_DECREE_DAYS = TermCalendar()
+FRIDAY_15_MAY_2026 = TermCalendar(
+    (EquatedDay(date(2026, 5, 15), "Besluit gelijkstelling (test)", "test"),)
+)
 
 
 def at(month: int, day: int, hour: int = 10) -> datetime:
@@ -74,7 +78,9 @@ def test_an_access_request_extended_for_volume_decided_then_objected_to(tmp_path
         actor=OWNER,
     )
     assert not request.decided_late
-    request.send(channel="Berichtenbox", sent_at=at(4, 15), actor=PRIVACY)
+    request.send(
+        channel="Berichtenbox", sent_at=at(4, 15), term_calendar=NO_DECREE_DAYS, actor=PRIVACY
+    )
     assert request.objection_deadline() == date(2026, 5, 27)
     request.lodge_objection(grounds="te veel afgeschermd", lodged_at=at(5, 20), actor=PRIVACY)
     request.decide_on_objection(
@@ -150,9 +156,44 @@ def test_an_objection_after_six_weeks_is_refused_and_a_late_decision_is_marked()
         actor=OWNER,
     )
     assert request.decided_late  # the deadline was 5 February
-    request.send(channel="post", sent_at=at(2, 9), actor=PRIVACY)
+    request.send(channel="post", sent_at=at(2, 9), term_calendar=NO_DECREE_DAYS, actor=PRIVACY)
     with pytest.raises(ProcedureError, match="objection period ended on 2026-03-23"):
         request.lodge_objection(grounds="x", lodged_at=at(3, 24), actor=PRIVACY)
+
+
+def decided(received: datetime) -> RightsRequest:
+    request = request_for(Right.ACCESS, received)
+    request.decide(
+        outcome=Outcome.GRANTED, grounds=[], reasons="toegewezen", decided_at=received, actor=OWNER
+    )
+    return request
+
+
+def test_a_bezwaar_term_ending_on_a_decree_day_ends_on_the_next_working_day():
+    """Awb 6:7 with Atw art. 1 and 3(3): sent on 3 April 2026, six weeks end on Friday 15 May
+    2026, a day the decree equates with a public holiday; a bezwaar on Monday 18 May is on
+    time, and the rules it was judged by name the table."""
+    request = decided(at(3, 20))
+    request.send(channel="post", sent_at=at(4, 3), term_calendar=FRIDAY_15_MAY_2026, actor=PRIVACY)
+    assert request.objection_deadline() == date(2026, 5, 18)
+    sent = request.collect_events()[-1]
+    assert getattr(sent, "rules") == FRIDAY_15_MAY_2026.rules()  # noqa: B009
+    assert FRIDAY_15_MAY_2026.version in FRIDAY_15_MAY_2026.rules()
+    request.lodge_objection(grounds="bezwaar", lodged_at=at(5, 18, 16), actor=PRIVACY)
+
+    without_the_decree = decided(at(3, 20))
+    without_the_decree.send(
+        channel="post", sent_at=at(4, 3), term_calendar=NO_DECREE_DAYS, actor=PRIVACY
+    )
+    assert without_the_decree.objection_deadline() == date(2026, 5, 15)
+    with pytest.raises(ProcedureError, match="objection period ended on 2026-05-15"):
+        without_the_decree.lodge_objection(grounds="x", lodged_at=at(5, 18), actor=PRIVACY)
+
+
+def test_the_gdpr_month_does_not_count_decree_days():
+    """Regulation 1182/71 governs the art. 12(3) month, not the Atw: a request received on
+    15 April 2026 is due on Friday 15 May 2026, decree day or not."""
+    assert request_for(Right.ACCESS, at(4, 15)).deadline() == date(2026, 5, 15)
 
 
 def test_a_withdrawn_request_takes_no_further_steps():
