@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.errors import ProcedureError
-from domain.values import OptionalText, Text, Texts
+from domain.values import MAX_ITEMS, OptionalText, Text, Texts
 
 
 class LegalBasis(StrEnum):
@@ -51,6 +51,9 @@ class RegisterEntry(BaseModel):
     selectielijst_reference: OptionalText = ""
     security_measures: Texts = Field(min_length=1)
     processors: Texts = []
+    # The processor records (domain.processors) of this controller: their agreements and
+    # locations. ``processors`` above are names only, as entries recorded before held them.
+    processor_ids: list[UUID] = Field(default=[], max_length=MAX_ITEMS)
     process_owner: Text
     dpia_required: bool = False
     dpia_reason: OptionalText = ""
@@ -87,6 +90,7 @@ class RegisterChanges(BaseModel):
     selectielijst_reference: OptionalText | None = None
     security_measures: Texts | None = None
     processors: Texts | None = None
+    processor_ids: list[UUID] | None = Field(default=None, max_length=MAX_ITEMS)
     process_owner: Text | None = None
     dpia_required: bool | None = None
     dpia_reason: OptionalText | None = None
