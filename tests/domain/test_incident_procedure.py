@@ -288,7 +288,8 @@ def test_a_significant_incident_runs_the_24_hour_early_warning_from_its_own_awar
     )
     app.save(incident)
     loaded = app.repository.get(incident.id)
-    assert loaded.early_warning_deadline == hours(1 + 24) and loaded.early_warning_sent
+    assert loaded.early_warning_deadline == hours(1 + 24)
+    assert loaded.early_warning_sent
 
 
 def test_the_early_warning_is_owed_only_once_the_cyberbeveiligingswet_is_in_force(app):
