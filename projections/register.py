@@ -15,7 +15,9 @@ from typing import Any, TypedDict
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain.processing import ProcessingActivity, version_uri
+from domain.processors import Processor
 from projections.base import Cursor, NoHandler, ReadModel, event_topics, utc_text
+from projections.processors import PROCESSORS_TABLE, ProcessorRegister, processor_records
 
 COLUMNS = (
     "activity, version, version_uri, municipality, controller, valid_from, status, entry, dpia_at"
@@ -23,6 +25,7 @@ COLUMNS = (
 
 
 ACTIVE, RETIRED = "actief", "beëindigd"  # an activity's status in the register
+PROCESSORS = ProcessorRegister()  # the processors' part of this read model
 
 
 class Version(TypedDict):
@@ -52,10 +55,13 @@ def _current(cursor: Cursor, activity: str) -> Version:
 
 
 class ProcessingRegister(ReadModel):
+    """The register and, beside it, the processors its entries name (art. 30(1), 28): one
+    read model, so that a register as it stood shows the processors as they stood."""
+
     name = "processing_register"
-    topics = event_topics(ProcessingActivity)
-    tables = ("register_versions", "register_current")
-    version = 2
+    topics = event_topics(ProcessingActivity) + event_topics(Processor)
+    tables = ("register_versions", "register_current", PROCESSORS_TABLE)
+    version = 3
 
     def create_tables(self, cursor: Cursor) -> None:
         for table, key in (
@@ -72,8 +78,12 @@ class ProcessingRegister(ReadModel):
             "CREATE INDEX IF NOT EXISTS register_versions_by_town "
             "ON register_versions (municipality, valid_from)"
         )
+        PROCESSORS.create_tables(cursor)
 
     def apply(self, cursor: Cursor, event: Any, position: int) -> None:
+        if isinstance(event, Processor.Event):
+            PROCESSORS.apply(cursor, event, position)
+            return
         activity = str(event.originator_id)
         row = self.new_version(event, cursor)
         valid_from = getattr(event, "valid_from", None) or event.recorded_at  # a DPIA
@@ -136,28 +146,38 @@ class ProcessingRegister(ReadModel):
         return row
 
     def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
-        """Every activity at its latest version, retired ones included."""
+        """Every activity at its latest version, retired ones included; then the processors."""
         where, params = ("", ()) if record is None else ("WHERE activity = ? ", (record,))
         cursor.execute(f"SELECT {COLUMNS} FROM register_current {where}ORDER BY activity", params)
-        return _rows(cursor)
+        return _rows(cursor) + PROCESSORS.snapshot(cursor, record)
 
     def key(self, row: dict[str, Any]) -> str:
-        return str(row["activity"])
+        return str(row.get("activity") or row["id"])
 
     def entries_of(self, cursor: Cursor, record: str) -> list[int]:
         cursor.execute(
             "SELECT position FROM register_versions WHERE activity = ? ORDER BY version",
             (record,),
         )
-        return [int(row[0]) - 1 for row in cursor.fetchall()]
+        return [int(row[0]) - 1 for row in cursor.fetchall()] or PROCESSORS.entries_of(
+            cursor, record
+        )
 
 
 def _rows(cursor: Cursor) -> list[dict[str, Any]]:
     names = [c.strip() for c in COLUMNS.split(",")]
-    return [
+    rows = [
         {**dict(zip(names, row, strict=False)), "entry": json.loads(row[7])}
         for row in cursor.fetchall()
     ]
+    # Each entry with the processor records it names, as they stand in this read model.
+    named = sorted({p for row in rows for p in row["entry"].get("processor_ids", [])})
+    found = {r["id"]: r for r in processor_records(cursor, named)}
+    for row in rows:
+        row["processor_records"] = [
+            found[p] for p in row["entry"].get("processor_ids", []) if p in found
+        ]
+    return rows
 
 
 def current_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
@@ -221,15 +241,53 @@ def public_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
 
 
 def published(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Register rows as published: identifiers and public fields only."""
+    """Register rows as published: identifiers and public fields only; the processors by name
+    (linked records and names recorded before there were any), and processing by them
+    outside the EEA among the third-country transfers (seed 004 §5.2, items 4 and 5)."""
     return [
         {
             "id": row["version_uri"],
             "controller": row["controller"],
             "valid_from": row["valid_from"],
             **{field: row["entry"].get(field) for field in PUBLIC_FIELDS},
+            "processors": processor_names(row),
+            "third_country_transfers": [
+                *row["entry"]["third_country_transfers"],
+                *processor_transfers(row),
+            ],
         }
         for row in rows
+    ]
+
+
+def processor_names(row: dict[str, Any]) -> list[str]:
+    """A register row's processors: by name as recorded, then the linked records' names."""
+    linked = [r["name"] for r in row.get("processor_records", [])]
+    return [
+        *row["entry"]["processors"],
+        *(n for n in linked if n not in row["entry"]["processors"]),
+    ]
+
+
+def processor_transfers(row: dict[str, Any]) -> list[str]:
+    """Processing outside the EEA under the linked processors' agreements, with the safeguard
+    (``geen waarborg``: none recorded)."""
+    return [
+        f"{r['name']}{' / ' + t['by'] if t['by'] else ''}: {t['country']} "
+        f"({t['safeguard'] or 'geen waarborg'})"
+        for r in row["processor_records"]
+        if r["agreement"]
+        for t in r["agreement"]["outside_eea"]
+    ]
+
+
+def processor_agreements(row: dict[str, Any]) -> list[str]:
+    """The agreements in force with the linked processors (reference, until when)."""
+    return [
+        f"{r['name']}: {a['reference']} ({a['concluded_on']} - {a['expires_on'] or 'onbepaald'})"
+        if (a := r["agreement"])
+        else f"{r['name']}: geen verwerkersovereenkomst"
+        for r in row["processor_records"]
     ]
 
 
@@ -269,17 +327,18 @@ VNG_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("Categorieën ontvangers", lambda r: r["entry"]["recipients"]),
     (
         "Doorgifte derde land of internationale organisatie",
-        lambda r: r["entry"]["third_country_transfers"],
+        lambda r: [*r["entry"]["third_country_transfers"], *processor_transfers(r)],
     ),
     ("Bewaartermijn", lambda r: r["entry"]["retention"]),
     ("Selectielijst", lambda r: r["entry"]["selectielijst_reference"]),
     ("Beveiligingsmaatregelen", lambda r: r["entry"]["security_measures"]),
-    ("Verwerkers", lambda r: r["entry"]["processors"]),
+    ("Verwerkers", processor_names),
     ("Proceseigenaar", lambda r: r["entry"]["process_owner"]),
     ("DPIA vereist", lambda r: r["entry"]["dpia_required"]),
     ("Reden DPIA", lambda r: r["entry"]["dpia_reason"]),
     ("DPIA uitgevoerd op", lambda r: r["dpia_at"]),
     ("Geldig vanaf", lambda r: r["valid_from"]),
+    ("Verwerkersovereenkomsten", processor_agreements),
 )
 
 

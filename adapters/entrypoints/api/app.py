@@ -431,6 +431,17 @@ OVERSIGHT: dict[str, Question] = {
     ),
     "incidents-not-evaluated": lambda c, m, now: oversight.incidents_not_evaluated(c, m, now),
     "erasures": lambda c, m, now: oversight.erasures(c, m),
+    # processors (art. 28) and the Cyberbeveiligingswet's early warning
+    "processing-without-agreement": lambda c, m, now: oversight.processing_without_agreement(
+        c, m, now.date()
+    ),
+    "processor-agreements-expiring": lambda c, m, now: oversight.processor_agreements_expiring(
+        c, m, now.date()
+    ),
+    "special-categories-outside-eea": lambda c, m, now: oversight.special_categories_outside_eea(
+        c, m
+    ),
+    "early-warnings": lambda c, m, now: oversight.early_warnings(c, m, now),
 }
 
 
