@@ -146,10 +146,12 @@ class ProcessingRegister(ReadModel):
         return row
 
     def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
-        """Every activity at its latest version, retired ones included; then the processors."""
+        """Every activity at its latest version, retired ones included (or the one named:
+        an activity, or one of the processors the register names)."""
         where, params = ("", ()) if record is None else ("WHERE activity = ? ", (record,))
         cursor.execute(f"SELECT {COLUMNS} FROM register_current {where}ORDER BY activity", params)
-        return _rows(cursor) + PROCESSORS.snapshot(cursor, record)
+        found = _rows(cursor)
+        return found if found or record is None else PROCESSORS.snapshot(cursor, record)
 
     def key(self, row: dict[str, Any]) -> str:
         return str(row.get("activity") or row["id"])
