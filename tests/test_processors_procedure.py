@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from adapters.persistence.personal_data import opened
+from adapters.services.accountability_report import build_report, render_html
 from adapters.services.projection_runner import ReadModelRunner
 from domain.authorization import Actor, Grant, NotAuthorised, Role
 from domain.commands import (
@@ -38,6 +39,7 @@ from projections.base import utc_text
 from projections.catalogue import all_projections
 from projections.incidents import incident_register
 from projections.register import current_register, public_register, vng_csv
+from projections.report import Period
 from tests.conftest import fresh_pg_database
 from tests.projections.history import COLLEGE, T0, Clock, History, open_history
 
@@ -214,7 +216,7 @@ def test_a_processor_informed_us_of_the_breach_art_33_2(history):
         ReportIncident(municipality=TOWN, controller=COLLEGE, summary="lek bij de zorgcloud"), T0
     )
     h.do(TriageIncident(aggregate_id=incident, impact=Impact.HIGH), T0)
-    informed = T0 - timedelta(hours=2)
+    informed = T0 - timedelta(hours=12)  # the evening before
     h.do(RecordProcessorNotice(aggregate_id=incident, processor=cloud, informed_at=informed), T0)
     with pytest.raises(UnknownRecord):  # not this controller's processor
         h.do(RecordProcessorNotice(aggregate_id=incident, processor=other, informed_at=T0), T0)
@@ -224,6 +226,13 @@ def test_a_processor_informed_us_of_the_breach_art_33_2(history):
         (record,) = incident_register(cursor, TOWN)
     (notice,) = record["processor_notices"]
     assert notice["processor"] == str(cloud)
+    report = build_report(h.app, TOWN, COLLEGE, Period(T0.date(), T0.date()), sign=h.sign)
+    figures = {f.key: f.value for f in report.sections["processors"]}
+    assert figures["processors.breach_notices"] == 0  # informed the day before the period
+    report = build_report(h.app, TOWN, COLLEGE, Period(date(2026, 1, 1), T0.date()))
+    figures = {f.key: f.value for f in report.sections["processors"]}
+    assert figures["processors.breach_notices"] == 1
+    assert figures["processors.total"] == 1
     assert notice["informed_at"] == utc_text(informed)
 
 
@@ -253,6 +262,15 @@ def test_the_early_warning_runs_from_finding_the_incident_significant(history):
         (record,) = incident_register(cursor, TOWN)
     assert late["status"] == "sent late"
     assert record["early_warning"]["late"] is True
+    report = build_report(h.app, TOWN, COLLEGE, Period(T0.date(), T0.date()), sign=h.sign)
+    figures = {f.key: f.value for f in report.sections["early_warnings"]}
+    assert figures == {
+        "early_warnings.significant": 1,
+        "early_warnings.owed": 1,
+        "early_warnings.sent_within_24h": 0.0,
+        "early_warnings.late": 1,
+    }
+    assert "Warned late or not (yet)" in render_html(report, "en")
     employee = Actor.with_grants("mdw@leusden.nl", [Grant(Role.PRIVACY_OFFICER, TOWN)])
     with pytest.raises(NotAuthorised):
         h.app.execute(FindSignificantIncident(aggregate_id=incident, aware_at=aware), employee)
