@@ -144,6 +144,8 @@ def record_ids(value: object) -> list[RecordId]:
     if isinstance(value, list):
         return [r for item in value for r in record_ids(item)]
     return []
+
+
 _STEP_KEYS = frozenset(("do", "by", "on", "creates", "wait", "at", "dated", "marks"))
 
 
