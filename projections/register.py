@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 
 from eventsourcing.dispatch import singledispatchmethod
 
-from domain.processing import ProcessingActivity, version_uri
+from domain.processing import ProcessingActivity, RegisterEntry, version_uri
 from domain.processors import Processor
 from projections.base import Cursor, NoHandler, ReadModel, event_topics, utc_text
 from projections.processors import PROCESSORS_TABLE, ProcessorRegister, processor_records
@@ -216,7 +216,8 @@ def history(cursor: Cursor, activity: str) -> list[dict[str, Any]]:
 # What a municipality publishes (seed 004 section 5.2: controller, purposes, data and
 # subjects, recipients, third countries, retention). An allow-list, so that a field added to
 # the register later stays internal until someone decides to publish it. Left out on purpose:
-# security measures (a map for attackers), the process owner and the DPIA notes.
+# the security measures themselves (a map for attackers; their general description, field 7,
+# is published), the process owner and the DPIA notes.
 PUBLIC_FIELDS = (
     "name",
     "purposes",
@@ -226,15 +227,23 @@ PUBLIC_FIELDS = (
     "data_subject_categories",
     "personal_data_categories",
     "special_categories",
+    "special_category_grounds",
     "criminal_data",
+    "criminal_data_ground",
     "bsn_used",
     "bsn_legal_basis",
     "recipients",
     "third_country_transfers",
     "retention",
     "selectielijst_reference",
+    "security_description",
     "processors",
 )
+
+_PUBLIC_DEFAULTS = {
+    field: RegisterEntry.model_fields[field].get_default(call_default_factory=True)
+    for field in PUBLIC_FIELDS
+}
 
 
 def public_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
@@ -251,12 +260,10 @@ def published(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "id": row["version_uri"],
             "controller": row["controller"],
             "valid_from": row["valid_from"],
-            **{field: row["entry"].get(field) for field in PUBLIC_FIELDS},
+            # An entry recorded before a field existed shows that field's default.
+            **{field: row["entry"].get(field, _PUBLIC_DEFAULTS[field]) for field in PUBLIC_FIELDS},
             "processors": processor_names(row),
-            "third_country_transfers": [
-                *row["entry"]["third_country_transfers"],
-                *processor_transfers(row),
-            ],
+            "third_country_transfers": third_country_transfers(row),
         }
         for row in rows
     ]
@@ -268,6 +275,19 @@ def processor_names(row: dict[str, Any]) -> list[str]:
     return [
         *row["entry"]["processors"],
         *(n for n in linked if n not in row["entry"]["processors"]),
+    ]
+
+
+def third_country_transfers(row: dict[str, Any]) -> list[str]:
+    """Every transfer outside the EEA a register row names: the entry's own (as texts when
+    recorded before they were typed), then processing by its processors outside the EEA."""
+    return [
+        *row["entry"]["third_country_transfers"],
+        *(
+            f"{t['recipient']}: {t['country']} ({t['safeguard']})"
+            for t in row["entry"].get("transfers", [])
+        ),
+        *processor_transfers(row),
     ]
 
 
@@ -323,17 +343,29 @@ VNG_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("Categorieën betrokkenen", lambda r: r["entry"]["data_subject_categories"]),
     ("Categorieën persoonsgegevens", lambda r: r["entry"]["personal_data_categories"]),
     ("Bijzondere persoonsgegevens", lambda r: r["entry"]["special_categories"]),
+    (
+        "Grondslag bijzondere persoonsgegevens (art. 9 lid 2)",
+        lambda r: r["entry"].get("special_category_grounds", []),
+    ),
     ("Strafrechtelijke gegevens", lambda r: r["entry"]["criminal_data"]),
+    (
+        "Grondslag strafrechtelijke gegevens (art. 10)",
+        lambda r: r["entry"].get("criminal_data_ground"),
+    ),
     ("BSN", lambda r: r["entry"]["bsn_used"]),
     ("Grondslag BSN", lambda r: r["entry"]["bsn_legal_basis"]),
     ("Categorieën ontvangers", lambda r: r["entry"]["recipients"]),
     (
         "Doorgifte derde land of internationale organisatie",
-        lambda r: [*r["entry"]["third_country_transfers"], *processor_transfers(r)],
+        third_country_transfers,
     ),
     ("Bewaartermijn", lambda r: r["entry"]["retention"]),
     ("Selectielijst", lambda r: r["entry"]["selectielijst_reference"]),
     ("Beveiligingsmaatregelen", lambda r: r["entry"]["security_measures"]),
+    (
+        "Algemene beschrijving beveiligingsmaatregelen",
+        lambda r: r["entry"].get("security_description", ""),
+    ),
     ("Verwerkers", processor_names),
     ("Proceseigenaar", lambda r: r["entry"]["process_owner"]),
     ("DPIA vereist", lambda r: r["entry"]["dpia_required"]),

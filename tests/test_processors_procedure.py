@@ -32,7 +32,7 @@ from domain.commands import (
 from domain.deadlines import EarlyWarningRule
 from domain.errors import ProcedureError, UnknownRecord
 from domain.incidents import Impact
-from domain.processing import LegalBasis, RegisterChanges, RegisterEntry
+from domain.processing import LegalBasis, RegisterChanges, RegisterEntry, SpecialCategoryGround
 from domain.processors import Agreement, Location, SubProcessor, TransferSafeguard
 from projections import oversight
 from projections.base import utc_text
@@ -113,6 +113,7 @@ def test_processors_their_agreements_and_the_register_entries_that_name_them(his
             controller=COLLEGE,
             entry=entry(
                 special_categories=["gezondheid"],
+                special_category_grounds=[SpecialCategoryGround.HEALTH_AND_SOCIAL_CARE],
                 processors=["Oude leverancier"],
                 processor_ids=[cloud, printer],
             ),

@@ -125,12 +125,14 @@ class RequesterOf(Record):
 # A table may hold a table of plain values (an agreement's location) and references to
 # records (a register entry's processors).
 RecordIds = Annotated[list[RecordId], Field(max_length=MAX_ITEMS)]
+# A list of tables of plain values (a register entry's third-country transfers).
+Tables = Annotated[list[dict[Name, Scalar]], Field(max_length=MAX_ITEMS)]
+# What a table holds; tried in order, so a list of references is never a list of tables.
+InTable = Annotated[
+    Scalar | Scalars | RecordIds | Tables | dict[Name, Scalar], Field(union_mode="left_to_right")
+]
 Value = Annotated[
-    RecordId
-    | RequesterOf
-    | Scalar
-    | Scalars
-    | dict[Name, Scalar | Scalars | RecordIds | dict[Name, Scalar]],
+    RecordId | RequesterOf | Scalar | Scalars | dict[Name, InTable],
     Field(union_mode="left_to_right"),
 ]
 

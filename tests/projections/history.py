@@ -42,7 +42,7 @@ from domain.commands import (
 from domain.deadlines import AMSTERDAM
 from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
-from domain.processing import LegalBasis, RegisterEntry
+from domain.processing import LegalBasis, RegisterEntry, SpecialCategoryGround
 from domain.processors import Agreement, Location
 from domain.requests import ExtensionReason, Outcome, Right
 from ledger.note import NoteVerifier
@@ -255,6 +255,9 @@ def record_history(h: History) -> None:
                     data_subject_categories=["inwoners"],
                     personal_data_categories=["NAW"],
                     special_categories=special,
+                    special_category_grounds=(
+                        [SpecialCategoryGround.HEALTH_AND_SOCIAL_CARE] if special else []
+                    ),
                     bsn_used=True,
                     bsn_legal_basis="Wet BRP",
                     retention="7 jaar",
