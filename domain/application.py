@@ -31,7 +31,12 @@ from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, U
 from domain.fg_advice import FGAdvice
 from domain.handlers import STEP_NAMES, STEPS
 from domain.incidents import Incident
-from domain.organisation import ORGANISATION_ID, DeclareOrganisation, Organisation
+from domain.organisation import (
+    ORGANISATION_ID,
+    DeclareOrganisation,
+    Organisation,
+    RegisterContacts,
+)
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
 from domain.processing import ProcessingActivity
 from domain.processors import Processor
@@ -386,6 +391,13 @@ class Bewijslast(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return found
+
+    def register_contacts(self, municipality: str) -> RegisterContacts:
+        """Art. 30(1)(a)'s contact details for a municipality's register, as declared."""
+        organisation = self.organisation()
+        if organisation is None:
+            return RegisterContacts(controller="", fg_name="", fg_contact="")
+        return organisation.register_contacts(municipality)
 
     def declare_organisation(self, declaration: DeclareOrganisation, *, operator: str) -> int:
         """Record what ``declaration`` adds to the organisation; how many events that took.

@@ -9,15 +9,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypedDict
 
 from eventsourcing.dispatch import singledispatchmethod
 
+from domain.organisation import RegisterContacts
 from domain.processing import ProcessingActivity, RegisterEntry, version_uri
 from domain.processors import Processor
 from projections.base import Cursor, NoHandler, ReadModel, event_topics, utc_text
 from projections.processors import PROCESSORS_TABLE, ProcessorRegister, processor_records
+
+# A ledger that declared no organisation: no contact details to give.
+NOT_DECLARED = RegisterContacts(controller="", fg_name="", fg_contact="")
 
 COLUMNS = (
     "activity, version, version_uri, municipality, controller, valid_from, status, entry, dpia_at"
@@ -246,19 +251,27 @@ _PUBLIC_DEFAULTS = {
 }
 
 
-def public_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
+def public_register(
+    cursor: Cursor, municipality: str, contacts: RegisterContacts = NOT_DECLARED
+) -> list[dict[str, Any]]:
     """The register as it stands, for publication: identifiers and public fields only."""
-    return published(current_register(cursor, municipality))
+    return published(current_register(cursor, municipality), contacts)
 
 
-def published(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def published(
+    rows: list[dict[str, Any]], contacts: RegisterContacts = NOT_DECLARED
+) -> list[dict[str, Any]]:
     """Register rows as published: identifiers and public fields only; the processors by name
     (linked records and names recorded before there were any), and processing by them
-    outside the EEA among the third-country transfers (seed 004 §5.2, items 4 and 5)."""
+    outside the EEA among the third-country transfers (seed 004 §5.2, items 4 and 5); the
+    controller's contact details and the FG's (art. 30(1)(a); art. 37(7) has the FG's contact
+    published, not its name)."""
     return [
         {
             "id": row["version_uri"],
             "controller": row["controller"],
+            "controller_contact": contacts.controller,
+            "fg_contact": contacts.fg_contact,
             "valid_from": row["valid_from"],
             # An entry recorded before a field existed shows that field's default.
             **{field: row["entry"].get(field, _PUBLIC_DEFAULTS[field]) for field in PUBLIC_FIELDS},
@@ -376,16 +389,25 @@ VNG_COLUMNS: tuple[tuple[str, Any], ...] = (
 )
 
 
+# Art. 30(1)(a): the same for every row of one municipality's register.
+CONTACT_COLUMNS: tuple[tuple[str, Callable[[RegisterContacts], str]], ...] = (
+    ("Contactgegevens verwerkingsverantwoordelijke", lambda c: c.controller),
+    ("Functionaris gegevensbescherming", lambda c: c.fg_name),
+    ("Contactgegevens functionaris gegevensbescherming", lambda c: c.fg_contact),
+)
 BYTE_ORDER_MARK = "\ufeff"
 
 
-def vng_csv(rows: list[dict[str, Any]]) -> str:
+def vng_csv(rows: list[dict[str, Any]], contacts: RegisterContacts = NOT_DECLARED) -> str:
     """The register in the model register's columns: ``;``-separated, as Dutch Excel opens,
     after a byte-order mark, without which Excel reads UTF-8 as Windows-1252 ("CategorieÃ«n")."""
     out = io.StringIO()
     out.write(BYTE_ORDER_MARK)
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([title for title, _ in VNG_COLUMNS])
+    writer.writerow([title for title, _ in VNG_COLUMNS] + [title for title, _ in CONTACT_COLUMNS])
     for row in rows:
-        writer.writerow([_cell(value(row)) for _, value in VNG_COLUMNS])
+        writer.writerow(
+            [_cell(value(row)) for _, value in VNG_COLUMNS]
+            + [_cell(value(contacts)) for _, value in CONTACT_COLUMNS]
+        )
     return out.getvalue()

@@ -30,7 +30,10 @@ def organisation_of(story: Story) -> DeclareOrganisation:
     towns = list(story.municipalities)
     return DeclareOrganisation(
         municipalities=[
-            DeclaredMunicipality(name=name, controllers=story.controllers) for name in towns
+            DeclaredMunicipality(
+                name=town.name, controllers=story.controllers, contact=town.contact
+            )
+            for town in story.municipality
         ],
         fg=DeclaredFG(name=story.fg.name, contact=story.fg.contact, municipalities=towns),
     )
