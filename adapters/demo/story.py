@@ -197,7 +197,7 @@ class Step(Record):
 class Municipality(Record):
     name: ShortText
     domain: ShortText
-    contact: ShortText  # its controllers' contact details, for the register (art. 30(1)(a))
+    contact: ShortText | None = None  # its controllers' contact details (art. 30(1)(a))
     scenes: list[Name] = Field(min_length=1, max_length=MAX_ITEMS)
     facts: dict[Name, Fact] = Field(default_factory=dict, max_length=MAX_ITEMS)
 
