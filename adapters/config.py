@@ -199,6 +199,8 @@ def write_config(path: Path, settings: Settings, organisation: DeclareOrganisati
                 f"name = {quoted(town.name)}",
                 f"controllers = [{', '.join(quoted(c) for c in town.controllers)}]",
             ]
+            if town.contact is not None:
+                lines.append(f"contact = {quoted(town.contact)}  # art. 30(1)(a) AVG")
         if organisation.fg is not None:
             fg = organisation.fg
             lines += [

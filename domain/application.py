@@ -21,18 +21,25 @@ from domain.commands import (
     ErasePersonalData,
     ReceiveRequest,
     RegisterProcessingActivity,
+    RegisterProcessor,
     ReportIncident,
     RequestFGAdvice,
     StepCommand,
 )
-from domain.deadlines import TermCalendar
+from domain.deadlines import EarlyWarningRule, TermCalendar
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from domain.fg_advice import FGAdvice
 from domain.handlers import STEP_NAMES, STEPS
 from domain.incidents import Incident
-from domain.organisation import ORGANISATION_ID, DeclareOrganisation, Organisation
+from domain.organisation import (
+    ORGANISATION_ID,
+    DeclareOrganisation,
+    Organisation,
+    RegisterContacts,
+)
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
 from domain.processing import ProcessingActivity
+from domain.processors import Processor
 from domain.requests import RightsRequest
 
 Clock = Callable[[], datetime]
@@ -146,6 +153,10 @@ class Bewijslast(Application[UUID]):
         self.term_calendar = term_calendar or TermCalendar()
         skew = self.env.get("STATED_MOMENT_SKEW_SECONDS")
         self.skew = DEFAULT_SKEW if skew is None else timedelta(seconds=float(skew))
+        in_force = self.env.get("CYBERBEVEILIGINGSWET_IN_FORCE_FROM")
+        self.early_warning_rule = EarlyWarningRule(
+            None if not in_force else date.fromisoformat(in_force)
+        )
         # Each command by its type: the step commands through the aggregate method ``STEPS``
         # names, the others creating their record.
         self._handlers: dict[type[CommandModel], Callable[..., Aggregate]] = {
@@ -154,8 +165,13 @@ class Bewijslast(Application[UUID]):
             RequestFGAdvice: self._request_fg_advice,
             ReceiveRequest: self._receive_request,
             ErasePersonalData: self._erase,
+            RegisterProcessor: self._register_processor,
             **dict.fromkeys(STEPS, self._step),
         }
+
+    def _dated_rules(self) -> dict[str, object]:
+        """The rules whose content is the deployment's, by the argument name a step takes."""
+        return {"term_calendar": self.term_calendar, "early_warning_rule": self.early_warning_rule}
 
     def _bounded(self, command: CommandModel) -> datetime:
         """The clock's moment; no moment the command states may lie beyond it (and the skew)."""
@@ -241,6 +257,7 @@ class Bewijslast(Application[UUID]):
         self, command: RegisterProcessingActivity, actor: Actor, now: datetime
     ) -> ProcessingActivity:
         self._owned(command, actor)
+        self._of_kind(command, command, actor)
         return ProcessingActivity.register(
             municipality=command.municipality,
             controller=command.controller,
@@ -292,14 +309,45 @@ class Bewijslast(Application[UUID]):
                 self._referenced(value, municipality, actor)
         if command.moment is not None:
             arguments[command.moment] = now
-        if command.awb_term:
-            arguments["term_calendar"] = self.term_calendar
+        self._of_kind(command, aggregate, actor)
+        if command.dated_rule is not None:
+            arguments[command.dated_rule] = self._dated_rules()[command.dated_rule]
         try:
             STEPS[type(command)](aggregate, **arguments, actor=actor.id)
         except ProcedureError as refused:
             # The aggregate names the steps allowed now by its methods; the user knows commands.
             raise refused.named(STEP_NAMES[command.aggregate_type]) from None
         return aggregate
+
+    def _register_processor(
+        self, command: RegisterProcessor, actor: Actor, now: datetime
+    ) -> Processor:
+        self._owned(command, actor)
+        return Processor.register(
+            municipality=command.municipality,
+            controller=command.controller,
+            name=command.name,
+            registered_at=now,
+            actor=actor.id,
+        )
+
+    def _of_kind(
+        self, command: CommandModel, owner: Aggregate | CreateCommand, actor: Actor
+    ) -> None:
+        """The records a command names that must be of one kind (a processor) belong to the
+        controller of the record they are named in: its agreement is that controller's."""
+        named: list[tuple[UUID, type[Aggregate]]] = []
+        if isinstance(command, StepCommand):
+            named = [(getattr(command, f), kind) for f, kind in command.references.items()]
+        entry = getattr(command, "entry", None) or getattr(command, "changes", None)
+        named += [(p, Processor) for p in (getattr(entry, "processor_ids", None) or [])]
+        for record, kind in named:
+            found = self._visible(record, actor)
+            if not isinstance(found, kind) or (
+                getattr(found, "municipality", None),
+                getattr(found, "controller", None),
+            ) != (getattr(owner, "municipality", None), getattr(owner, "controller", None)):
+                raise UnknownRecord(f"{kind.__name__.lower()} {record}")
 
     def _visible(self, record: UUID, actor: Actor) -> Aggregate:
         """The record, if the actor holds a grant where it belongs: every record belongs to
@@ -350,6 +398,13 @@ class Bewijslast(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return found
+
+    def register_contacts(self, municipality: str) -> RegisterContacts:
+        """Art. 30(1)(a)'s contact details for a municipality's register, as declared."""
+        organisation = self.organisation()
+        if organisation is None:
+            return RegisterContacts(controller="", fg_name="", fg_contact="")
+        return organisation.register_contacts(municipality)
 
     def declare_organisation(self, declaration: DeclareOrganisation, *, operator: str) -> int:
         """Record what ``declaration`` adds to the organisation; how many events that took.

@@ -61,6 +61,12 @@ class Command(StrEnum):
     VERIFY_LEDGER = "verify_ledger"
     # States of every municipality's events at once (ledger bundles with states).
     READ_LEDGER_STATES = "read_ledger_states"
+    # Processors and their agreements (art. 28); art. 33(2); the Cyberbeveiligingswet.
+    REGISTER_PROCESSOR = "register_processor"
+    MANAGE_PROCESSOR_AGREEMENT = "manage_processor_agreement"
+    RECORD_PROCESSOR_NOTICE = "record_processor_notice"
+    FIND_SIGNIFICANT_INCIDENT = "find_significant_incident"
+    SEND_EARLY_WARNING = "send_early_warning"
 
 
 R = Role
@@ -111,6 +117,16 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         },
         Command.VERIFY_LEDGER: {R.FG, R.AUDITOR, R.PRIVACY_OFFICER, R.CISO, R.DEPLOYMENT_AUDITOR},
         Command.READ_LEDGER_STATES: {R.DEPLOYMENT_AUDITOR},
+        # Process owners conclude, keep and update processor agreements (seed 002 §2.1.1,
+        # "Afsluiten, beheren en actualiseren van verwerkersovereenkomsten"); the privacy
+        # officer maintains them with the departments (seed 004 §4).
+        Command.REGISTER_PROCESSOR: {R.PROCESS_OWNER, R.PRIVACY_OFFICER},
+        Command.MANAGE_PROCESSOR_AGREEMENT: {R.PROCESS_OWNER, R.PRIVACY_OFFICER},
+        # Who handles the breach records the processor's notice (as establishing a breach).
+        Command.RECORD_PROCESSOR_NOTICE: {R.CISO, R.PRIVACY_OFFICER},
+        # Security incidents and their reports to the CSIRT are the CISO's (seed 002 bijlage 3).
+        Command.FIND_SIGNIFICANT_INCIDENT: {R.CISO},
+        Command.SEND_EARLY_WARNING: {R.CISO},
     }.items()
 }
 

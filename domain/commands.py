@@ -13,7 +13,9 @@ Every field is typed and bounded (``domain.values``): no free-form dictionaries,
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime
+from types import MappingProxyType
 from typing import ClassVar
 from uuid import UUID
 
@@ -25,6 +27,7 @@ from domain.fg_advice import FGAdvice
 from domain.incidents import APForm, Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
+from domain.processors import Agreement, Processor
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
 from domain.values import Count, Moment, OptionalText, ShortText, Text, Texts
 
@@ -54,9 +57,12 @@ class StepCommand(CommandModel):
     aggregate_id: UUID
     aggregate_type: ClassVar[type[Aggregate]]
     moment: ClassVar[str | None] = None
-    # Whether the step starts a term under Dutch law, computed with the deployment's decree
-    # days (the application passes its ``TermCalendar`` as ``term_calendar``).
-    awb_term: ClassVar[bool] = False
+    # A rule whose content is the deployment's configuration (a date a law takes effect, the
+    # decree days of the Atw): the name of the argument the application fills with it, for the
+    # method to judge by (``Bewijslast._dated_rules``).
+    dated_rule: ClassVar[str | None] = None
+    # Reference fields that must name a record of one kind, of the same controller.
+    references: ClassVar[Mapping[str, type[Aggregate]]] = MappingProxyType({})
 
     def arguments(self) -> dict[str, object]:
         return {
@@ -303,7 +309,7 @@ class DecideRequest(StepCommand):
 class SendDecision(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
-    awb_term = True
+    dated_rule = "term_calendar"  # the bezwaar term it starts counts the decree days
     channel: ShortText
     sent_at: Moment
 
@@ -341,6 +347,60 @@ class ErasePersonalData(CommandModel):
     subject: UUID
     ground: ErasureGround
     reference: ShortText
+
+
+# --- processors (art. 28) and the Cyberbeveiligingswet's early warning -------------------------
+
+
+class RegisterProcessor(CreateCommand):
+    permission = Command.REGISTER_PROCESSOR
+    name: ShortText
+
+
+class ConcludeAgreement(StepCommand):
+    permission = Command.MANAGE_PROCESSOR_AGREEMENT
+    aggregate_type = Processor
+    moment = "recorded_at"
+    agreement: Agreement
+
+
+class RenewAgreement(StepCommand):
+    permission = Command.MANAGE_PROCESSOR_AGREEMENT
+    aggregate_type = Processor
+    moment = "recorded_at"
+    agreement: Agreement
+
+
+class EndAgreement(StepCommand):
+    permission = Command.MANAGE_PROCESSOR_AGREEMENT
+    aggregate_type = Processor
+    moment = "recorded_at"
+    ended_on: date
+    reason: Text
+
+
+class RecordProcessorNotice(StepCommand):
+    permission = Command.RECORD_PROCESSOR_NOTICE
+    aggregate_type = Incident
+    moment = "recorded_at"
+    references = MappingProxyType({"processor": Processor})
+    processor: UUID
+    informed_at: Moment
+
+
+class FindSignificantIncident(StepCommand):
+    permission = Command.FIND_SIGNIFICANT_INCIDENT
+    aggregate_type = Incident
+    moment = "found_at"
+    dated_rule = "early_warning_rule"
+    aware_at: Moment
+
+
+class SendEarlyWarning(StepCommand):
+    permission = Command.SEND_EARLY_WARNING
+    aggregate_type = Incident
+    reference: ShortText
+    sent_at: Moment
 
 
 def command_name(command: type[CommandModel]) -> str:

@@ -187,3 +187,34 @@ def end_of_day(day: date) -> datetime:
     """The last moment of a calendar deadline, in UTC: the end of that day in Amsterdam."""
     next_midnight = datetime.combine(day + timedelta(days=1), time(), tzinfo=AMSTERDAM)
     return (next_midnight - timedelta(microseconds=1)).astimezone(UTC)
+
+
+# --- the Cyberbeveiligingswet's early warning, a dated rule ---------------------------------
+
+EARLY_WARNING_RULES = "cbw-early-warning/1"
+
+
+@dataclass(frozen=True)
+class EarlyWarningRule:
+    """When the Cyberbeveiligingswet (NIS2) obliges a municipality, an essential entity, to
+    send the CSIRT an early warning within 24 hours of becoming aware of a significant
+    incident. Whether and from when the law is in force could not be verified offline
+    (Kamerstuk 36 764, notes/avg-domain.md §1.5): the date is the deployment's configuration
+    (setting CYBERBEVEILIGINGSWET_IN_FORCE_FROM), and without one the obligation is not
+    applied. Each finding stores ``version``, so what was judged stays readable as judged."""
+
+    in_force_from: date | None = None
+
+    @property
+    def version(self) -> str:
+        if self.in_force_from is None:
+            return f"{EARLY_WARNING_RULES} (no in-force date configured)"
+        return f"{EARLY_WARNING_RULES} (in force from {self.in_force_from.isoformat()})"
+
+    def applies(self, awareness: datetime) -> bool:
+        """Whether the early warning is owed for a significant incident known at ``awareness``
+        (the day counted in Amsterdam, where the law takes effect)."""
+        return self.in_force_from is not None and local_date(awareness) >= self.in_force_from
+
+    def deadline(self, awareness: datetime) -> datetime | None:
+        return nis2_early_warning_deadline(awareness) if self.applies(awareness) else None

@@ -17,23 +17,29 @@ from domain.commands import (
     ClassifyNotABreach,
     CloseIncident,
     CloseRequest,
+    ConcludeAgreement,
     DecideNotification,
     DecideOnObjection,
     DecideRequest,
+    EndAgreement,
     EscalateFGAdvice,
     EstablishBreach,
     EvaluateIncident,
     ExtendRequest,
+    FindSignificantIncident,
     GiveFGAdvice,
     InformSubjects,
     LodgeObjection,
     ReclassifyNotABreach,
     RecordDPIA,
     RecordMeasure,
+    RecordProcessorNotice,
+    RenewAgreement,
     ReportToAuthority,
     ResumeRequest,
     RetireProcessingActivity,
     SendDecision,
+    SendEarlyWarning,
     StepCommand,
     SubmitAPNotification,
     SupplementAPNotification,
@@ -47,6 +53,7 @@ from domain.commands import (
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.processing import ProcessingActivity
+from domain.processors import Processor
 from domain.requests import RightsRequest
 
 # Called with the aggregate, the command's arguments and the actor; each judges and records.
@@ -82,6 +89,13 @@ STEPS: Mapping[type[StepCommand], Step] = {
     DecideOnObjection: RightsRequest.decide_on_objection,
     CloseRequest: RightsRequest.close,
     WithdrawRequest: RightsRequest.withdraw,
+    # processors (art. 28), art. 33(2) and the Cyberbeveiligingswet's early warning
+    ConcludeAgreement: Processor.conclude_agreement,
+    RenewAgreement: Processor.renew_agreement,
+    EndAgreement: Processor.end_agreement,
+    RecordProcessorNotice: Incident.record_processor_notice,
+    FindSignificantIncident: Incident.find_significant_incident,
+    SendEarlyWarning: Incident.send_early_warning,
 }
 
 # Per aggregate: the name of the command that carries out each of its methods.

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.deadlines import (
     LEGACY_RULES,
     RULES,
+    EarlyWarningRule,
     ap_notification_deadline,
     nis2_early_warning_deadline,
 )
@@ -140,6 +141,9 @@ class Incident(Aggregate):
         self.significant = False
         self.triaged_at: datetime | None = None
         self.external_reports: list[str] = []
+        self.significant_found = False  # by its own step, under the early-warning rule
+        self.early_warning_sent = False
+        self.processor_notices: list[UUID] = []
 
     def _sealed(self, text: str) -> PersonalData:
         return PersonalData(self.key, text)
@@ -169,7 +173,9 @@ class Incident(Aggregate):
             impact=impact,
             significant=significant,
             triaged_at=triaged_at,
-            early_warning_deadline=nis2_early_warning_deadline(triaged_at) if significant else None,
+            # The early warning's clock starts when the incident is found significant, a step
+            # of its own judged by the dated rule (``find_significant_incident``).
+            early_warning_deadline=None,
             rules=RULES,
             actor=actor,
         )
@@ -254,9 +260,7 @@ class Incident(Aggregate):
             approx_records=approx_records,
             likely_consequences=self._sealed(likely_consequences),
             ap_deadline=ap_notification_deadline(aware_at),
-            early_warning_deadline=(
-                nis2_early_warning_deadline(aware_at) if self.significant else None
-            ),
+            early_warning_deadline=None,  # not the breach's awareness: see above
             rules=RULES,
             actor=actor,
         )
@@ -643,3 +647,112 @@ class Incident(Aggregate):
     @event(Evaluated)
     def _evaluated(self, *, findings: Sealed, evaluated_at: datetime, actor: str) -> None:
         self.evaluated = True
+
+    # --- processors (art. 33(2)) and the Cyberbeveiligingswet's early warning -----------------
+
+    def record_processor_notice(
+        self, *, processor: UUID, informed_at: datetime, recorded_at: datetime, actor: str
+    ) -> None:
+        """A processor informed the controller of the breach (art. 33(2)): when, and which
+        processor record (the application checks it is one of this controller's)."""
+        if self.stage is Stage.CLOSED:
+            raise ProcedureError("the incident is closed", self._allowed())
+        if processor in self.processor_notices:
+            raise ProcedureError("this processor's notice was already recorded")
+        if informed_at > recorded_at:
+            raise ProcedureError("a notice is recorded after it was received")
+        self._processor_notice_recorded(
+            processor=processor, informed_at=informed_at, recorded_at=recorded_at, actor=actor
+        )
+
+    class ProcessorNoticeRecorded(Aggregate.Event):
+        processor: UUID
+        informed_at: datetime
+        recorded_at: datetime
+        actor: str
+
+    @event(ProcessorNoticeRecorded)
+    def _processor_notice_recorded(
+        self, *, processor: UUID, informed_at: datetime, recorded_at: datetime, actor: str
+    ) -> None:
+        self.processor_notices.append(processor)
+
+    def find_significant_incident(
+        self,
+        *,
+        aware_at: datetime,
+        early_warning_rule: EarlyWarningRule,
+        found_at: datetime,
+        actor: str,
+    ) -> None:
+        """A significant incident under the Cyberbeveiligingswet: its awareness moment, and
+        whether the early warning is owed then, by the rule in force on that day."""
+        self._require(Stage.TRIAGED, Stage.NOT_A_BREACH, Stage.BREACH, step="find significant")
+        if self.significant_found:
+            raise ProcedureError("the incident was already found significant")
+        if aware_at > found_at:
+            raise ProcedureError("awareness cannot lie after the moment it is recorded")
+        if aware_at < self.reported_at:
+            raise ProcedureError("awareness of a significant incident follows its report")
+        deadline = early_warning_rule.deadline(aware_at)
+        self._significant_incident_found(
+            aware_at=aware_at,
+            early_warning_applies=deadline is not None,
+            early_warning_deadline=deadline,
+            rule=early_warning_rule.version,
+            found_at=found_at,
+            actor=actor,
+        )
+
+    class SignificantIncidentFound(Aggregate.Event):
+        aware_at: datetime
+        early_warning_applies: bool
+        early_warning_deadline: datetime | None
+        rule: str  # the dated rule and its version, as judged
+        found_at: datetime
+        actor: str
+
+    @event(SignificantIncidentFound)
+    def _significant_incident_found(
+        self,
+        *,
+        aware_at: datetime,
+        early_warning_applies: bool,
+        early_warning_deadline: datetime | None,
+        rule: str,
+        found_at: datetime,
+        actor: str,
+    ) -> None:
+        self.significant = True
+        self.significant_found = True
+        self.early_warning_deadline = early_warning_deadline
+
+    def send_early_warning(self, *, reference: str, sent_at: datetime, actor: str) -> None:
+        """The early warning to the CSIRT; late when after the deadline the finding stored."""
+        if not self.significant_found or self.early_warning_deadline is None:
+            raise ProcedureError(
+                "an early warning is owed only for an incident found significant "
+                "while the Cyberbeveiligingswet applies",
+                ["find_significant_incident"],
+            )
+        if self.early_warning_sent:
+            raise ProcedureError("the early warning was already sent")
+        self._early_warning_sent(
+            reference=reference,
+            sent_at=sent_at,
+            late=sent_at > self.early_warning_deadline,
+            actor=actor,
+        )
+
+    class EarlyWarningSent(Aggregate.Event):
+        checkpoint_after = True
+        reference: str
+        sent_at: datetime
+        late: bool
+        actor: str
+
+    @event(EarlyWarningSent)
+    def _early_warning_sent(
+        self, *, reference: str, sent_at: datetime, late: bool, actor: str
+    ) -> None:
+        self.early_warning_sent = True

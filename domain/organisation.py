@@ -11,6 +11,7 @@ known); its events only apply what was judged.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -38,6 +39,9 @@ class _Declaration(BaseModel):
 class DeclaredMunicipality(_Declaration):
     name: Name
     controllers: list[Name] = Field(min_length=1, max_length=50)
+    # Where its controllers (its bestuursorganen) are reached: art. 30(1)(a) puts it in the
+    # register. An office's address, not a person's, so it is recorded as it is.
+    contact: Name | None = None
 
 
 class DeclaredFG(_Declaration):
@@ -78,6 +82,7 @@ class Organisation(Aggregate):
         self.fg_name: PersonalData | Erased | None = None
         self.fg_contact: PersonalData | Erased | None = None
         self.fg_municipalities: list[str] = []
+        self.contacts: dict[str, str] = {}
 
     # --- commands: judge, then record what is new --------------------------------------------
 
@@ -91,12 +96,14 @@ class Organisation(Aggregate):
                 self._municipality_declared(
                     municipality=town.name, controllers=_unique(town.controllers), actor=actor
                 )
-                continue
-            for controller in _unique(town.controllers):
-                if controller not in known:
-                    self._controller_declared(
-                        municipality=town.name, controller=controller, actor=actor
-                    )
+            else:
+                for controller in _unique(town.controllers):
+                    if controller not in known:
+                        self._controller_declared(
+                            municipality=town.name, controller=controller, actor=actor
+                        )
+            if town.contact is not None and town.contact != self.contacts.get(town.name):
+                self._contact_declared(municipality=town.name, contact=town.contact, actor=actor)
         if declaration.fg is not None:
             self.appoint_fg(declaration.fg, actor=actor)
         return len(self.pending_events) - before
@@ -132,6 +139,16 @@ class Organisation(Aggregate):
         if controller is not None and controller not in known:
             raise UnknownOwner(f"{municipality} declares no controller {controller!r}", known)
 
+    def register_contacts(self, municipality: str) -> RegisterContacts:
+        """Art. 30(1)(a) for a municipality's register: its controllers' contact details and
+        its FG's name and contact, as declared (empty where not declared, or erased)."""
+        serves = municipality in self.fg_municipalities
+        return RegisterContacts(
+            controller=self.contacts.get(municipality, ""),
+            fg_name=_text(self.fg_name) if serves else "",
+            fg_contact=_text(self.fg_contact) if serves else "",
+        )
+
     # --- events: apply only ------------------------------------------------------------------
 
     @event("MunicipalityDeclared")
@@ -144,6 +161,10 @@ class Organisation(Aggregate):
     def _controller_declared(self, *, municipality: str, controller: str, actor: str) -> None:
         self.controllers[municipality].append(controller)
 
+    @event("ContactDeclared")
+    def _contact_declared(self, *, municipality: str, contact: str, actor: str) -> None:
+        self.contacts[municipality] = contact
+
     @event("FGAppointed")
     def _fg_appointed(
         self,
@@ -155,6 +176,17 @@ class Organisation(Aggregate):
     ) -> None:
         self.fg_name, self.fg_contact = name, contact
         self.fg_municipalities = list(municipalities)
+
+
+@dataclass(frozen=True)
+class RegisterContacts:
+    controller: str
+    fg_name: str
+    fg_contact: str
+
+
+def _text(value: PersonalData | Erased | None) -> str:
+    return value.value if isinstance(value, PersonalData) else ""
 
 
 def _unique(names: Iterable[str]) -> list[str]:

@@ -17,7 +17,8 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from domain.errors import ProcedureError
-from domain.values import OptionalText, Text, Texts
+from domain.processors import EEA, Country, TransferSafeguard
+from domain.values import MAX_ITEMS, OptionalText, ShortText, Text, Texts
 
 
 class LegalBasis(StrEnum):
@@ -27,6 +28,43 @@ class LegalBasis(StrEnum):
     VITAL_INTERESTS = "art. 6(1)(d) vitaal belang"
     PUBLIC_TASK = "art. 6(1)(e) publieke taak"
     LEGITIMATE_INTERESTS = "art. 6(1)(f) gerechtvaardigd belang"
+
+
+class SpecialCategoryGround(StrEnum):
+    """The exceptions of art. 9(2) under which special categories may be processed."""
+
+    EXPLICIT_CONSENT = "art. 9(2)(a) uitdrukkelijke toestemming"
+    EMPLOYMENT_AND_SOCIAL_SECURITY = "art. 9(2)(b) arbeidsrecht, sociale zekerheid"
+    VITAL_INTERESTS = "art. 9(2)(c) vitaal belang"
+    NOT_FOR_PROFIT_BODY = "art. 9(2)(d) stichting of vereniging zonder winstoogmerk"
+    MADE_PUBLIC = "art. 9(2)(e) kennelijk openbaar gemaakt"
+    LEGAL_CLAIMS = "art. 9(2)(f) rechtsvordering"
+    SUBSTANTIAL_PUBLIC_INTEREST = "art. 9(2)(g) zwaarwegend algemeen belang"
+    HEALTH_AND_SOCIAL_CARE = "art. 9(2)(h) gezondheidszorg, sociale diensten"
+    PUBLIC_HEALTH = "art. 9(2)(i) volksgezondheid"
+    ARCHIVING_RESEARCH_STATISTICS = "art. 9(2)(j) archivering, onderzoek, statistiek"
+
+
+class CriminalDataGround(StrEnum):
+    """Art. 10: criminal data only under official authority or as a law authorises it."""
+
+    OFFICIAL_AUTHORITY = "art. 10 onder toezicht van de overheid"
+    AUTHORISED_BY_LAW = "art. 10 bij wet toegestaan (UAVG art. 32-33)"
+
+
+class Transfer(BaseModel):
+    """A transfer to a third country (art. 30(1)(e)), with the chapter V safeguard it rests on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    recipient: ShortText
+    country: Country
+    safeguard: TransferSafeguard
+
+    @model_validator(mode="after")
+    def _third_country(self) -> Transfer:
+        if self.country in EEA:
+            raise ValueError(f"{self.country} lies in the EEA: that is no third-country transfer")
+        return self
 
 
 class RegisterEntry(BaseModel):
@@ -46,11 +84,23 @@ class RegisterEntry(BaseModel):
     bsn_used: bool = False
     bsn_legal_basis: OptionalText = ""
     recipients: Texts = []
+    # Texts recorded before transfers were typed; new entries name them in ``transfers``.
     third_country_transfers: Texts = []
+    transfers: list[Transfer] = Field(default=[], max_length=MAX_ITEMS)
+    special_category_grounds: list[SpecialCategoryGround] = Field(
+        default=[], max_length=len(SpecialCategoryGround)
+    )
+    criminal_data_ground: CriminalDataGround | None = None
     retention: Text
     selectielijst_reference: OptionalText = ""
     security_measures: Texts = Field(min_length=1)
+    # Art. 30(1)(g) "a general description": field 7 of the published register. The measures
+    # themselves stay internal, a map for attackers.
+    security_description: OptionalText = ""
     processors: Texts = []
+    # The processor records (domain.processors) of this controller: their agreements and
+    # locations. ``processors`` above are names only, as entries recorded before held them.
+    processor_ids: list[UUID] = Field(default=[], max_length=MAX_ITEMS)
     process_owner: Text
     dpia_required: bool = False
     dpia_reason: OptionalText = ""
@@ -63,6 +113,19 @@ class RegisterEntry(BaseModel):
             raise ValueError("special categories need an art. 9(2) ground, not legitimate interest")
         if self.dpia_required and not self.dpia_reason:
             raise ValueError("say why a DPIA is required (art. 35)")
+        if bool(self.special_categories) != bool(self.special_category_grounds):
+            raise ValueError(
+                "special categories and their art. 9(2) grounds go together: name both or neither"
+            )
+        if self.criminal_data != (self.criminal_data_ground is not None):
+            raise ValueError(
+                "criminal data and its art. 10 ground go together: name both or neither"
+            )
+        if self.third_country_transfers:
+            raise ValueError(
+                "name third-country transfers in 'transfers', each with its recipient, country "
+                "and chapter V safeguard"
+            )
         return self
 
 
@@ -83,10 +146,17 @@ class RegisterChanges(BaseModel):
     bsn_legal_basis: OptionalText | None = None
     recipients: Texts | None = None
     third_country_transfers: Texts | None = None
+    transfers: list[Transfer] | None = Field(default=None, max_length=MAX_ITEMS)
+    special_category_grounds: list[SpecialCategoryGround] | None = Field(
+        default=None, max_length=len(SpecialCategoryGround)
+    )
+    criminal_data_ground: CriminalDataGround | None = None
     retention: Text | None = None
     selectielijst_reference: OptionalText | None = None
     security_measures: Texts | None = None
+    security_description: OptionalText | None = None
     processors: Texts | None = None
+    processor_ids: list[UUID] | None = Field(default=None, max_length=MAX_ITEMS)
     process_owner: Text | None = None
     dpia_required: bool | None = None
     dpia_reason: OptionalText | None = None

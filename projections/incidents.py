@@ -9,6 +9,7 @@ lateness are those the events recorded, never recomputed here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar, NotRequired, TypedDict
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -108,6 +109,34 @@ class Evaluation(TypedDict):
     evaluated_at: str
 
 
+class ProcessorNotice(TypedDict):
+    """Art. 33(2): a processor informed the controller of the breach."""
+
+    processor: str
+    informed_at: str
+    recorded_at: str
+    actor: str
+
+
+class Significance(TypedDict):
+    """A significant incident under the Cyberbeveiligingswet, and its early warning's clock
+    as judged then (``rule``: the dated rule and its version)."""
+
+    aware_at: str
+    early_warning_applies: bool
+    early_warning_deadline: str | None
+    rule: str
+    found_at: str
+    actor: str
+
+
+class EarlyWarning(TypedDict):
+    reference: str
+    sent_at: str
+    late: bool
+    actor: str
+
+
 class IncidentRecord(Record):
     """One incident as the register keeps it; each part is there once its event is."""
 
@@ -128,13 +157,16 @@ class IncidentRecord(Record):
     subjects_informed: NotRequired[SubjectsInformed]
     closed_at: NotRequired[str]
     evaluation: NotRequired[Evaluation]
+    processor_notices: NotRequired[list[ProcessorNotice]]
+    significance: NotRequired[Significance]
+    early_warning: NotRequired[EarlyWarning]
 
 
 class IncidentRegister(RecordProjection[IncidentRecord]):
     name = "incident_register"
     aggregate = Incident
     table = "incidents"
-    version = 4
+    version = 5
     column_types: ClassVar[dict[str, str]] = {
         "municipality": "TEXT NOT NULL",
         "controller": "TEXT NOT NULL",
@@ -151,6 +183,9 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
         "fg_advice": "TEXT",  # the advice the notification decision answered
         "closed_at": "TEXT",
         "evaluated_at": "TEXT",
+        "early_warning_deadline": "TEXT",
+        "early_warning_pending": "INTEGER NOT NULL",  # owed and not sent
+        "early_warning_late": "INTEGER NOT NULL",
     }
     indexes = (
         "municipality, reported_at",
@@ -159,6 +194,7 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
         "departed_from_fg, municipality",
         "fg_advice",
         "evaluated_at, closed_at",
+        "early_warning_pending, early_warning_deadline",
     )
 
     def columns(self, r: IncidentRecord) -> dict[str, Any]:
@@ -210,6 +246,7 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
             "fg_advice": decision and decision["fg_advice"],
             "closed_at": r.get("closed_at"),
             "evaluated_at": evaluation and evaluation["evaluated_at"],
+            **_early_warning_columns(r),
         }
 
     @singledispatchmethod
@@ -237,6 +274,8 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
             "actor": e.actor,
         }
         r["stage"] = Stage.TRIAGED.value
+        if e.early_warning_deadline is not None:  # recorded so before its own step existed
+            r["significance"] = _as_recorded(e, e.triaged_at, e.early_warning_deadline)
 
     @apply_event.register
     def _(self, e: Incident.ClassifiedNotABreach, r: IncidentRecord) -> None:
@@ -260,6 +299,8 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
             "actor": e.actor,
         }
         r["stage"] = Stage.BREACH.value
+        if e.early_warning_deadline is not None:  # likewise: from the breach's awareness
+            r["significance"] = _as_recorded(e, e.aware_at, e.early_warning_deadline)
 
     @apply_event.register
     def _(self, e: Incident.NotificationDecided, r: IncidentRecord) -> None:
@@ -340,6 +381,62 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
     @apply_event.register
     def _(self, e: Incident.Evaluated, r: IncidentRecord) -> None:
         r["evaluation"] = {"findings": e.findings, "evaluated_at": utc_text(e.evaluated_at)}
+
+    @apply_event.register
+    def _(self, e: Incident.ProcessorNoticeRecorded, r: IncidentRecord) -> None:
+        r.setdefault("processor_notices", []).append(
+            {
+                "processor": str(e.processor),
+                "informed_at": utc_text(e.informed_at),
+                "recorded_at": utc_text(e.recorded_at),
+                "actor": e.actor,
+            }
+        )
+
+    @apply_event.register
+    def _(self, e: Incident.SignificantIncidentFound, r: IncidentRecord) -> None:
+        r["significance"] = {
+            "aware_at": utc_text(e.aware_at),
+            "early_warning_applies": e.early_warning_applies,
+            "early_warning_deadline": None
+            if e.early_warning_deadline is None
+            else utc_text(e.early_warning_deadline),
+            "rule": e.rule,
+            "found_at": utc_text(e.found_at),
+            "actor": e.actor,
+        }
+
+    @apply_event.register
+    def _(self, e: Incident.EarlyWarningSent, r: IncidentRecord) -> None:
+        r["early_warning"] = {
+            "reference": e.reference,
+            "sent_at": utc_text(e.sent_at),
+            "late": e.late,
+            "actor": e.actor,
+        }
+
+
+def _as_recorded(e: Any, aware_at: datetime, deadline: datetime) -> Significance:
+    """An early-warning deadline a triage or breach recorded before the dated rule: shown as
+    it was recorded, under the deadline rules it names."""
+    return {
+        "aware_at": utc_text(aware_at),
+        "early_warning_applies": True,
+        "early_warning_deadline": utc_text(deadline),
+        "rule": e.rules,
+        "found_at": utc_text(aware_at),
+        "actor": e.actor,
+    }
+
+
+def _early_warning_columns(r: IncidentRecord) -> dict[str, Any]:
+    significance, sent = r.get("significance"), r.get("early_warning")
+    deadline = significance and significance["early_warning_deadline"]
+    return {
+        "early_warning_deadline": deadline,
+        "early_warning_pending": int(bool(deadline) and sent is None),
+        "early_warning_late": int(sent is not None and sent["late"]),
+    }
 
 
 def _notification(r: IncidentRecord, meldingsnummer: str) -> APNotification:

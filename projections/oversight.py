@@ -15,6 +15,8 @@ from domain.deadlines import EVALUATION_PERIOD
 from domain.requests import RequestStage
 from projections.base import Cursor, documents, from_utc_text, rows, utc_text
 from projections.fg_advice import AdviceRecord
+from projections.incidents import IncidentRecord
+from projections.processors import PROCESSORS_TABLE, ProcessorRecord
 from projections.register import current_register
 from projections.requests import RequestRecord, with_time_left
 
@@ -179,3 +181,144 @@ def erasures(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, An
         tuple(municipalities),
     )
     return rows(cursor)
+
+
+# --- processors (art. 28) and the Cyberbeveiligingswet's early warning ----------------------
+
+AGREEMENT_WARNING_DAYS = 60  # two months to renew an agreement before it expires
+
+
+def _in_force(record: ProcessorRecord, today: date) -> bool:
+    agreement = record["agreement"]
+    return agreement is not None and (
+        agreement["expires_on"] is None or date.fromisoformat(agreement["expires_on"]) >= today
+    )
+
+
+def processing_without_agreement(
+    cursor: Cursor, municipalities: Sequence[str], today: date
+) -> list[dict[str, Any]]:
+    """Active processing with a processor but no agreement in force today (art. 28(3)): a
+    processor named only by name (no record of it, so no agreement is known), or a processor
+    record whose agreement was never concluded, was ended or has expired."""
+    found = []
+    for municipality in municipalities:
+        for row in current_register(cursor, municipality):
+            linked = {r["name"] for r in row["processor_records"]}
+            missing = [
+                *(
+                    {"processor": None, "name": n}
+                    for n in row["entry"]["processors"]
+                    if n not in linked
+                ),
+                *(
+                    {"processor": r["id"], "name": r["name"]}
+                    for r in row["processor_records"]
+                    if not _in_force(r, today)
+                ),
+            ]
+            if missing:
+                found.append(
+                    {
+                        "activity": row["activity"],
+                        "version_uri": row["version_uri"],
+                        "municipality": municipality,
+                        "controller": row["controller"],
+                        "name": row["entry"]["name"],
+                        "processors": missing,
+                    }
+                )
+    return found
+
+
+def processor_agreements_expiring(
+    cursor: Cursor, municipalities: Sequence[str], today: date, days: int = AGREEMENT_WARNING_DAYS
+) -> list[dict[str, Any]]:
+    """Agreements in force that expire within ``days`` or have expired, soonest first, with the
+    days left (negative: expired)."""
+    cursor.execute(
+        f"SELECT doc FROM {PROCESSORS_TABLE} WHERE expires_on IS NOT NULL AND expires_on <= ? "
+        f"AND {_in(municipalities)} ORDER BY expires_on",
+        ((today + timedelta(days=days)).isoformat(), *municipalities),
+    )
+    return [
+        {
+            "processor": r["id"],
+            "municipality": r["municipality"],
+            "controller": r["controller"],
+            "name": r["name"],
+            "agreement": agreement["reference"],
+            "expires_on": agreement["expires_on"],
+            "days_left": (date.fromisoformat(agreement["expires_on"]) - today).days,
+            "evidence": r["evidence"]["AgreementConcluded"],
+        }
+        for r in documents(cursor, ProcessorRecord)
+        if (agreement := r["agreement"]) is not None and agreement["expires_on"] is not None
+    ]
+
+
+def special_categories_outside_eea(
+    cursor: Cursor, municipalities: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Active processing of special categories (art. 9) or criminal data (art. 10) by a
+    processor that processes outside the EEA without a transfer safeguard (seed 002 §7.4:
+    such data stay inside the EEA in principle; chapter V outside it)."""
+    return [
+        {
+            "activity": row["activity"],
+            "version_uri": row["version_uri"],
+            "municipality": municipality,
+            "controller": row["controller"],
+            "name": row["entry"]["name"],
+            "special_categories": row["entry"]["special_categories"],
+            "criminal_data": row["entry"]["criminal_data"],
+            "transfers": unsafeguarded,
+        }
+        for municipality in municipalities
+        for row in current_register(cursor, municipality)
+        if row["entry"]["special_categories"] or row["entry"]["criminal_data"]
+        if (
+            unsafeguarded := [
+                {"processor": r["id"], "name": r["name"], **t}
+                for r in row["processor_records"]
+                if r["agreement"] is not None
+                for t in r["agreement"]["outside_eea"]
+                if t["safeguard"] is None
+            ]
+        )
+    ]
+
+
+def early_warnings(
+    cursor: Cursor, municipalities: Sequence[str], now: datetime
+) -> list[dict[str, Any]]:
+    """Cyberbeveiligingswet early warnings owed and not sent (``due``, with hours left;
+    negative: late) and those sent after their 24 hours (``sent late``), soonest first."""
+    cursor.execute(
+        "SELECT doc FROM incidents WHERE (early_warning_pending = 1 OR early_warning_late = 1) "
+        f"AND {_in(municipalities)} ORDER BY early_warning_deadline",
+        tuple(municipalities),
+    )
+    found = []
+    for r in documents(cursor, IncidentRecord):
+        significance, sent = r["significance"], r.get("early_warning")
+        deadline = significance["early_warning_deadline"]
+        if deadline is None:
+            continue
+        found.append(
+            {
+                "id": r["id"],
+                "municipality": r["municipality"],
+                "controller": r["controller"],
+                "summary": r["summary"],
+                "aware_at": significance["aware_at"],
+                "deadline": deadline,
+                "rule": significance["rule"],
+                "status": "due" if sent is None else "sent late",
+                "hours_left": round((from_utc_text(deadline) - now).total_seconds() / 3600, 1)
+                if sent is None
+                else None,
+                "sent_at": sent and sent["sent_at"],
+            }
+        )
+    return found

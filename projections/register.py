@@ -9,13 +9,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypedDict
 
 from eventsourcing.dispatch import singledispatchmethod
 
-from domain.processing import ProcessingActivity, version_uri
+from domain.organisation import RegisterContacts
+from domain.processing import ProcessingActivity, RegisterEntry, version_uri
+from domain.processors import Processor
 from projections.base import Cursor, NoHandler, ReadModel, event_topics, utc_text
+from projections.processors import PROCESSORS_TABLE, ProcessorRegister, processor_records
+
+# A ledger that declared no organisation: no contact details to give.
+NOT_DECLARED = RegisterContacts(controller="", fg_name="", fg_contact="")
 
 COLUMNS = (
     "activity, version, version_uri, municipality, controller, valid_from, status, entry, dpia_at"
@@ -23,6 +30,7 @@ COLUMNS = (
 
 
 ACTIVE, RETIRED = "actief", "beëindigd"  # an activity's status in the register
+PROCESSORS = ProcessorRegister()  # the processors' part of this read model
 
 
 class Version(TypedDict):
@@ -52,10 +60,13 @@ def _current(cursor: Cursor, activity: str) -> Version:
 
 
 class ProcessingRegister(ReadModel):
+    """The register and, beside it, the processors its entries name (art. 30(1), 28): one
+    read model, so that a register as it stood shows the processors as they stood."""
+
     name = "processing_register"
-    topics = event_topics(ProcessingActivity)
-    tables = ("register_versions", "register_current")
-    version = 2
+    topics = event_topics(ProcessingActivity) + event_topics(Processor)
+    tables = ("register_versions", "register_current", PROCESSORS_TABLE)
+    version = 3
 
     def create_tables(self, cursor: Cursor) -> None:
         for table, key in (
@@ -72,8 +83,12 @@ class ProcessingRegister(ReadModel):
             "CREATE INDEX IF NOT EXISTS register_versions_by_town "
             "ON register_versions (municipality, valid_from)"
         )
+        PROCESSORS.create_tables(cursor)
 
     def apply(self, cursor: Cursor, event: Any, position: int) -> None:
+        if isinstance(event, Processor.Event):
+            PROCESSORS.apply(cursor, event, position)
+            return
         activity = str(event.originator_id)
         row = self.new_version(event, cursor)
         valid_from = getattr(event, "valid_from", None) or event.recorded_at  # a DPIA
@@ -136,28 +151,40 @@ class ProcessingRegister(ReadModel):
         return row
 
     def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
-        """Every activity at its latest version, retired ones included."""
+        """Every activity at its latest version, retired ones included (or the one named:
+        an activity, or one of the processors the register names)."""
         where, params = ("", ()) if record is None else ("WHERE activity = ? ", (record,))
         cursor.execute(f"SELECT {COLUMNS} FROM register_current {where}ORDER BY activity", params)
-        return _rows(cursor)
+        found = _rows(cursor)
+        return found if found or record is None else PROCESSORS.snapshot(cursor, record)
 
     def key(self, row: dict[str, Any]) -> str:
-        return str(row["activity"])
+        return str(row.get("activity") or row["id"])
 
     def entries_of(self, cursor: Cursor, record: str) -> list[int]:
         cursor.execute(
             "SELECT position FROM register_versions WHERE activity = ? ORDER BY version",
             (record,),
         )
-        return [int(row[0]) - 1 for row in cursor.fetchall()]
+        return [int(row[0]) - 1 for row in cursor.fetchall()] or PROCESSORS.entries_of(
+            cursor, record
+        )
 
 
 def _rows(cursor: Cursor) -> list[dict[str, Any]]:
     names = [c.strip() for c in COLUMNS.split(",")]
-    return [
+    rows = [
         {**dict(zip(names, row, strict=False)), "entry": json.loads(row[7])}
         for row in cursor.fetchall()
     ]
+    # Each entry with the processor records it names, as they stand in this read model.
+    named = sorted({p for row in rows for p in row["entry"].get("processor_ids", [])})
+    found = {r["id"]: r for r in processor_records(cursor, named)}
+    for row in rows:
+        row["processor_records"] = [
+            found[p] for p in row["entry"].get("processor_ids", []) if p in found
+        ]
+    return rows
 
 
 def current_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
@@ -194,7 +221,8 @@ def history(cursor: Cursor, activity: str) -> list[dict[str, Any]]:
 # What a municipality publishes (seed 004 section 5.2: controller, purposes, data and
 # subjects, recipients, third countries, retention). An allow-list, so that a field added to
 # the register later stays internal until someone decides to publish it. Left out on purpose:
-# security measures (a map for attackers), the process owner and the DPIA notes.
+# the security measures themselves (a map for attackers; their general description, field 7,
+# is published), the process owner and the DPIA notes.
 PUBLIC_FIELDS = (
     "name",
     "purposes",
@@ -204,32 +232,97 @@ PUBLIC_FIELDS = (
     "data_subject_categories",
     "personal_data_categories",
     "special_categories",
+    "special_category_grounds",
     "criminal_data",
+    "criminal_data_ground",
     "bsn_used",
     "bsn_legal_basis",
     "recipients",
     "third_country_transfers",
     "retention",
     "selectielijst_reference",
+    "security_description",
     "processors",
 )
 
+_PUBLIC_DEFAULTS = {
+    field: RegisterEntry.model_fields[field].get_default(call_default_factory=True)
+    for field in PUBLIC_FIELDS
+}
 
-def public_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:
+
+def public_register(
+    cursor: Cursor, municipality: str, contacts: RegisterContacts = NOT_DECLARED
+) -> list[dict[str, Any]]:
     """The register as it stands, for publication: identifiers and public fields only."""
-    return published(current_register(cursor, municipality))
+    return published(current_register(cursor, municipality), contacts)
 
 
-def published(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Register rows as published: identifiers and public fields only."""
+def published(
+    rows: list[dict[str, Any]], contacts: RegisterContacts = NOT_DECLARED
+) -> list[dict[str, Any]]:
+    """Register rows as published: identifiers and public fields only; the processors by name
+    (linked records and names recorded before there were any), and processing by them
+    outside the EEA among the third-country transfers (seed 004 §5.2, items 4 and 5); the
+    controller's contact details and the FG's (art. 30(1)(a); art. 37(7) has the FG's contact
+    published, not its name)."""
     return [
         {
             "id": row["version_uri"],
             "controller": row["controller"],
+            "controller_contact": contacts.controller,
+            "fg_contact": contacts.fg_contact,
             "valid_from": row["valid_from"],
-            **{field: row["entry"].get(field) for field in PUBLIC_FIELDS},
+            # An entry recorded before a field existed shows that field's default.
+            **{field: row["entry"].get(field, _PUBLIC_DEFAULTS[field]) for field in PUBLIC_FIELDS},
+            "processors": processor_names(row),
+            "third_country_transfers": third_country_transfers(row),
         }
         for row in rows
+    ]
+
+
+def processor_names(row: dict[str, Any]) -> list[str]:
+    """A register row's processors: by name as recorded, then the linked records' names."""
+    linked = [r["name"] for r in row.get("processor_records", [])]
+    return [
+        *row["entry"]["processors"],
+        *(n for n in linked if n not in row["entry"]["processors"]),
+    ]
+
+
+def third_country_transfers(row: dict[str, Any]) -> list[str]:
+    """Every transfer outside the EEA a register row names: the entry's own (as texts when
+    recorded before they were typed), then processing by its processors outside the EEA."""
+    return [
+        *row["entry"]["third_country_transfers"],
+        *(
+            f"{t['recipient']}: {t['country']} ({t['safeguard']})"
+            for t in row["entry"].get("transfers", [])
+        ),
+        *processor_transfers(row),
+    ]
+
+
+def processor_transfers(row: dict[str, Any]) -> list[str]:
+    """Processing outside the EEA under the linked processors' agreements, with the safeguard
+    (``geen waarborg``: none recorded)."""
+    return [
+        f"{r['name']}{' / ' + t['by'] if t['by'] else ''}: {t['country']} "
+        f"({t['safeguard'] or 'geen waarborg'})"
+        for r in row["processor_records"]
+        if r["agreement"]
+        for t in r["agreement"]["outside_eea"]
+    ]
+
+
+def processor_agreements(row: dict[str, Any]) -> list[str]:
+    """The agreements in force with the linked processors (reference, until when)."""
+    return [
+        f"{r['name']}: {a['reference']} ({a['concluded_on']} - {a['expires_on'] or 'onbepaald'})"
+        if (a := r["agreement"])
+        else f"{r['name']}: geen verwerkersovereenkomst"
+        for r in row["processor_records"]
     ]
 
 
@@ -263,36 +356,58 @@ VNG_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("Categorieën betrokkenen", lambda r: r["entry"]["data_subject_categories"]),
     ("Categorieën persoonsgegevens", lambda r: r["entry"]["personal_data_categories"]),
     ("Bijzondere persoonsgegevens", lambda r: r["entry"]["special_categories"]),
+    (
+        "Grondslag bijzondere persoonsgegevens (art. 9 lid 2)",
+        lambda r: r["entry"].get("special_category_grounds", []),
+    ),
     ("Strafrechtelijke gegevens", lambda r: r["entry"]["criminal_data"]),
+    (
+        "Grondslag strafrechtelijke gegevens (art. 10)",
+        lambda r: r["entry"].get("criminal_data_ground"),
+    ),
     ("BSN", lambda r: r["entry"]["bsn_used"]),
     ("Grondslag BSN", lambda r: r["entry"]["bsn_legal_basis"]),
     ("Categorieën ontvangers", lambda r: r["entry"]["recipients"]),
     (
         "Doorgifte derde land of internationale organisatie",
-        lambda r: r["entry"]["third_country_transfers"],
+        third_country_transfers,
     ),
     ("Bewaartermijn", lambda r: r["entry"]["retention"]),
     ("Selectielijst", lambda r: r["entry"]["selectielijst_reference"]),
     ("Beveiligingsmaatregelen", lambda r: r["entry"]["security_measures"]),
-    ("Verwerkers", lambda r: r["entry"]["processors"]),
+    (
+        "Algemene beschrijving beveiligingsmaatregelen",
+        lambda r: r["entry"].get("security_description", ""),
+    ),
+    ("Verwerkers", processor_names),
     ("Proceseigenaar", lambda r: r["entry"]["process_owner"]),
     ("DPIA vereist", lambda r: r["entry"]["dpia_required"]),
     ("Reden DPIA", lambda r: r["entry"]["dpia_reason"]),
     ("DPIA uitgevoerd op", lambda r: r["dpia_at"]),
     ("Geldig vanaf", lambda r: r["valid_from"]),
+    ("Verwerkersovereenkomsten", processor_agreements),
 )
 
 
+# Art. 30(1)(a): the same for every row of one municipality's register.
+CONTACT_COLUMNS: tuple[tuple[str, Callable[[RegisterContacts], str]], ...] = (
+    ("Contactgegevens verwerkingsverantwoordelijke", lambda c: c.controller),
+    ("Functionaris gegevensbescherming", lambda c: c.fg_name),
+    ("Contactgegevens functionaris gegevensbescherming", lambda c: c.fg_contact),
+)
 BYTE_ORDER_MARK = "\ufeff"
 
 
-def vng_csv(rows: list[dict[str, Any]]) -> str:
+def vng_csv(rows: list[dict[str, Any]], contacts: RegisterContacts = NOT_DECLARED) -> str:
     """The register in the model register's columns: ``;``-separated, as Dutch Excel opens,
     after a byte-order mark, without which Excel reads UTF-8 as Windows-1252 ("CategorieÃ«n")."""
     out = io.StringIO()
     out.write(BYTE_ORDER_MARK)
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([title for title, _ in VNG_COLUMNS])
+    writer.writerow([title for title, _ in VNG_COLUMNS] + [title for title, _ in CONTACT_COLUMNS])
     for row in rows:
-        writer.writerow([_cell(value(row)) for _, value in VNG_COLUMNS])
+        writer.writerow(
+            [_cell(value(row)) for _, value in VNG_COLUMNS]
+            + [_cell(value(contacts)) for _, value in CONTACT_COLUMNS]
+        )
     return out.getvalue()

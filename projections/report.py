@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from domain.deadlines import AMSTERDAM
+from projections import oversight
 from projections.base import (
     Cursor,
     R,
@@ -25,6 +26,7 @@ from projections.base import (
 from projections.erasures import ErasureRecord
 from projections.fg_advice import AdviceRecord
 from projections.incidents import IncidentRecord
+from projections.processors import PROCESSORS_TABLE, ProcessorRecord
 from projections.register import ACTIVE, ProcessingRegister
 from projections.requests import RequestRecord
 
@@ -384,4 +386,112 @@ def report_figures(
         "requests": request_figures(cursor, municipality, controller, period),
         "fg_advice": fg_advice_figures(cursor, municipality, period),
         "erasures": erasure_figures(cursor, municipality, period),
+        "processors": processor_figures(cursor, municipality, controller, period),
+        "early_warnings": early_warning_figures(cursor, municipality, controller, period),
     }
+
+
+# --- processors (art. 28, 33(2)) and the Cyberbeveiligingswet's early warning ---------------
+
+
+def processor_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    """The controller's processors and the register's entries naming them as they stand,
+    agreements judged in force on the period's last day; and the period's breaches a
+    processor told the controller of (art. 33(2))."""
+    processors = _records(cursor, PROCESSORS_TABLE, ProcessorRecord, municipality, controller)
+    register = ProcessingRegister()
+
+    def of_controller(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [f for f in found if f["controller"] == controller]
+
+    without = of_controller(
+        oversight.processing_without_agreement(cursor, [municipality], period.end)
+    )
+    expired = [
+        (r, a["reference"])
+        for r in processors
+        if (a := r["agreement"]) is not None
+        and a["expires_on"] is not None
+        and date.fromisoformat(a["expires_on"]) < period.end
+    ]
+    outside = of_controller(oversight.special_categories_outside_eea(cursor, [municipality]))
+    notified = [
+        r
+        for r in _records(cursor, "incidents", IncidentRecord, municipality, controller)
+        if any(period.holds(n["informed_at"]) for n in r.get("processor_notices", []))
+    ]
+    return [
+        Figure(
+            "processors.total",
+            len(processors),
+            sorted(i for r in processors for i in _all_indices(r)),
+            [{"id": r["id"], "name": r["name"]} for r in processors],
+        ),
+        Figure(
+            "processors.without_agreement",
+            len(without),
+            sorted(i for w in without for i in register.entries_of(cursor, w["activity"])),
+            [
+                {"id": w["version_uri"], "name": f"{w['name']}: {p['name']}"}
+                for w in without
+                for p in w["processors"]
+            ],
+        ),
+        Figure(
+            "processors.agreements_expired",
+            len(expired),
+            _evidence([r for r, _ in expired], "AgreementConcluded"),
+            [{"id": r["id"], "name": f"{r['name']}: {reference}"} for r, reference in expired],
+        ),
+        Figure(
+            "processors.special_outside_eea",
+            len(outside),
+            sorted(i for o in outside for i in register.entries_of(cursor, o["activity"])),
+            [
+                {"id": o["version_uri"], "name": f"{o['name']}: {t['name']} ({t['country']})"}
+                for o in outside
+                for t in o["transfers"]
+            ],
+        ),
+        Figure(
+            "processors.breach_notices",
+            len(notified),
+            _evidence(notified, "ProcessorNoticeRecorded"),
+        ),
+    ]
+
+
+def early_warning_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    """Incidents found significant in the period (Cyberbeveiligingswet): whether the early
+    warning was owed by the rule then in force, sent, and sent within its 24 hours."""
+    found = [
+        r
+        for r in _records(cursor, "incidents", IncidentRecord, municipality, controller)
+        if r.get("significance") and period.holds(r["significance"]["aware_at"])
+    ]
+    owed = [r for r in found if r["significance"]["early_warning_applies"]]
+    sent = [r for r in owed if r.get("early_warning")]
+    late = [r for r in sent if r["early_warning"]["late"]]
+    return [
+        Figure(
+            "early_warnings.significant",
+            len(found),
+            _evidence(found, "SignificantIncidentFound", "Triaged"),
+            [{"id": r["id"], "rule": r["significance"]["rule"]} for r in found],
+        ),
+        Figure("early_warnings.owed", len(owed), _evidence(owed, "SignificantIncidentFound")),
+        Figure(
+            "early_warnings.sent_within_24h",
+            _share(len(sent) - len(late), len(owed)),
+            _evidence(sent, "SignificantIncidentFound", "EarlyWarningSent"),
+        ),
+        Figure(
+            "early_warnings.late",
+            len(late) + len([r for r in owed if not r.get("early_warning")]),
+            _evidence(late, "EarlyWarningSent"),
+        ),
+    ]

@@ -106,6 +106,7 @@ def the_story(app, s: dict) -> dict[str, object]:
         "data_subject_categories": some or [short],
         "personal_data_categories": [short],
         "special_categories": some,
+        "special_category_grounds": ["art. 9(2)(g) zwaarwegend algemeen belang"] if some else [],
         "bsn_used": True,
         "bsn_legal_basis": t,
         "retention": t,
@@ -118,7 +119,13 @@ def the_story(app, s: dict) -> dict[str, object]:
     do(
         c.AmendProcessingActivity(
             aggregate_id=activity,
-            changes={"criminal_data": s["flag"], "recipients": some},
+            changes={
+                "criminal_data": s["flag"],
+                "criminal_data_ground": "art. 10 onder toezicht van de overheid"
+                if s["flag"]
+                else None,
+                "recipients": some,
+            },
             valid_from=s["planned"],
         )
     )

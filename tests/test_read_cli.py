@@ -166,6 +166,19 @@ def test_register_exports(configured, tmp_path):
     assert "Categorieën betrokkenen" in rows[0]
     assert len(rows) == len(published)
     assert {r["Verwerkingsactiviteit-ID"] for r in rows} == {p["id"] for p in published}
+    # Art. 30(1)(a) from the organisation the demo declared; the FG's name stays internal.
+    assert published[0]["controller_contact"] == "Gemeente Leusden, gemeente@leusden.nl"
+    assert published[0]["fg_contact"] == "privacy@blnp.nl"
+    assert "F. van Gelder" not in public.read_text()
+    assert rows[0]["Contactgegevens verwerkingsverantwoordelijke"] == (
+        "Gemeente Leusden, gemeente@leusden.nl"
+    )
+    assert rows[0]["Functionaris gegevensbescherming"] == "F. van Gelder"
+    assert rows[0]["Contactgegevens functionaris gegevensbescherming"] == "privacy@blnp.nl"
+    # Field 7 is published, as a general description; the measures are not.
+    assert {p["security_description"] for p in published} == {
+        "Beveiligd volgens de Baseline Informatiebeveiliging Overheid (BIO)"
+    }
 
 
 def test_verify_recognises_what_it_is_handed_by_content_not_by_name(configured, tmp_path, capsys):

@@ -30,7 +30,10 @@ def organisation_of(story: Story) -> DeclareOrganisation:
     towns = list(story.municipalities)
     return DeclareOrganisation(
         municipalities=[
-            DeclaredMunicipality(name=name, controllers=story.controllers) for name in towns
+            DeclaredMunicipality(
+                name=town.name, controllers=story.controllers, contact=town.contact
+            )
+            for town in story.municipality
         ],
         fg=DeclaredFG(name=story.fg.name, contact=story.fg.contact, municipalities=towns),
     )
@@ -107,6 +110,10 @@ class Scene:
         if isinstance(value, RecordId):
             record = self.records[value.record]
             return record if value.prefix is None else f"{value.prefix}{record}"
+        if isinstance(value, dict):  # a table: a register entry naming its processors
+            return {name: self._value(item) for name, item in value.items()}
+        if isinstance(value, list):
+            return [self._value(item) for item in value]
         if isinstance(value, RequesterOf):
             request: object = self.app.repository.get(self.records[value.requester_of])
             if not isinstance(request, RightsRequest):

@@ -67,6 +67,14 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.VerifyIdentity,
         commands.WithdrawAPNotification,
         commands.WithdrawRequest,
+        # processors (art. 28, 33(2)) and the Cyberbeveiligingswet's early warning
+        commands.RegisterProcessor,
+        commands.ConcludeAgreement,
+        commands.RenewAgreement,
+        commands.EndAgreement,
+        commands.RecordProcessorNotice,
+        commands.FindSignificantIncident,
+        commands.SendEarlyWarning,
     )
 }
 FG = "fg"  # the one person who acts for every municipality
@@ -114,10 +122,32 @@ class RequesterOf(Record):
 
 # A field of a command: a plain value, a table of them (a register entry, the AP's form), or a
 # reference to what the scene did before. Tried in this order, so a reference is never a table.
+# A table may hold a table of plain values (an agreement's location) and references to
+# records (a register entry's processors).
+RecordIds = Annotated[list[RecordId], Field(max_length=MAX_ITEMS)]
+# A list of tables of plain values (a register entry's third-country transfers).
+Tables = Annotated[list[dict[Name, Scalar]], Field(max_length=MAX_ITEMS)]
+# What a table holds; tried in order, so a list of references is never a list of tables.
+InTable = Annotated[
+    Scalar | Scalars | RecordIds | Tables | dict[Name, Scalar], Field(union_mode="left_to_right")
+]
 Value = Annotated[
-    RecordId | RequesterOf | Scalar | Scalars | dict[Name, Scalar | Scalars],
+    RecordId | RequesterOf | Scalar | Scalars | dict[Name, InTable],
     Field(union_mode="left_to_right"),
 ]
+
+
+def record_ids(value: object) -> list[RecordId]:
+    """The references to records in a field's value, at any depth."""
+    if isinstance(value, RecordId):
+        return [value]
+    if isinstance(value, dict):
+        return [r for item in value.values() for r in record_ids(item)]
+    if isinstance(value, list):
+        return [r for item in value for r in record_ids(item)]
+    return []
+
+
 _STEP_KEYS = frozenset(("do", "by", "on", "creates", "wait", "at", "dated", "marks"))
 
 
@@ -167,6 +197,7 @@ class Step(Record):
 class Municipality(Record):
     name: ShortText
     domain: ShortText
+    contact: ShortText | None = None  # its controllers' contact details (art. 30(1)(a))
     scenes: list[Name] = Field(min_length=1, max_length=MAX_ITEMS)
     facts: dict[Name, Fact] = Field(default_factory=dict, max_length=MAX_ITEMS)
 
@@ -251,9 +282,8 @@ def _check_scene(steps: list[Step], people: set[str]) -> None:
     for step in steps:
         used = {step.on} if step.on else set()
         for value in step.fields.values():
-            if isinstance(value, RecordId):
-                used.add(value.record)
-            elif isinstance(value, RequesterOf):
+            used |= {r.record for r in record_ids(value)}
+            if isinstance(value, RequesterOf):
                 used.add(value.requester_of)
         if step.by not in people:
             raise ValueError(f"{step.do}: no one in the cast is {step.by!r}")

@@ -60,6 +60,36 @@ LABELS: dict[str, tuple[str, str]] = {
     "fg_advice.not_followed": ("Niet opgevolgd, met reden", "Not followed, with reasons"),
     "fg_advice.unanswered": ("Nog niet beantwoord", "Not yet answered"),
     "erasures.by_ground": ("Gewist, naar grond", "Erased, by ground"),
+    # processors (art. 28, 33(2)) and the Cyberbeveiligingswet's early warning
+    "processors": ("Verwerkers en verwerkersovereenkomsten", "Processors and their agreements"),
+    "processors.total": ("Verwerkers", "Processors"),
+    "processors.without_agreement": (
+        "Verwerkingen met een verwerker zonder geldende verwerkersovereenkomst",
+        "Processing with a processor but no agreement in force",
+    ),
+    "processors.agreements_expired": (
+        "Verlopen verwerkersovereenkomsten",
+        "Expired processor agreements",
+    ),
+    "processors.special_outside_eea": (
+        "Bijzondere persoonsgegevens buiten de EER zonder doorgiftewaarborg",
+        "Special categories processed outside the EEA without a transfer safeguard",
+    ),
+    "processors.breach_notices": (
+        "Datalekken gemeld door een verwerker (art. 33(2))",
+        "Breaches a processor reported to us (art. 33(2))",
+    ),
+    "early_warnings": (
+        "Vroegtijdige waarschuwingen (Cyberbeveiligingswet)",
+        "Early warnings (Cybersecurity Act)",
+    ),
+    "early_warnings.significant": ("Significante incidenten", "Significant incidents"),
+    "early_warnings.owed": (
+        "Waarschuwing verplicht volgens de geldende regel",
+        "Warning owed under the rule in force",
+    ),
+    "early_warnings.sent_within_24h": ("Gewaarschuwd binnen 24 uur", "Warned within 24 hours"),
+    "early_warnings.late": ("Te laat of (nog) niet gewaarschuwd", "Warned late or not (yet)"),
 }
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Verantwoordingsrapportage", "Accountability report"),

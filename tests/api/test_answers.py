@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from domain.authorization import Role
+from domain.processing import CriminalDataGround
 from tests.api.conftest import COLLEGE, TOWN, Served
 from tests.api.test_fuzz import ACTIVITY
 
@@ -129,12 +130,14 @@ def test_no_cell_of_the_csv_register_is_read_as_a_formula(served: Served):
 def test_an_amendment_shows_in_the_register_as_the_domain_typed_it(served: Served):
     """ "false" for criminal data: the aggregate held False, the register the string "false",
     which oversight took for true."""
-    activity = register(served, criminal_data=True)
+    activity = register(
+        served, criminal_data=True, criminal_data_ground=CriminalDataGround.AUTHORISED_BY_LAW
+    )
     amended = served.command(
         "amend-processing-activity",
         served.role(Role.PRIVACY_OFFICER),
         aggregate_id=activity,
-        changes={"criminal_data": "false", "bsn_used": "no"},
+        changes={"criminal_data": "false", "criminal_data_ground": None, "bsn_used": "no"},
         valid_from="2026-04-01T00:00:00Z",
     )
     assert amended.status_code == 201, amended.text

@@ -60,6 +60,11 @@ erase_personal_data               .    .     x    .    .    .    .    .    .
 read_registers                    .    x     x    x    x    x    x    .    x
 verify_ledger                     .    x     x    x    .    .    x    .    x
 read_ledger_states                .    .     .    .    .    .    .    .    x
+register_processor                .    .     x    .    .    x    .    .    .
+manage_processor_agreement        .    .     x    .    .    x    .    .    .
+record_processor_notice           .    x     x    .    .    .    .    .    .
+find_significant_incident         .    x     .    .    .    .    .    .    .
+send_early_warning                .    x     .    .    .    .    .    .    .
 """
 
 CELLS = [

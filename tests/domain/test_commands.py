@@ -329,9 +329,8 @@ def test_every_step_command_is_carried_out_by_a_method_of_its_aggregate_taking_i
     for command, method in STEPS.items():
         assert getattr(command.aggregate_type, method.__name__) is method
         taken = set(inspect.signature(method).parameters) - {"self", "actor"}
-        given = set(command.model_fields) - {"aggregate_id"} | {command.moment} - {None}
-        if command.awb_term:  # the application's decree days
-            given.add("term_calendar")
+        filled = {command.moment, command.dated_rule} - {None}  # by the application
+        given = set(command.model_fields) - {"aggregate_id"} | filled
         assert taken == given, command.__name__
 
 

@@ -10,7 +10,7 @@ from adapters.config import database_env
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
 from adapters.persistence.subject_keys import MasterKey, open_key_store
 from domain.application import Bewijslast
-from domain.deadlines import AMSTERDAM
+from domain.deadlines import AMSTERDAM, EarlyWarningRule
 from domain.errors import ProcedureError
 from domain.fg_advice import FGAdvice
 from domain.incidents import Authority, Impact, Incident, Nature, Stage
@@ -251,7 +251,12 @@ def test_a_breach_is_closed_only_when_the_decision_was_carried_out():
         incident.close(closed_at=hours(50), actor=CISO)
 
 
-def test_a_significant_incident_runs_the_24_hour_early_warning_beside_the_72_hours(app):
+CBW_IN_FORCE = EarlyWarningRule(MONDAY_9.date())  # a configured date, for the test
+
+
+def test_a_significant_incident_runs_the_24_hour_early_warning_from_its_own_awareness(app):
+    """The CISO finds the incident significant (Cyberbeveiligingswet): the early warning's 24
+    hours run from that awareness, not from the breach's, which runs the AP's 72 hours."""
     incident = Incident.report(
         municipality="Putten",
         controller="college van B&W",
@@ -260,6 +265,10 @@ def test_a_significant_incident_runs_the_24_hour_early_warning_beside_the_72_hou
         actor="medewerker@putten.nl",
     )
     incident.triage(impact=Impact.HIGH, significant=True, triaged_at=hours(1), actor=CISO)
+    assert incident.early_warning_deadline is None  # no awareness of significance recorded yet
+    incident.find_significant_incident(
+        aware_at=hours(1), early_warning_rule=CBW_IN_FORCE, found_at=hours(2), actor=CISO
+    )
     assert incident.early_warning_deadline == hours(1 + 24)
     incident.establish_breach(
         aware_at=hours(3),
@@ -271,15 +280,62 @@ def test_a_significant_incident_runs_the_24_hour_early_warning_beside_the_72_hou
         established_at=hours(3),
         actor=CISO,
     )
-    # From the same recorded moment as the AP's clock.
-    assert incident.early_warning_deadline == hours(3 + 24)
+    assert incident.early_warning_deadline == hours(1 + 24)
     assert incident.ap_deadline == hours(3 + 72)
-    incident.report_to_authority(
-        authority=Authority.CSIRT, reference="NCSC-2026-113", reported_at=hours(10), actor=CISO
-    )
+    incident.send_early_warning(reference="NCSC-2026-113", sent_at=hours(10), actor=CISO)
     incident.report_to_authority(
         authority=Authority.POLICE, reference="PL0900-2026", reported_at=hours(12), actor=SECRETARY
     )
-    assert incident.external_reports == [Authority.CSIRT.value, Authority.POLICE.value]
     app.save(incident)
-    assert app.repository.get(incident.id).early_warning_deadline == hours(3 + 24)
+    loaded = app.repository.get(incident.id)
+    assert loaded.early_warning_deadline == hours(1 + 24)
+    assert loaded.early_warning_sent
+
+
+def test_the_early_warning_is_owed_only_once_the_cyberbeveiligingswet_is_in_force(app):
+    incident = Incident.report(
+        municipality="Putten",
+        controller="college van B&W",
+        summary="DDoS op de website",
+        reported_at=hours(0),
+        actor="medewerker@putten.nl",
+    )
+    incident.triage(impact=Impact.HIGH, significant=True, triaged_at=hours(1), actor=CISO)
+    not_yet = EarlyWarningRule(MONDAY_9.date() + timedelta(days=1))
+    incident.find_significant_incident(
+        aware_at=hours(1), early_warning_rule=not_yet, found_at=hours(2), actor=CISO
+    )
+    assert incident.early_warning_deadline is None
+    event = incident.collect_events()[-1]
+    assert not event.early_warning_applies
+    assert event.rule == "cbw-early-warning/1 (in force from 2026-03-24)"
+    with pytest.raises(ProcedureError, match="early warning is owed only"):
+        incident.send_early_warning(reference="NCSC-1", sent_at=hours(3), actor=CISO)
+    unconfigured = Incident.report(
+        municipality="Putten",
+        controller="college van B&W",
+        summary="phishing",
+        reported_at=hours(0),
+        actor="medewerker@putten.nl",
+    )
+    unconfigured.triage(impact=Impact.LOW, significant=True, triaged_at=hours(1), actor=CISO)
+    unconfigured.find_significant_incident(
+        aware_at=hours(1), early_warning_rule=EarlyWarningRule(), found_at=hours(2), actor=CISO
+    )
+    assert unconfigured.collect_events()[-1].rule.endswith("(no in-force date configured)")
+
+
+def test_an_early_warning_after_24_hours_is_recorded_late(app):
+    incident = Incident.report(
+        municipality="Putten",
+        controller="college van B&W",
+        summary="ransomware",
+        reported_at=hours(0),
+        actor="medewerker@putten.nl",
+    )
+    incident.triage(impact=Impact.HIGH, significant=True, triaged_at=hours(1), actor=CISO)
+    incident.find_significant_incident(
+        aware_at=hours(1), early_warning_rule=CBW_IN_FORCE, found_at=hours(1), actor=CISO
+    )
+    incident.send_early_warning(reference="NCSC-2", sent_at=hours(26), actor=CISO)
+    assert incident.collect_events()[-1].late

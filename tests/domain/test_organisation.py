@@ -136,3 +136,39 @@ def test_a_ledger_that_never_declared_its_organisation_accepts_its_owners_as_bef
         employee("Leusden"),
     )
     assert app.recorder.ledger_size() == 1
+
+
+def test_a_municipality_s_contact_is_recorded_once_and_given_to_its_register(app):
+    """Art. 30(1)(a): the controller's contact details, and the FG's of the municipalities it
+    serves; a changed contact is recorded anew, the same one is not."""
+    declared = DeclareOrganisation(
+        municipalities=[
+            DeclaredMunicipality(
+                name="Leusden", controllers=[COLLEGE], contact="Postbus 150, 3830 AD Leusden"
+            ),
+            DeclaredMunicipality(name="Putten", controllers=[COLLEGE]),
+        ],
+        fg=DeclaredFG(name="F. van Gelder", contact="fg@blnp.nl", municipalities=["Leusden"]),
+    )
+    assert app.declare_organisation(declared, operator=OPERATOR) == 4
+    assert app.declare_organisation(declared, operator=OPERATOR) == 0
+    leusden = app.register_contacts("Leusden")
+    assert (leusden.controller, leusden.fg_name, leusden.fg_contact) == (
+        "Postbus 150, 3830 AD Leusden",
+        "F. van Gelder",
+        "fg@blnp.nl",
+    )
+    putten = app.register_contacts("Putten")  # no contact declared, and another FG's town
+    assert (putten.controller, putten.fg_name, putten.fg_contact) == ("", "", "")
+
+    moved = declared.model_copy(
+        update={
+            "municipalities": [
+                DeclaredMunicipality(
+                    name="Leusden", controllers=[COLLEGE], contact="privacy@leusden.nl"
+                )
+            ]
+        }
+    )
+    assert app.declare_organisation(moved, operator=OPERATOR) == 1
+    assert app.register_contacts("Leusden").controller == "privacy@leusden.nl"

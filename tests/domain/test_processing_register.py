@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 
 import pytest
@@ -9,7 +11,23 @@ from pydantic import ValidationError
 
 from domain.deadlines import AMSTERDAM
 from domain.errors import ProcedureError
-from domain.processing import LegalBasis, ProcessingActivity, RegisterChanges, RegisterEntry
+from domain.processing import (
+    LegalBasis,
+    ProcessingActivity,
+    RegisterChanges,
+    RegisterEntry,
+    SpecialCategoryGround,
+)
+from domain.processors import TransferSafeguard
+from projections.register import published, vng_csv
+
+NEW_FIELDS = (
+    "special_category_grounds",
+    "criminal_data_ground",
+    "transfers",
+    "security_description",
+    "processor_ids",
+)
 
 JAN, MAR = (datetime(2026, m, 1, tzinfo=AMSTERDAM) for m in (1, 3))
 
@@ -132,3 +150,106 @@ def test_a_retired_activity_is_not_amended():
     pa.retire(reason="taak overgedragen aan de regio", valid_from=MAR, actor="pb")
     with pytest.raises(ProcedureError, match="retired"):
         pa.amend(changes=RegisterChanges(**{"name": "x"}), valid_from=MAR, actor="pb")
+
+
+# --- art. 30(1): the grounds, the transfers and field 7 ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"special_categories": ["gezondheid"]}, r"art\. 9\(2\) grounds go together"),
+        (
+            {"special_category_grounds": ["art. 9(2)(b) arbeidsrecht, sociale zekerheid"]},
+            r"art\. 9\(2\) grounds go together",
+        ),
+        ({"criminal_data": True}, "art. 10 ground go together"),
+        (
+            {"criminal_data_ground": "art. 10 onder toezicht van de overheid"},
+            "art. 10 ground go together",
+        ),
+        ({"third_country_transfers": ["VS"]}, "name third-country transfers in 'transfers'"),
+        (
+            {
+                "transfers": [
+                    {
+                        "recipient": "hosting",
+                        "country": "DE",
+                        "safeguard": "art. 47 bindende bedrijfsvoorschriften",
+                    }
+                ]
+            },
+            "DE lies in the EEA",
+        ),
+        ({"transfers": [{"recipient": "hosting", "country": "US"}]}, "safeguard"),
+    ],
+)
+def test_what_art_30_asks_is_typed_and_goes_together(fields, problem):
+    with pytest.raises(ValidationError, match=problem):
+        RegisterEntry.model_validate(entry(**fields))
+
+
+def test_an_entry_with_its_grounds_and_transfers_is_registered():
+    complete = RegisterEntry.model_validate(
+        entry(
+            special_categories=["gezondheid"],
+            special_category_grounds=["art. 9(2)(b) arbeidsrecht, sociale zekerheid"],
+            criminal_data=True,
+            criminal_data_ground="art. 10 bij wet toegestaan (UAVG art. 32-33)",
+            transfers=[
+                {
+                    "recipient": "videobellen",
+                    "country": "US",
+                    "safeguard": "art. 46(2)(c) standaardcontractbepalingen",
+                }
+            ],
+            security_description="volgens de BIO",
+        )
+    )
+    assert complete.special_category_grounds == [
+        SpecialCategoryGround.EMPLOYMENT_AND_SOCIAL_SECURITY
+    ]
+    assert complete.transfers[0].safeguard is TransferSafeguard.SCC
+
+
+def test_the_published_register_shows_field_7_and_the_grounds_but_not_the_measures():
+    complete = entry(
+        special_categories=["gezondheid"],
+        special_category_grounds=["art. 9(2)(b) arbeidsrecht, sociale zekerheid"],
+        transfers=[
+            {
+                "recipient": "videobellen",
+                "country": "US",
+                "safeguard": "art. 46(2)(c) standaardcontractbepalingen",
+            }
+        ],
+        security_description="volgens de BIO",
+    )
+    # An entry recorded before these fields existed publishes their defaults.
+    old = {k: v for k, v in entry().items() if k not in NEW_FIELDS}
+    rows = [
+        {
+            "version_uri": f"urn:uuid:{n}",
+            "controller": "college",
+            "valid_from": "2026-01-01",
+            "entry": e,
+            "processor_records": [],
+            "dpia_at": None,
+        }
+        for n, e in enumerate((complete, old))
+    ]
+    new, before = published(rows)
+    assert new["security_description"] == "volgens de BIO"
+    assert "security_measures" not in new
+    assert new["special_category_grounds"] == ["art. 9(2)(b) arbeidsrecht, sociale zekerheid"]
+    assert new["third_country_transfers"] == [
+        "videobellen: US (art. 46(2)(c) standaardcontractbepalingen)"
+    ]
+    assert (before["special_category_grounds"], before["security_description"]) == ([], "")
+    assert before["criminal_data_ground"] is None
+    table = list(csv.DictReader(io.StringIO(vng_csv(rows).lstrip("\ufeff")), delimiter=";"))
+    assert table[0]["Algemene beschrijving beveiligingsmaatregelen"] == "volgens de BIO"
+    assert table[0]["Grondslag bijzondere persoonsgegevens (art. 9 lid 2)"] == (
+        "art. 9(2)(b) arbeidsrecht, sociale zekerheid"
+    )
+    assert table[1]["Grondslag strafrechtelijke gegevens (art. 10)"] == ""

@@ -18,6 +18,7 @@ from domain.authorization import Actor, Grant, Role
 from domain.commands import (
     ClassifyNotABreach,
     CloseIncident,
+    ConcludeAgreement,
     DecideNotification,
     DecideRequest,
     ErasePersonalData,
@@ -29,6 +30,7 @@ from domain.commands import (
     RecordDPIA,
     RecordMeasure,
     RegisterProcessingActivity,
+    RegisterProcessor,
     ReportIncident,
     RequestFGAdvice,
     ResumeRequest,
@@ -40,7 +42,8 @@ from domain.commands import (
 from domain.deadlines import AMSTERDAM
 from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
-from domain.processing import LegalBasis, RegisterEntry
+from domain.processing import LegalBasis, RegisterEntry, SpecialCategoryGround
+from domain.processors import Agreement, Location
 from domain.requests import ExtensionReason, Outcome, Right
 from ledger.note import NoteVerifier
 from tests.forms import AP_FORM
@@ -223,6 +226,22 @@ def record_history(h: History) -> None:
     )
     h.ids["R1-subject"] = subject
 
+    # The parking app's supplier, a processor with its agreement (art. 28).
+    supplier = h.do(RegisterProcessor(municipality=TOWN, controller=COLLEGE, name="ParkeerApp"), T0)
+    h.do(
+        ConcludeAgreement(
+            aggregate_id=supplier,
+            agreement=Agreement(
+                reference="VO-2026-01",
+                concluded_on=T0.date(),
+                expires_on=T0.date().replace(year=T0.year + 3),
+                location=Location(country="NL"),
+            ),
+        ),
+        T0,
+    )
+    h.ids["ParkeerApp"] = supplier
+
     for name, special, dpia in (("Parkeren", [], False), ("Jeugdzorg", ["gezondheid"], True)):
         activity = h.do(
             RegisterProcessingActivity(
@@ -236,6 +255,9 @@ def record_history(h: History) -> None:
                     data_subject_categories=["inwoners"],
                     personal_data_categories=["NAW"],
                     special_categories=special,
+                    special_category_grounds=(
+                        [SpecialCategoryGround.HEALTH_AND_SOCIAL_CARE] if special else []
+                    ),
                     bsn_used=True,
                     bsn_legal_basis="Wet BRP",
                     retention="7 jaar",

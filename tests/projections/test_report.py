@@ -49,6 +49,13 @@ def test_the_figures_of_the_year(figures):
         "fg_advice.not_followed": 1,
         "fg_advice.unanswered": 1,
         "erasures.by_ground": {"art. 17 AVG: toegewezen verzoek om wissing": 1},
+        "processors.total": 1,
+        "processors.without_agreement": 0,
+        "processors.agreements_expired": 0,
+        "processors.special_outside_eea": 0,
+        "processors.breach_notices": 0,
+        "early_warnings.significant": 0,
+        "early_warnings.sent_within_24h": None,
     }
     assert {key: figures[key].value for key in expected} == expected
     assert figures["breaches.notified_late"].detail[0]["reason"] == (
@@ -89,6 +96,9 @@ def test_the_html_is_dutch_by_default_and_english_on_request(report):
     assert "Te laat gemeld, met reden" in dutch
     assert "melding kwam na het weekend binnen" in dutch
     assert "Personal-data breaches" in english
+    assert "Verwerkers en verwerkersovereenkomsten" in dutch
+    assert "Processors and their agreements" in english
+    assert "Early warnings (Cybersecurity Act)" in english
     assert dutch.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2  # both charts
     assert "72 h" in dutch
     for index in report.evidence:

@@ -375,15 +375,17 @@ def _register_routes(api: FastAPI, services: Services) -> None:
         """In the columns of the VNG/IBD model register."""
         services.may_read(caller, municipality)
         with services.read() as cursor:
-            text = vng_csv(current_register(cursor, municipality))
+            rows = current_register(cursor, municipality)
+        text = vng_csv(rows, services.app.register_contacts(municipality))
         return Response(text, media_type="text/csv; charset=utf-8")
 
     @api.get("/public/{municipality}/register", tags=["public"])
     def published_register(municipality: str) -> Any:
         """What the municipality publishes: no authentication, no internal fields."""
         services.app.check_owner(municipality)
+        contacts = services.app.register_contacts(municipality)
         with services.read() as cursor:
-            return public_register(cursor, municipality)
+            return public_register(cursor, municipality, contacts)
 
     def today(query: DatedQuery) -> RegisterQuery:
         return lambda cursor, municipality: query(cursor, municipality, services.app.clock().date())
@@ -431,6 +433,17 @@ OVERSIGHT: dict[str, Question] = {
     ),
     "incidents-not-evaluated": lambda c, m, now: oversight.incidents_not_evaluated(c, m, now),
     "erasures": lambda c, m, now: oversight.erasures(c, m),
+    # processors (art. 28) and the Cyberbeveiligingswet's early warning
+    "processing-without-agreement": lambda c, m, now: oversight.processing_without_agreement(
+        c, m, now.date()
+    ),
+    "processor-agreements-expiring": lambda c, m, now: oversight.processor_agreements_expiring(
+        c, m, now.date()
+    ),
+    "special-categories-outside-eea": lambda c, m, now: oversight.special_categories_outside_eea(
+        c, m
+    ),
+    "early-warnings": lambda c, m, now: oversight.early_warnings(c, m, now),
 }
 
 

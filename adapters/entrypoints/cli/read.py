@@ -16,6 +16,7 @@ from adapters.services.accountability_report import build_report, render_html
 from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.reconstruction import events_upto, index_at, reconstruct, replayed
 from domain.application import Bewijslast
+from domain.organisation import RegisterContacts
 from ledger.errors import MalformedInput
 from projections.base import ReadModel
 from projections.catalogue import all_projections
@@ -102,25 +103,26 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
         runner = ReadModelRunner(app, [register])
         runner.catch_up(register)
         with runner.db.transaction() as cursor:
-            text = _register_text(args, cursor)
+            text = _register_text(args, cursor, app.register_contacts(args.municipality))
     else:
         # What the ledger knew then: the register replayed from the entries recorded by then.
         args.index = None
         events = events_upto(app, register, _cut_off(app, args))
-        text = _register_text(args, replayed(register, events))
+        contacts = app.register_contacts(args.municipality)
+        text = _register_text(args, replayed(register, events), contacts)
     _write(text, args.out)
     return 0
 
 
-def _register_text(args: argparse.Namespace, cursor: Any) -> str:
+def _register_text(args: argparse.Namespace, cursor: Any, contacts: RegisterContacts) -> str:
     town = args.municipality
     if args.as_of is not None:
         rows = register_as_of(cursor, town, args.as_of)
     else:
         rows = current_register(cursor, town)
     if args.format == "vng":
-        return vng_csv(rows)
-    return json.dumps(published(rows), indent=2, ensure_ascii=False) + "\n"
+        return vng_csv(rows, contacts)
+    return json.dumps(published(rows, contacts), indent=2, ensure_ascii=False) + "\n"
 
 
 def _moment(text: str) -> datetime:
