@@ -729,11 +729,15 @@ class Incident(Aggregate):
 
     def send_early_warning(self, *, reference: str, sent_at: datetime, actor: str) -> None:
         """The early warning to the CSIRT; late when after the deadline the finding stored."""
-        if not self.significant_found or self.early_warning_deadline is None:
+        if not self.significant_found:
             raise ProcedureError(
-                "an early warning is owed only for an incident found significant "
-                "while the Cyberbeveiligingswet applies",
+                "an early warning follows finding the incident significant",
                 ["find_significant_incident"],
+            )
+        if self.early_warning_deadline is None:
+            raise ProcedureError(
+                "no early warning is owed: the Cyberbeveiligingswet did not apply when the "
+                "incident was found significant"
             )
         if self.early_warning_sent:
             raise ProcedureError("the early warning was already sent")

@@ -14,6 +14,7 @@ from domain.authorization import Role
 from domain.incidents import Authority, Impact, Nature, Stage
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
+from domain.processors import TransferSafeguard
 from domain.requests import ExtensionReason, Outcome, RefusalGround, RequestStage, Right
 
 Language = Literal["nl", "en"]
@@ -105,6 +106,17 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     RequestStage.OBJECTED: ("bezwaar", "objection lodged"),
     RequestStage.CLOSED: ("afgerond", "closed"),
     RequestStage.WITHDRAWN: ("ingetrokken", "withdrawn"),
+    # processors: the transfer safeguards of AVG chapter V
+    TransferSafeguard.ADEQUACY: ("art. 45 adequaatheidsbesluit", "art. 45 adequacy decision"),
+    TransferSafeguard.SCC: (
+        "art. 46(2)(c) standaardcontractbepalingen",
+        "art. 46(2)(c) standard contractual clauses",
+    ),
+    TransferSafeguard.BCR: (
+        "art. 47 bindende bedrijfsvoorschriften",
+        "art. 47 binding corporate rules",
+    ),
+    TransferSafeguard.DEROGATION: ("art. 49 afwijking", "art. 49 derogation"),
 }
 # Stored as values, looked up by them: one text may name one value only.
 _BY_VALUE = {str(value): texts for value, texts in LABELS.items()}

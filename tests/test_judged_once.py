@@ -23,6 +23,7 @@ from domain.errors import ProcedureError
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.processing import ProcessingActivity
+from domain.processors import Processor
 from domain.requests import RightsRequest
 from projections.base import to_json
 from projections.catalogue import all_projections
@@ -55,6 +56,7 @@ def change_every_rule(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(aggregate, "_require", refuse)
     monkeypatch.setattr(RightsRequest, "_not_before_receipt", refuse)
     monkeypatch.setattr("domain.processing.check_entry", refuse)
+    monkeypatch.setattr("domain.processors.EEA", frozenset())  # every country outside it
 
 
 def everything(settings: Settings) -> dict[str, str]:
@@ -64,7 +66,7 @@ def everything(settings: Settings) -> dict[str, str]:
     app.clock = lambda: ASKED_AT
     found: dict[str, str] = {}
     ids = {n.originator_id for n in app.recorder.select_notifications(1, 1_000_000)}
-    kinds = (Incident, RightsRequest, FGAdvice, ProcessingActivity)
+    kinds = (Incident, RightsRequest, FGAdvice, ProcessingActivity, Processor)
     for aggregate_id in sorted(ids):
         aggregate = app.repository.get(aggregate_id)
         if isinstance(aggregate, kinds):
@@ -95,7 +97,7 @@ def test_a_change_in_every_rule_changes_nothing_the_ledger_says(tmp_path, monkey
     record_demo(app)
     signer_of(settings, app)()  # one checkpoint over the whole history, for every receipt
     before = everything(settings)
-    assert sum(k.startswith("aggregate") for k in before) == 74  # the demo's records
+    assert sum(k.startswith("aggregate") for k in before) == 90  # the demo's records
 
     change_every_rule(monkeypatch)
     # The rules did change: a deadline computed now differs from the one recorded.

@@ -31,7 +31,7 @@ from domain.commands import (
 )
 from domain.deadlines import EarlyWarningRule
 from domain.errors import ProcedureError, UnknownRecord
-from domain.incidents import Impact
+from domain.incidents import Impact, Incident
 from domain.processing import LegalBasis, RegisterChanges, RegisterEntry, SpecialCategoryGround
 from domain.processors import Agreement, Location, SubProcessor, TransferSafeguard
 from projections import oversight
@@ -288,3 +288,30 @@ def test_the_in_force_date_is_the_deployments_setting(tmp_path):
     assert Bewijslast(env=env).early_warning_rule == EarlyWarningRule(date(2026, 10, 1))
     del env["CYBERBEVEILIGINGSWET_IN_FORCE_FROM"]
     assert Bewijslast(env=env).early_warning_rule == EarlyWarningRule(None)
+
+
+def test_an_incident_recorded_before_the_dated_rule_keeps_its_early_warning_deadline(history):
+    """Before the dated rule, a triage marked significant stored a 24-hour deadline from the
+    triage: the incident still loads with it, and the register shows it under the rules the
+    event names."""
+    h = history
+    incident = Incident.report(
+        municipality=TOWN, controller=COLLEGE, summary="ransomware", reported_at=T0, actor="x"
+    )
+    deadline = T0 + timedelta(hours=24)
+    incident._triaged(  # the event as the code of that time recorded it
+        impact=Impact.HIGH,
+        significant=True,
+        triaged_at=T0,
+        early_warning_deadline=deadline,
+        rules="deadlines/2",
+        actor="ciso@leusden.nl",
+    )
+    h.app.save(incident)
+    assert h.app.repository.get(incident.id).early_warning_deadline == deadline
+    with projected(h) as cursor:
+        (record,) = incident_register(cursor, TOWN)
+        (due,) = oversight.early_warnings(cursor, [TOWN], T0)
+    assert record["significance"]["rule"] == "deadlines/2"
+    assert record["significance"]["early_warning_deadline"] == utc_text(deadline)
+    assert due["hours_left"] == 24.0

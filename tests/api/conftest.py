@@ -50,7 +50,7 @@ class Served:
     def ledger_size(self) -> int:
         return int(self.app.recorder.ledger_size())  # type: ignore[attr-defined]
 
-    def command(self, name: str, headers: dict[str, str], **body: Any) -> Any:
+    def command(self, name: str, headers: dict[str, str], /, **body: Any) -> Any:
         return self.client.post(f"/commands/{name}", headers=headers, json=body)
 
 

@@ -309,7 +309,7 @@ def test_the_early_warning_is_owed_only_once_the_cyberbeveiligingswet_is_in_forc
     event = incident.collect_events()[-1]
     assert not event.early_warning_applies
     assert event.rule == "cbw-early-warning/1 (in force from 2026-03-24)"
-    with pytest.raises(ProcedureError, match="early warning is owed only"):
+    with pytest.raises(ProcedureError, match="no early warning is owed"):
         incident.send_early_warning(reference="NCSC-1", sent_at=hours(3), actor=CISO)
     unconfigured = Incident.report(
         municipality="Putten",

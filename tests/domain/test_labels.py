@@ -9,6 +9,7 @@ from domain.incidents import Authority, Impact, Nature, Stage
 from domain.labels import LABELS, label, parse_role, role_code
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
+from domain.processors import TransferSafeguard
 from domain.requests import ExtensionReason, Outcome, RefusalGround, RequestStage, Right
 
 SHOWN = (
@@ -24,6 +25,7 @@ SHOWN = (
     RefusalGround,
     ExtensionReason,
     RequestStage,
+    TransferSafeguard,
 )
 
 
