@@ -18,10 +18,10 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.authorization import Command
-from domain.fg_advice import FGAdvice
+from domain.fg_advice import FGAdvice, WithoutFGAdvice
 from domain.incidents import APForm, Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
@@ -59,6 +59,23 @@ class StepCommand(CommandModel):
         return {
             name: getattr(self, name) for name in type(self).model_fields if name != "aggregate_id"
         }
+
+
+class AfterFGAdvice(StepCommand):
+    """A decision the seeds put after the FG's advice: it names the advice the FG gave about
+    this record (``fg_advice``; the application checks that it is given and about this
+    record, as it does for every command's ``fg_advice``), or says why none was asked."""
+
+    fg_advice: UUID | None = None
+    without_fg_advice: WithoutFGAdvice | None = None
+
+    @model_validator(mode="after")
+    def _advised_or_why_not(self) -> AfterFGAdvice:
+        if (self.fg_advice is None) == (self.without_fg_advice is None):
+            raise ValueError(
+                "name the FG's advice (fg_advice) or say why none was asked (without_fg_advice)"
+            )
+        return self
 
 
 # --- register of processing activities ---------------------------------------------------------
@@ -146,7 +163,7 @@ class RecordMeasure(StepCommand):
     taken_at: Moment
 
 
-class DecideNotification(StepCommand):
+class DecideNotification(AfterFGAdvice):
     permission = Command.DECIDE_NOTIFICATION
     aggregate_type = Incident
     moment = "decided_at"
@@ -154,7 +171,6 @@ class DecideNotification(StepCommand):
     ap_reasons: Text
     inform_subjects: bool
     subjects_reasons: Text
-    fg_advice: UUID | None = None
     fg_advice_followed: bool | None = None
     departure_reasons: OptionalText = ""
 
@@ -206,6 +222,14 @@ class CloseIncident(StepCommand):
     moment = "closed_at"
 
 
+class InformFG(StepCommand):
+    """Seed 002 bijlage 3 step 3: the local CISO informs the FG of a (suspected) breach."""
+
+    permission = Command.INFORM_FG
+    aggregate_type = Incident
+    informed_at: Moment
+
+
 class EvaluateIncident(StepCommand):
     permission = Command.EVALUATE_INCIDENT
     aggregate_type = Incident
@@ -214,6 +238,16 @@ class EvaluateIncident(StepCommand):
 
 
 # --- FG advice ---------------------------------------------------------------------------------
+
+
+class VolunteerFGAdvice(CommandModel):
+    """Advice the FG gives on its own initiative (art. 39(1)) about a record of its municipality."""
+
+    permission = Command.GIVE_FG_ADVICE
+    municipality: ShortText
+    about: UUID
+    advice: Text
+    recommendation: Text
 
 
 class RequestFGAdvice(CommandModel):
@@ -350,5 +384,5 @@ COMMANDS: dict[str, type[CommandModel]] = {
     for cls in list(globals().values())
     if isinstance(cls, type)
     and issubclass(cls, CommandModel)
-    and cls not in (CommandModel, CreateCommand, StepCommand)
+    and cls not in (CommandModel, CreateCommand, StepCommand, AfterFGAdvice)
 }

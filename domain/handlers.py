@@ -25,6 +25,7 @@ from domain.commands import (
     EvaluateIncident,
     ExtendRequest,
     GiveFGAdvice,
+    InformFG,
     InformSubjects,
     LodgeObjection,
     ReclassifyNotABreach,
@@ -82,6 +83,7 @@ STEPS: Mapping[type[StepCommand], Step] = {
     DecideOnObjection: RightsRequest.decide_on_objection,
     CloseRequest: RightsRequest.close,
     WithdrawRequest: RightsRequest.withdraw,
+    InformFG: Incident.inform_fg,
 }
 
 # Per aggregate: the name of the command that carries out each of its methods.

@@ -28,6 +28,7 @@ from domain.deadlines import (
     nis2_early_warning_deadline,
 )
 from domain.errors import ProcedureError
+from domain.fg_advice import SealedWithoutFGAdvice, WithoutFGAdvice
 from domain.personal_data import PersonalData, Sealed, record_key
 from domain.values import Count, OptionalText, ShortText, Text, Texts
 
@@ -140,6 +141,7 @@ class Incident(Aggregate):
         self.significant = False
         self.triaged_at: datetime | None = None
         self.external_reports: list[str] = []
+        self.fg_informed_at: datetime | None = None
 
     def _sealed(self, text: str) -> PersonalData:
         return PersonalData(self.key, text)
@@ -316,15 +318,22 @@ class Incident(Aggregate):
         departure_reasons: str,
         decided_at: datetime,
         actor: str,
+        without_fg_advice: WithoutFGAdvice | None = None,
     ) -> None:
-        """The secretary's decision on behalf of the controller (seed 002, step 15-16)."""
+        """The secretary's decision on behalf of the controller (seed 002, step 15-16), after
+        the FG's advice (which the application found given about this incident) or with the
+        reasons none was asked."""
         self._require(Stage.BREACH, step="decide on notifying")
         if self.decision is not None:
             raise ProcedureError("the notification decision was already taken")
         if not ap_reasons.strip() or not subjects_reasons.strip():
             raise ProcedureError("both parts of the decision need reasons (AP and data subjects)")
+        if (fg_advice is None) == (without_fg_advice is None):
+            raise ProcedureError("name the FG's advice or say why none was asked")
         if fg_advice is not None and fg_advice_followed is None:
             raise ProcedureError("say whether the FG's advice was followed")
+        if fg_advice is None and (fg_advice_followed is not None or departure_reasons):
+            raise ProcedureError("without FG advice there is no advice to follow or depart from")
         if fg_advice_followed is False and not departure_reasons.strip():
             raise ProcedureError("departing from the FG's advice requires reasons")
         self._notification_decided(
@@ -333,6 +342,12 @@ class Incident(Aggregate):
             inform_subjects=inform_subjects,
             subjects_reasons=self._sealed(subjects_reasons),
             fg_advice=fg_advice,
+            without_fg_advice=None
+            if without_fg_advice is None
+            else SealedWithoutFGAdvice(
+                reason=without_fg_advice.reason.value,
+                explanation=self._sealed(without_fg_advice.explanation),
+            ),
             fg_advice_followed=fg_advice_followed,
             departure_reasons=self._sealed(departure_reasons) if departure_reasons else "",
             decided_at=decided_at,
@@ -341,15 +356,22 @@ class Incident(Aggregate):
 
     class NotificationDecided(Aggregate.Event):
         checkpoint_after = True
+        class_version = 2
         notify_ap: bool
         ap_reasons: Sealed
         inform_subjects: bool
         subjects_reasons: Sealed
         fg_advice: UUID | None
+        # None with no fg_advice: recorded before a decision had to say why none was asked.
+        without_fg_advice: SealedWithoutFGAdvice | None
         fg_advice_followed: bool | None
         departure_reasons: Sealed
         decided_at: datetime
         actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["without_fg_advice"] = None
 
     @event(NotificationDecided)
     def _notification_decided(
@@ -360,6 +382,7 @@ class Incident(Aggregate):
         inform_subjects: bool,
         subjects_reasons: Sealed,
         fg_advice: UUID | None,
+        without_fg_advice: SealedWithoutFGAdvice | None,
         fg_advice_followed: bool | None,
         departure_reasons: Sealed,
         decided_at: datetime,
@@ -643,3 +666,22 @@ class Incident(Aggregate):
     @event(Evaluated)
     def _evaluated(self, *, findings: Sealed, evaluated_at: datetime, actor: str) -> None:
         self.evaluated = True
+
+    # --- the FG informed (seed 002 bijlage 3 step 3) -------------------------------------------
+
+    def inform_fg(self, *, informed_at: datetime, actor: str) -> None:
+        """The local CISO informs the FG of a (suspected) breach; each time it is recorded."""
+        if self.stage is Stage.CLOSED:
+            raise ProcedureError("the incident is closed", self._allowed())
+        if informed_at < self.reported_at:
+            raise ProcedureError("the FG is informed of an incident after it was reported")
+        self._fg_informed(informed_at=informed_at, actor=actor)
+
+    class FGInformed(Aggregate.Event):
+        informed_at: datetime
+        actor: str
+
+    @event(FGInformed)
+    def _fg_informed(self, *, informed_at: datetime, actor: str) -> None:
+        if self.fg_informed_at is None:
+            self.fg_informed_at = informed_at

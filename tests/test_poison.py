@@ -25,7 +25,8 @@ from adapters.services.reconstruction import reconstruct
 from adapters.signing_keys import generate_key_files
 from domain import commands as c
 from domain.application import DEFAULT_SKEW
-from domain.authorization import Actor, Grant, Role
+from domain.authorization import PERMISSIONS, Actor, Grant, Role
+from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
 from domain.incidents import Authority, Impact, Nature
 from domain.processing import LegalBasis
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right
@@ -86,16 +87,21 @@ def stories(draw: st.DrawFn) -> dict:
     }
 
 
+FG_ONLY = {command for command, roles in PERMISSIONS.items() if roles == {Role.FG}}
+
+
 def the_story(app, s: dict) -> dict[str, object]:
     """Every command type once, in an order the procedures allow, with the drawn values."""
     town = s["town"]
-    actor = Actor.with_grants("team@example.nl", [Grant(role, town) for role in Role])
+    # The FG is never one of the deciders (art. 38(6)): a team of every other role, and the FG.
+    team = Actor.with_grants("team@example.nl", [Grant(r, town) for r in Role if r is not Role.FG])
+    fg = Actor.with_grants("fg@example.nl", [Grant(Role.FG, town)])
     t, short, some, count = s["text"], s["short"], s["some"], s["count"]
     first, second = sorted([s["happened"], s["later"]])
     aware = min(first, NOW)  # awareness never after the moment that records it
 
     def do(command):
-        return app.execute(command, actor)
+        return app.execute(command, fg if command.permission in FG_ONLY else team)
 
     where = {"municipality": town, "controller": s["controller"]}
     entry = {
@@ -159,6 +165,8 @@ def the_story(app, s: dict) -> dict[str, object]:
     do(c.GiveFGAdvice(aggregate_id=advice, advice=t, recommendation=t))
     do(c.AnswerFGAdvice(aggregate_id=advice, followed=False, reasons=t))
     do(c.EscalateFGAdvice(aggregate_id=advice, to=short, reasons=t))
+    do(c.InformFG(aggregate_id=notified, informed_at=second))
+    do(c.VolunteerFGAdvice(municipality=town, about=notified, advice=t, recommendation=t))
     do(
         c.DecideNotification(
             aggregate_id=notified,
@@ -206,6 +214,7 @@ def the_story(app, s: dict) -> dict[str, object]:
             ap_reasons=t,
             inform_subjects=False,
             subjects_reasons=t,
+            without_fg_advice=WithoutFGAdvice(reason=NoAdviceReason.URGENCY, explanation=t),
         )
     )
     do(

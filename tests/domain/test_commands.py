@@ -36,7 +36,7 @@ from domain.errors import ProcedureError, UnknownRecord
 from domain.handlers import STEPS
 from domain.incidents import Impact, Nature, Stage
 from domain.requests import Outcome
-from tests.forms import AP_FORM
+from tests.forms import AP_FORM, URGENT
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=AMSTERDAM)
 REQUEST = {
@@ -205,6 +205,7 @@ def test_an_impossible_step_records_nothing(app):
                 ap_reasons="geen risico",
                 inform_subjects=False,
                 subjects_reasons="geen risico",
+                without_fg_advice=URGENT,
             ),
             SECRETARY,
         )
@@ -379,6 +380,7 @@ def breach_decided(app) -> UUID:
             ap_reasons="gevoelig",
             inform_subjects=False,
             subjects_reasons="laag risico",
+            without_fg_advice=URGENT,
         ),
         SECRETARY,
     )

@@ -38,6 +38,7 @@ from domain.commands import (
     VerifyIdentity,
 )
 from domain.deadlines import AMSTERDAM
+from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
 from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterEntry
@@ -126,6 +127,7 @@ def record_history(h: History) -> None:
         ap_reasons="risico voor betrokkenen",
         inform_subjects=False,
         subjects_reasons="geen hoog risico",
+        without_fg_advice=WithoutFGAdvice(reason=NoAdviceReason.URGENCY, explanation="weekend"),
     )
     h.do(decide, T0 + timedelta(hours=5))
     h.do(RecordMeasure(aggregate_id=b, measure="wachtwoord gewijzigd", taken_at=T0), T0)
