@@ -670,11 +670,10 @@ class Incident(Aggregate):
     # --- the FG informed (seed 002 bijlage 3 step 3) -------------------------------------------
 
     def inform_fg(self, *, informed_at: datetime, actor: str) -> None:
-        """The local CISO informs the FG of a (suspected) breach; each time it is recorded."""
+        """The local CISO informs the FG of a (suspected) breach at once, each time recorded;
+        possibly before the incident was entered here (by telephone, step 3 says immediately)."""
         if self.stage is Stage.CLOSED:
             raise ProcedureError("the incident is closed", self._allowed())
-        if informed_at < self.reported_at:
-            raise ProcedureError("the FG is informed of an incident after it was reported")
         self._fg_informed(informed_at=informed_at, actor=actor)
 
     class FGInformed(Aggregate.Event):

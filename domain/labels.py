@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Literal
 
 from domain.authorization import Role
+from domain.fg_advice import NoAdviceReason
 from domain.incidents import Authority, Impact, Nature, Stage
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
@@ -105,6 +106,8 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     RequestStage.OBJECTED: ("bezwaar", "objection lodged"),
     RequestStage.CLOSED: ("afgerond", "closed"),
     RequestStage.WITHDRAWN: ("ingetrokken", "withdrawn"),
+    # FG involvement
+    NoAdviceReason.URGENCY: ("spoed", "urgency"),
 }
 # Stored as values, looked up by them: one text may name one value only.
 _BY_VALUE = {str(value): texts for value, texts in LABELS.items()}

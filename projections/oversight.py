@@ -15,6 +15,7 @@ from domain.deadlines import EVALUATION_PERIOD
 from domain.requests import RequestStage
 from projections.base import Cursor, documents, from_utc_text, rows, utc_text
 from projections.fg_advice import AdviceRecord
+from projections.incidents import IncidentRecord
 from projections.register import current_register
 from projections.requests import RequestRecord, with_time_left
 
@@ -179,3 +180,31 @@ def erasures(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, An
         tuple(municipalities),
     )
     return rows(cursor)
+
+
+# --- FG involvement (AVG art. 38(1), 39(1)) ----------------------------------------------------
+
+
+def decisions_without_fg_advice(
+    cursor: Cursor, municipalities: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Every decision the seeds put after FG advice that was taken without it, with the reason
+    given (``reason`` None: recorded before a decision had to give one). Oldest first."""
+    cursor.execute(
+        "SELECT doc FROM incidents "
+        f"WHERE without_fg_advice = 1 AND {_in(municipalities)} ORDER BY reported_at",
+        tuple(municipalities),
+    )
+    return [
+        {
+            "kind": "breach-decision",
+            "about": r["id"],
+            "municipality": r["municipality"],
+            "reason": without["reason"],
+            "explanation": without["explanation"],
+            "decided_at": decision["decided_at"],
+            "evidence": r["evidence"]["NotificationDecided"],
+        }
+        for r in documents(cursor, IncidentRecord)
+        if (decision := r["decision"]) and (without := decision["without_fg_advice"])
+    ]

@@ -25,7 +25,7 @@ from adapters.services.reconstruction import reconstruct
 from adapters.signing_keys import generate_key_files
 from domain import commands as c
 from domain.application import DEFAULT_SKEW
-from domain.authorization import PERMISSIONS, Actor, Grant, Role
+from domain.authorization import Actor, Grant, Role
 from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
 from domain.incidents import Authority, Impact, Nature
 from domain.processing import LegalBasis
@@ -38,6 +38,7 @@ from projections.incidents import breach_register, incident_register
 from projections.register import current_register, public_register, vng_csv
 from projections.report import Period
 from projections.requests import request_register
+from tests.projections.history import FG_ONLY, the_fg
 
 ORIGIN = "ledger.test.example/bewijslast"
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -87,15 +88,12 @@ def stories(draw: st.DrawFn) -> dict:
     }
 
 
-FG_ONLY = {command for command, roles in PERMISSIONS.items() if roles == {Role.FG}}
-
-
 def the_story(app, s: dict) -> dict[str, object]:
     """Every command type once, in an order the procedures allow, with the drawn values."""
     town = s["town"]
     # The FG is never one of the deciders (art. 38(6)): a team of every other role, and the FG.
     team = Actor.with_grants("team@example.nl", [Grant(r, town) for r in Role if r is not Role.FG])
-    fg = Actor.with_grants("fg@example.nl", [Grant(Role.FG, town)])
+    fg = the_fg(town)
     t, short, some, count = s["text"], s["short"], s["some"], s["count"]
     first, second = sorted([s["happened"], s["later"]])
     aware = min(first, NOW)  # awareness never after the moment that records it

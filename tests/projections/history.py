@@ -14,7 +14,7 @@ from adapters.config import Settings
 from adapters.persistence.subject_keys import MasterKey
 from adapters.signing_keys import generate_key_files
 from domain.application import Bewijslast
-from domain.authorization import Actor, Grant, Role
+from domain.authorization import PERMISSIONS, Actor, Grant, Role
 from domain.commands import (
     ClassifyNotABreach,
     CloseIncident,
@@ -61,8 +61,18 @@ class Clock:
 
 
 def everyone(town: str) -> Actor:
-    """One actor holding every role, so the tests read as the procedure, not the role table."""
-    return Actor.with_grants(f"team@{town.lower()}.nl", [Grant(role, town) for role in Role])
+    """One actor holding every role but the FG's, which never decides where it advises
+    (art. 38(6)), so the tests read as the procedure, not the role table."""
+    return Actor.with_grants(
+        f"team@{town.lower()}.nl", [Grant(role, town) for role in Role if role is not Role.FG]
+    )
+
+
+def the_fg(town: str) -> Actor:
+    return Actor.with_grants("fg@blnp.nl", [Grant(Role.FG, town)])
+
+
+FG_ONLY = {command for command, roles in PERMISSIONS.items() if roles == {Role.FG}}
 
 
 @dataclass
@@ -76,7 +86,8 @@ class History:
     def do(self, command, at: datetime, town: str = TOWN) -> UUID:
         # Recorded at ``at``, or when what it states had happened: never before.
         self.clock.now = max([at, *command.stated_moments().values()])
-        return self.app.execute(command, everyone(town))
+        fg = command.permission in FG_ONLY
+        return self.app.execute(command, the_fg(town) if fg else everyone(town))
 
 
 def open_history(url: str, keys: Path, clock: Clock) -> History:

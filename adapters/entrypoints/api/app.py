@@ -431,6 +431,7 @@ OVERSIGHT: dict[str, Question] = {
     ),
     "incidents-not-evaluated": lambda c, m, now: oversight.incidents_not_evaluated(c, m, now),
     "erasures": lambda c, m, now: oversight.erasures(c, m),
+    "decisions-without-fg-advice": lambda c, m, now: oversight.decisions_without_fg_advice(c, m),
 }
 
 
