@@ -67,6 +67,9 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.VerifyIdentity,
         commands.WithdrawAPNotification,
         commands.WithdrawRequest,
+        # the FG's involvement
+        commands.InformFG,
+        commands.VolunteerFGAdvice,
     )
 }
 FG = "fg"  # the one person who acts for every municipality
