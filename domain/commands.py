@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.authorization import Command
 from domain.fg_advice import FGAdvice, WithoutFGAdvice
-from domain.incidents import APForm, Authority, Impact, Incident, Nature
+from domain.incidents import APForm, APFormChanges, Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
@@ -188,8 +188,8 @@ class SubmitAPNotification(StepCommand):
 class SupplementAPNotification(StepCommand):
     permission = Command.SUPPLEMENT_AP_NOTIFICATION
     aggregate_type = Incident
-    meldingsnummer: ShortText
-    form: APForm
+    meldingsnummer: ShortText  # the AP's number of the notification supplemented
+    changes: APFormChanges
     final: bool
     supplemented_at: Moment
 

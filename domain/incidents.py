@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.deadlines import (
     LEGACY_RULES,
@@ -79,6 +79,55 @@ class APForm(BaseModel):
 
 class SealedForm(TypedDict):
     """An ``APForm`` as an event holds it: its free texts sealed under the record key."""
+
+    natures: list[str]
+    nature: Sealed
+    subject_categories: list[str]
+    approx_subjects: int
+    record_categories: list[str]
+    approx_records: int
+    fg_contact: str
+    likely_consequences: Sealed
+    measures: Sealed
+    phased: Sealed
+
+
+# --- supplementing a notification in phases (art. 33(4)) --------------------------------------
+
+Natures = Annotated[list[Nature], Field(min_length=1, max_length=3)]
+Categories = Annotated[Texts, Field(min_length=1)]
+SEALED_PARTS = frozenset({"nature", "likely_consequences", "measures", "phased"})
+
+
+class APFormChanges(BaseModel):
+    """What a supplement tells the AP: only the parts of the form that changed, each with its
+    new value (the parts of ``APForm``); at least one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    natures: Natures | None = None
+    nature: Text | None = None
+    subject_categories: Categories | None = None
+    approx_subjects: Count | None = None
+    record_categories: Categories | None = None
+    approx_records: Count | None = None
+    fg_contact: ShortText | None = None
+    likely_consequences: Text | None = None
+    measures: Text | None = None
+    phased: OptionalText | None = None  # "": nothing follows any more
+
+    @model_validator(mode="after")
+    def _something_changed(self) -> APFormChanges:
+        if not self.changed():
+            raise ValueError("a supplement names at least one part of the form that changed")
+        return self
+
+    def changed(self) -> list[str]:
+        """The parts it changes, in the form's order."""
+        return [part for part in type(self).model_fields if getattr(self, part) is not None]
+
+
+class SealedFormChanges(TypedDict, total=False):
+    """``APFormChanges`` as an event holds it: the changed parts only, texts sealed."""
 
     natures: list[str]
     nature: Sealed
@@ -479,36 +528,63 @@ class Incident(Aggregate):
         self,
         *,
         meldingsnummer: str,
-        form: APForm,
+        changes: APFormChanges,
         final: bool,
         supplemented_at: datetime,
         actor: str,
     ) -> None:
+        """Art. 33(4): the AP's notification ``meldingsnummer`` supplemented with what changed."""
         self._active_notification(meldingsnummer, "supplement")
         if supplemented_at < self._breach_moments()[0]:
             raise ProcedureError("a notification is supplemented after awareness of the breach")
+        changed = changes.changed()
+        if not changed:
+            raise ProcedureError("a supplement names at least one part of the form that changed")
         self._ap_notification_supplemented(
             meldingsnummer=meldingsnummer,
-            form=self._sealed_form(form),
+            changed=changed,
+            changes=self._sealed_changes(changes),
             final=final,
             supplemented_at=supplemented_at,
             actor=actor,
         )
 
+    def _sealed_changes(self, changes: APFormChanges) -> SealedFormChanges:
+        sealed: dict[str, object] = {}
+        for part in changes.changed():
+            value = getattr(changes, part)
+            if part == "natures":
+                value = [Nature(n).value for n in value]
+            elif part in SEALED_PARTS and value:
+                value = self._sealed(value)
+            elif isinstance(value, list):
+                value = list(value)
+            sealed[part] = value
+        return cast(SealedFormChanges, sealed)
+
     class APNotificationSupplemented(Aggregate.Event):
         checkpoint_after = True
+        class_version = 2
         meldingsnummer: str
-        form: SealedForm
+        changed: list[str]  # the parts of the form the supplement changes
+        changes: SealedFormChanges  # their new values
         final: bool
         supplemented_at: datetime
         actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Recorded with the whole form (before that, any form): its parts as it gave them.
+            state["changes"] = state.pop("form")
+            state["changed"] = list(state["changes"])
 
     @event(APNotificationSupplemented)
     def _ap_notification_supplemented(
         self,
         *,
         meldingsnummer: str,
-        form: SealedForm,
+        changed: list[str],
+        changes: SealedFormChanges,
         final: bool,
         supplemented_at: datetime,
         actor: str,

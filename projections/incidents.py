@@ -81,7 +81,8 @@ class Decision(TypedDict):
 class Supplement(TypedDict):
     at: str
     final: bool
-    form: Mapping[str, object]  # the domain's ``SealedForm``
+    changed: list[str]  # the parts of the form it changes
+    changes: Mapping[str, object]  # their new values: the domain's ``SealedFormChanges``
 
 
 class Withdrawal(TypedDict):
@@ -321,7 +322,12 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
     def _(self, e: Incident.APNotificationSupplemented, r: IncidentRecord) -> None:
         notification = _notification(r, e.meldingsnummer)
         notification["supplements"].append(
-            {"at": utc_text(e.supplemented_at), "final": e.final, "form": dict(e.form)}
+            {
+                "at": utc_text(e.supplemented_at),
+                "final": e.final,
+                "changed": list(e.changed),
+                "changes": dict(e.changes),
+            }
         )
         if e.final:
             notification["preliminary"] = False

@@ -190,7 +190,11 @@ def the_story(app, s: dict) -> dict[str, object]:
     )
     do(
         c.SupplementAPNotification(
-            aggregate_id=notified, meldingsnummer=number, form=form, final=True, supplemented_at=NOW
+            aggregate_id=notified,
+            meldingsnummer=number,
+            changes=form,
+            final=True,
+            supplemented_at=NOW,
         )
     )
     do(c.InformSubjects(aggregate_id=notified, channel=short, informed_at=second))

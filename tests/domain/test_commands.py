@@ -51,7 +51,7 @@ REQUEST = {
 SUPPLEMENT = {
     "aggregate_id": "0" * 32,
     "meldingsnummer": "M-1",
-    "form": {},
+    "changes": {"approx_subjects": 3},
     "final": True,
     "supplemented_at": NOW,
 }
@@ -279,22 +279,23 @@ def test_an_impossible_step_records_nothing(app):
         ),
         (lambda: ReceiveRequest(**{**REQUEST, "received_at": -1}), "not a number"),
         (lambda: ReceiveRequest(**{**REQUEST, "received_at": 1.7e9}), "not a number"),
-        (lambda: SupplementAPNotification(**{**SUPPLEMENT, "form": {"aard": {}}}), "aard"),
+        (lambda: SupplementAPNotification(**{**SUPPLEMENT, "changes": {"aard": {}}}), "aard"),
+        (lambda: SupplementAPNotification(**{**SUPPLEMENT, "changes": {}}), "at least one part"),
         (
             lambda: SupplementAPNotification(
-                **{**SUPPLEMENT, "form": {**AP_FORM, "approx_subjects": float("nan")}}
+                **{**SUPPLEMENT, "changes": {**AP_FORM, "approx_subjects": float("nan")}}
             ),
             "NaN",
         ),
         (
             lambda: SupplementAPNotification(
-                **{**SUPPLEMENT, "form": {**AP_FORM, "approx_records": float("inf")}}
+                **{**SUPPLEMENT, "changes": {**AP_FORM, "approx_records": float("inf")}}
             ),
             "NaN and Infinity",
         ),
         (
             lambda: SupplementAPNotification(
-                **{**SUPPLEMENT, "form": {**AP_FORM, "measures": "a\x00b"}}
+                **{**SUPPLEMENT, "changes": {**AP_FORM, "measures": "a\x00b"}}
             ),
             "NUL",
         ),
