@@ -89,7 +89,7 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         Command.INFORM_SUBJECTS: {R.PRIVACY_OFFICER},
         Command.CLOSE_INCIDENT: {R.CISO},
         Command.EVALUATE_INCIDENT: {R.CISO},
-        # The local CISO informs the FG of a (suspected) breach (seed 002 step 3).
+        # The local CISO informs the FG of a (suspected) breach (seed 002 step 3, §2.1.1.4).
         Command.INFORM_FG: {R.CISO},
         Command.REQUEST_FG_ADVICE: {R.CISO, R.PRIVACY_OFFICER, R.SECRETARY, R.PROCESS_OWNER},
         # Only the FG advises and escalates: its independence (art. 38(3)).

@@ -223,7 +223,9 @@ class CloseIncident(StepCommand):
 
 
 class InformFG(StepCommand):
-    """Seed 002 bijlage 3 step 3: the local CISO informs the FG of a (suspected) breach."""
+    """The local CISO informs the FG of a (suspected) breach: seed 002 bijlage 3 step 3, and
+    §2.1.1.4 (the CISO "informeert de FG wanneer zich een datalek of beveiligingsincident
+    voordoet")."""
 
     permission = Command.INFORM_FG
     aggregate_type = Incident
