@@ -282,6 +282,16 @@ def test_an_impossible_step_records_nothing(app):
         (lambda: SupplementAPNotification(**{**SUPPLEMENT, "changes": {"aard": {}}}), "aard"),
         (lambda: SupplementAPNotification(**{**SUPPLEMENT, "changes": {}}), "at least one part"),
         (
+            lambda: SubmitAPNotification(
+                aggregate_id="0" * 32,
+                meldingsnummer="M-1",
+                preliminary=True,
+                form={},
+                submitted_at=NOW,
+            ),
+            "form.fg_contact",
+        ),
+        (
             lambda: SupplementAPNotification(
                 **{**SUPPLEMENT, "changes": {**AP_FORM, "approx_subjects": float("nan")}}
             ),
