@@ -25,6 +25,7 @@ from domain.commands import (
     ReportIncident,
     RequestFGAdvice,
     StepCommand,
+    VolunteerFGAdvice,
 )
 from domain.deadlines import EarlyWarningRule, TermCalendar
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
@@ -163,6 +164,7 @@ class Bewijslast(Application[UUID]):
             RegisterProcessingActivity: self._register_processing_activity,
             ReportIncident: self._report_incident,
             RequestFGAdvice: self._request_fg_advice,
+            VolunteerFGAdvice: self._volunteer_fg_advice,
             ReceiveRequest: self._receive_request,
             ErasePersonalData: self._erase,
             RegisterProcessor: self._register_processor,
@@ -307,6 +309,9 @@ class Bewijslast(Application[UUID]):
         for value in arguments.values():
             if isinstance(value, UUID):  # a reference to another record (FG advice)
                 self._referenced(value, municipality, actor)
+        advice = arguments.get("fg_advice")
+        if isinstance(advice, UUID):
+            self._advised(advice, aggregate, actor)
         if command.moment is not None:
             arguments[command.moment] = now
         self._of_kind(command, aggregate, actor)
@@ -368,6 +373,31 @@ class Bewijslast(Application[UUID]):
         decisions never point into another's."""
         if getattr(self._visible(record, actor), "municipality", None) != municipality:
             raise UnknownRecord(f"record {record}")
+
+    def _volunteer_fg_advice(
+        self, command: VolunteerFGAdvice, actor: Actor, now: datetime
+    ) -> FGAdvice:
+        self.check_owner(command.municipality)
+        authorise(actor, command.permission, command.municipality, None)
+        self._referenced(command.about, command.municipality, actor)
+        return FGAdvice.volunteer(
+            municipality=command.municipality,
+            about=command.about,
+            advice=command.advice,
+            recommendation=command.recommendation,
+            given_at=now,
+            actor=actor.id,
+        )
+
+    def _advised(self, advice: UUID, decided: Aggregate, actor: Actor) -> None:
+        """The rule for every command's ``fg_advice`` (art. 38(1), 39(1)): a decision rests on
+        advice the FG gave about that very record, never on a request still unanswered nor
+        on advice about something else."""
+        found = self._visible(advice, actor)
+        if not isinstance(found, FGAdvice) or found.about != decided.id:
+            raise ProcedureError(f"{advice} is no FG advice about {decided.id}")
+        if not found.given:
+            raise ProcedureError(f"the FG has not given advice {advice} yet")
 
     def _erase(
         self, command: ErasePersonalData, actor: Actor, now: datetime

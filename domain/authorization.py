@@ -47,6 +47,7 @@ class Command(StrEnum):
     INFORM_SUBJECTS = "inform_subjects"
     CLOSE_INCIDENT = "close_incident"
     EVALUATE_INCIDENT = "evaluate_incident"
+    INFORM_FG = "inform_fg"
     REQUEST_FG_ADVICE = "request_fg_advice"
     GIVE_FG_ADVICE = "give_fg_advice"
     ANSWER_FG_ADVICE = "answer_fg_advice"
@@ -94,6 +95,8 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         Command.INFORM_SUBJECTS: {R.PRIVACY_OFFICER},
         Command.CLOSE_INCIDENT: {R.CISO},
         Command.EVALUATE_INCIDENT: {R.CISO},
+        # The local CISO informs the FG of a (suspected) breach (seed 002 step 3, §2.1.1.4).
+        Command.INFORM_FG: {R.CISO},
         Command.REQUEST_FG_ADVICE: {R.CISO, R.PRIVACY_OFFICER, R.SECRETARY, R.PROCESS_OWNER},
         # Only the FG advises and escalates: its independence (art. 38(3)).
         Command.GIVE_FG_ADVICE: {R.FG},
@@ -158,8 +161,14 @@ class NotAuthorised(Exception):
 
 
 def authorise(actor: Actor, command: Command, municipality: str, controller: str | None) -> Role:
-    """The role under which ``actor`` may give ``command`` there; refused otherwise."""
+    """The role under which ``actor`` may give ``command`` there; refused otherwise. An actor
+    that is FG there never decides there, whatever else it was granted (art. 38(6))."""
     allowed = PERMISSIONS[command]
+    if command in DECIDING and _fg_of(actor, municipality):
+        raise NotAuthorised(
+            f"{actor.id} is the FG of {municipality} and may not {command.value} there "
+            "(AVG art. 38(6): no conflict of interest)"
+        )
     for grant in sorted(actor.grants, key=lambda g: g.role.value):
         if grant.role in allowed and grant.covers(municipality, controller):
             return grant.role
@@ -180,3 +189,42 @@ def sees(actor: Actor, municipality: str, controller: str | None) -> bool:
     """Whether any of the actor's grants reaches a record of that municipality and controller;
     a record it does not reach is, to the actor, a record that does not exist."""
     return any(grant.covers(municipality, controller) for grant in actor.grants)
+
+
+# --- the FG's independence (AVG art. 38(6)) ----------------------------------------------------
+
+# The commands by which the controller decides; the FG advises on them and so never gives them
+# where it is FG. (Every later deciding command, such as a DPIA decision, belongs here.)
+DECIDING: frozenset[Command] = frozenset(
+    {
+        Command.DECIDE_NOTIFICATION,
+        Command.DECIDE_REQUEST,
+        Command.DECIDE_ON_OBJECTION,
+        Command.ANSWER_FG_ADVICE,
+    }
+)
+DECIDING_ROLES: frozenset[Role] = frozenset(
+    role for command in DECIDING for role in PERMISSIONS[command]
+)
+
+
+def conflicts_of_interest(grants: Iterable[Grant]) -> list[str]:
+    """The municipalities where these grants make one actor both FG and a decider."""
+    grants = list(grants)
+    fg = {g.municipality for g in grants if g.role is Role.FG}
+    deciding = {g.municipality for g in grants if g.role in DECIDING_ROLES}
+    return sorted(fg & deciding)
+
+
+def check_independence(grants: Iterable[Grant]) -> None:
+    """Refuses grants that would give an FG a deciding role where it is FG."""
+    conflicts = conflicts_of_interest(grants)
+    if conflicts:
+        raise NotAuthorised(
+            f"the FG of {', '.join(conflicts)} cannot also hold a deciding role there "
+            "(AVG art. 38(6): no conflict of interest)"
+        )
+
+
+def _fg_of(actor: Actor, municipality: str) -> bool:
+    return any(g.role is Role.FG and g.municipality == municipality for g in actor.grants)

@@ -20,11 +20,11 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.authorization import Command
-from domain.fg_advice import FGAdvice
-from domain.incidents import APForm, Authority, Impact, Incident, Nature
+from domain.fg_advice import FGAdvice, WithoutFGAdvice
+from domain.incidents import APForm, APFormChanges, Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
 from domain.processors import Agreement, Processor
@@ -68,6 +68,23 @@ class StepCommand(CommandModel):
         return {
             name: getattr(self, name) for name in type(self).model_fields if name != "aggregate_id"
         }
+
+
+class AfterFGAdvice(StepCommand):
+    """A decision the seeds put after the FG's advice: it names the advice the FG gave about
+    this record (``fg_advice``; the application checks that it is given and about this
+    record, as it does for every command's ``fg_advice``), or says why none was asked."""
+
+    fg_advice: UUID | None = None
+    without_fg_advice: WithoutFGAdvice | None = None
+
+    @model_validator(mode="after")
+    def _advised_or_why_not(self) -> AfterFGAdvice:
+        if (self.fg_advice is None) == (self.without_fg_advice is None):
+            raise ValueError(
+                "name the FG's advice (fg_advice) or say why none was asked (without_fg_advice)"
+            )
+        return self
 
 
 # --- register of processing activities ---------------------------------------------------------
@@ -155,7 +172,7 @@ class RecordMeasure(StepCommand):
     taken_at: Moment
 
 
-class DecideNotification(StepCommand):
+class DecideNotification(AfterFGAdvice):
     permission = Command.DECIDE_NOTIFICATION
     aggregate_type = Incident
     moment = "decided_at"
@@ -163,7 +180,6 @@ class DecideNotification(StepCommand):
     ap_reasons: Text
     inform_subjects: bool
     subjects_reasons: Text
-    fg_advice: UUID | None = None
     fg_advice_followed: bool | None = None
     departure_reasons: OptionalText = ""
 
@@ -181,8 +197,8 @@ class SubmitAPNotification(StepCommand):
 class SupplementAPNotification(StepCommand):
     permission = Command.SUPPLEMENT_AP_NOTIFICATION
     aggregate_type = Incident
-    meldingsnummer: ShortText
-    form: APForm
+    meldingsnummer: ShortText  # the AP's number of the notification supplemented
+    changes: APFormChanges
     final: bool
     supplemented_at: Moment
 
@@ -215,6 +231,16 @@ class CloseIncident(StepCommand):
     moment = "closed_at"
 
 
+class InformFG(StepCommand):
+    """The local CISO informs the FG of a (suspected) breach: seed 002 bijlage 3 step 3, and
+    §2.1.1.4 (the CISO "informeert de FG wanneer zich een datalek of beveiligingsincident
+    voordoet")."""
+
+    permission = Command.INFORM_FG
+    aggregate_type = Incident
+    informed_at: Moment
+
+
 class EvaluateIncident(StepCommand):
     permission = Command.EVALUATE_INCIDENT
     aggregate_type = Incident
@@ -223,6 +249,16 @@ class EvaluateIncident(StepCommand):
 
 
 # --- FG advice ---------------------------------------------------------------------------------
+
+
+class VolunteerFGAdvice(CommandModel):
+    """Advice the FG gives on its own initiative (art. 39(1)) about a record of its municipality."""
+
+    permission = Command.GIVE_FG_ADVICE
+    municipality: ShortText
+    about: UUID
+    advice: Text
+    recommendation: Text
 
 
 class RequestFGAdvice(CommandModel):
@@ -414,5 +450,5 @@ COMMANDS: dict[str, type[CommandModel]] = {
     for cls in list(globals().values())
     if isinstance(cls, type)
     and issubclass(cls, CommandModel)
-    and cls not in (CommandModel, CreateCommand, StepCommand)
+    and cls not in (CommandModel, CreateCommand, StepCommand, AfterFGAdvice)
 }

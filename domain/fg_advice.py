@@ -8,12 +8,16 @@ with it at the end of its retention period. Public verbs judge; ``@event`` metho
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import TypedDict, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
+from pydantic import BaseModel, ConfigDict
 
 from domain.errors import ProcedureError
 from domain.personal_data import PersonalData, Sealed, record_key
+from domain.values import Text
 
 
 class FGAdvice(Aggregate):
@@ -42,15 +46,17 @@ class FGAdvice(Aggregate):
         *,
         municipality: str,
         about: UUID,
-        question: Sealed,
-        requested_at: datetime,
         actor: str,
+        question: Sealed = "",
+        requested_at: datetime | None = None,
     ) -> None:
+        # Advice the FG volunteered (``Volunteered``) has no question and no request moment.
         self.municipality = municipality
         self.about = about
         self.question = question
         self.key = record_key(question, self.id)
         self.requested_at = requested_at
+        self.volunteered = False
         self.given = False
         self.followed: bool | None = None
         self.escalated = False
@@ -128,3 +134,68 @@ class FGAdvice(Aggregate):
     def _escalated(self, *, to: str, reasons: Sealed, escalated_at: datetime, actor: str) -> None:
         self.escalated = True
         self.escalated_to = to
+
+    # --- advice on the FG's own initiative (art. 39(1)) ----------------------------------------
+
+    @classmethod
+    def volunteer(
+        cls,
+        *,
+        municipality: str,
+        about: UUID,
+        advice: str,
+        recommendation: str,
+        given_at: datetime,
+        actor: str,
+    ) -> FGAdvice:
+        """Advice nobody asked for: recorded as given at once, to be answered like any other."""
+        if not advice.strip():
+            raise ProcedureError("advice without content")
+        key = uuid4()
+        return cls._create(
+            cls.Volunteered,
+            municipality=municipality,
+            about=about,
+            advice=PersonalData(key, advice),
+            recommendation=PersonalData(key, recommendation),
+            given_at=given_at,
+            actor=actor,
+        )
+
+    class Volunteered(Aggregate.Created):
+        """Created given: ``__init__`` takes what it shares with a request, ``apply`` the rest."""
+
+        municipality: str
+        about: UUID
+        advice: Sealed
+        recommendation: Sealed
+        given_at: datetime
+        actor: str
+
+        def apply(self, aggregate: Aggregate) -> None:
+            advice = cast(FGAdvice, aggregate)
+            advice.key = record_key(self.advice, advice.id)
+            advice.volunteered = True
+            advice.given = True
+            advice.given_at = self.given_at
+
+
+class NoAdviceReason(StrEnum):
+    """Why a decision the seeds put after the FG's advice was taken without it."""
+
+    URGENCY = "spoed"  # the deadline (the AP's 72 hours) left no time to ask
+
+
+class WithoutFGAdvice(BaseModel):
+    """Said in a decision taken without FG advice: why none was asked, with reasons."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    reason: NoAdviceReason
+    explanation: Text
+
+
+class SealedWithoutFGAdvice(TypedDict):
+    """``WithoutFGAdvice`` as an event holds it: its explanation sealed under the record key."""
+
+    reason: str
+    explanation: Sealed

@@ -28,6 +28,7 @@ from domain.commands import (
     ExtendRequest,
     FindSignificantIncident,
     GiveFGAdvice,
+    InformFG,
     InformSubjects,
     LodgeObjection,
     ReclassifyNotABreach,
@@ -96,6 +97,7 @@ STEPS: Mapping[type[StepCommand], Step] = {
     RecordProcessorNotice: Incident.record_processor_notice,
     FindSignificantIncident: Incident.find_significant_incident,
     SendEarlyWarning: Incident.send_early_warning,
+    InformFG: Incident.inform_fg,
 }
 
 # Per aggregate: the name of the command that carries out each of its methods.

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.deadlines import (
     LEGACY_RULES,
@@ -29,6 +29,7 @@ from domain.deadlines import (
     nis2_early_warning_deadline,
 )
 from domain.errors import ProcedureError
+from domain.fg_advice import SealedWithoutFGAdvice, WithoutFGAdvice
 from domain.personal_data import PersonalData, Sealed, record_key
 from domain.values import Count, OptionalText, ShortText, Text, Texts
 
@@ -79,6 +80,55 @@ class APForm(BaseModel):
 
 class SealedForm(TypedDict):
     """An ``APForm`` as an event holds it: its free texts sealed under the record key."""
+
+    natures: list[str]
+    nature: Sealed
+    subject_categories: list[str]
+    approx_subjects: int
+    record_categories: list[str]
+    approx_records: int
+    fg_contact: str
+    likely_consequences: Sealed
+    measures: Sealed
+    phased: Sealed
+
+
+# --- supplementing a notification in phases (art. 33(4)) --------------------------------------
+
+Natures = Annotated[list[Nature], Field(min_length=1, max_length=3)]
+Categories = Annotated[Texts, Field(min_length=1)]
+SEALED_PARTS = frozenset({"nature", "likely_consequences", "measures", "phased"})
+
+
+class APFormChanges(BaseModel):
+    """What a supplement tells the AP: only the parts of the form that changed, each with its
+    new value (the parts of ``APForm``); at least one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    natures: Natures | None = None
+    nature: Text | None = None
+    subject_categories: Categories | None = None
+    approx_subjects: Count | None = None
+    record_categories: Categories | None = None
+    approx_records: Count | None = None
+    fg_contact: ShortText | None = None
+    likely_consequences: Text | None = None
+    measures: Text | None = None
+    phased: OptionalText | None = None  # "": nothing follows any more
+
+    @model_validator(mode="after")
+    def _something_changed(self) -> APFormChanges:
+        if not self.changed():
+            raise ValueError("a supplement names at least one part of the form that changed")
+        return self
+
+    def changed(self) -> list[str]:
+        """The parts it changes, in the form's order."""
+        return [part for part in type(self).model_fields if getattr(self, part) is not None]
+
+
+class SealedFormChanges(TypedDict, total=False):
+    """``APFormChanges`` as an event holds it: the changed parts only, texts sealed."""
 
     natures: list[str]
     nature: Sealed
@@ -144,6 +194,7 @@ class Incident(Aggregate):
         self.significant_found = False  # by its own step, under the early-warning rule
         self.early_warning_sent = False
         self.processor_notices: list[UUID] = []
+        self.fg_informed_at: datetime | None = None
 
     def _sealed(self, text: str) -> PersonalData:
         return PersonalData(self.key, text)
@@ -320,15 +371,22 @@ class Incident(Aggregate):
         departure_reasons: str,
         decided_at: datetime,
         actor: str,
+        without_fg_advice: WithoutFGAdvice | None = None,
     ) -> None:
-        """The secretary's decision on behalf of the controller (seed 002, step 15-16)."""
+        """The secretary's decision on behalf of the controller (seed 002, step 15-16), after
+        the FG's advice (which the application found given about this incident) or with the
+        reasons none was asked."""
         self._require(Stage.BREACH, step="decide on notifying")
         if self.decision is not None:
             raise ProcedureError("the notification decision was already taken")
         if not ap_reasons.strip() or not subjects_reasons.strip():
             raise ProcedureError("both parts of the decision need reasons (AP and data subjects)")
+        if (fg_advice is None) == (without_fg_advice is None):
+            raise ProcedureError("name the FG's advice or say why none was asked")
         if fg_advice is not None and fg_advice_followed is None:
             raise ProcedureError("say whether the FG's advice was followed")
+        if fg_advice is None and (fg_advice_followed is not None or departure_reasons):
+            raise ProcedureError("without FG advice there is no advice to follow or depart from")
         if fg_advice_followed is False and not departure_reasons.strip():
             raise ProcedureError("departing from the FG's advice requires reasons")
         self._notification_decided(
@@ -337,6 +395,12 @@ class Incident(Aggregate):
             inform_subjects=inform_subjects,
             subjects_reasons=self._sealed(subjects_reasons),
             fg_advice=fg_advice,
+            without_fg_advice=None
+            if without_fg_advice is None
+            else SealedWithoutFGAdvice(
+                reason=without_fg_advice.reason.value,
+                explanation=self._sealed(without_fg_advice.explanation),
+            ),
             fg_advice_followed=fg_advice_followed,
             departure_reasons=self._sealed(departure_reasons) if departure_reasons else "",
             decided_at=decided_at,
@@ -345,15 +409,22 @@ class Incident(Aggregate):
 
     class NotificationDecided(Aggregate.Event):
         checkpoint_after = True
+        class_version = 2
         notify_ap: bool
         ap_reasons: Sealed
         inform_subjects: bool
         subjects_reasons: Sealed
         fg_advice: UUID | None
+        # None with no fg_advice: recorded before a decision had to say why none was asked.
+        without_fg_advice: SealedWithoutFGAdvice | None
         fg_advice_followed: bool | None
         departure_reasons: Sealed
         decided_at: datetime
         actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["without_fg_advice"] = None
 
     @event(NotificationDecided)
     def _notification_decided(
@@ -364,6 +435,7 @@ class Incident(Aggregate):
         inform_subjects: bool,
         subjects_reasons: Sealed,
         fg_advice: UUID | None,
+        without_fg_advice: SealedWithoutFGAdvice | None,
         fg_advice_followed: bool | None,
         departure_reasons: Sealed,
         decided_at: datetime,
@@ -460,36 +532,63 @@ class Incident(Aggregate):
         self,
         *,
         meldingsnummer: str,
-        form: APForm,
+        changes: APFormChanges,
         final: bool,
         supplemented_at: datetime,
         actor: str,
     ) -> None:
+        """Art. 33(4): the AP's notification ``meldingsnummer`` supplemented with what changed."""
         self._active_notification(meldingsnummer, "supplement")
         if supplemented_at < self._breach_moments()[0]:
             raise ProcedureError("a notification is supplemented after awareness of the breach")
+        changed = changes.changed()
+        if not changed:
+            raise ProcedureError("a supplement names at least one part of the form that changed")
         self._ap_notification_supplemented(
             meldingsnummer=meldingsnummer,
-            form=self._sealed_form(form),
+            changed=changed,
+            changes=self._sealed_changes(changes),
             final=final,
             supplemented_at=supplemented_at,
             actor=actor,
         )
 
+    def _sealed_changes(self, changes: APFormChanges) -> SealedFormChanges:
+        sealed: dict[str, object] = {}
+        for part in changes.changed():
+            value = getattr(changes, part)
+            if part == "natures":
+                value = [Nature(n).value for n in value]
+            elif part in SEALED_PARTS and value:
+                value = self._sealed(value)
+            elif isinstance(value, list):
+                value = list(value)
+            sealed[part] = value
+        return cast(SealedFormChanges, sealed)
+
     class APNotificationSupplemented(Aggregate.Event):
         checkpoint_after = True
+        class_version = 2
         meldingsnummer: str
-        form: SealedForm
+        changed: list[str]  # the parts of the form the supplement changes
+        changes: SealedFormChanges  # their new values
         final: bool
         supplemented_at: datetime
         actor: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Recorded with the whole form (before that, any form): its parts as it gave them.
+            state["changes"] = state.pop("form")
+            state["changed"] = list(state["changes"])
 
     @event(APNotificationSupplemented)
     def _ap_notification_supplemented(
         self,
         *,
         meldingsnummer: str,
-        form: SealedForm,
+        changed: list[str],
+        changes: SealedFormChanges,
         final: bool,
         supplemented_at: datetime,
         actor: str,
@@ -760,3 +859,21 @@ class Incident(Aggregate):
         self, *, reference: str, sent_at: datetime, late: bool, actor: str
     ) -> None:
         self.early_warning_sent = True
+
+    # --- the FG informed (seed 002 bijlage 3 step 3) -------------------------------------------
+
+    def inform_fg(self, *, informed_at: datetime, actor: str) -> None:
+        """The local CISO informs the FG of a (suspected) breach at once, each time recorded;
+        possibly before the incident was entered here (by telephone, step 3 says immediately)."""
+        if self.stage is Stage.CLOSED:
+            raise ProcedureError("the incident is closed", self._allowed())
+        self._fg_informed(informed_at=informed_at, actor=actor)
+
+    class FGInformed(Aggregate.Event):
+        informed_at: datetime
+        actor: str
+
+    @event(FGInformed)
+    def _fg_informed(self, *, informed_at: datetime, actor: str) -> None:
+        if self.fg_informed_at is None:
+            self.fg_informed_at = informed_at

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Literal
 
 from domain.authorization import Role
+from domain.fg_advice import NoAdviceReason
 from domain.incidents import Authority, Impact, Nature, Stage
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
@@ -117,6 +118,8 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
         "art. 47 binding corporate rules",
     ),
     TransferSafeguard.DEROGATION: ("art. 49 afwijking", "art. 49 derogation"),
+    # FG involvement
+    NoAdviceReason.URGENCY: ("spoed", "urgency"),
 }
 # Stored as values, looked up by them: one text may name one value only.
 _BY_VALUE = {str(value): texts for value, texts in LABELS.items()}

@@ -41,6 +41,7 @@ class AdviceRecord(Record):
     advice: NotRequired[Advice]
     answer: NotRequired[Answer]
     escalation: NotRequired[Escalation]
+    volunteered: NotRequired[bool]  # given unasked (art. 39(1)): requested_* is its giving
 
 
 class FGAdviceRegister(RecordProjection[AdviceRecord]):
@@ -102,3 +103,19 @@ class FGAdviceRegister(RecordProjection[AdviceRecord]):
     @apply_event.register
     def _(self, e: FGAdvice.Escalated, r: AdviceRecord) -> None:
         r["escalation"] = {"to": e.to, "reasons": e.reasons, "at": utc_text(e.escalated_at)}
+
+    @apply_event.register
+    def _(self, e: FGAdvice.Volunteered, r: AdviceRecord) -> None:
+        given = utc_text(e.given_at)
+        r["municipality"] = e.municipality
+        r["about"] = str(e.about)
+        r["question"] = ""
+        r["requested_at"] = given
+        r["requested_by"] = e.actor
+        r["volunteered"] = True
+        r["advice"] = {
+            "advice": e.advice,
+            "recommendation": e.recommendation,
+            "given_at": given,
+            "actor": e.actor,
+        }

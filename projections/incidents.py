@@ -53,6 +53,19 @@ class Breach(TypedDict):
     actor: str
 
 
+class WithoutAdvice(TypedDict):
+    """Why a decision was taken without FG advice; ``reason`` None: recorded before a decision
+    had to say (the domain's ``SealedWithoutFGAdvice``)."""
+
+    reason: str | None
+    explanation: SealedText
+
+
+class FGInformed(TypedDict):
+    at: str
+    actor: str
+
+
 class Decision(TypedDict):
     notify_ap: bool
     ap_reasons: SealedText
@@ -61,6 +74,7 @@ class Decision(TypedDict):
     fg_advice: str | None
     fg_advice_followed: bool | None
     departure_reasons: SealedText
+    without_fg_advice: WithoutAdvice | None  # None when it rests on FG advice
     decided_at: str
     actor: str
 
@@ -68,7 +82,8 @@ class Decision(TypedDict):
 class Supplement(TypedDict):
     at: str
     final: bool
-    form: Mapping[str, object]  # the domain's ``SealedForm``
+    changed: list[str]  # the parts of the form it changes
+    changes: Mapping[str, object]  # their new values: the domain's ``SealedFormChanges``
 
 
 class Withdrawal(TypedDict):
@@ -160,6 +175,7 @@ class IncidentRecord(Record):
     processor_notices: NotRequired[list[ProcessorNotice]]
     significance: NotRequired[Significance]
     early_warning: NotRequired[EarlyWarning]
+    fg_informed: NotRequired[list[FGInformed]]  # seed 002 step 3, each time
 
 
 class IncidentRegister(RecordProjection[IncidentRecord]):
@@ -181,6 +197,7 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
         "departed_from_fg": "INTEGER NOT NULL",
         "departure": "TEXT",  # JSON, likewise
         "fg_advice": "TEXT",  # the advice the notification decision answered
+        "without_fg_advice": "INTEGER NOT NULL",  # decided, and on no FG advice
         "closed_at": "TEXT",
         "evaluated_at": "TEXT",
         "early_warning_deadline": "TEXT",
@@ -195,6 +212,7 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
         "fg_advice",
         "evaluated_at, closed_at",
         "early_warning_pending, early_warning_deadline",
+        "without_fg_advice, municipality",
     )
 
     def columns(self, r: IncidentRecord) -> dict[str, Any]:
@@ -244,6 +262,7 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
             if decision is not None and departed
             else None,
             "fg_advice": decision and decision["fg_advice"],
+            "without_fg_advice": int(decision is not None and decision["fg_advice"] is None),
             "closed_at": r.get("closed_at"),
             "evaluated_at": evaluation and evaluation["evaluated_at"],
             **_early_warning_columns(r),
@@ -312,6 +331,12 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
             "fg_advice": None if e.fg_advice is None else str(e.fg_advice),
             "fg_advice_followed": e.fg_advice_followed,
             "departure_reasons": e.departure_reasons,
+            "without_fg_advice": None
+            if e.fg_advice is not None
+            else {
+                "reason": e.without_fg_advice and e.without_fg_advice["reason"],
+                "explanation": e.without_fg_advice["explanation"] if e.without_fg_advice else "",
+            },
             "decided_at": utc_text(e.decided_at),
             "actor": e.actor,
         }
@@ -338,7 +363,12 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
     def _(self, e: Incident.APNotificationSupplemented, r: IncidentRecord) -> None:
         notification = _notification(r, e.meldingsnummer)
         notification["supplements"].append(
-            {"at": utc_text(e.supplemented_at), "final": e.final, "form": dict(e.form)}
+            {
+                "at": utc_text(e.supplemented_at),
+                "final": e.final,
+                "changed": list(e.changed),
+                "changes": dict(e.changes),
+            }
         )
         if e.final:
             notification["preliminary"] = False
@@ -405,6 +435,10 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
             "found_at": utc_text(e.found_at),
             "actor": e.actor,
         }
+
+    @apply_event.register
+    def _(self, e: Incident.FGInformed, r: IncidentRecord) -> None:
+        r.setdefault("fg_informed", []).append({"at": utc_text(e.informed_at), "actor": e.actor})
 
     @apply_event.register
     def _(self, e: Incident.EarlyWarningSent, r: IncidentRecord) -> None:
@@ -488,5 +522,32 @@ def breach_entry(r: IncidentRecord) -> dict[str, Any]:
             "decision": decision and decision["inform_subjects"],
             "reasons": decision and decision["subjects_reasons"],
         },
+        "fg": fg_involvement(r),
         "evidence": r["evidence"],
+    }
+
+
+def fg_involvement(r: IncidentRecord) -> dict[str, Any]:
+    """The FG's part in an incident: when it was informed (seed 002 step 3), and whether the
+    notification decision followed its advice, departed from it, or was taken without it."""
+    decision = r.get("decision")
+    if decision is None:
+        involvement = None
+    elif decision["fg_advice"] is None:
+        involvement = "without_advice"
+    else:
+        involvement = "followed" if decision["fg_advice_followed"] else "departed"
+    return {
+        "informed": [moment["at"] for moment in r.get("fg_informed", [])],
+        "decision": involvement,
+        "advice": decision and decision["fg_advice"],
+        "reasons": decision
+        and (
+            decision["departure_reasons"]
+            if decision["without_fg_advice"] is None
+            else decision["without_fg_advice"]["explanation"]
+        ),
+        "without_advice_reason": decision
+        and decision["without_fg_advice"]
+        and decision["without_fg_advice"]["reason"],
     }

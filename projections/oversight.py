@@ -322,3 +322,31 @@ def early_warnings(
             }
         )
     return found
+
+
+# --- FG involvement (AVG art. 38(1), 39(1)) ----------------------------------------------------
+
+
+def decisions_without_fg_advice(
+    cursor: Cursor, municipalities: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Every decision the seeds put after FG advice that was taken without it, with the reason
+    given (``reason`` None: recorded before a decision had to give one). Oldest first."""
+    cursor.execute(
+        "SELECT doc FROM incidents "
+        f"WHERE without_fg_advice = 1 AND {_in(municipalities)} ORDER BY reported_at",
+        tuple(municipalities),
+    )
+    return [
+        {
+            "kind": "breach-decision",
+            "about": r["id"],
+            "municipality": r["municipality"],
+            "reason": without["reason"],
+            "explanation": without["explanation"],
+            "decided_at": decision["decided_at"],
+            "evidence": r["evidence"]["NotificationDecided"],
+        }
+        for r in documents(cursor, IncidentRecord)
+        if (decision := r["decision"]) and (without := decision["without_fg_advice"])
+    ]

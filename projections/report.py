@@ -25,7 +25,7 @@ from projections.base import (
 )
 from projections.erasures import ErasureRecord
 from projections.fg_advice import AdviceRecord
-from projections.incidents import IncidentRecord
+from projections.incidents import IncidentRecord, fg_involvement
 from projections.processors import PROCESSORS_TABLE, ProcessorRecord
 from projections.register import ACTIVE, ProcessingRegister
 from projections.requests import RequestRecord
@@ -388,6 +388,7 @@ def report_figures(
         "erasures": erasure_figures(cursor, municipality, period),
         "processors": processor_figures(cursor, municipality, controller, period),
         "early_warnings": early_warning_figures(cursor, municipality, controller, period),
+        "fg_involvement": fg_involvement_figures(cursor, municipality, controller, period),
     }
 
 
@@ -493,5 +494,73 @@ def early_warning_figures(
             "early_warnings.late",
             len(late) + len([r for r in owed if not r.get("early_warning")]),
             _evidence(late, "EarlyWarningSent"),
+        ),
+    ]
+
+
+# --- the FG's involvement (AVG art. 38(1), 39(1); seed 002 bijlage 3 steps 3 and 15) ----------
+
+
+def fg_involvement_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    """Per notification decision of the period: FG advice followed, departed from, or none
+    asked (with the reason); the incidents of the period the FG was informed of, and when;
+    the advice the FG gave unasked."""
+    incidents = _records(cursor, "incidents", IncidentRecord, municipality, controller)
+    decided = [
+        r for r in incidents if r.get("decision") and period.holds(r["decision"]["decided_at"])
+    ]
+    by_kind = {r["id"]: fg_involvement(r) for r in decided}
+
+    def decisions(kind: str) -> list[IncidentRecord]:
+        return [r for r in decided if by_kind[r["id"]]["decision"] == kind]
+
+    without = decisions("without_advice")
+    informed = [
+        r for r in incidents if any(period.holds(m["at"]) for m in r.get("fg_informed", []))
+    ]
+    cursor.execute("SELECT doc FROM fg_advice WHERE municipality = ?", (municipality,))
+    volunteered = [
+        r
+        for r in documents(cursor, AdviceRecord)
+        if r.get("volunteered") and period.holds(r["requested_at"])
+    ]
+    return [
+        Figure(
+            "fg_involvement.advice_followed",
+            len(decisions("followed")),
+            _evidence(decisions("followed"), "NotificationDecided"),
+        ),
+        Figure(
+            "fg_involvement.advice_departed",
+            len(decisions("departed")),
+            _evidence(decisions("departed"), "NotificationDecided"),
+        ),
+        Figure(
+            "fg_involvement.without_advice",
+            len(without),
+            _evidence(without, "NotificationDecided"),
+            [
+                {
+                    "id": r["id"],
+                    "summary": r["summary"],
+                    "ground": by_kind[r["id"]]["without_advice_reason"],
+                    "reason": by_kind[r["id"]]["reasons"],
+                }
+                for r in without
+            ],
+        ),
+        Figure(
+            "fg_involvement.fg_informed",
+            len(informed),
+            _evidence(informed, "FGInformed"),
+            [{"id": r["id"], "informed_at": fg_involvement(r)["informed"]} for r in informed],
+        ),
+        Figure(
+            "fg_involvement.volunteered",
+            len(volunteered),
+            sorted(i for r in volunteered for i in _all_indices(r)),
+            [{"id": r["id"], "about": r["about"]} for r in volunteered],
         ),
     ]

@@ -22,3 +22,10 @@ AP_FORM: dict[str, Any] = {
 
 def ap_form(**changes: Any) -> APForm:
     return APForm.model_validate({**AP_FORM, **changes})
+
+
+# A decision taken without FG advice says why (AVG art. 38(1)), as a client sends it.
+URGENT: dict[str, Any] = {
+    "reason": "spoed",
+    "explanation": "de FG was binnen 72 uur niet bereikbaar",
+}

@@ -26,6 +26,7 @@ from adapters.signing_keys import generate_key_files
 from domain import commands as c
 from domain.application import DEFAULT_SKEW
 from domain.authorization import Actor, Grant, Role
+from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
 from domain.incidents import Authority, Impact, Nature
 from domain.processing import LegalBasis
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right
@@ -37,6 +38,7 @@ from projections.incidents import breach_register, incident_register
 from projections.register import current_register, public_register, vng_csv
 from projections.report import Period
 from projections.requests import request_register
+from tests.projections.history import FG_ONLY, the_fg
 
 ORIGIN = "ledger.test.example/bewijslast"
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -89,13 +91,15 @@ def stories(draw: st.DrawFn) -> dict:
 def the_story(app, s: dict) -> dict[str, object]:
     """Every command type once, in an order the procedures allow, with the drawn values."""
     town = s["town"]
-    actor = Actor.with_grants("team@example.nl", [Grant(role, town) for role in Role])
+    # The FG is never one of the deciders (art. 38(6)): a team of every other role, and the FG.
+    team = Actor.with_grants("team@example.nl", [Grant(r, town) for r in Role if r is not Role.FG])
+    fg = the_fg(town)
     t, short, some, count = s["text"], s["short"], s["some"], s["count"]
     first, second = sorted([s["happened"], s["later"]])
     aware = min(first, NOW)  # awareness never after the moment that records it
 
     def do(command):
-        return app.execute(command, actor)
+        return app.execute(command, fg if command.permission in FG_ONLY else team)
 
     where = {"municipality": town, "controller": s["controller"]}
     entry = {
@@ -166,6 +170,8 @@ def the_story(app, s: dict) -> dict[str, object]:
     do(c.GiveFGAdvice(aggregate_id=advice, advice=t, recommendation=t))
     do(c.AnswerFGAdvice(aggregate_id=advice, followed=False, reasons=t))
     do(c.EscalateFGAdvice(aggregate_id=advice, to=short, reasons=t))
+    do(c.InformFG(aggregate_id=notified, informed_at=second))
+    do(c.VolunteerFGAdvice(municipality=town, about=notified, advice=t, recommendation=t))
     do(
         c.DecideNotification(
             aggregate_id=notified,
@@ -191,7 +197,11 @@ def the_story(app, s: dict) -> dict[str, object]:
     )
     do(
         c.SupplementAPNotification(
-            aggregate_id=notified, meldingsnummer=number, form=form, final=True, supplemented_at=NOW
+            aggregate_id=notified,
+            meldingsnummer=number,
+            changes=form,
+            final=True,
+            supplemented_at=NOW,
         )
     )
     do(c.InformSubjects(aggregate_id=notified, channel=short, informed_at=second))
@@ -213,6 +223,7 @@ def the_story(app, s: dict) -> dict[str, object]:
             ap_reasons=t,
             inform_subjects=False,
             subjects_reasons=t,
+            without_fg_advice=WithoutFGAdvice(reason=NoAdviceReason.URGENCY, explanation=t),
         )
     )
     do(

@@ -530,3 +530,37 @@ def test_the_demo_folder_on_postgresql(pg_database, tmp_path, monkeypatch, capsy
     assert main(["report", "--municipality", "Putten", "--controller", COLLEGE, *period]) == 2
     said = capsys.readouterr().err
     assert f"recorded under the master key in {tmp_path / 'keys' / 'master.key'}" in said
+
+
+def test_no_key_is_created_that_makes_an_fg_a_decider_where_it_is_fg(configured, capsys):
+    assert main(["apikey", "list"]) == 0
+    before = capsys.readouterr().out
+    fg = ["apikey", "create", "--actor", "fg@blnp.nl", "--grant", "FG:Leusden"]
+    assert main([*fg, "--grant", "SECRETARY:Leusden"]) == 2
+    assert "art. 38(6)" in capsys.readouterr().out
+    assert main(["apikey", "list"]) == 0
+    assert capsys.readouterr().out == before
+
+
+def test_the_report_shows_the_fgs_part_in_each_decision(configured, tmp_path):
+    _, url, _ = configured
+    out = tmp_path / "report.json"
+    command = ["report", "--database", url, "--municipality", "Leusden", "--controller", COLLEGE]
+    period = ["--from", "2024-01-01", "--to", "2025-12-31", "--format", "json"]
+    assert main([*command, *period, "--out", str(out)]) == 0
+    figures = {f["key"]: f for f in json.loads(out.read_text())["sections"]["fg_involvement"]}
+    # The stolen laptop: decided within the 72 hours without FG advice, the reason given; the
+    # FG then advised unasked. The lost USB stick: the FG informed at once (step 3).
+    (without,) = figures["fg_involvement.without_advice"]["detail"]
+    assert (without["ground"], without["reason"]) == (
+        "spoed",
+        "FG niet bereikbaar binnen de 72 uur",
+    )
+    assert figures["fg_involvement.volunteered"]["value"] == 1
+    assert figures["fg_involvement.fg_informed"]["value"] == 1
+    assert figures["fg_involvement.fg_informed"]["evidence"]
+    assert (
+        figures["fg_involvement.advice_followed"]["value"]
+        + figures["fg_involvement.advice_departed"]["value"]
+        == 2
+    )

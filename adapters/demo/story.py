@@ -75,6 +75,9 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.RecordProcessorNotice,
         commands.FindSignificantIncident,
         commands.SendEarlyWarning,
+        # the FG's involvement
+        commands.InformFG,
+        commands.VolunteerFGAdvice,
     )
 }
 FG = "fg"  # the one person who acts for every municipality

@@ -20,7 +20,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.persistence.schema import API_KEYS, migrate
 from adapters.persistence.sqldb import Database
-from domain.authorization import DEPLOYMENT, Actor, Grant, Role
+from domain.authorization import DEPLOYMENT, Actor, Grant, Role, check_independence
 from domain.labels import parse_role
 
 INSERT = (
@@ -100,6 +100,7 @@ class ApiKeys:
         """A new key for ``actor``; the token is shown once and never stored."""
         if actor.id.startswith(OIDC_ACTORS):
             raise ValueError(f"actor ids starting with {OIDC_ACTORS!r} are those of OIDC tokens")
+        check_independence(actor.grants)
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         grants = [
             {"role": g.role.value, "municipality": g.municipality, "controller": g.controller}

@@ -90,6 +90,25 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "early_warnings.sent_within_24h": ("Gewaarschuwd binnen 24 uur", "Warned within 24 hours"),
     "early_warnings.late": ("Te laat of (nog) niet gewaarschuwd", "Warned late or not (yet)"),
+    # the FG's involvement
+    "fg_involvement": ("Betrokkenheid van de FG", "The FG's involvement"),
+    "fg_involvement.advice_followed": (
+        "Besluiten na advies van de FG, opgevolgd",
+        "Decisions after FG advice, followed",
+    ),
+    "fg_involvement.advice_departed": (
+        "Besluiten na advies van de FG, afgeweken",
+        "Decisions after FG advice, departed from",
+    ),
+    "fg_involvement.without_advice": (
+        "Besluiten zonder advies van de FG, met reden",
+        "Decisions without FG advice, with reasons",
+    ),
+    "fg_involvement.fg_informed": ("Incidenten gemeld aan de FG", "Incidents the FG was told of"),
+    "fg_involvement.volunteered": (
+        "Adviezen van de FG uit eigen beweging",
+        "FG advice given unasked",
+    ),
 }
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Verantwoordingsrapportage", "Accountability report"),

@@ -15,6 +15,7 @@ from adapters.entrypoints.api.health import Thresholds
 from domain.authorization import Role
 from tests.api.conftest import COLLEGE, TOWN, Served, serve
 from tests.api.test_idempotency import keyed
+from tests.forms import URGENT
 
 BREACH = {
     "aware_at": "2026-03-02T07:00:00+00:00",
@@ -29,6 +30,7 @@ DECISION = {
     "ap_reasons": "gering risico",
     "inform_subjects": False,
     "subjects_reasons": "gering risico",
+    "without_fg_advice": URGENT,
 }
 
 

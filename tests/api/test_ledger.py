@@ -14,6 +14,7 @@ from ledger.receipt import verify_receipt
 from ledger.verify import verify_bundle
 from ledger.witness import WitnessPolicy
 from tests.api.conftest import COLLEGE, TOWN, Served
+from tests.forms import URGENT
 
 
 def record_breach_decision(served: Served) -> None:
@@ -42,6 +43,7 @@ def record_breach_decision(served: Served) -> None:
         ap_reasons="geen risico",
         inform_subjects=False,
         subjects_reasons="geen risico",
+        without_fg_advice=URGENT,
     )
     assert decided.status_code == 201, decided.text
 

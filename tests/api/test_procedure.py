@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.authorization import Grant, Role
+import pytest
+
+from domain.authorization import Grant, NotAuthorised, Role
 from tests.api.conftest import COLLEGE, TOWN, Served
-from tests.forms import AP_FORM
+from tests.forms import AP_FORM, URGENT
 from tests.projections.history import T0
 
 PROBLEM = "application/problem+json"
@@ -56,6 +58,7 @@ def test_an_employee_reports_and_the_breach_is_notified_to_the_ap(served: Served
                 "ap_reasons": "BSN's van 40 inwoners",
                 "inform_subjects": True,
                 "subjects_reasons": "hoog risico",
+                "without_fg_advice": URGENT,
             },
         ),
         (
@@ -114,6 +117,7 @@ def test_a_role_that_may_not_take_a_step_gets_403_another_municipality_404_nothi
         ap_reasons="-",
         inform_subjects=False,
         subjects_reasons="-",
+        without_fg_advice=URGENT,
     )
     refused(served, decide, 403, "forbidden", size)
     # To another municipality's CISO, Leusden's incident is not there: the answer is that to a
@@ -327,3 +331,78 @@ def test_each_departure_from_fg_advice_is_listed_once_with_its_kind(served: Serv
     (decision,) = [d for d in listed["items"] if d["advice"] == on_breach]
     assert decision["reasons"] == "de sleutel is niet gelekt"
     assert len(decision["evidence"]) == 2  # the decision and the answer
+
+
+def test_the_fg_is_informed_advises_unasked_and_decisions_rest_on_given_advice(served: Served):
+    employee, ciso = served.role(Role.EMPLOYEE), served.role(Role.CISO)
+    secretary, fg = served.role(Role.SECRETARY), served.role(Role.FG)
+
+    def breach(summary: str) -> str:
+        incident = served.command(
+            "report-incident", employee, municipality=TOWN, controller=COLLEGE, summary=summary
+        ).json()["id"]
+        served.command("triage-incident", ciso, aggregate_id=incident, impact="hoog")
+        served.command(
+            "establish-breach",
+            ciso,
+            aggregate_id=incident,
+            aware_at=served.clock.now.isoformat(),
+            natures=["vertrouwelijkheid"],
+            data_categories=["NAW"],
+            approx_subjects=3,
+            approx_records=3,
+            likely_consequences="onbevoegde inzage",
+        )
+        return incident
+
+    incident = breach("lek")
+    # Step 3: the local CISO informs the FG, no one else records it.
+    informed = {"aggregate_id": incident, "informed_at": served.clock.now.isoformat()}
+    size = served.ledger_size()
+    refused(served, served.command("inform-fg", employee, **informed), 403, "forbidden", size)
+    assert served.command("inform-fg", ciso, **informed).status_code == 201
+    # Art. 39(1): the FG advises on its own initiative; only the FG.
+    unasked = {"municipality": TOWN, "about": incident, "advice": "melden", "recommendation": "ja"}
+    by_secretary = served.command("volunteer-fg-advice", secretary, **unasked)
+    refused(served, by_secretary, 403, "forbidden", served.ledger_size())
+    volunteered = served.command("volunteer-fg-advice", fg, **unasked)
+    assert volunteered.status_code == 201, volunteered.text
+    # Step 15: a decision rests on advice given about this breach, not on a question unanswered.
+    asked = served.command(
+        "request-fg-advice", secretary, municipality=TOWN, about=incident, question="melden?"
+    ).json()["id"]
+    decision = {
+        "aggregate_id": incident,
+        "notify_ap": True,
+        "ap_reasons": "risico",
+        "inform_subjects": False,
+        "subjects_reasons": "gering risico",
+        "fg_advice_followed": True,
+    }
+    size = served.ledger_size()
+    pending = served.command("decide-notification", secretary, **decision, fg_advice=asked)
+    assert "has not given advice" in refused(served, pending, 409, "procedure", size)["detail"]
+    decided = served.command(
+        "decide-notification", secretary, **decision, fg_advice=volunteered.json()["id"]
+    )
+    assert decided.status_code == 201, decided.text
+
+    urgent = breach("spoedlek")
+    decided = served.command(
+        "decide-notification",
+        secretary,
+        **{**decision, "aggregate_id": urgent, "fg_advice_followed": None},
+        without_fg_advice=URGENT,
+    )
+    assert decided.status_code == 201, decided.text
+    listed = served.client.get("/oversight/decisions-without-fg-advice", headers=fg).json()
+    assert [(d["about"], d["reason"]) for d in listed["items"]] == [(urgent, "spoed")]
+    assert listed["items"][0]["explanation"] == URGENT["explanation"]
+
+
+def test_no_api_key_makes_an_fg_a_decider_where_it_is_fg(served: Served):
+    for role in (Role.SECRETARY, Role.PROCESS_OWNER):
+        with pytest.raises(NotAuthorised, match="art. 38"):
+            served.key("fg@blnp.nl", Grant(Role.FG, TOWN), Grant(role, TOWN))
+    # A secretary elsewhere is no conflict.
+    served.key("fg@blnp.nl", Grant(Role.FG, "Putten"), Grant(Role.SECRETARY, TOWN))

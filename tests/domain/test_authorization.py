@@ -13,6 +13,7 @@ from domain.authorization import (
     NotAuthorised,
     Role,
     authorise,
+    check_independence,
 )
 
 ROLES = [
@@ -65,6 +66,7 @@ manage_processor_agreement        .    .     x    .    .    x    .    .    .
 record_processor_notice           .    x     x    .    .    .    .    .    .
 find_significant_incident         .    x     .    .    .    .    .    .    .
 send_early_warning                .    x     .    .    .    .    .    .    .
+inform_fg                         .    x     .    .    .    .    .    .    .
 """
 
 CELLS = [
@@ -130,3 +132,42 @@ def test_only_a_deployment_auditor_reaches_the_whole_deployment():
     town = Actor.with_grants("a@leusden.nl", [Grant(Role.DEPLOYMENT_AUDITOR, "Leusden")])
     with pytest.raises(NotAuthorised):
         authorise(town, Command.READ_LEDGER_STATES, DEPLOYMENT, None)
+
+
+# --- the FG's independence (art. 38(6)): the commands an FG never gives where it is FG ------------
+
+#                      the roles that decide, each also holding the FG's grant there
+DECIDING = """
+decide_notification    secretaris
+decide_request         secretaris proceseigenaar
+decide_on_objection    secretaris
+answer_fg_advice       secretaris proceseigenaar
+"""
+CONFLICTS = [
+    (Command(line.split()[0]), ROLE[role])
+    for line in DECIDING.strip().splitlines()
+    for role in line.split()[1:]
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "role"), CONFLICTS, ids=[f"{c.value}-{r.name}" for c, r in CONFLICTS]
+)
+def test_an_fg_that_also_holds_a_deciding_role_does_not_decide_there(command, role):
+    both = Actor.with_grants("fg@blnp.nl", [Grant(Role.FG, "Nijkerk"), Grant(role, "Nijkerk")])
+    with pytest.raises(NotAuthorised, match="art. 38"):
+        authorise(both, command, "Nijkerk", "college van B&W")
+    with pytest.raises(NotAuthorised, match="Nijkerk cannot also hold a deciding role"):
+        check_independence(both.grants)
+    # Where it is not FG, the same role decides.
+    elsewhere = Actor.with_grants("fg@blnp.nl", [Grant(Role.FG, "Putten"), Grant(role, "Nijkerk")])
+    check_independence(elsewhere.grants)
+    assert authorise(elsewhere, command, "Nijkerk", "college van B&W") is role
+
+
+def test_the_fg_keeps_every_other_role_it_holds_beside_its_own():
+    reporter = Actor.with_grants(
+        "fg@blnp.nl", [Grant(Role.FG, "Nijkerk"), Grant(Role.CISO, "Nijkerk")]
+    )
+    check_independence(reporter.grants)
+    assert authorise(reporter, Command.TRIAGE_INCIDENT, "Nijkerk", None) is Role.CISO

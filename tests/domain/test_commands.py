@@ -36,7 +36,7 @@ from domain.errors import ProcedureError, UnknownRecord
 from domain.handlers import STEPS
 from domain.incidents import Impact, Nature, Stage
 from domain.requests import Outcome
-from tests.forms import AP_FORM
+from tests.forms import AP_FORM, URGENT
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=AMSTERDAM)
 REQUEST = {
@@ -51,7 +51,7 @@ REQUEST = {
 SUPPLEMENT = {
     "aggregate_id": "0" * 32,
     "meldingsnummer": "M-1",
-    "form": {},
+    "changes": {"approx_subjects": 3},
     "final": True,
     "supplemented_at": NOW,
 }
@@ -205,6 +205,7 @@ def test_an_impossible_step_records_nothing(app):
                 ap_reasons="geen risico",
                 inform_subjects=False,
                 subjects_reasons="geen risico",
+                without_fg_advice=URGENT,
             ),
             SECRETARY,
         )
@@ -278,22 +279,33 @@ def test_an_impossible_step_records_nothing(app):
         ),
         (lambda: ReceiveRequest(**{**REQUEST, "received_at": -1}), "not a number"),
         (lambda: ReceiveRequest(**{**REQUEST, "received_at": 1.7e9}), "not a number"),
-        (lambda: SupplementAPNotification(**{**SUPPLEMENT, "form": {"aard": {}}}), "aard"),
+        (lambda: SupplementAPNotification(**{**SUPPLEMENT, "changes": {"aard": {}}}), "aard"),
+        (lambda: SupplementAPNotification(**{**SUPPLEMENT, "changes": {}}), "at least one part"),
+        (
+            lambda: SubmitAPNotification(
+                aggregate_id="0" * 32,
+                meldingsnummer="M-1",
+                preliminary=True,
+                form={},
+                submitted_at=NOW,
+            ),
+            "form.fg_contact",
+        ),
         (
             lambda: SupplementAPNotification(
-                **{**SUPPLEMENT, "form": {**AP_FORM, "approx_subjects": float("nan")}}
+                **{**SUPPLEMENT, "changes": {**AP_FORM, "approx_subjects": float("nan")}}
             ),
             "NaN",
         ),
         (
             lambda: SupplementAPNotification(
-                **{**SUPPLEMENT, "form": {**AP_FORM, "approx_records": float("inf")}}
+                **{**SUPPLEMENT, "changes": {**AP_FORM, "approx_records": float("inf")}}
             ),
             "NaN and Infinity",
         ),
         (
             lambda: SupplementAPNotification(
-                **{**SUPPLEMENT, "form": {**AP_FORM, "measures": "a\x00b"}}
+                **{**SUPPLEMENT, "changes": {**AP_FORM, "measures": "a\x00b"}}
             ),
             "NUL",
         ),
@@ -380,6 +392,7 @@ def breach_decided(app) -> UUID:
             ap_reasons="gevoelig",
             inform_subjects=False,
             subjects_reasons="laag risico",
+            without_fg_advice=URGENT,
         ),
         SECRETARY,
     )

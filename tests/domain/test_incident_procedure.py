@@ -13,7 +13,7 @@ from domain.application import Bewijslast
 from domain.deadlines import AMSTERDAM, EarlyWarningRule
 from domain.errors import ProcedureError
 from domain.fg_advice import FGAdvice
-from domain.incidents import Authority, Impact, Incident, Nature, Stage
+from domain.incidents import APFormChanges, Authority, Impact, Incident, Nature, Stage
 from tests.forms import ap_form
 
 CISO, FG, SECRETARY, PRIVACY = (
@@ -115,7 +115,8 @@ def test_a_lost_usb_stick_with_bsns_is_handled_from_report_to_evaluation(app):
     app.save(incident)
     incident.supplement_ap_notification(
         meldingsnummer="M-2026-0042",
-        form=ap_form(),
+        # Art. 33(4): what changed since the notification, by part, with the new values.
+        changes=APFormChanges(approx_subjects=1187, approx_records=1187, phased=""),
         final=True,
         supplemented_at=hours(100),
         actor=PRIVACY,

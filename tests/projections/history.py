@@ -14,7 +14,7 @@ from adapters.config import Settings
 from adapters.persistence.subject_keys import MasterKey
 from adapters.signing_keys import generate_key_files
 from domain.application import Bewijslast
-from domain.authorization import Actor, Grant, Role
+from domain.authorization import PERMISSIONS, Actor, Grant, Role
 from domain.commands import (
     ClassifyNotABreach,
     CloseIncident,
@@ -40,6 +40,7 @@ from domain.commands import (
     VerifyIdentity,
 )
 from domain.deadlines import AMSTERDAM
+from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
 from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterEntry, SpecialCategoryGround
@@ -63,8 +64,18 @@ class Clock:
 
 
 def everyone(town: str) -> Actor:
-    """One actor holding every role, so the tests read as the procedure, not the role table."""
-    return Actor.with_grants(f"team@{town.lower()}.nl", [Grant(role, town) for role in Role])
+    """One actor holding every role but the FG's, which never decides where it advises
+    (art. 38(6)), so the tests read as the procedure, not the role table."""
+    return Actor.with_grants(
+        f"team@{town.lower()}.nl", [Grant(role, town) for role in Role if role is not Role.FG]
+    )
+
+
+def the_fg(town: str) -> Actor:
+    return Actor.with_grants("fg@blnp.nl", [Grant(Role.FG, town)])
+
+
+FG_ONLY = {command for command, roles in PERMISSIONS.items() if roles == {Role.FG}}
 
 
 @dataclass
@@ -78,7 +89,8 @@ class History:
     def do(self, command, at: datetime, town: str = TOWN) -> UUID:
         # Recorded at ``at``, or when what it states had happened: never before.
         self.clock.now = max([at, *command.stated_moments().values()])
-        return self.app.execute(command, everyone(town))
+        fg = command.permission in FG_ONLY
+        return self.app.execute(command, the_fg(town) if fg else everyone(town))
 
 
 def open_history(url: str, keys: Path, clock: Clock) -> History:
@@ -129,6 +141,7 @@ def record_history(h: History) -> None:
         ap_reasons="risico voor betrokkenen",
         inform_subjects=False,
         subjects_reasons="geen hoog risico",
+        without_fg_advice=WithoutFGAdvice(reason=NoAdviceReason.URGENCY, explanation="weekend"),
     )
     h.do(decide, T0 + timedelta(hours=5))
     h.do(RecordMeasure(aggregate_id=b, measure="wachtwoord gewijzigd", taken_at=T0), T0)

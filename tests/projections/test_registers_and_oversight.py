@@ -167,3 +167,29 @@ def test_the_vng_export_has_the_model_registers_columns(cursor, ids):
     assert jeugdzorg["BSN"] == "ja"
     assert jeugdzorg["DPIA uitgevoerd op"].startswith("2026-03-05")
     assert text.endswith("\r\n")
+
+
+def test_decisions_taken_without_fg_advice_come_with_the_reason_given(cursor, ids, app):
+    # B was decided on a weekend without asking the FG: urgency, with its explanation.
+    (without,) = oversight.decisions_without_fg_advice(cursor, [TOWN])
+    assert (without["about"], without["kind"]) == (str(ids["B"]), "breach-decision")
+    assert without["reason"] == "spoed"
+    assert opened(app, without["explanation"]) == "weekend"
+    assert without["evidence"]  # the ledger index of the decision
+    # C was decided after advice (and departed from it): listed once, as a departure only.
+    assert [d["about"] for d in oversight.departures_from_fg_advice(cursor, [TOWN])] == [
+        str(ids["C"])
+    ]
+    assert oversight.decisions_without_fg_advice(cursor, [OTHER]) == []
+
+
+def test_the_breach_register_shows_the_fgs_part_in_each_decision(cursor, ids, app):
+    register = {r["id"]: r for r in breach_register(cursor, TOWN)}
+    b, c = register[str(ids["B"])]["fg"], register[str(ids["C"])]["fg"]
+    assert (b["decision"], b["without_advice_reason"], b["advice"]) == (
+        "without_advice",
+        "spoed",
+        None,
+    )
+    assert (c["decision"], c["advice"]) == ("departed", str(ids["C-advice"]))
+    assert opened(app, c["reasons"]) == "de sleutel is niet gelekt"

@@ -444,6 +444,7 @@ OVERSIGHT: dict[str, Question] = {
         c, m
     ),
     "early-warnings": lambda c, m, now: oversight.early_warnings(c, m, now),
+    "decisions-without-fg-advice": lambda c, m, now: oversight.decisions_without_fg_advice(c, m),
 }
 
 

@@ -11,7 +11,7 @@ from adapters.bootstrap import api_keys_of, open_application
 from adapters.config import Settings
 from adapters.persistence.api_keys import ApiKeys, parse_grant
 from domain.application import Bewijslast
-from domain.authorization import Actor
+from domain.authorization import Actor, NotAuthorised, check_independence
 from domain.labels import role_code
 
 
@@ -25,7 +25,8 @@ def _keys(settings: Settings) -> Iterator[tuple[Bewijslast, ApiKeys]]:
 def cmd_apikey_create(args: argparse.Namespace, settings: Settings) -> int:
     try:
         grants = [parse_grant(g) for g in args.grant]
-    except (ValueError, KeyError) as e:
+        check_independence(grants)
+    except (ValueError, KeyError, NotAuthorised) as e:
         print(f"cannot do that: {e}")
         return 2
     with _keys(settings) as (app, keys):
