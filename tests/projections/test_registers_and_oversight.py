@@ -156,12 +156,12 @@ def test_the_vng_export_has_the_model_registers_columns(cursor, ids):
     import csv
     import io
 
-    from projections.register import VNG_COLUMNS, current_register, vng_csv
+    from projections.register import CONTACT_COLUMNS, VNG_COLUMNS, current_register, vng_csv
 
     text = vng_csv(current_register(cursor, TOWN))
     assert text.startswith("\ufeff")  # so that Excel reads it as UTF-8
     table = list(csv.DictReader(io.StringIO(text.encode().decode("utf-8-sig")), delimiter=";"))
-    assert list(table[0]) == [title for title, _ in VNG_COLUMNS]
+    assert list(table[0]) == [title for title, _ in (*VNG_COLUMNS, *CONTACT_COLUMNS)]
     jeugdzorg = next(r for r in table if r["Naam verwerking"] == "Jeugdzorg")
     assert jeugdzorg["Bijzondere persoonsgegevens"] == "gezondheid"
     assert jeugdzorg["BSN"] == "ja"
