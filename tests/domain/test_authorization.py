@@ -38,7 +38,6 @@ triage_incident                   .    x     .    .    .    .    .    .    .
 classify_not_a_breach             .    x     x    .    .    .    .    .    .
 establish_breach                  .    x     x    .    .    .    .    .    .
 record_measure                    .    x     x    .    .    .    .    .    .
-report_to_authority               .    x     .    .    x    .    .    .    .
 decide_notification               .    .     .    .    x    .    .    .    .
 submit_ap_notification            .    .     x    .    .    .    .    .    .
 supplement_ap_notification        .    .     x    .    .    .    .    .    .
@@ -60,6 +59,15 @@ erase_personal_data               .    .     x    .    .    .    .    .    .
 read_registers                    .    x     x    x    x    x    x    .    x
 verify_ledger                     .    x     x    x    .    .    x    .    x
 read_ledger_states                .    .     .    .    .    .    .    .    x
+convene_irt                       .    x     .    .    .    .    .    .    .
+assess_incident                   .    x     .    .    .    .    .    .    .
+file_aangifte                     .    .     .    .    x    .    .    .    .
+record_evidence                   .    x     .    .    .    .    .    .    .
+inform_party                      .    x     .    .    .    .    .    .    .
+inform_government                 .    .     .    .    x    .    .    .    .
+record_time_and_costs             .    x     .    .    .    .    .    .    .
+record_subjects_not_informed      .    .     .    .    x    .    .    .    .
+handle_addresses                  .    .     x    .    .    x    .    .    .
 """
 
 CELLS = [
