@@ -63,7 +63,7 @@ class Command(StrEnum):
     # The incident response team's steps (seed 002 bijlage 3, steps 10-38).
     CONVENE_IRT = "convene_irt"
     ASSESS_INCIDENT = "assess_incident"  # the first assessment and criminal activity (11-12)
-    FILE_AANGIFTE = "file_aangifte"
+    FILE_AANGIFTE = "file_aangifte"  # the burgemeester consulted, and the police report
     RECORD_EVIDENCE = "record_evidence"  # collected, and handed over against a receipt
     INFORM_PARTY = "inform_party"  # the IBD, CSIRT, third parties, banks
     INFORM_GOVERNMENT = "inform_government"  # the police, wethouder, college, raad

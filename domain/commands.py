@@ -241,11 +241,17 @@ class AssessCriminalActivity(StepCommand):
     reasons: Text
 
 
+class ConsultMayor(StepCommand):
+    permission = Command.FILE_AANGIFTE
+    aggregate_type = Incident
+    file_aangifte: bool
+    reasons: Text
+    consulted_at: Moment
+
+
 class FileAangifte(StepCommand):
     permission = Command.FILE_AANGIFTE
     aggregate_type = Incident
-    mayor_consulted_at: Moment
-    consultation: Text
     reference: ShortText
     filed_at: Moment
 

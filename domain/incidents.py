@@ -194,6 +194,7 @@ class Incident(Aggregate):
         self.irt_convened = False
         self.evaluation_due_by: date | None = None
         self.criminal: bool | None = None
+        self.mayor_consulted_at: datetime | None = None  # when the mayor agreed to an aangifte
         self.aangifte_filed = False
         self.evidence: dict[int, datetime] = {}  # item number: when it last changed hands
         self.subjects_ground: SubjectsNotInformedGround | None = None
@@ -860,53 +861,56 @@ class Incident(Aggregate):
     ) -> None:
         self.criminal = criminal
 
-    def file_aangifte(
-        self,
-        *,
-        mayor_consulted_at: datetime,
-        consultation: str,
-        reference: str,
-        filed_at: datetime,
-        actor: str,
+    def consult_mayor(
+        self, *, file_aangifte: bool, reasons: str, consulted_at: datetime, actor: str
     ) -> None:
-        """Step 13: where there is criminal activity the secretary files a police report,
-        always after consulting the burgemeester on what it takes."""
-        self._require_open("file an aangifte for")
+        """Step 13: whether to file an aangifte is decided with the burgemeester, always."""
+        self._require_open("consult the burgemeester on")
         if self.criminal is not True:
             raise ProcedureError(
-                "an aangifte follows the team's assessment of criminal activity (step 12)",
+                "the burgemeester is consulted on criminal activity the team found (step 12)",
                 ["assess_criminal_activity"],
             )
-        if self.aangifte_filed:
-            raise ProcedureError("the aangifte was already filed")
-        if mayor_consulted_at > filed_at:
-            raise ProcedureError("the burgemeester is consulted before the aangifte is filed")
-        self._aangifte_filed(
-            mayor_consulted_at=mayor_consulted_at,
-            consultation=self._sealed(consultation),
-            reference=reference,
-            filed_at=filed_at,
+        self._mayor_consulted(
+            file_aangifte=file_aangifte,
+            reasons=self._sealed(reasons),
+            consulted_at=consulted_at,
             actor=actor,
         )
 
+    class MayorConsulted(Aggregate.Event):
+        file_aangifte: bool
+        reasons: Sealed
+        consulted_at: datetime
+        actor: str
+
+    @event(MayorConsulted)
+    def _mayor_consulted(
+        self, *, file_aangifte: bool, reasons: Sealed, consulted_at: datetime, actor: str
+    ) -> None:
+        self.mayor_consulted_at = consulted_at if file_aangifte else None
+
+    def file_aangifte(self, *, reference: str, filed_at: datetime, actor: str) -> None:
+        """Step 13: the secretary files the police report the burgemeester agreed to."""
+        self._require_open("file an aangifte for")
+        if self.mayor_consulted_at is None:
+            raise ProcedureError(
+                "an aangifte is filed after the burgemeester agreed to it", ["consult_mayor"]
+            )
+        if self.aangifte_filed:
+            raise ProcedureError("the aangifte was already filed")
+        if filed_at < self.mayor_consulted_at:
+            raise ProcedureError("the burgemeester is consulted before the aangifte is filed")
+        self._aangifte_filed(reference=reference, filed_at=filed_at, actor=actor)
+
     class AangifteFiled(Aggregate.Event):
         checkpoint_after = True
-        mayor_consulted_at: datetime
-        consultation: Sealed
         reference: str
         filed_at: datetime
         actor: str
 
     @event(AangifteFiled)
-    def _aangifte_filed(
-        self,
-        *,
-        mayor_consulted_at: datetime,
-        consultation: Sealed,
-        reference: str,
-        filed_at: datetime,
-        actor: str,
-    ) -> None:
+    def _aangifte_filed(self, *, reference: str, filed_at: datetime, actor: str) -> None:
         self.aangifte_filed = True
 
     def record_evidence(
