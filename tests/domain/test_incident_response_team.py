@@ -4,6 +4,7 @@ each step is given by the role the seed names it to and refused for the others."
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -12,6 +13,7 @@ import pytest
 from adapters.config import database_env
 from adapters.persistence.personal_data import ErasedAsSubject, PersonalDataAsCiphertext
 from adapters.persistence.subject_keys import MasterKey, open_key_store
+from adapters.services.projection_runner import ReadModelRunner
 from domain import commands as c
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, NotAuthorised, Role
@@ -24,6 +26,8 @@ from domain.incidents import (
     SubjectsNotInformedGround,
 )
 from domain.personal_data import PersonalData
+from projections.catalogue import all_projections
+from tests.test_first_version_ledger import opened
 
 TOWN, COLLEGE = "Putten", "college van burgemeester en wethouders"
 MONDAY_9 = datetime(2026, 3, 23, 9, 0, tzinfo=AMSTERDAM)
@@ -374,3 +378,19 @@ def test_an_incident_without_a_team_is_evaluated_after_closing_within_six_weeks(
     (evaluated,) = [e for e in app.events.get(incident) if isinstance(e, Incident.Evaluated)]
     assert evaluated.due_by == date(2026, 3, 23) + timedelta(weeks=6)
     assert evaluated.late is True
+
+
+def test_reports_to_authorities_and_evaluations_of_an_older_ledger_still_read(tmp_path):
+    """Recorded before informing had one step and evaluations a dated obligation."""
+    _, old = opened(tmp_path)
+    runner = ReadModelRunner(old, all_projections())
+    runner.catch_up_all()
+    with runner.db.transaction() as cursor:
+        cursor.execute("SELECT doc FROM incidents")
+        records = [json.loads(doc) for (doc,) in cursor.fetchall()]
+    informed = [p["recipient"] for r in records for p in r["parties_informed"]]
+    assert {"politie (aangifte)", "Informatiebeveiligingsdienst (IBD)"} <= set(informed)
+    evaluations = [r["evaluation"] for r in records if "evaluation" in r]
+    assert evaluations
+    assert {(e["due_by"], e["late"]) for e in evaluations} == {(None, None)}
+    old.close()
