@@ -38,7 +38,6 @@ class Command(StrEnum):
     CLASSIFY_NOT_A_BREACH = "classify_not_a_breach"
     ESTABLISH_BREACH = "establish_breach"
     RECORD_MEASURE = "record_measure"
-    REPORT_TO_AUTHORITY = "report_to_authority"
     DECIDE_NOTIFICATION = "decide_notification"
     SUBMIT_AP_NOTIFICATION = "submit_ap_notification"
     SUPPLEMENT_AP_NOTIFICATION = "supplement_ap_notification"
@@ -68,6 +67,16 @@ class Command(StrEnum):
     RECORD_PROCESSOR_NOTICE = "record_processor_notice"
     FIND_SIGNIFICANT_INCIDENT = "find_significant_incident"
     SEND_EARLY_WARNING = "send_early_warning"
+    # The incident response team's steps (seed 002 bijlage 3, steps 10-38).
+    CONVENE_IRT = "convene_irt"
+    ASSESS_INCIDENT = "assess_incident"  # the first assessment and criminal activity (11-12)
+    FILE_AANGIFTE = "file_aangifte"  # the burgemeester consulted, and the police report
+    RECORD_EVIDENCE = "record_evidence"  # collected, and handed over against a receipt
+    INFORM_PARTY = "inform_party"  # the IBD, CSIRT, third parties, banks
+    INFORM_GOVERNMENT = "inform_government"  # the police, wethouder, college, raad
+    RECORD_TIME_AND_COSTS = "record_time_and_costs"
+    RECORD_SUBJECTS_NOT_INFORMED = "record_subjects_not_informed"
+    HANDLE_ADDRESSES = "handle_addresses"  # collected and destroyed
 
 
 R = Role
@@ -84,8 +93,6 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         Command.CLASSIFY_NOT_A_BREACH: {R.CISO, R.PRIVACY_OFFICER},
         Command.ESTABLISH_BREACH: {R.CISO, R.PRIVACY_OFFICER},
         Command.RECORD_MEASURE: {R.CISO, R.PRIVACY_OFFICER},
-        # Aangifte is the secretary's, with the mayor (seed 002 step 13); the CISO informs IBD.
-        Command.REPORT_TO_AUTHORITY: {R.CISO, R.SECRETARY},
         # The secretary decides on behalf of the controller (seed 002, step 15).
         Command.DECIDE_NOTIFICATION: {R.SECRETARY},
         Command.SUBMIT_AP_NOTIFICATION: {R.PRIVACY_OFFICER},
@@ -130,6 +137,22 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         # Security incidents and their reports to the CSIRT are the CISO's (seed 002 bijlage 3).
         Command.FIND_SIGNIFICANT_INCIDENT: {R.CISO},
         Command.SEND_EARLY_WARNING: {R.CISO},
+        # Seed 002 bijlage 3: the CISO convenes and chairs the incident response team and keeps
+        # its log (steps 7-10); the team assesses (11-12), secures evidence (17-19), informs
+        # the IBD, third parties and banks (34-36) and collects the time written (37).
+        Command.CONVENE_IRT: {R.CISO},
+        Command.ASSESS_INCIDENT: {R.CISO},
+        Command.RECORD_EVIDENCE: {R.CISO},
+        Command.INFORM_PARTY: {R.CISO},
+        Command.RECORD_TIME_AND_COSTS: {R.CISO},
+        # The secretary files the aangifte after consulting the burgemeester (13), informs the
+        # police (33) and the wethouder, college or raad (15), and decides on informing the
+        # data subjects, so records why they are not (27).
+        Command.FILE_AANGIFTE: {R.SECRETARY},
+        Command.INFORM_GOVERNMENT: {R.SECRETARY},
+        Command.RECORD_SUBJECTS_NOT_INFORMED: {R.SECRETARY},
+        # The department collects the addresses of those affected and destroys them (28).
+        Command.HANDLE_ADDRESSES: {R.PROCESS_OWNER, R.PRIVACY_OFFICER},
     }.items()
 }
 

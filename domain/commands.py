@@ -24,12 +24,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.authorization import Command
 from domain.fg_advice import FGAdvice, WithoutFGAdvice
-from domain.incidents import APForm, APFormChanges, Authority, Impact, Incident, Nature
+from domain.incidents import (
+    APForm,
+    APFormChanges,
+    Impact,
+    Incident,
+    IRTMember,
+    Nature,
+    Recipient,
+    SubjectsNotInformedGround,
+)
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
 from domain.processors import Agreement, Processor
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
-from domain.values import Count, Moment, OptionalText, ShortText, Text, Texts
+from domain.values import Count, Moment, OptionalText, Sha256, ShortText, Text, Texts
 
 
 class CommandModel(BaseModel):
@@ -157,14 +166,6 @@ class EstablishBreach(StepCommand):
     likely_consequences: Text
 
 
-class ReportToAuthority(StepCommand):
-    permission = Command.REPORT_TO_AUTHORITY
-    aggregate_type = Incident
-    authority: Authority
-    reference: ShortText
-    reported_at: Moment
-
-
 class RecordMeasure(StepCommand):
     permission = Command.RECORD_MEASURE
     aggregate_type = Incident
@@ -246,6 +247,122 @@ class EvaluateIncident(StepCommand):
     aggregate_type = Incident
     moment = "evaluated_at"
     findings: Text
+
+
+# --- the incident response team (seed 002 bijlage 3, steps 10-38) ----------------------------
+
+
+class ConveneIRT(StepCommand):
+    permission = Command.CONVENE_IRT
+    aggregate_type = Incident
+    moment = "convened_at"
+    members: list[IRTMember] = Field(min_length=1, max_length=len(IRTMember))
+    notes: OptionalText = ""
+
+
+class AssessIncident(StepCommand):
+    permission = Command.ASSESS_INCIDENT
+    aggregate_type = Incident
+    moment = "assessed_at"
+    likely_breach: bool
+    ap_pre_notification: bool
+    investigation: Text
+
+
+class AssessCriminalActivity(StepCommand):
+    permission = Command.ASSESS_INCIDENT
+    aggregate_type = Incident
+    moment = "assessed_at"
+    criminal: bool
+    reasons: Text
+
+
+class ConsultMayor(StepCommand):
+    permission = Command.FILE_AANGIFTE
+    aggregate_type = Incident
+    file_aangifte: bool
+    reasons: Text
+    consulted_at: Moment
+
+
+class FileAangifte(StepCommand):
+    permission = Command.FILE_AANGIFTE
+    aggregate_type = Incident
+    reference: ShortText
+    filed_at: Moment
+
+
+class RecordEvidence(StepCommand):
+    permission = Command.RECORD_EVIDENCE
+    aggregate_type = Incident
+    description: Text
+    custodian: ShortText
+    kept_at: ShortText
+    sha256: Sha256 = ""
+    collected_at: Moment
+
+
+class HandOverEvidence(StepCommand):
+    permission = Command.RECORD_EVIDENCE
+    aggregate_type = Incident
+    item: int = Field(ge=1, le=100_000)
+    custodian: ShortText
+    kept_at: ShortText
+    reason: Text
+    receipt_signed: bool
+    handed_over_at: Moment
+
+
+class InformParty(StepCommand):
+    permission = Command.INFORM_PARTY
+    aggregate_type = Incident
+    recipient: Recipient
+    party: OptionalText = ""
+    reference: ShortText
+    informed_at: Moment
+
+
+class InformGovernment(StepCommand):
+    permission = Command.INFORM_GOVERNMENT
+    aggregate_type = Incident
+    recipient: Recipient
+    party: OptionalText = ""
+    reference: ShortText
+    informed_at: Moment
+
+
+class RecordTimeAndCosts(StepCommand):
+    permission = Command.RECORD_TIME_AND_COSTS
+    aggregate_type = Incident
+    moment = "recorded_at"
+    hours: int = Field(ge=0, le=1_000_000)
+    costs_eur: int = Field(ge=0, le=1_000_000_000)
+    description: OptionalText = ""
+
+
+class RecordSubjectsNotInformed(StepCommand):
+    permission = Command.RECORD_SUBJECTS_NOT_INFORMED
+    aggregate_type = Incident
+    moment = "recorded_at"
+    ground: SubjectsNotInformedGround
+    reasons: Text
+    public_communication: OptionalText = ""
+    communicated_at: Moment | None = None
+
+
+class CollectAddresses(StepCommand):
+    permission = Command.HANDLE_ADDRESSES
+    aggregate_type = Incident
+    approx_subjects: Count
+    kept_at: ShortText
+    collected_at: Moment
+
+
+class DestroyAddresses(StepCommand):
+    permission = Command.HANDLE_ADDRESSES
+    aggregate_type = Incident
+    method: ShortText
+    destroyed_at: Moment
 
 
 # --- FG advice ---------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ Europe/Amsterdam calendar, because that is where the municipality's days begin a
   Saturday, Sunday or public holiday ends on the next working day. The clock stops while the
   request is suspended, and an allowed extension adds at most two months.
 - Objection (bezwaar): six weeks after the decision was sent (Awb art. 6:7 and 6:8).
+- Incident evaluation (seed 002 step 38): "ongeveer twee tot zes weken na het incident", the
+  days counted on the calendar from the day the incident was reported; an incident handled
+  without an incident response team, within six weeks of closing.
 - Public holidays are those of the Algemene termijnenwet art. 3, including Goede Vrijdag
   (lid 2). Days a royal decree equates with a public holiday (lid 3) are the deployment's
   ``TermCalendar``, read from a table (``adapters/data/equated_days.toml`` and configuration).
@@ -42,7 +45,9 @@ NIS2_EARLY_WARNING_PERIOD = timedelta(hours=24)
 REQUEST_PERIOD_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
 OBJECTION_PERIOD = timedelta(weeks=6)
-EVALUATION_PERIOD = timedelta(weeks=6)  # seed 002: evaluate two to six weeks after closing
+EVALUATION_PERIOD = timedelta(weeks=6)  # without an IRT: within six weeks of closing
+EVALUATION_EARLIEST = timedelta(weeks=2)  # with an IRT: two to six weeks after the incident
+EVALUATION_LATEST = timedelta(weeks=6)
 
 
 @dataclass(frozen=True)
@@ -218,3 +223,14 @@ class EarlyWarningRule:
 
     def deadline(self, awareness: datetime) -> datetime | None:
         return nis2_early_warning_deadline(awareness) if self.applies(awareness) else None
+
+
+def evaluation_window(incident: datetime) -> tuple[date, date]:
+    """The first and last day of the evaluation of an incident reported at ``incident``."""
+    day = local_date(incident)
+    return day + EVALUATION_EARLIEST, day + EVALUATION_LATEST
+
+
+def evaluation_deadline_after_closing(closed: datetime) -> date:
+    """The last day of the evaluation of an incident closed without an IRT convened."""
+    return local_date(closed) + EVALUATION_PERIOD

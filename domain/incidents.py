@@ -13,7 +13,7 @@ Every free text may describe a person: it is sealed under the incident's own rec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypedDict, cast
 from uuid import UUID, uuid4
@@ -26,6 +26,9 @@ from domain.deadlines import (
     RULES,
     EarlyWarningRule,
     ap_notification_deadline,
+    evaluation_deadline_after_closing,
+    evaluation_window,
+    local_date,
     nis2_early_warning_deadline,
 )
 from domain.errors import ProcedureError
@@ -52,6 +55,54 @@ class Authority(StrEnum):
     POLICE = "politie (aangifte)"
     IBD = "Informatiebeveiligingsdienst (IBD)"
     CSIRT = "CSIRT / NCSC (Cyberbeveiligingswet)"
+
+
+class IRTMember(StrEnum):
+    """Who sits on the incident response team (seed 002, "Incident Response Team"); the team
+    may be joined per incident by the other parties the seed names."""
+
+    CISO = "CISO (voorzitter)"
+    REGIONAL_CISO = "regionale CISO"
+    FG = "FG (bij een inbreuk op persoonsgegevens)"
+    SECRETARY = "gemeentesecretaris (besluitvormer)"
+    PRIVACY_OFFICER = "privacybeheerder (adviseur)"
+    SECURITY_ADMINISTRATOR = "beveiligingsbeheerder ICT"
+    SECURITY_CONTROLLER = "controller informatiebeveiliging"
+    COMMUNICATION = "beleidsmedewerker communicatie"
+    LEGAL = "juridisch controller"
+    DEPARTMENT_MANAGER = "afdelingsmanager"
+    EXTERNAL_EXPERT = "externe deskundige"
+
+
+class Recipient(StrEnum):
+    """Who is informed of an incident (seed 002 steps 15, 33-36). The police's aangifte is a
+    step of its own (13); informing the police here is step 33."""
+
+    POLICE = "politie"
+    IBD = "IBD"
+    CSIRT = "CSIRT / NCSC"
+    THIRD_PARTY = "derde partij"
+    BANK = "bank of creditcardmaatschappij"
+    WETHOUDER = "vakwethouder"
+    COLLEGE = "college van B en W"
+    RAAD = "gemeenteraad"
+
+
+# The IRT's chair (the CISO) informs the services and companies; the secretary the police and
+# the municipality's own government (steps 15 and 33).
+IRT_RECIPIENTS = frozenset({Recipient.IBD, Recipient.CSIRT, Recipient.THIRD_PARTY, Recipient.BANK})
+GOVERNMENT_RECIPIENTS = frozenset(
+    {Recipient.POLICE, Recipient.WETHOUDER, Recipient.COLLEGE, Recipient.RAAD}
+)
+
+
+class SubjectsNotInformedGround(StrEnum):
+    """Why the data subjects were not informed of a breach (AVG art. 34(1) and (3))."""
+
+    NO_HIGH_RISK = "art. 34(1): geen hoog risico"
+    UNINTELLIGIBLE = "art. 34(3)(a): gegevens onbegrijpelijk (versleuteld)"
+    SUBSEQUENT_MEASURES = "art. 34(3)(b): hoog risico weggenomen door maatregelen"
+    DISPROPORTIONATE_EFFORT = "art. 34(3)(c): onevenredige inspanning, openbare mededeling"
 
 
 class Stage(StrEnum):
@@ -190,11 +241,20 @@ class Incident(Aggregate):
         self.evaluated = False
         self.significant = False
         self.triaged_at: datetime | None = None
-        self.external_reports: list[str] = []
         self.significant_found = False  # by its own step, under the early-warning rule
         self.early_warning_sent = False
         self.processor_notices: list[UUID] = []
         self.fg_informed_at: datetime | None = None
+        self.external_reports: list[str] = []  # ``Recipient`` and older ``Authority`` values
+        self.irt_convened = False
+        self.evaluation_due_by: date | None = None
+        self.criminal: bool | None = None
+        self.mayor_consulted_at: datetime | None = None  # when the mayor agreed to an aangifte
+        self.aangifte_filed = False
+        self.evidence: dict[int, datetime] = {}  # item number: when it last changed hands
+        self.subjects_ground: SubjectsNotInformedGround | None = None
+        self.addresses_collected_at: datetime | None = None
+        self.addresses_destroyed = False
 
     def _sealed(self, text: str) -> PersonalData:
         return PersonalData(self.key, text)
@@ -206,6 +266,17 @@ class Incident(Aggregate):
             )
 
     def _allowed(self) -> list[str]:
+        return self._stage_steps() + self._irt_steps()
+
+    def _irt_steps(self) -> list[str]:
+        """The response team's steps, next to those of the stage (steps 10-37)."""
+        if self.stage in (Stage.REPORTED, Stage.CLOSED):
+            return []
+        if not self.irt_convened:
+            return ["convene_irt"]
+        return ["assess_incident", "assess_criminal_activity", "record_evidence", "inform_party"]
+
+    def _stage_steps(self) -> list[str]:
         return {
             Stage.REPORTED: ["triage"],
             Stage.TRIAGED: ["classify_not_a_breach", "establish_breach"],
@@ -672,16 +743,8 @@ class Incident(Aggregate):
     def _subjects_informed(self, *, channel: str, informed_at: datetime, actor: str) -> None:
         self.subjects_informed_at = informed_at
 
-    def report_to_authority(
-        self, *, authority: Authority, reference: str, reported_at: datetime, actor: str
-    ) -> None:
-        """Aangifte with the police (seed 002 step 13), the IBD informed, or the CSIRT warned."""
-        if self.stage in (Stage.REPORTED, Stage.CLOSED):
-            raise ProcedureError(f"cannot report an incident in stage '{self.stage.value}'")
-        self._reported_to_authority(
-            authority=authority, reference=reference, reported_at=reported_at, actor=actor
-        )
-
+    # Recorded before informing was one step with a typed recipient (``inform_party``): the
+    # ledgers that hold it still read.
     class ReportedToAuthority(Aggregate.Event):
         authority: Authority
         reference: str
@@ -732,19 +795,50 @@ class Incident(Aggregate):
             raise ProcedureError("the data subjects were to be informed", ["inform_subjects"])
 
     def evaluate(self, *, findings: str, evaluated_at: datetime, actor: str) -> None:
-        """Seed 002: two to six weeks after closing."""
-        self._require(Stage.CLOSED, step="evaluate")
+        """Seed 002 step 38: two to six weeks after the incident, the obligation its IRT's
+        convening dated; an incident handled without an IRT, within six weeks of closing."""
         if self.evaluated:
             raise ProcedureError("the incident was already evaluated")
-        self._evaluated(findings=self._sealed(findings), evaluated_at=evaluated_at, actor=actor)
+        if self.evaluation_due_by is not None:
+            due_by = self.evaluation_due_by
+        else:
+            self._require(Stage.CLOSED, step="evaluate")
+            due_by = evaluation_deadline_after_closing(self.closed_at)
+        self._evaluated(
+            findings=self._sealed(findings),
+            evaluated_at=evaluated_at,
+            due_by=due_by,
+            late=local_date(evaluated_at) > due_by,
+            rules=RULES,
+            actor=actor,
+        )
 
     class Evaluated(Aggregate.Event):
+        class_version = 2
         findings: Sealed
         evaluated_at: datetime
+        due_by: date | None
+        late: bool | None  # None: recorded before the evaluation's timeliness was judged
+        rules: str
         actor: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["due_by"] = None
+            state["late"] = None
+            state["rules"] = LEGACY_RULES
+
     @event(Evaluated)
-    def _evaluated(self, *, findings: Sealed, evaluated_at: datetime, actor: str) -> None:
+    def _evaluated(
+        self,
+        *,
+        findings: Sealed,
+        evaluated_at: datetime,
+        due_by: date | None,
+        late: bool | None,
+        rules: str,
+        actor: str,
+    ) -> None:
         self.evaluated = True
 
     # --- processors (art. 33(2)) and the Cyberbeveiligingswet's early warning -----------------
@@ -877,3 +971,472 @@ class Incident(Aggregate):
     def _fg_informed(self, *, informed_at: datetime, actor: str) -> None:
         if self.fg_informed_at is None:
             self.fg_informed_at = informed_at
+
+    # --- the incident response team's steps (seed 002 bijlage 3, steps 10-38) ------------------
+
+    def _require_open(self, step: str) -> None:
+        """The IRT's steps: on an incident triaged and not yet closed."""
+        if self.stage in (Stage.REPORTED, Stage.CLOSED):
+            raise ProcedureError(
+                f"cannot {step} an incident in stage '{self.stage.value}'", self._allowed()
+            )
+
+    def _require_irt(self, step: str) -> None:
+        self._require_open(step)
+        if not self.irt_convened:
+            raise ProcedureError(
+                f"the incident response team {step}s: convene it first", ["convene_irt"]
+            )
+
+    def convene_irt(
+        self, *, members: list[IRTMember], notes: str, convened_at: datetime, actor: str
+    ) -> None:
+        """Step 10: the CISO convenes the team, which plans its evaluation (step 38) two to six
+        weeks after the incident: that obligation is dated now."""
+        self._require_open("convene the incident response team for")
+        if self.irt_convened:
+            raise ProcedureError("the incident response team was already convened")
+        if IRTMember.CISO not in members:
+            raise ProcedureError("the CISO chairs the incident response team")
+        due_from, due_by = evaluation_window(self.reported_at)
+        self._irt_convened(
+            members=sorted(set(members)),
+            notes=self._sealed(notes) if notes else "",
+            convened_at=convened_at,
+            evaluation_due_from=due_from,
+            evaluation_due_by=due_by,
+            rules=RULES,
+            actor=actor,
+        )
+
+    class IRTConvened(Aggregate.Event):
+        members: list[IRTMember]
+        notes: Sealed
+        convened_at: datetime
+        evaluation_due_from: date
+        evaluation_due_by: date
+        rules: str
+        actor: str
+
+    @event(IRTConvened)
+    def _irt_convened(
+        self,
+        *,
+        members: list[IRTMember],
+        notes: Sealed,
+        convened_at: datetime,
+        evaluation_due_from: date,
+        evaluation_due_by: date,
+        rules: str,
+        actor: str,
+    ) -> None:
+        self.irt_convened = True
+        self.evaluation_due_by = evaluation_due_by
+
+    def assess_incident(
+        self,
+        *,
+        likely_breach: bool,
+        ap_pre_notification: bool,
+        investigation: str,
+        assessed_at: datetime,
+        actor: str,
+    ) -> None:
+        """Step 11: the team's first assessment: a breach or not, whether the AP gets a
+        preliminary notification, and how the incident will be investigated."""
+        self._require_irt("assess")
+        if ap_pre_notification and not likely_breach:
+            raise ProcedureError("a preliminary notification to the AP is for a likely breach")
+        self._incident_assessed(
+            likely_breach=likely_breach,
+            ap_pre_notification=ap_pre_notification,
+            investigation=self._sealed(investigation),
+            assessed_at=assessed_at,
+            actor=actor,
+        )
+
+    class IncidentAssessed(Aggregate.Event):
+        likely_breach: bool
+        ap_pre_notification: bool
+        investigation: Sealed
+        assessed_at: datetime
+        actor: str
+
+    @event(IncidentAssessed)
+    def _incident_assessed(
+        self,
+        *,
+        likely_breach: bool,
+        ap_pre_notification: bool,
+        investigation: Sealed,
+        assessed_at: datetime,
+        actor: str,
+    ) -> None:
+        pass  # evidence of the team's judgement; the breach itself is established on its own
+
+    def assess_criminal_activity(
+        self, *, criminal: bool, reasons: str, assessed_at: datetime, actor: str
+    ) -> None:
+        """Step 12; a later assessment replaces an earlier one, which the ledger keeps."""
+        self._require_irt("assess criminal activity")
+        self._criminal_activity_assessed(
+            criminal=criminal, reasons=self._sealed(reasons), assessed_at=assessed_at, actor=actor
+        )
+
+    class CriminalActivityAssessed(Aggregate.Event):
+        criminal: bool
+        reasons: Sealed
+        assessed_at: datetime
+        actor: str
+
+    @event(CriminalActivityAssessed)
+    def _criminal_activity_assessed(
+        self, *, criminal: bool, reasons: Sealed, assessed_at: datetime, actor: str
+    ) -> None:
+        self.criminal = criminal
+
+    def consult_mayor(
+        self, *, file_aangifte: bool, reasons: str, consulted_at: datetime, actor: str
+    ) -> None:
+        """Step 13: whether to file an aangifte is decided with the burgemeester, always."""
+        self._require_open("consult the burgemeester on")
+        if self.criminal is not True:
+            raise ProcedureError(
+                "the burgemeester is consulted on criminal activity the team found (step 12)",
+                ["assess_criminal_activity"],
+            )
+        self._mayor_consulted(
+            file_aangifte=file_aangifte,
+            reasons=self._sealed(reasons),
+            consulted_at=consulted_at,
+            actor=actor,
+        )
+
+    class MayorConsulted(Aggregate.Event):
+        file_aangifte: bool
+        reasons: Sealed
+        consulted_at: datetime
+        actor: str
+
+    @event(MayorConsulted)
+    def _mayor_consulted(
+        self, *, file_aangifte: bool, reasons: Sealed, consulted_at: datetime, actor: str
+    ) -> None:
+        self.mayor_consulted_at = consulted_at if file_aangifte else None
+
+    def file_aangifte(self, *, reference: str, filed_at: datetime, actor: str) -> None:
+        """Step 13: the secretary files the police report the burgemeester agreed to."""
+        self._require_open("file an aangifte for")
+        if self.mayor_consulted_at is None:
+            raise ProcedureError(
+                "an aangifte is filed after the burgemeester agreed to it", ["consult_mayor"]
+            )
+        if self.aangifte_filed:
+            raise ProcedureError("the aangifte was already filed")
+        if filed_at < self.mayor_consulted_at:
+            raise ProcedureError("the burgemeester is consulted before the aangifte is filed")
+        self._aangifte_filed(reference=reference, filed_at=filed_at, actor=actor)
+
+    class AangifteFiled(Aggregate.Event):
+        checkpoint_after = True
+        reference: str
+        filed_at: datetime
+        actor: str
+
+    @event(AangifteFiled)
+    def _aangifte_filed(self, *, reference: str, filed_at: datetime, actor: str) -> None:
+        self.aangifte_filed = True
+
+    def record_evidence(
+        self,
+        *,
+        description: str,
+        custodian: str,
+        kept_at: str,
+        sha256: str,
+        collected_at: datetime,
+        actor: str,
+    ) -> None:
+        """Steps 17-18: an item of evidence, numbered in the team's inventory; a file's hash
+        shows later that the copy worked on (step 19) is the item collected."""
+        self._require_irt("record evidence")
+        self._evidence_recorded(
+            item=len(self.evidence) + 1,
+            description=self._sealed(description),
+            custodian=self._sealed(custodian),
+            kept_at=self._sealed(kept_at),
+            sha256=sha256,
+            collected_at=collected_at,
+            actor=actor,
+        )
+
+    class EvidenceRecorded(Aggregate.Event):
+        item: int
+        description: Sealed
+        custodian: Sealed
+        kept_at: Sealed
+        sha256: str  # "" when the item is not a file
+        collected_at: datetime
+        actor: str
+
+    @event(EvidenceRecorded)
+    def _evidence_recorded(
+        self,
+        *,
+        item: int,
+        description: Sealed,
+        custodian: Sealed,
+        kept_at: Sealed,
+        sha256: str,
+        collected_at: datetime,
+        actor: str,
+    ) -> None:
+        self.evidence[item] = collected_at
+
+    def hand_over_evidence(
+        self,
+        *,
+        item: int,
+        custodian: str,
+        kept_at: str,
+        reason: str,
+        receipt_signed: bool,
+        handed_over_at: datetime,
+        actor: str,
+    ) -> None:
+        """Step 18(4): evidence changes hands only against the recipient's signed receipt."""
+        if self.stage is Stage.REPORTED:
+            raise ProcedureError("no evidence was recorded for this incident")
+        since = self.evidence.get(item)
+        if since is None:
+            raise ProcedureError(f"no evidence item {item}; the items are {sorted(self.evidence)}")
+        if not receipt_signed:
+            raise ProcedureError("the recipient signs for receipt before evidence is handed over")
+        if handed_over_at < since:
+            raise ProcedureError("evidence is handed over after it was collected or received")
+        self._evidence_handed_over(
+            item=item,
+            custodian=self._sealed(custodian),
+            kept_at=self._sealed(kept_at),
+            reason=self._sealed(reason),
+            handed_over_at=handed_over_at,
+            actor=actor,
+        )
+
+    class EvidenceHandedOver(Aggregate.Event):
+        item: int
+        custodian: Sealed
+        kept_at: Sealed
+        reason: Sealed
+        handed_over_at: datetime
+        actor: str
+
+    @event(EvidenceHandedOver)
+    def _evidence_handed_over(
+        self,
+        *,
+        item: int,
+        custodian: Sealed,
+        kept_at: Sealed,
+        reason: Sealed,
+        handed_over_at: datetime,
+        actor: str,
+    ) -> None:
+        self.evidence[item] = handed_over_at
+
+    def _inform(
+        self,
+        allowed: frozenset[Recipient],
+        *,
+        recipient: Recipient,
+        party: str,
+        reference: str,
+        informed_at: datetime,
+        actor: str,
+    ) -> None:
+        self._require_open("inform others of")
+        if recipient not in allowed:
+            other = "inform_government" if allowed is IRT_RECIPIENTS else "inform_party"
+            raise ProcedureError(f"{recipient.value} is informed by another step", [other])
+        self._party_informed(
+            recipient=recipient,
+            party=self._sealed(party) if party else "",
+            reference=reference,
+            informed_at=informed_at,
+            actor=actor,
+        )
+
+    def inform_party(
+        self, *, recipient: Recipient, party: str, reference: str, informed_at: datetime, actor: str
+    ) -> None:
+        """Steps 34-36: the IBD, the CSIRT, third parties and banks, by the IRT's chair."""
+        self._inform(
+            IRT_RECIPIENTS,
+            recipient=recipient,
+            party=party,
+            reference=reference,
+            informed_at=informed_at,
+            actor=actor,
+        )
+
+    def inform_government(
+        self, *, recipient: Recipient, party: str, reference: str, informed_at: datetime, actor: str
+    ) -> None:
+        """Steps 15 and 33: the wethouder, college or raad of a serious breach, and the police,
+        by the secretary."""
+        self._inform(
+            GOVERNMENT_RECIPIENTS,
+            recipient=recipient,
+            party=party,
+            reference=reference,
+            informed_at=informed_at,
+            actor=actor,
+        )
+
+    class PartyInformed(Aggregate.Event):
+        recipient: Recipient
+        party: Sealed  # who exactly: a bank's or a person's name
+        reference: str
+        informed_at: datetime
+        actor: str
+
+    @event(PartyInformed)
+    def _party_informed(
+        self,
+        *,
+        recipient: Recipient,
+        party: Sealed,
+        reference: str,
+        informed_at: datetime,
+        actor: str,
+    ) -> None:
+        self.external_reports.append(Recipient(recipient).value)
+
+    def record_time_and_costs(
+        self, *, hours: int, costs_eur: int, description: str, recorded_at: datetime, actor: str
+    ) -> None:
+        """Step 37: the time written and what it cost, which may be recovered from a suspect."""
+        if self.stage is Stage.REPORTED:
+            raise ProcedureError("time is recorded on an incident being handled", self._allowed())
+        self._time_and_costs_recorded(
+            hours=hours,
+            costs_eur=costs_eur,
+            description=self._sealed(description) if description else "",
+            recorded_at=recorded_at,
+            actor=actor,
+        )
+
+    class TimeAndCostsRecorded(Aggregate.Event):
+        hours: int
+        costs_eur: int
+        description: Sealed
+        recorded_at: datetime
+        actor: str
+
+    @event(TimeAndCostsRecorded)
+    def _time_and_costs_recorded(
+        self, *, hours: int, costs_eur: int, description: Sealed, recorded_at: datetime, actor: str
+    ) -> None:
+        pass  # summed by the registers and the report
+
+    def record_subjects_not_informed(
+        self,
+        *,
+        ground: SubjectsNotInformedGround,
+        reasons: str,
+        public_communication: str,
+        communicated_at: datetime | None,
+        recorded_at: datetime,
+        actor: str,
+    ) -> None:
+        """Step 27: why the data subjects are not told of a breach; under art. 34(3)(c) a
+        public communication informs them instead."""
+        self._require(Stage.BREACH, step="record why data subjects are not informed of")
+        if self.decision is None:
+            raise ProcedureError("first the decision on informing them", ["decide_notification"])
+        if self.decision["inform_subjects"]:
+            raise ProcedureError("the decision was to inform them", ["inform_subjects"])
+        if self.subjects_ground is not None:
+            raise ProcedureError("the ground was already recorded")
+        public = ground is SubjectsNotInformedGround.DISPROPORTIONATE_EFFORT
+        if public != (bool(public_communication) and communicated_at is not None):
+            raise ProcedureError(
+                "a public communication, with its moment, goes with art. 34(3)(c) and only there"
+            )
+        if communicated_at is not None and communicated_at < self._breach_moments()[0]:
+            raise ProcedureError("the public is informed of a breach after awareness of it")
+        self._subjects_not_informed(
+            ground=ground,
+            reasons=self._sealed(reasons),
+            public_communication=self._sealed(public_communication) if public else "",
+            communicated_at=communicated_at,
+            recorded_at=recorded_at,
+            actor=actor,
+        )
+
+    class SubjectsNotInformed(Aggregate.Event):
+        checkpoint_after = True
+        ground: SubjectsNotInformedGround
+        reasons: Sealed
+        public_communication: Sealed
+        communicated_at: datetime | None
+        recorded_at: datetime
+        actor: str
+
+    @event(SubjectsNotInformed)
+    def _subjects_not_informed(
+        self,
+        *,
+        ground: SubjectsNotInformedGround,
+        reasons: Sealed,
+        public_communication: Sealed,
+        communicated_at: datetime | None,
+        recorded_at: datetime,
+        actor: str,
+    ) -> None:
+        self.subjects_ground = SubjectsNotInformedGround(ground)
+
+    def collect_addresses(
+        self, *, approx_subjects: int, kept_at: str, collected_at: datetime, actor: str
+    ) -> None:
+        """Step 28: the names and addresses of those affected, kept safe to write to them."""
+        self._require(Stage.BREACH, step="collect the addresses of those affected by")
+        if self.addresses_collected_at is not None:
+            raise ProcedureError("the addresses were already collected")
+        if collected_at < self._breach_moments()[0]:
+            raise ProcedureError("addresses are collected after awareness of the breach")
+        self._addresses_collected(
+            approx_subjects=approx_subjects,
+            kept_at=self._sealed(kept_at),
+            collected_at=collected_at,
+            actor=actor,
+        )
+
+    class AddressesCollected(Aggregate.Event):
+        approx_subjects: int
+        kept_at: Sealed
+        collected_at: datetime
+        actor: str
+
+    @event(AddressesCollected)
+    def _addresses_collected(
+        self, *, approx_subjects: int, kept_at: Sealed, collected_at: datetime, actor: str
+    ) -> None:
+        self.addresses_collected_at = collected_at
+
+    def destroy_addresses(self, *, method: str, destroyed_at: datetime, actor: str) -> None:
+        """Step 28: destroyed when no longer needed, also after the incident was closed."""
+        if self.addresses_collected_at is None or self.addresses_destroyed:
+            raise ProcedureError("no addresses are kept for this incident")
+        if destroyed_at < self.addresses_collected_at:
+            raise ProcedureError("addresses are destroyed after they were collected")
+        self._addresses_destroyed(method=method, destroyed_at=destroyed_at, actor=actor)
+
+    class AddressesDestroyed(Aggregate.Event):
+        method: str
+        destroyed_at: datetime
+        actor: str
+
+    @event(AddressesDestroyed)
+    def _addresses_destroyed(self, *, method: str, destroyed_at: datetime, actor: str) -> None:
+        self.addresses_destroyed = True

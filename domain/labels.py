@@ -12,7 +12,15 @@ from typing import Literal
 
 from domain.authorization import Role
 from domain.fg_advice import NoAdviceReason
-from domain.incidents import Authority, Impact, Nature, Stage
+from domain.incidents import (
+    Authority,
+    Impact,
+    IRTMember,
+    Nature,
+    Recipient,
+    Stage,
+    SubjectsNotInformedGround,
+)
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
 from domain.processors import TransferSafeguard
@@ -120,6 +128,45 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     TransferSafeguard.DEROGATION: ("art. 49 afwijking", "art. 49 derogation"),
     # FG involvement
     NoAdviceReason.URGENCY: ("spoed", "urgency"),
+    # --- the incident response team (seed 002 bijlage 3) ---
+    IRTMember.CISO: ("CISO (voorzitter)", "CISO (chair)"),
+    IRTMember.REGIONAL_CISO: ("regionale CISO", "regional CISO"),
+    IRTMember.FG: ("FG (bij een inbreuk op persoonsgegevens)", "FG (in a personal-data breach)"),
+    IRTMember.SECRETARY: ("gemeentesecretaris (besluitvormer)", "municipal secretary (decides)"),
+    IRTMember.PRIVACY_OFFICER: ("privacybeheerder (adviseur)", "privacy officer (advises)"),
+    IRTMember.SECURITY_ADMINISTRATOR: ("beveiligingsbeheerder ICT", "ICT security administrator"),
+    IRTMember.SECURITY_CONTROLLER: (
+        "controller informatiebeveiliging",
+        "information security controller",
+    ),
+    IRTMember.COMMUNICATION: ("beleidsmedewerker communicatie", "communications adviser"),
+    IRTMember.LEGAL: ("juridisch controller", "legal controller"),
+    IRTMember.DEPARTMENT_MANAGER: ("afdelingsmanager", "department manager"),
+    IRTMember.EXTERNAL_EXPERT: ("externe deskundige", "external expert"),
+    Recipient.POLICE: ("politie", "police"),
+    Recipient.IBD: ("IBD", "IBD (municipal information security service)"),
+    Recipient.CSIRT: ("CSIRT / NCSC", "CSIRT / NCSC"),
+    Recipient.THIRD_PARTY: ("derde partij", "third party"),
+    Recipient.BANK: ("bank of creditcardmaatschappij", "bank or credit-card company"),
+    Recipient.WETHOUDER: ("vakwethouder", "responsible alderman"),
+    Recipient.COLLEGE: ("college van B en W", "mayor and aldermen (college)"),
+    Recipient.RAAD: ("gemeenteraad", "municipal council"),
+    SubjectsNotInformedGround.NO_HIGH_RISK: (
+        "art. 34(1): geen hoog risico",
+        "art. 34(1): no high risk",
+    ),
+    SubjectsNotInformedGround.UNINTELLIGIBLE: (
+        "art. 34(3)(a): gegevens onbegrijpelijk (versleuteld)",
+        "art. 34(3)(a): data unintelligible (encrypted)",
+    ),
+    SubjectsNotInformedGround.SUBSEQUENT_MEASURES: (
+        "art. 34(3)(b): hoog risico weggenomen door maatregelen",
+        "art. 34(3)(b): high risk removed by subsequent measures",
+    ),
+    SubjectsNotInformedGround.DISPROPORTIONATE_EFFORT: (
+        "art. 34(3)(c): onevenredige inspanning, openbare mededeling",
+        "art. 34(3)(c): disproportionate effort, public communication",
+    ),
 }
 # Stored as values, looked up by them: one text may name one value only.
 _BY_VALUE = {str(value): texts for value, texts in LABELS.items()}

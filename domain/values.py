@@ -71,3 +71,6 @@ def plausible(moment: datetime) -> datetime:
 
 
 Moment = Annotated[AwareDatetime, BeforeValidator(not_a_number), AfterValidator(plausible)]
+
+# A file's SHA-256 in lower-case hexadecimal (evidence of an incident); empty: no file.
+Sha256 = Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{64})?$")]

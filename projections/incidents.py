@@ -108,10 +108,15 @@ class SubjectsInformed(TypedDict):
     at: str
 
 
-class ExternalReport(TypedDict):
-    authority: str
+class PartyInformed(TypedDict):
+    """Someone outside the team informed (seed 002 steps 15, 33-36): a ``Recipient`` value, or
+    an ``Authority`` value in a ledger recorded before informing had one step."""
+
+    recipient: str
+    party: SealedText
     reference: str
     at: str
+    actor: str
 
 
 class Measure(TypedDict):
@@ -122,6 +127,102 @@ class Measure(TypedDict):
 class Evaluation(TypedDict):
     findings: SealedText
     evaluated_at: str
+    due_by: str | None  # None: recorded before the evaluation's timeliness was judged
+    late: bool | None
+
+
+class IRT(TypedDict):
+    """The incident response team (step 10) and the evaluation it is to hold (step 38)."""
+
+    members: list[str]
+    notes: SealedText
+    convened_at: str
+    evaluation_due_from: str
+    evaluation_due_by: str
+    actor: str
+
+
+class Assessment(TypedDict):
+    """The team's first assessment (step 11)."""
+
+    likely_breach: bool
+    ap_pre_notification: bool
+    investigation: SealedText
+    at: str
+    actor: str
+
+
+class CriminalAssessment(TypedDict):
+    """Whether there is criminal activity (step 12); the last one counts."""
+
+    criminal: bool
+    reasons: SealedText
+    at: str
+    actor: str
+
+
+class MayorConsulted(TypedDict):
+    """Step 13: whether to file an aangifte, decided with the burgemeester."""
+
+    file_aangifte: bool
+    reasons: SealedText
+    at: str
+    actor: str
+
+
+class Aangifte(TypedDict):
+    """Step 13: filed by the secretary after the burgemeester agreed."""
+
+    reference: str
+    filed_at: str
+    actor: str
+
+
+class Custody(TypedDict):
+    custodian: SealedText
+    kept_at: SealedText
+    reason: SealedText  # why it changed hands; "" when collected
+    at: str
+    actor: str
+
+
+class EvidenceItem(TypedDict):
+    """One item of the team's inventory (steps 17-18) with its chain of custody."""
+
+    item: int
+    description: SealedText
+    sha256: str
+    collected_at: str
+    custody: list[Custody]
+
+
+class TimeAndCosts(TypedDict):
+    hours: int
+    costs_eur: int
+    description: SealedText
+    at: str
+    actor: str
+
+
+class SubjectsNotInformed(TypedDict):
+    """Why the data subjects were not told (step 27; AVG art. 34(1) or (3))."""
+
+    ground: str
+    reasons: SealedText
+    public_communication: SealedText
+    communicated_at: str | None
+    at: str
+    actor: str
+
+
+class Addresses(TypedDict):
+    """The addresses of those affected (step 28): collected, and destroyed afterwards."""
+
+    approx_subjects: int
+    kept_at: SealedText
+    collected_at: str
+    destroyed_at: str | None
+    method: str | None
 
 
 class ProcessorNotice(TypedDict):
@@ -162,8 +263,13 @@ class IncidentRecord(Record):
     reported_by: str
     stage: str  # a ``Stage`` value
     measures: list[Measure]
-    external_reports: list[ExternalReport]
+    parties_informed: list[PartyInformed]
     ap_notifications: list[APNotification]
+    assessments: list[Assessment]
+    criminal_assessments: list[CriminalAssessment]
+    mayor_consultations: list[MayorConsulted]
+    evidence_items: list[EvidenceItem]
+    time_and_costs: list[TimeAndCosts]
     triage: NotRequired[Triage]
     not_a_breach: NotRequired[Conclusion]
     breach: NotRequired[Breach]
@@ -176,6 +282,10 @@ class IncidentRecord(Record):
     significance: NotRequired[Significance]
     early_warning: NotRequired[EarlyWarning]
     fg_informed: NotRequired[list[FGInformed]]  # seed 002 step 3, each time
+    irt: NotRequired[IRT]
+    aangifte: NotRequired[Aangifte]
+    subjects_not_informed: NotRequired[SubjectsNotInformed]
+    addresses: NotRequired[Addresses]
 
 
 class IncidentRegister(RecordProjection[IncidentRecord]):
@@ -203,6 +313,12 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
         "early_warning_deadline": "TEXT",
         "early_warning_pending": "INTEGER NOT NULL",  # owed and not sent
         "early_warning_late": "INTEGER NOT NULL",
+        # seed 002 bijlage 3: what the FG's oversight asks of the response team's steps
+        "evaluation_due_by": "TEXT",  # the IRT's evaluation's last day (step 38)
+        "criminal": "INTEGER",  # the last assessment of criminal activity (step 12)
+        "aangifte_at": "TEXT",
+        "addresses_kept": "INTEGER NOT NULL",  # collected and not yet destroyed (step 28)
+        "subjects_unexplained": "INTEGER NOT NULL",  # not told, and no ground given (27)
     }
     indexes = (
         "municipality, reported_at",
@@ -213,6 +329,10 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
         "evaluated_at, closed_at",
         "early_warning_pending, early_warning_deadline",
         "without_fg_advice, municipality",
+        "evaluated_at, evaluation_due_by",
+        "criminal, aangifte_at",
+        "addresses_kept, municipality",
+        "subjects_unexplained, municipality",
     )
 
     def columns(self, r: IncidentRecord) -> dict[str, Any]:
@@ -266,6 +386,27 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
             "closed_at": r.get("closed_at"),
             "evaluated_at": evaluation and evaluation["evaluated_at"],
             **_early_warning_columns(r),
+            **self.response_columns(r),
+        }
+
+    def response_columns(self, r: IncidentRecord) -> dict[str, Any]:
+        """The columns of the response team's steps (seed 002 bijlage 3)."""
+        decision, irt, addresses = r.get("decision"), r.get("irt"), r.get("addresses")
+        criminal = r["criminal_assessments"][-1]["criminal"] if r["criminal_assessments"] else None
+        aangifte = r.get("aangifte")
+        unexplained = (
+            r.get("breach") is not None
+            and not r.get("reclassified")
+            and decision is not None
+            and not decision["inform_subjects"]
+            and "subjects_not_informed" not in r
+        )
+        return {
+            "evaluation_due_by": irt and irt["evaluation_due_by"],
+            "criminal": None if criminal is None else int(criminal),
+            "aangifte_at": aangifte and aangifte["filed_at"],
+            "addresses_kept": int(addresses is not None and addresses["destroyed_at"] is None),
+            "subjects_unexplained": int(unexplained),
         }
 
     @singledispatchmethod
@@ -281,8 +422,13 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
         r["reported_by"] = e.actor
         r["stage"] = Stage.REPORTED.value
         r["measures"] = []
-        r["external_reports"] = []
+        r["parties_informed"] = []
         r["ap_notifications"] = []
+        r["assessments"] = []
+        r["criminal_assessments"] = []
+        r["mayor_consultations"] = []
+        r["evidence_items"] = []
+        r["time_and_costs"] = []
 
     @apply_event.register
     def _(self, e: Incident.Triaged, r: IncidentRecord) -> None:
@@ -395,8 +541,14 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
 
     @apply_event.register
     def _(self, e: Incident.ReportedToAuthority, r: IncidentRecord) -> None:
-        r["external_reports"].append(
-            {"authority": str(e.authority), "reference": e.reference, "at": utc_text(e.reported_at)}
+        r["parties_informed"].append(
+            {
+                "recipient": str(e.authority),
+                "party": "",
+                "reference": e.reference,
+                "at": utc_text(e.reported_at),
+                "actor": e.actor,
+            }
         )
 
     @apply_event.register
@@ -410,7 +562,151 @@ class IncidentRegister(RecordProjection[IncidentRecord]):
 
     @apply_event.register
     def _(self, e: Incident.Evaluated, r: IncidentRecord) -> None:
-        r["evaluation"] = {"findings": e.findings, "evaluated_at": utc_text(e.evaluated_at)}
+        r["evaluation"] = {
+            "findings": e.findings,
+            "evaluated_at": utc_text(e.evaluated_at),
+            "due_by": None if e.due_by is None else e.due_by.isoformat(),
+            "late": e.late,
+        }
+
+    # --- the incident response team (seed 002 bijlage 3) ---------------------------------------
+
+    @apply_event.register
+    def _(self, e: Incident.IRTConvened, r: IncidentRecord) -> None:
+        r["irt"] = {
+            "members": [str(m) for m in e.members],
+            "notes": e.notes,
+            "convened_at": utc_text(e.convened_at),
+            "evaluation_due_from": e.evaluation_due_from.isoformat(),
+            "evaluation_due_by": e.evaluation_due_by.isoformat(),
+            "actor": e.actor,
+        }
+
+    @apply_event.register
+    def _(self, e: Incident.IncidentAssessed, r: IncidentRecord) -> None:
+        r["assessments"].append(
+            {
+                "likely_breach": e.likely_breach,
+                "ap_pre_notification": e.ap_pre_notification,
+                "investigation": e.investigation,
+                "at": utc_text(e.assessed_at),
+                "actor": e.actor,
+            }
+        )
+
+    @apply_event.register
+    def _(self, e: Incident.CriminalActivityAssessed, r: IncidentRecord) -> None:
+        r["criminal_assessments"].append(
+            {
+                "criminal": e.criminal,
+                "reasons": e.reasons,
+                "at": utc_text(e.assessed_at),
+                "actor": e.actor,
+            }
+        )
+
+    @apply_event.register
+    def _(self, e: Incident.MayorConsulted, r: IncidentRecord) -> None:
+        r["mayor_consultations"].append(
+            {
+                "file_aangifte": e.file_aangifte,
+                "reasons": e.reasons,
+                "at": utc_text(e.consulted_at),
+                "actor": e.actor,
+            }
+        )
+
+    @apply_event.register
+    def _(self, e: Incident.AangifteFiled, r: IncidentRecord) -> None:
+        r["aangifte"] = {
+            "reference": e.reference,
+            "filed_at": utc_text(e.filed_at),
+            "actor": e.actor,
+        }
+
+    @apply_event.register
+    def _(self, e: Incident.EvidenceRecorded, r: IncidentRecord) -> None:
+        collected = utc_text(e.collected_at)
+        r["evidence_items"].append(
+            {
+                "item": e.item,
+                "description": e.description,
+                "sha256": e.sha256,
+                "collected_at": collected,
+                "custody": [
+                    {
+                        "custodian": e.custodian,
+                        "kept_at": e.kept_at,
+                        "reason": "",
+                        "at": collected,
+                        "actor": e.actor,
+                    }
+                ],
+            }
+        )
+
+    @apply_event.register
+    def _(self, e: Incident.EvidenceHandedOver, r: IncidentRecord) -> None:
+        item = next(i for i in r["evidence_items"] if i["item"] == e.item)
+        item["custody"].append(
+            {
+                "custodian": e.custodian,
+                "kept_at": e.kept_at,
+                "reason": e.reason,
+                "at": utc_text(e.handed_over_at),
+                "actor": e.actor,
+            }
+        )
+
+    @apply_event.register
+    def _(self, e: Incident.PartyInformed, r: IncidentRecord) -> None:
+        r["parties_informed"].append(
+            {
+                "recipient": str(e.recipient),
+                "party": e.party,
+                "reference": e.reference,
+                "at": utc_text(e.informed_at),
+                "actor": e.actor,
+            }
+        )
+
+    @apply_event.register
+    def _(self, e: Incident.TimeAndCostsRecorded, r: IncidentRecord) -> None:
+        r["time_and_costs"].append(
+            {
+                "hours": e.hours,
+                "costs_eur": e.costs_eur,
+                "description": e.description,
+                "at": utc_text(e.recorded_at),
+                "actor": e.actor,
+            }
+        )
+
+    @apply_event.register
+    def _(self, e: Incident.SubjectsNotInformed, r: IncidentRecord) -> None:
+        r["subjects_not_informed"] = {
+            "ground": str(e.ground),
+            "reasons": e.reasons,
+            "public_communication": e.public_communication,
+            "communicated_at": None if e.communicated_at is None else utc_text(e.communicated_at),
+            "at": utc_text(e.recorded_at),
+            "actor": e.actor,
+        }
+
+    @apply_event.register
+    def _(self, e: Incident.AddressesCollected, r: IncidentRecord) -> None:
+        r["addresses"] = {
+            "approx_subjects": e.approx_subjects,
+            "kept_at": e.kept_at,
+            "collected_at": utc_text(e.collected_at),
+            "destroyed_at": None,
+            "method": None,
+        }
+
+    @apply_event.register
+    def _(self, e: Incident.AddressesDestroyed, r: IncidentRecord) -> None:
+        r["addresses"]["destroyed_at"] = utc_text(e.destroyed_at)
+        r["addresses"]["method"] = e.method
 
     @apply_event.register
     def _(self, e: Incident.ProcessorNoticeRecorded, r: IncidentRecord) -> None:
@@ -521,6 +817,7 @@ def breach_entry(r: IncidentRecord) -> dict[str, Any]:
             "informed": r.get("subjects_informed"),
             "decision": decision and decision["inform_subjects"],
             "reasons": decision and decision["subjects_reasons"],
+            "not_informed": r.get("subjects_not_informed"),
         },
         "fg": fg_involvement(r),
         "evidence": r["evidence"],

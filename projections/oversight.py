@@ -155,10 +155,12 @@ def sensitive_processing_without_dpia(
 def incidents_not_evaluated(
     cursor: Cursor, municipalities: Sequence[str], now: datetime
 ) -> list[dict[str, Any]]:
-    """Incidents closed more than six weeks ago and never evaluated (seed 002)."""
+    """Incidents closed more than six weeks ago and never evaluated (seed 002), of those
+    handled without a response team: the team's evaluations are ``evaluations_due``."""
     cursor.execute(
         "SELECT record, municipality, controller, summary, closed_at FROM incidents "
-        f"WHERE evaluated_at IS NULL AND closed_at IS NOT NULL AND closed_at < ? "
+        "WHERE evaluated_at IS NULL AND evaluation_due_by IS NULL "
+        f"AND closed_at IS NOT NULL AND closed_at < ? "
         f"AND {_in(municipalities)} ORDER BY closed_at",
         (utc_text(now - EVALUATION_PERIOD), *municipalities),
     )
@@ -349,4 +351,104 @@ def decisions_without_fg_advice(
         }
         for r in documents(cursor, IncidentRecord)
         if (decision := r["decision"]) and (without := decision["without_fg_advice"])
+    ]
+
+
+# --- the incident response team (seed 002 bijlage 3) -------------------------------------------
+
+
+def _incident_rows(cursor: Cursor, where: str, municipalities: Sequence[str]) -> list[Any]:
+    cursor.execute(
+        "SELECT record, municipality, controller, summary, doc FROM incidents "
+        f"WHERE {where} AND {_in(municipalities)} ORDER BY reported_at",
+        tuple(municipalities),
+    )
+    return cursor.fetchall()
+
+
+def evaluations_due(
+    cursor: Cursor, municipalities: Sequence[str], today: date, days: int = NEAR_DEADLINE_DAYS
+) -> list[dict[str, Any]]:
+    """Evaluations the response team is to hold two to six weeks after the incident (step
+    38), not held, whose last day is within ``days`` (``due-soon``) or past (``late``)."""
+    cursor.execute(
+        "SELECT record, municipality, controller, summary, doc FROM incidents "
+        "WHERE evaluated_at IS NULL AND evaluation_due_by <= ? "
+        f"AND {_in(municipalities)} ORDER BY evaluation_due_by",
+        ((today + timedelta(days=days)).isoformat(), *municipalities),
+    )
+    found = []
+    for record, municipality, controller, summary, doc in cursor.fetchall():
+        irt = json.loads(doc)["irt"]
+        days_left = (date.fromisoformat(irt["evaluation_due_by"]) - today).days
+        found.append(
+            {
+                "id": record,
+                "municipality": municipality,
+                "controller": controller,
+                "summary": json.loads(summary),
+                "due_from": irt["evaluation_due_from"],
+                "due_by": irt["evaluation_due_by"],
+                "days_left": days_left,
+                "status": "late" if days_left < 0 else "due-soon",
+            }
+        )
+    return found
+
+
+def criminal_activity_without_aangifte(
+    cursor: Cursor, municipalities: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Incidents the team found criminal (step 12) for which no aangifte was filed (13),
+    with the burgemeester's consultation if there was one."""
+    return [
+        {
+            "id": record,
+            "municipality": municipality,
+            "controller": controller,
+            "summary": json.loads(summary),
+            "assessment": (r := json.loads(doc))["criminal_assessments"][-1],
+            "mayor_consulted": r["mayor_consultations"][-1] if r["mayor_consultations"] else None,
+        }
+        for record, municipality, controller, summary, doc in _incident_rows(
+            cursor, "criminal = 1 AND aangifte_at IS NULL", municipalities
+        )
+    ]
+
+
+def addresses_not_destroyed(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
+    """Addresses of those affected, collected to inform them (step 28), still kept."""
+    return [
+        {
+            "id": record,
+            "municipality": municipality,
+            "controller": controller,
+            "summary": json.loads(summary),
+            "stage": (r := json.loads(doc))["stage"],
+            "collected_at": r["addresses"]["collected_at"],
+            "approx_subjects": r["addresses"]["approx_subjects"],
+        }
+        for record, municipality, controller, summary, doc in _incident_rows(
+            cursor, "addresses_kept = 1", municipalities
+        )
+    ]
+
+
+def subjects_not_informed_without_ground(
+    cursor: Cursor, municipalities: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Breaches whose data subjects were not to be told, with no art. 34(1) or 34(3) ground
+    recorded for it (step 27)."""
+    return [
+        {
+            "id": record,
+            "municipality": municipality,
+            "controller": controller,
+            "summary": json.loads(summary),
+            "decision": (r := json.loads(doc))["decision"],
+            "evidence": r["evidence"]["NotificationDecided"],
+        }
+        for record, municipality, controller, summary, doc in _incident_rows(
+            cursor, "subjects_unexplained = 1", municipalities
+        )
     ]

@@ -377,6 +377,104 @@ def erasure_figures(cursor: Cursor, municipality: str, period: Period) -> list[F
     ]
 
 
+def _criminal(r: IncidentRecord) -> bool:
+    """Whether the team's last assessment found criminal activity (step 12)."""
+    return bool(r["criminal_assessments"]) and r["criminal_assessments"][-1]["criminal"]
+
+
+def _recipients(chosen: list[IncidentRecord]) -> list[str]:
+    return [p["recipient"] for r in chosen for p in r["parties_informed"]]
+
+
+def incident_response_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    """The response team's steps (seed 002 bijlage 3) for the incidents reported in the period,
+    and the timeliness of their evaluations (step 38)."""
+    reported = [
+        r
+        for r in _records(cursor, "incidents", IncidentRecord, municipality, controller)
+        if period.holds(r["reported_at"])
+    ]
+    convened = [r for r in reported if r.get("irt")]
+    criminal = [
+        r
+        for r in reported
+        if r["criminal_assessments"] and r["criminal_assessments"][-1]["criminal"]
+    ]
+    filed = [r for r in reported if r.get("aangifte")]
+    informed = [r for r in reported if r["parties_informed"]]
+    not_told = [r for r in reported if r.get("subjects_not_informed")]
+    costed = [r for r in reported if r["time_and_costs"]]
+    collected = [r for r in reported if r.get("addresses")]
+    destroyed = [r for r in collected if r["addresses"]["destroyed_at"]]
+    judged = [r for r in reported if r.get("evaluation") and r["evaluation"]["late"] is not None]
+    late = [r for r in judged if r["evaluation"]["late"]]
+    return [
+        Figure("incidents.total", len(reported), _evidence(reported, "Reported")),
+        Figure("incidents.irt_convened", len(convened), _evidence(convened, "IRTConvened")),
+        Figure(
+            "incidents.criminal",
+            len(criminal),
+            _evidence(criminal, "CriminalActivityAssessed"),
+        ),
+        Figure("incidents.aangifte", len(filed), _evidence(filed, "AangifteFiled")),
+        Figure(
+            "incidents.parties_informed",
+            dict(
+                sorted(
+                    Counter(p["recipient"] for r in informed for p in r["parties_informed"]).items()
+                )
+            ),
+            _evidence(informed, "PartyInformed", "ReportedToAuthority"),
+        ),
+        Figure(
+            "incidents.evidence_items",
+            sum(len(r["evidence_items"]) for r in reported),
+            _evidence(reported, "EvidenceRecorded", "EvidenceHandedOver"),
+        ),
+        Figure(
+            "incidents.hours",
+            sum(t["hours"] for r in costed for t in r["time_and_costs"]),
+            _evidence(costed, "TimeAndCostsRecorded"),
+        ),
+        Figure(
+            "incidents.costs_eur",
+            sum(t["costs_eur"] for r in costed for t in r["time_and_costs"]),
+            _evidence(costed, "TimeAndCostsRecorded"),
+        ),
+        Figure(
+            "incidents.subjects_not_informed",
+            dict(sorted(Counter(r["subjects_not_informed"]["ground"] for r in not_told).items())),
+            _evidence(not_told, "SubjectsNotInformed"),
+        ),
+        Figure(
+            "incidents.addresses_destroyed",
+            _share(len(destroyed), len(collected)),
+            _evidence(collected, "AddressesCollected", "AddressesDestroyed"),
+        ),
+        Figure(
+            "incidents.evaluated_on_time",
+            _share(len(judged) - len(late), len(judged)),
+            _evidence(judged, "Evaluated"),
+        ),
+        Figure(
+            "incidents.evaluations_overdue",
+            len(late),
+            _evidence(late, "Evaluated"),
+            [
+                {
+                    "id": r["id"],
+                    "summary": r["summary"],
+                    "due_by": r["evaluation"]["due_by"],
+                    "evaluated_at": r["evaluation"]["evaluated_at"],
+                }
+                for r in late
+            ],
+        ),
+    ]
+
+
 def report_figures(
     cursor: Cursor, municipality: str, controller: str, period: Period
 ) -> dict[str, list[Figure]]:
@@ -389,6 +487,7 @@ def report_figures(
         "processors": processor_figures(cursor, municipality, controller, period),
         "early_warnings": early_warning_figures(cursor, municipality, controller, period),
         "fg_involvement": fg_involvement_figures(cursor, municipality, controller, period),
+        "incidents": incident_response_figures(cursor, municipality, controller, period),
     }
 
 

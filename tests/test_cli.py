@@ -339,6 +339,19 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
         "RightsRequest.Withdrawn",
         "PersonalDataErasure.Erased",
         "ProcessingActivity.Retired",
+        # seed 002 bijlage 3: the incident response team
+        "Incident.IRTConvened",
+        "Incident.IncidentAssessed",
+        "Incident.CriminalActivityAssessed",
+        "Incident.MayorConsulted",
+        "Incident.AangifteFiled",
+        "Incident.EvidenceRecorded",
+        "Incident.EvidenceHandedOver",
+        "Incident.PartyInformed",
+        "Incident.TimeAndCostsRecorded",
+        "Incident.SubjectsNotInformed",
+        "Incident.AddressesCollected",
+        "Incident.AddressesDestroyed",
     ):
         assert kind in result.stdout
     assert "OK: every check" in result.stdout
@@ -353,6 +366,8 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
                 "APNotificationSupplemented",
                 "APNotificationWithdrawn",
                 "RightsRequest.Decided",
+                "AangifteFiled",
+                "SubjectsNotInformed",
             )
         )
     )

@@ -27,7 +27,14 @@ from domain import commands as c
 from domain.application import DEFAULT_SKEW
 from domain.authorization import Actor, Grant, Role
 from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
-from domain.incidents import Authority, Impact, Nature
+from domain.incidents import (
+    IRT_RECIPIENTS,
+    Impact,
+    IRTMember,
+    Nature,
+    Recipient,
+    SubjectsNotInformedGround,
+)
 from domain.processing import LegalBasis
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right
 from domain.values import EARLIEST, LATEST, MAX_TEXT
@@ -205,15 +212,57 @@ def the_story(app, s: dict) -> dict[str, object]:
         )
     )
     do(c.InformSubjects(aggregate_id=notified, channel=short, informed_at=second))
-    for authority in Authority:
+    do(c.ConveneIRT(aggregate_id=notified, members=list(IRTMember), notes=t))
+    do(
+        c.AssessIncident(
+            aggregate_id=notified, likely_breach=True, ap_pre_notification=True, investigation=t
+        )
+    )
+    do(c.AssessCriminalActivity(aggregate_id=notified, criminal=True, reasons=t))
+    do(c.ConsultMayor(aggregate_id=notified, file_aangifte=True, reasons=t, consulted_at=first))
+    do(c.FileAangifte(aggregate_id=notified, reference=short, filed_at=second))
+    do(
+        c.RecordEvidence(
+            aggregate_id=notified,
+            description=t,
+            custodian=short,
+            kept_at=short,
+            sha256="f" * 64,
+            collected_at=first,
+        )
+    )
+    do(
+        c.HandOverEvidence(
+            aggregate_id=notified,
+            item=1,
+            custodian=short,
+            kept_at=short,
+            reason=t,
+            receipt_signed=True,
+            handed_over_at=second,
+        )
+    )
+    for recipient in Recipient:
+        informs = c.InformParty if recipient in IRT_RECIPIENTS else c.InformGovernment
         do(
-            c.ReportToAuthority(
-                aggregate_id=notified, authority=authority, reference=short, reported_at=first
+            informs(
+                aggregate_id=notified,
+                recipient=recipient,
+                party=t,
+                reference=short,
+                informed_at=first,
             )
         )
+    do(c.RecordTimeAndCosts(aggregate_id=notified, hours=10**6, costs_eur=10**9, description=t))
+    do(
+        c.CollectAddresses(
+            aggregate_id=notified, approx_subjects=count, kept_at=short, collected_at=second
+        )
+    )
     do(c.RecordMeasure(aggregate_id=notified, measure=t, taken_at=second))
     do(c.CloseIncident(aggregate_id=notified))
     do(c.EvaluateIncident(aggregate_id=notified, findings=t))
+    do(c.DestroyAddresses(aggregate_id=notified, method=short, destroyed_at=second))
 
     withdrawn = breach(not s["flag"])
     do(
@@ -234,6 +283,15 @@ def the_story(app, s: dict) -> dict[str, object]:
             form=form,
             late_reason=t,
             submitted_at=second,
+        )
+    )
+    do(
+        c.RecordSubjectsNotInformed(
+            aggregate_id=withdrawn,
+            ground=SubjectsNotInformedGround.DISPROPORTIONATE_EFFORT,
+            reasons=t,
+            public_communication=t,
+            communicated_at=second,
         )
     )
     do(

@@ -57,6 +57,8 @@ def record_and_project(url: str, keys: Path):
         "welke gegevens onjuist zijn",  # what a request is suspended for
         "te veel afgeschermd",  # an objection's grounds
         "Anna de Vries",  # a requester
+        "externe forensisch specialist",  # who holds an item of evidence
+        "diefstal uit een auto",  # why the response team found criminal activity
     ):
         assert text in texts
     return app, texts

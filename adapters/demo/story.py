@@ -55,7 +55,6 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.RecordMeasure,
         commands.RegisterProcessingActivity,
         commands.ReportIncident,
-        commands.ReportToAuthority,
         commands.RequestFGAdvice,
         commands.ResumeRequest,
         commands.RetireProcessingActivity,
@@ -78,6 +77,20 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         # the FG's involvement
         commands.InformFG,
         commands.VolunteerFGAdvice,
+        # the incident response team (seed 002 bijlage 3)
+        commands.ConveneIRT,
+        commands.AssessIncident,
+        commands.AssessCriminalActivity,
+        commands.ConsultMayor,
+        commands.FileAangifte,
+        commands.RecordEvidence,
+        commands.HandOverEvidence,
+        commands.InformParty,
+        commands.InformGovernment,
+        commands.RecordTimeAndCosts,
+        commands.RecordSubjectsNotInformed,
+        commands.CollectAddresses,
+        commands.DestroyAddresses,
     )
 }
 FG = "fg"  # the one person who acts for every municipality

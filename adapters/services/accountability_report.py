@@ -109,6 +109,32 @@ LABELS: dict[str, tuple[str, str]] = {
         "Adviezen van de FG uit eigen beweging",
         "FG advice given unasked",
     ),
+    # the incident response team (seed 002 bijlage 3)
+    "incidents": ("Incidentafhandeling", "Incident response"),
+    "incidents.total": ("Gemelde incidenten", "Incidents reported"),
+    "incidents.irt_convened": ("Incident Response Team bijeengeroepen", "Response team convened"),
+    "incidents.criminal": ("Criminele activiteit vastgesteld", "Criminal activity found"),
+    "incidents.aangifte": (
+        "Aangifte gedaan (na overleg met de burgemeester)",
+        "Police report filed (after consulting the mayor)",
+    ),
+    "incidents.parties_informed": ("Geïnformeerd, naar partij", "Informed, by party"),
+    "incidents.evidence_items": ("Vastgelegd bewijsmateriaal", "Evidence items secured"),
+    "incidents.hours": ("Bestede uren", "Hours spent"),
+    "incidents.costs_eur": ("Kosten (euro)", "Costs (euros)"),
+    "incidents.subjects_not_informed": (
+        "Betrokkenen niet geïnformeerd, naar grond",
+        "Data subjects not informed, by ground",
+    ),
+    "incidents.addresses_destroyed": (
+        "Verzamelde adressen vernietigd",
+        "Collected addresses destroyed",
+    ),
+    "incidents.evaluated_on_time": (
+        "Binnen twee tot zes weken geëvalueerd",
+        "Evaluated within two to six weeks",
+    ),
+    "incidents.evaluations_overdue": ("Te laat geëvalueerd", "Evaluated late"),
 }
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Verantwoordingsrapportage", "Accountability report"),

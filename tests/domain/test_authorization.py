@@ -39,7 +39,6 @@ triage_incident                   .    x     .    .    .    .    .    .    .
 classify_not_a_breach             .    x     x    .    .    .    .    .    .
 establish_breach                  .    x     x    .    .    .    .    .    .
 record_measure                    .    x     x    .    .    .    .    .    .
-report_to_authority               .    x     .    .    x    .    .    .    .
 decide_notification               .    .     .    .    x    .    .    .    .
 submit_ap_notification            .    .     x    .    .    .    .    .    .
 supplement_ap_notification        .    .     x    .    .    .    .    .    .
@@ -67,6 +66,15 @@ record_processor_notice           .    x     x    .    .    .    .    .    .
 find_significant_incident         .    x     .    .    .    .    .    .    .
 send_early_warning                .    x     .    .    .    .    .    .    .
 inform_fg                         .    x     .    .    .    .    .    .    .
+convene_irt                       .    x     .    .    .    .    .    .    .
+assess_incident                   .    x     .    .    .    .    .    .    .
+file_aangifte                     .    .     .    .    x    .    .    .    .
+record_evidence                   .    x     .    .    .    .    .    .    .
+inform_party                      .    x     .    .    .    .    .    .    .
+inform_government                 .    .     .    .    x    .    .    .    .
+record_time_and_costs             .    x     .    .    .    .    .    .    .
+record_subjects_not_informed      .    .     .    .    x    .    .    .    .
+handle_addresses                  .    .     x    .    .    x    .    .    .
 """
 
 CELLS = [

@@ -13,7 +13,7 @@ from domain.application import Bewijslast
 from domain.deadlines import AMSTERDAM, EarlyWarningRule
 from domain.errors import ProcedureError
 from domain.fg_advice import FGAdvice
-from domain.incidents import APFormChanges, Authority, Impact, Incident, Nature, Stage
+from domain.incidents import APFormChanges, Impact, Incident, Nature, Recipient, Stage
 from tests.forms import ap_form
 
 CISO, FG, SECRETARY, PRIVACY = (
@@ -240,7 +240,7 @@ def test_impossible_steps_say_what_is_wrong_and_what_is_allowed():
     assert refused.value.allowed == ["triage"]
     incident.triage(impact=Impact.LOW, significant=False, triaged_at=hours(1), actor=CISO)
     with pytest.raises(
-        ProcedureError, match="allowed now: classify_not_a_breach, establish_breach"
+        ProcedureError, match="allowed now: classify_not_a_breach, convene_irt, establish_breach"
     ):
         incident.triage(impact=Impact.HIGH, significant=False, triaged_at=hours(2), actor=CISO)
 
@@ -284,9 +284,14 @@ def test_a_significant_incident_runs_the_24_hour_early_warning_from_its_own_awar
     assert incident.early_warning_deadline == hours(1 + 24)
     assert incident.ap_deadline == hours(3 + 72)
     incident.send_early_warning(reference="NCSC-2026-113", sent_at=hours(10), actor=CISO)
-    incident.report_to_authority(
-        authority=Authority.POLICE, reference="PL0900-2026", reported_at=hours(12), actor=SECRETARY
+    incident.inform_party(
+        recipient=Recipient.IBD,
+        party="",
+        reference="IBD-2026-113",
+        informed_at=hours(12),
+        actor=CISO,
     )
+    assert incident.external_reports == [Recipient.IBD.value]
     app.save(incident)
     loaded = app.repository.get(incident.id)
     assert loaded.early_warning_deadline == hours(1 + 24)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from domain.authorization import Role
-from domain.incidents import Authority, Impact, Nature, Stage
+from domain.incidents import (
+    Authority,
+    Impact,
+    IRTMember,
+    Nature,
+    Recipient,
+    Stage,
+    SubjectsNotInformedGround,
+)
 from domain.labels import LABELS, label, parse_role, role_code
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
@@ -26,6 +34,9 @@ SHOWN = (
     ExtensionReason,
     RequestStage,
     TransferSafeguard,
+    IRTMember,
+    Recipient,
+    SubjectsNotInformedGround,
 )
 
 

@@ -40,6 +40,7 @@ from adapters.services.reconstruction import events_upto, in_force, index_at, re
 from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, NotAuthorised, authorise, may
 from domain.commands import COMMANDS
+from domain.deadlines import local_date
 from domain.values import plausible
 from projections import oversight
 from projections.base import Cursor, ReadModel
@@ -445,6 +446,15 @@ OVERSIGHT: dict[str, Question] = {
     ),
     "early-warnings": lambda c, m, now: oversight.early_warnings(c, m, now),
     "decisions-without-fg-advice": lambda c, m, now: oversight.decisions_without_fg_advice(c, m),
+    # the incident response team (seed 002 bijlage 3)
+    "evaluations-due": lambda c, m, now: oversight.evaluations_due(c, m, local_date(now)),
+    "criminal-activity-without-aangifte": lambda c, m, now: (
+        oversight.criminal_activity_without_aangifte(c, m)
+    ),
+    "addresses-not-destroyed": lambda c, m, now: oversight.addresses_not_destroyed(c, m),
+    "subjects-not-informed-without-ground": lambda c, m, now: (
+        oversight.subjects_not_informed_without_ground(c, m)
+    ),
 }
 
 
