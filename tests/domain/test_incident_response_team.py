@@ -19,6 +19,7 @@ from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, NotAuthorised, Role
 from domain.deadlines import AMSTERDAM, RULES
 from domain.errors import ProcedureError
+from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
 from domain.incidents import (
     Incident,
     IRTMember,
@@ -108,6 +109,10 @@ def as_breach(app: Bewijslast, clock: Clock, incident: UUID, *, inform_subjects:
             ap_reasons="de schijf is versleuteld",
             inform_subjects=inform_subjects,
             subjects_reasons="naar het oordeel van het IRT",
+            # The IRT's own FG member was at the table (step 10); no separate advice was asked.
+            without_fg_advice=WithoutFGAdvice(
+                reason=NoAdviceReason.URGENCY, explanation="de FG zat in het IRT"
+            ),
         ),
         SECRETARY,
     )
