@@ -13,7 +13,7 @@ Every field is typed and bounded (``domain.values``): no free-form dictionaries,
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 from uuid import UUID
 
@@ -21,6 +21,20 @@ from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.authorization import Command
+from domain.dpia import (
+    DPIA,
+    MAX_RISKS,
+    APAnswer,
+    APListItem,
+    Art35Case,
+    Decision,
+    EDPBCriterion,
+    FGOpinion,
+    Risk,
+    RiskLevel,
+    TeamRole,
+    Trigger,
+)
 from domain.fg_advice import FGAdvice
 from domain.incidents import APForm, Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
@@ -337,6 +351,106 @@ class ErasePersonalData(CommandModel):
     subject: UUID
     ground: ErasureGround
     reference: ShortText
+
+
+# --- the DPIA procedure (seed 002 bijlage 4) ---------------------------------------------------
+
+
+class SignalDPIA(CommandModel):
+    """Step 1: the register version signalled is the activity's current one, and its
+    municipality and controller are the DPIA's."""
+
+    permission = Command.SIGNAL_DPIA
+    activity: UUID
+    trigger: Trigger
+    description: Text
+
+
+class TakeFGAdviceOnDPIA(StepCommand):
+    permission = Command.TAKE_FG_ADVICE_ON_DPIA
+    aggregate_type = DPIA
+    moment = "advised_at"
+    fg_advice: UUID
+
+
+class AssignDPIA(StepCommand):
+    permission = Command.ASSIGN_DPIA
+    aggregate_type = DPIA
+    moment = "assigned_at"
+    assignee: ShortText
+
+
+class PreScanDPIA(StepCommand):
+    permission = Command.CARRY_OUT_DPIA
+    aggregate_type = DPIA
+    moment = "scanned_at"
+    ap_list: list[APListItem] = Field(default=[], max_length=len(APListItem))
+    art35_cases: list[Art35Case] = Field(default=[], max_length=len(Art35Case))
+    edpb_criteria: list[EDPBCriterion] = Field(default=[], max_length=len(EDPBCriterion))
+    notes: OptionalText = ""
+
+
+class AssessDPIA(StepCommand):
+    permission = Command.CARRY_OUT_DPIA
+    aggregate_type = DPIA
+    moment = "assessed_at"
+    team: list[TeamRole] = Field(min_length=1, max_length=len(TeamRole))
+    systematic_description: Text
+    legitimate_interests: OptionalText = ""
+    necessity_and_proportionality: Text
+    risks: list[Risk] = Field(min_length=1, max_length=MAX_RISKS)
+    residual_risk: RiskLevel
+    conclusion: Text
+
+
+class CompleteDPIAMeasure(StepCommand):
+    permission = Command.COMPLETE_DPIA_MEASURE
+    aggregate_type = DPIA
+    moment = "completed_at"
+    measure: ShortText
+    evidence: Text
+
+
+class ConsultAP(StepCommand):
+    permission = Command.CONSULT_AP
+    aggregate_type = DPIA
+    ap_reference: ShortText
+    submitted_at: Moment
+
+
+class ExtendAPConsultation(StepCommand):
+    permission = Command.CONSULT_AP
+    aggregate_type = DPIA
+    reasons: Text
+    announced_at: Moment
+
+
+class RecordAPAnswer(StepCommand):
+    permission = Command.CONSULT_AP
+    aggregate_type = DPIA
+    answer: APAnswer
+    summary: Text
+    received_at: Moment
+
+
+class AssessDPIAAsFG(StepCommand):
+    permission = Command.ASSESS_DPIA_AS_FG
+    aggregate_type = DPIA
+    moment = "assessed_at"
+    opinion: FGOpinion
+    measures_checked: bool
+    remarks: Text
+
+
+class DecideOnDPIA(StepCommand):
+    permission = Command.DECIDE_ON_DPIA
+    aggregate_type = DPIA
+    moment = "decided_at"
+    decision: Decision
+    reasons: Text
+    fg_advice: UUID | None = None
+    no_fg_advice_reason: OptionalText = ""
+    reassess_on: date
 
 
 def command_name(command: type[CommandModel]) -> str:

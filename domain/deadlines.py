@@ -11,6 +11,10 @@ Europe/Amsterdam calendar, because that is where the municipality's days begin a
   Saturday, Sunday or public holiday ends on the next working day. The clock stops while the
   request is suspended, and an allowed extension adds at most two months.
 - Objection (bezwaar): six weeks after the decision was sent (Awb art. 6:7 and 6:8).
+- Prior consultation of the AP (AVG art. 36(2)): the AP's written advice within eight weeks of
+  receiving the request, extendable by six weeks; the AP announces an extension within one
+  month of that receipt. Counted as the request (Regulation 1182/71 art. 3), on the AP's
+  Dutch working days.
 - Public holidays are those of the Algemene termijnenwet art. 3, including Goede Vrijdag
   (lid 2); days equated by royal decree (lid 3, published per period in the Staatscourant)
   are passed in as ``equated_days``.
@@ -37,6 +41,9 @@ REQUEST_PERIOD_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
 OBJECTION_PERIOD = timedelta(weeks=6)
 EVALUATION_PERIOD = timedelta(weeks=6)  # seed 002: evaluate two to six weeks after closing
+PRIOR_CONSULTATION_PERIOD = timedelta(weeks=8)  # art. 36(2)
+PRIOR_CONSULTATION_EXTENSION = timedelta(weeks=6)  # art. 36(2), for a complex processing
+EXTENSION_ANNOUNCEMENT_MONTHS = 1  # art. 36(2): the AP says so within one month of receipt
 
 
 def _aware(moment: datetime) -> datetime:
@@ -145,6 +152,23 @@ def extension_notice_deadline(
 def objection_deadline(sent: datetime, equated_days: Collection[date] = ()) -> date:
     """The last day on which a bezwaar against a decision is on time."""
     return next_working_day(local_date(sent) + OBJECTION_PERIOD, equated_days)
+
+
+def prior_consultation_deadline(
+    received: datetime, *, extended: bool = False, equated_days: Collection[date] = ()
+) -> date:
+    """The last day of the AP's period for its written advice on a prior consultation: the
+    same weekday eight (extended: fourteen) weeks after receipt, or the next working day."""
+    weeks = PRIOR_CONSULTATION_PERIOD + (PRIOR_CONSULTATION_EXTENSION if extended else timedelta())
+    return next_working_day(local_date(received) + weeks, equated_days)
+
+
+def extension_announcement_deadline(
+    received: datetime, equated_days: Collection[date] = ()
+) -> date:
+    """The last day on which the AP may announce that it extends a prior consultation."""
+    end = add_months(local_date(received), EXTENSION_ANNOUNCEMENT_MONTHS)
+    return next_working_day(end, equated_days)
 
 
 def end_of_day(day: date) -> datetime:

@@ -14,20 +14,29 @@ from eventsourcing.domain import Aggregate
 from domain.commands import (
     AmendProcessingActivity,
     AnswerFGAdvice,
+    AssessDPIA,
+    AssessDPIAAsFG,
+    AssignDPIA,
     ClassifyNotABreach,
     CloseIncident,
     CloseRequest,
+    CompleteDPIAMeasure,
+    ConsultAP,
     DecideNotification,
+    DecideOnDPIA,
     DecideOnObjection,
     DecideRequest,
     EscalateFGAdvice,
     EstablishBreach,
     EvaluateIncident,
+    ExtendAPConsultation,
     ExtendRequest,
     GiveFGAdvice,
     InformSubjects,
     LodgeObjection,
+    PreScanDPIA,
     ReclassifyNotABreach,
+    RecordAPAnswer,
     RecordDPIA,
     RecordMeasure,
     ReportToAuthority,
@@ -38,12 +47,14 @@ from domain.commands import (
     SubmitAPNotification,
     SupplementAPNotification,
     SuspendRequest,
+    TakeFGAdviceOnDPIA,
     TriageIncident,
     VerifyIdentity,
     WithdrawAPNotification,
     WithdrawRequest,
     command_name,
 )
+from domain.dpia import DPIA
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.processing import ProcessingActivity
@@ -82,6 +93,17 @@ STEPS: Mapping[type[StepCommand], Step] = {
     DecideOnObjection: RightsRequest.decide_on_objection,
     CloseRequest: RightsRequest.close,
     WithdrawRequest: RightsRequest.withdraw,
+    # The DPIA procedure (seed 002 bijlage 4).
+    TakeFGAdviceOnDPIA: DPIA.take_fg_advice,
+    AssignDPIA: DPIA.assign,
+    PreScanDPIA: DPIA.pre_scan,
+    AssessDPIA: DPIA.assess,
+    CompleteDPIAMeasure: DPIA.complete_measure,
+    ConsultAP: DPIA.consult_ap,
+    ExtendAPConsultation: DPIA.extend_ap_consultation,
+    RecordAPAnswer: DPIA.record_ap_answer,
+    AssessDPIAAsFG: DPIA.fg_assess,
+    DecideOnDPIA: DPIA.decide,
 }
 
 # Per aggregate: the name of the command that carries out each of its methods.

@@ -60,6 +60,14 @@ erase_personal_data               .    .     x    .    .    .    .    .    .
 read_registers                    .    x     x    x    x    x    x    .    x
 verify_ledger                     .    x     x    x    .    .    x    .    x
 read_ledger_states                .    .     .    .    .    .    .    .    x
+signal_dpia                       .    .     x    x    .    x    .    .    .
+take_fg_advice_on_dpia            .    .     .    .    .    x    .    .    .
+assign_dpia                       .    .     .    .    .    x    .    .    .
+carry_out_dpia                    .    .     x    .    .    .    .    .    .
+complete_dpia_measure             .    x     x    .    .    x    .    .    .
+consult_ap                        .    .     x    .    .    .    .    .    .
+assess_dpia_as_fg                 .    .     .    x    .    .    .    .    .
+decide_on_dpia                    .    .     .    .    x    x    .    .    .
 """
 
 CELLS = [

@@ -5,6 +5,17 @@ from __future__ import annotations
 import pytest
 
 from domain.authorization import Role
+from domain.dpia import (
+    APAnswer,
+    APListItem,
+    Art35Case,
+    Decision,
+    EDPBCriterion,
+    FGOpinion,
+    RiskLevel,
+    TeamRole,
+    Trigger,
+)
 from domain.incidents import Authority, Impact, Nature, Stage
 from domain.labels import LABELS, label, parse_role, role_code
 from domain.personal_data import ErasureGround
@@ -24,6 +35,16 @@ SHOWN = (
     RefusalGround,
     ExtensionReason,
     RequestStage,
+    # the DPIA procedure
+    Trigger,
+    APListItem,
+    Art35Case,
+    EDPBCriterion,
+    RiskLevel,
+    TeamRole,
+    APAnswer,
+    FGOpinion,
+    Decision,
 )
 
 
