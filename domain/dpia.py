@@ -134,6 +134,21 @@ class Decision(StrEnum):
     ABANDON = "verwerking gaat niet door"
 
 
+class Status(StrEnum):
+    """Where a DPIA stands, as the register and oversight show it."""
+
+    SIGNALLED = "DPIA gesignaleerd"
+    ADVISED = "FG-advies aan proceseigenaar"
+    ASSIGNED = "DPIA opgedragen"
+    NOT_REQUIRED = "geen DPIA vereist"
+    REQUIRED = "DPIA vereist"
+    ASSESSED = "DPIA uitgevoerd"
+    CONSULTING = "voorafgaande raadpleging AP"
+    AP_ANSWERED = "AP heeft geantwoord"
+    FG_ASSESSED = "FG-beoordeling gegeven"
+    DECIDED = "besluit over DPIA genomen"
+
+
 class Risk(BaseModel):
     """A risk to the rights and freedoms of data subjects (art. 35(7)(c)) and the measures
     that address it (35(7)(d))."""

@@ -19,6 +19,7 @@ from domain.dpia import (
     EDPBCriterion,
     FGOpinion,
     RiskLevel,
+    Status,
     TeamRole,
     Trigger,
 )
@@ -221,6 +222,16 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     FGOpinion.INSUFFICIENT: ("FG: DPIA schiet tekort", "FG: the DPIA falls short"),
     Decision.PROCEED: ("verwerking gaat door", "processing goes ahead"),
     Decision.ABANDON: ("verwerking gaat niet door", "processing abandoned"),
+    Status.SIGNALLED: ("DPIA gesignaleerd", "DPIA signalled"),
+    Status.ADVISED: ("FG-advies aan proceseigenaar", "FG advised the process owner"),
+    Status.ASSIGNED: ("DPIA opgedragen", "DPIA assigned"),
+    Status.NOT_REQUIRED: ("geen DPIA vereist", "no DPIA required"),
+    Status.REQUIRED: ("DPIA vereist", "DPIA required"),
+    Status.ASSESSED: ("DPIA uitgevoerd", "DPIA carried out"),
+    Status.CONSULTING: ("voorafgaande raadpleging AP", "prior consultation of the AP"),
+    Status.AP_ANSWERED: ("AP heeft geantwoord", "the AP answered"),
+    Status.FG_ASSESSED: ("FG-beoordeling gegeven", "assessed by the FG"),
+    Status.DECIDED: ("besluit over DPIA genomen", "decided on the DPIA"),
 }
 # Stored as values, looked up by them: one text may name one value only.
 _BY_VALUE = {str(value): texts for value, texts in LABELS.items()}

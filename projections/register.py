@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 from eventsourcing.dispatch import singledispatchmethod
 
+from domain.dpia import DPIA, Status
 from domain.processing import ProcessingActivity, version_uri
 from projections.base import Cursor, NoHandler, ReadModel, event_topics, utc_text
 
@@ -53,9 +54,10 @@ def _current(cursor: Cursor, activity: str) -> Version:
 
 class ProcessingRegister(ReadModel):
     name = "processing_register"
-    topics = event_topics(ProcessingActivity)
-    tables = ("register_versions", "register_current")
-    version = 2
+    # With each activity's latest DPIA (bijlage 4): its status, shown beside the register.
+    topics = event_topics(ProcessingActivity) + event_topics(DPIA)
+    tables = ("register_versions", "register_current", "register_dpia")
+    version = 3
 
     def create_tables(self, cursor: Cursor) -> None:
         for table, key in (
@@ -72,8 +74,17 @@ class ProcessingRegister(ReadModel):
             "CREATE INDEX IF NOT EXISTS register_versions_by_town "
             "ON register_versions (municipality, valid_from)"
         )
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS register_dpia (activity TEXT PRIMARY KEY, "
+            "dpia TEXT NOT NULL, status TEXT NOT NULL, assessed_at TEXT, decision TEXT, "
+            "reassess_on TEXT)"
+        )
+        cursor.execute("CREATE INDEX IF NOT EXISTS register_dpia_by_dpia ON register_dpia (dpia)")
 
     def apply(self, cursor: Cursor, event: Any, position: int) -> None:
+        if isinstance(event, DPIA.Event):
+            self.apply_dpia(cursor, event)
+            return
         activity = str(event.originator_id)
         row = self.new_version(event, cursor)
         valid_from = getattr(event, "valid_from", None) or event.recorded_at  # a DPIA
@@ -135,6 +146,39 @@ class ProcessingRegister(ReadModel):
         row["status"] = RETIRED
         return row
 
+    def apply_dpia(self, cursor: Cursor, e: DPIA.Event) -> None:
+        """The activity's DPIA status: that of its latest DPIA; when the activity was last
+        assessed, by any of them."""
+        dpia = str(e.originator_id)
+        if isinstance(e, DPIA.Signalled):
+            activity = str(e.activity)
+            cursor.execute("SELECT assessed_at FROM register_dpia WHERE activity = ?", (activity,))
+            before = cursor.fetchone()
+            cursor.execute("DELETE FROM register_dpia WHERE activity = ?", (activity,))
+            cursor.execute(
+                "INSERT INTO register_dpia (activity, dpia, status, assessed_at) "
+                "VALUES (?, ?, ?, ?)",
+                (activity, dpia, Status.SIGNALLED.value, before and before[0]),
+            )
+            return
+        status = DPIA_STATUS.get(type(e))
+        if isinstance(e, DPIA.PreScanned) and not e.required:
+            status = Status.NOT_REQUIRED
+        if status is not None:
+            cursor.execute(
+                "UPDATE register_dpia SET status = ? WHERE dpia = ?", (status.value, dpia)
+            )
+        if isinstance(e, DPIA.Assessed):
+            cursor.execute(
+                "UPDATE register_dpia SET assessed_at = ? WHERE dpia = ?",
+                (utc_text(e.assessed_at), dpia),
+            )
+        if isinstance(e, DPIA.Decided):
+            cursor.execute(
+                "UPDATE register_dpia SET decision = ?, reassess_on = ? WHERE dpia = ?",
+                (str(e.decision), e.reassess_on.isoformat(), dpia),
+            )
+
     def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
         """Every activity at its latest version, retired ones included."""
         where, params = ("", ()) if record is None else ("WHERE activity = ? ", (record,))
@@ -152,12 +196,50 @@ class ProcessingRegister(ReadModel):
         return [int(row[0]) - 1 for row in cursor.fetchall()]
 
 
+# What each DPIA event makes of its activity's DPIA status (the QuickScan: by its outcome).
+DPIA_STATUS: dict[type[DPIA.Event], Status] = {
+    DPIA.FGAdviceTaken: Status.ADVISED,
+    DPIA.Assigned: Status.ASSIGNED,
+    DPIA.PreScanned: Status.REQUIRED,
+    DPIA.Assessed: Status.ASSESSED,
+    DPIA.APConsulted: Status.CONSULTING,
+    DPIA.APAnswered: Status.AP_ANSWERED,
+    DPIA.FGAssessed: Status.FG_ASSESSED,
+    DPIA.Decided: Status.DECIDED,
+}
+
+
 def _rows(cursor: Cursor) -> list[dict[str, Any]]:
+    """Register rows, each with its activity's DPIA (None: none was signalled); a DPIA
+    carried out in the procedure counts as the row's ``dpia_at`` as a recorded one does."""
     names = [c.strip() for c in COLUMNS.split(",")]
-    return [
+    found = [
         {**dict(zip(names, row, strict=False)), "entry": json.loads(row[7])}
         for row in cursor.fetchall()
     ]
+    if not found:
+        return found
+    activities = sorted({row["activity"] for row in found})
+    cursor.execute(
+        "SELECT activity, dpia, status, assessed_at, decision, reassess_on FROM register_dpia "
+        f"WHERE activity IN ({', '.join('?' * len(activities))})",
+        activities,
+    )
+    dpias = {
+        activity: {
+            "id": dpia,
+            "status": status,
+            "assessed_at": assessed_at,
+            "decision": decision,
+            "reassess_on": reassess_on,
+        }
+        for activity, dpia, status, assessed_at, decision, reassess_on in cursor.fetchall()
+    }
+    for row in found:
+        row["dpia"] = dpias.get(row["activity"])
+        if row["dpia"] is not None and row["dpia_at"] is None:
+            row["dpia_at"] = row["dpia"]["assessed_at"]
+    return found
 
 
 def current_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from domain.dpia import (
     EDPBCriterion,
     FGOpinion,
     RiskLevel,
+    Status,
     TeamRole,
     Trigger,
 )
@@ -45,6 +46,7 @@ SHOWN = (
     APAnswer,
     FGOpinion,
     Decision,
+    Status,
 )
 
 

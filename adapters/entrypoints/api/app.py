@@ -431,6 +431,13 @@ OVERSIGHT: dict[str, Question] = {
     ),
     "incidents-not-evaluated": lambda c, m, now: oversight.incidents_not_evaluated(c, m, now),
     "erasures": lambda c, m, now: oversight.erasures(c, m),
+    # The DPIA procedure (seed 002 bijlage 4).
+    "dpias-not-started": lambda c, m, now: oversight.dpias_not_started(c, m),
+    "ap-consultations-past-deadline": lambda c, m, now: oversight.ap_consultations_past_deadline(
+        c, m, now
+    ),
+    "dpia-measures-not-done": lambda c, m, now: oversight.dpia_measures_not_done(c, m),
+    "dpia-reassessments-due": lambda c, m, now: oversight.dpia_reassessments_due(c, m, now),
 }
 
 
