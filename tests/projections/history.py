@@ -32,12 +32,14 @@ from domain.commands import (
     ReportIncident,
     RequestFGAdvice,
     ResumeRequest,
+    SignalDPIA,
     SubmitAPNotification,
     SuspendRequest,
     TriageIncident,
     VerifyIdentity,
 )
 from domain.deadlines import AMSTERDAM
+from domain.dpia import Trigger
 from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterEntry
@@ -117,7 +119,8 @@ def record_history(h: History) -> None:
     against the FG's advice. F: not a breach, closed, never evaluated. G: closed, evaluated.
     P: a breach in another municipality. Requests R1 (plain), R2 (suspended 5 days), R3
     (extended 2 months, decided); R1's subject erased. An FG advice never answered; an
-    activity with the BSN and no DPIA, and one with special categories and a DPIA."""
+    activity with the BSN and no DPIA (one signalled only), and one with special categories and
+    a DPIA."""
     breach(h, "A", T0)
     b = breach(h, "B", T0)
     decide = DecideNotification(
@@ -246,6 +249,13 @@ def record_history(h: History) -> None:
             ),
             T0,
         )
+        if not dpia:  # a DPIA signalled for it (bijlage 4 step 1), no further
+            h.ids["Parkeren-DPIA"] = h.do(
+                SignalDPIA(
+                    activity=activity, trigger=Trigger.NEW_SYSTEM, description="nieuw pakket"
+                ),
+                T0 + timedelta(days=1),
+            )
         if dpia:
             h.do(
                 RecordDPIA(aggregate_id=activity, outcome="aanvaardbaar", residual_risk="laag"),
