@@ -391,7 +391,6 @@ class DPIA(Aggregate):
         )
 
     class Assessed(Aggregate.Event):
-        checkpoint_after = True
         team: list[TeamRole]
         systematic_description: Sealed
         legitimate_interests: Sealed
@@ -553,7 +552,6 @@ class DPIA(Aggregate):
         )
 
     class APAnswered(Aggregate.Event):
-        checkpoint_after = True
         answer: APAnswer
         summary: Sealed
         received_at: datetime

@@ -339,6 +339,11 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
         "RightsRequest.Withdrawn",
         "PersonalDataErasure.Erased",
         "ProcessingActivity.Retired",
+        "DPIA.APConsultationExtended",
+        "DPIA.APAnswered",
+        "DPIA.MeasureCompleted",
+        "DPIA.FGAssessed",
+        "DPIA.Decided",
     ):
         assert kind in result.stdout
     assert "OK: every check" in result.stdout
@@ -353,6 +358,8 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
                 "APNotificationSupplemented",
                 "APNotificationWithdrawn",
                 "RightsRequest.Decided",
+                "DPIA.APConsulted",
+                "DPIA.Decided",
             )
         )
     )

@@ -67,6 +67,18 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.VerifyIdentity,
         commands.WithdrawAPNotification,
         commands.WithdrawRequest,
+        # The DPIA procedure (seed 002 bijlage 4).
+        commands.SignalDPIA,
+        commands.TakeFGAdviceOnDPIA,
+        commands.AssignDPIA,
+        commands.PreScanDPIA,
+        commands.AssessDPIA,
+        commands.CompleteDPIAMeasure,
+        commands.ConsultAP,
+        commands.ExtendAPConsultation,
+        commands.RecordAPAnswer,
+        commands.AssessDPIAAsFG,
+        commands.DecideOnDPIA,
     )
 }
 FG = "fg"  # the one person who acts for every municipality
@@ -78,6 +90,8 @@ CommandName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z]{0,59}$")
 Words = Annotated[str, StringConstraints(max_length=2000)]
 Scalar = StrictBool | StrictInt | Words
 Scalars = Annotated[list[Scalar], Field(max_length=MAX_ITEMS)]
+Table = dict[Name, Scalar | Scalars]
+Tables = Annotated[list[Table], Field(max_length=MAX_ITEMS)]  # a DPIA's risks
 Fact = Scalar
 
 
@@ -115,7 +129,7 @@ class RequesterOf(Record):
 # A field of a command: a plain value, a table of them (a register entry, the AP's form), or a
 # reference to what the scene did before. Tried in this order, so a reference is never a table.
 Value = Annotated[
-    RecordId | RequesterOf | Scalar | Scalars | dict[Name, Scalar | Scalars],
+    RecordId | RequesterOf | Scalar | Scalars | Table | Tables,
     Field(union_mode="left_to_right"),
 ]
 _STEP_KEYS = frozenset(("do", "by", "on", "creates", "wait", "at", "dated", "marks"))
