@@ -93,15 +93,6 @@ class AmendProcessingActivity(StepCommand):
     valid_from: Moment
 
 
-class RecordDPIA(StepCommand):
-    permission = Command.AMEND_PROCESSING_ACTIVITY
-    aggregate_type = ProcessingActivity
-    moment = "recorded_at"
-    outcome: Text
-    residual_risk: Text
-    fg_advice: UUID | None = None
-
-
 class RetireProcessingActivity(StepCommand):
     permission = Command.RETIRE_PROCESSING_ACTIVITY
     planned = frozenset({"valid_from"})
@@ -454,7 +445,7 @@ class DecideOnDPIA(StepCommand):
 
 
 def command_name(command: type[CommandModel]) -> str:
-    """``TriageIncident``: ``triage-incident``; ``RecordDPIA``: ``record-dpia``."""
+    """``TriageIncident``: ``triage-incident``; ``DecideOnDPIA``: ``decide-on-dpia``."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", command.__name__).lower()
 
 

@@ -37,7 +37,6 @@ from domain.commands import (
     PreScanDPIA,
     ReclassifyNotABreach,
     RecordAPAnswer,
-    RecordDPIA,
     RecordMeasure,
     ReportToAuthority,
     ResumeRequest,
@@ -65,7 +64,6 @@ Step = Callable[..., None]
 
 STEPS: Mapping[type[StepCommand], Step] = {
     AmendProcessingActivity: ProcessingActivity.amend,
-    RecordDPIA: ProcessingActivity.record_dpia,
     RetireProcessingActivity: ProcessingActivity.retire,
     TriageIncident: Incident.triage,
     ClassifyNotABreach: Incident.classify_not_a_breach,

@@ -51,7 +51,6 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.LodgeObjection,
         commands.ReceiveRequest,
         commands.ReclassifyNotABreach,
-        commands.RecordDPIA,
         commands.RecordMeasure,
         commands.RegisterProcessingActivity,
         commands.ReportIncident,
