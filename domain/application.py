@@ -24,10 +24,12 @@ from domain.commands import (
     RegisterProcessor,
     ReportIncident,
     RequestFGAdvice,
+    SignalDPIA,
     StepCommand,
     VolunteerFGAdvice,
 )
 from domain.deadlines import EarlyWarningRule, TermCalendar
+from domain.dpia import DPIA
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from domain.fg_advice import FGAdvice
 from domain.handlers import STEP_NAMES, STEPS
@@ -168,6 +170,7 @@ class Bewijslast(Application[UUID]):
             ReceiveRequest: self._receive_request,
             ErasePersonalData: self._erase,
             RegisterProcessor: self._register_processor,
+            SignalDPIA: self._signal_dpia,
             **dict.fromkeys(STEPS, self._step),
         }
 
@@ -353,6 +356,26 @@ class Bewijslast(Application[UUID]):
                 getattr(found, "controller", None),
             ) != (getattr(owner, "municipality", None), getattr(owner, "controller", None)):
                 raise UnknownRecord(f"{kind.__name__.lower()} {record}")
+
+    def _signal_dpia(self, command: SignalDPIA, actor: Actor, now: datetime) -> DPIA:
+        """Step 1 of bijlage 4: about the activity's register version as it stands now."""
+        activity = self._visible(command.activity, actor)
+        if not isinstance(activity, ProcessingActivity):
+            raise UnknownRecord(f"processing activity {command.activity}")
+        authorise(actor, command.permission, activity.municipality, activity.controller)
+        if activity.retired:
+            raise ProcedureError("a retired processing activity needs no DPIA")
+        return DPIA.signal(
+            municipality=activity.municipality,
+            controller=activity.controller,
+            activity=activity.id,
+            register_version=activity.version_uri,
+            register_requires=bool(activity.entry["dpia_required"]),
+            trigger=command.trigger,
+            description=command.description,
+            signalled_at=now,
+            actor=actor.id,
+        )
 
     def _visible(self, record: UUID, actor: Actor) -> Aggregate:
         """The record, if the actor holds a grant where it belongs: every record belongs to

@@ -57,6 +57,15 @@ class Command(StrEnum):
     LODGE_OBJECTION = "lodge_objection"
     DECIDE_ON_OBJECTION = "decide_on_objection"
     ERASE_PERSONAL_DATA = "erase_personal_data"
+    # The DPIA procedure (seed 002 bijlage 4).
+    SIGNAL_DPIA = "signal_dpia"
+    TAKE_FG_ADVICE_ON_DPIA = "take_fg_advice_on_dpia"
+    ASSIGN_DPIA = "assign_dpia"
+    CARRY_OUT_DPIA = "carry_out_dpia"  # QuickScan and the DPIA itself
+    COMPLETE_DPIA_MEASURE = "complete_dpia_measure"
+    CONSULT_AP = "consult_ap"  # the request, the AP's extension and its answer
+    ASSESS_DPIA_AS_FG = "assess_dpia_as_fg"
+    DECIDE_ON_DPIA = "decide_on_dpia"
     READ_REGISTERS = "read_registers"
     VERIFY_LEDGER = "verify_ledger"
     # States of every municipality's events at once (ledger bundles with states).
@@ -116,6 +125,19 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         Command.LODGE_OBJECTION: {R.PRIVACY_OFFICER},
         Command.DECIDE_ON_OBJECTION: {R.SECRETARY},
         Command.ERASE_PERSONAL_DATA: {R.PRIVACY_OFFICER},
+        # Bijlage 4: a signal comes from the register's keepers, or the FG's own monitoring;
+        # the FG advises the process owner, who assigns the DPIA to the privacy officer; the
+        # privacy officer leads the DPIA team and keeps the measures' overview, whose owners
+        # (process owner, CISO) report them done; the FG assesses (step 10); the secretary or
+        # the process owner decides for the controller.
+        Command.SIGNAL_DPIA: {R.PRIVACY_OFFICER, R.PROCESS_OWNER, R.FG},
+        Command.TAKE_FG_ADVICE_ON_DPIA: {R.PROCESS_OWNER},
+        Command.ASSIGN_DPIA: {R.PROCESS_OWNER},
+        Command.CARRY_OUT_DPIA: {R.PRIVACY_OFFICER},
+        Command.COMPLETE_DPIA_MEASURE: {R.PRIVACY_OFFICER, R.PROCESS_OWNER, R.CISO},
+        Command.CONSULT_AP: {R.PRIVACY_OFFICER},
+        Command.ASSESS_DPIA_AS_FG: {R.FG},
+        Command.DECIDE_ON_DPIA: {R.SECRETARY, R.PROCESS_OWNER},
         Command.READ_REGISTERS: {
             R.CISO,
             R.PRIVACY_OFFICER,

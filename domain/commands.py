@@ -23,6 +23,20 @@ from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.authorization import Command
+from domain.dpia import (
+    DPIA,
+    MAX_RISKS,
+    APAnswer,
+    APListItem,
+    Art35Case,
+    Decision,
+    EDPBCriterion,
+    FGOpinion,
+    Risk,
+    RiskLevel,
+    TeamRole,
+    Trigger,
+)
 from domain.fg_advice import FGAdvice, WithoutFGAdvice
 from domain.incidents import (
     APForm,
@@ -112,15 +126,6 @@ class AmendProcessingActivity(StepCommand):
     aggregate_type = ProcessingActivity
     changes: RegisterChanges
     valid_from: Moment
-
-
-class RecordDPIA(StepCommand):
-    permission = Command.AMEND_PROCESSING_ACTIVITY
-    aggregate_type = ProcessingActivity
-    moment = "recorded_at"
-    outcome: Text
-    residual_risk: Text
-    fg_advice: UUID | None = None
 
 
 class RetireProcessingActivity(StepCommand):
@@ -556,8 +561,108 @@ class SendEarlyWarning(StepCommand):
     sent_at: Moment
 
 
+# --- the DPIA procedure (seed 002 bijlage 4) ---------------------------------------------------
+
+
+class SignalDPIA(CommandModel):
+    """Step 1: the register version signalled is the activity's current one, and its
+    municipality and controller are the DPIA's."""
+
+    permission = Command.SIGNAL_DPIA
+    activity: UUID
+    trigger: Trigger
+    description: Text
+
+
+class TakeFGAdviceOnDPIA(StepCommand):
+    permission = Command.TAKE_FG_ADVICE_ON_DPIA
+    aggregate_type = DPIA
+    moment = "advised_at"
+    fg_advice: UUID
+
+
+class AssignDPIA(StepCommand):
+    permission = Command.ASSIGN_DPIA
+    aggregate_type = DPIA
+    moment = "assigned_at"
+    assignee: ShortText
+
+
+class PreScanDPIA(StepCommand):
+    permission = Command.CARRY_OUT_DPIA
+    aggregate_type = DPIA
+    moment = "scanned_at"
+    ap_list: list[APListItem] = Field(default=[], max_length=len(APListItem))
+    art35_cases: list[Art35Case] = Field(default=[], max_length=len(Art35Case))
+    edpb_criteria: list[EDPBCriterion] = Field(default=[], max_length=len(EDPBCriterion))
+    notes: OptionalText = ""
+
+
+class AssessDPIA(StepCommand):
+    permission = Command.CARRY_OUT_DPIA
+    aggregate_type = DPIA
+    moment = "assessed_at"
+    team: list[TeamRole] = Field(min_length=1, max_length=len(TeamRole))
+    systematic_description: Text
+    legitimate_interests: OptionalText = ""
+    necessity_and_proportionality: Text
+    risks: list[Risk] = Field(min_length=1, max_length=MAX_RISKS)
+    residual_risk: RiskLevel
+    conclusion: Text
+
+
+class CompleteDPIAMeasure(StepCommand):
+    permission = Command.COMPLETE_DPIA_MEASURE
+    aggregate_type = DPIA
+    moment = "completed_at"
+    measure: ShortText
+    evidence: Text
+
+
+class ConsultAP(StepCommand):
+    permission = Command.CONSULT_AP
+    aggregate_type = DPIA
+    ap_reference: ShortText
+    submitted_at: Moment
+
+
+class ExtendAPConsultation(StepCommand):
+    permission = Command.CONSULT_AP
+    aggregate_type = DPIA
+    reasons: Text
+    announced_at: Moment
+
+
+class RecordAPAnswer(StepCommand):
+    permission = Command.CONSULT_AP
+    aggregate_type = DPIA
+    answer: APAnswer
+    summary: Text
+    received_at: Moment
+
+
+class AssessDPIAAsFG(StepCommand):
+    permission = Command.ASSESS_DPIA_AS_FG
+    aggregate_type = DPIA
+    moment = "assessed_at"
+    opinion: FGOpinion
+    measures_checked: bool
+    remarks: Text
+
+
+class DecideOnDPIA(StepCommand):
+    permission = Command.DECIDE_ON_DPIA
+    aggregate_type = DPIA
+    moment = "decided_at"
+    decision: Decision
+    reasons: Text
+    fg_advice: UUID | None = None
+    no_fg_advice_reason: OptionalText = ""
+    reassess_on: date
+
+
 def command_name(command: type[CommandModel]) -> str:
-    """``TriageIncident``: ``triage-incident``; ``RecordDPIA``: ``record-dpia``."""
+    """``TriageIncident``: ``triage-incident``; ``DecideOnDPIA``: ``decide-on-dpia``."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", command.__name__).lower()
 
 

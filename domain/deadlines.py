@@ -14,6 +14,10 @@ Europe/Amsterdam calendar, because that is where the municipality's days begin a
 - Incident evaluation (seed 002 step 38): "ongeveer twee tot zes weken na het incident", the
   days counted on the calendar from the day the incident was reported; an incident handled
   without an incident response team, within six weeks of closing.
+- Prior consultation of the AP (AVG art. 36(2)): the AP's written advice within eight weeks of
+  receiving the request, extendable by six weeks; the AP announces an extension within one
+  month of that receipt. Counted as the request (Regulation 1182/71 art. 3), on the AP's
+  Dutch working days.
 - Public holidays are those of the Algemene termijnenwet art. 3, including Goede Vrijdag
   (lid 2). Days a royal decree equates with a public holiday (lid 3) are the deployment's
   ``TermCalendar``, read from a table (``adapters/data/equated_days.toml`` and configuration).
@@ -48,6 +52,9 @@ OBJECTION_PERIOD = timedelta(weeks=6)
 EVALUATION_PERIOD = timedelta(weeks=6)  # without an IRT: within six weeks of closing
 EVALUATION_EARLIEST = timedelta(weeks=2)  # with an IRT: two to six weeks after the incident
 EVALUATION_LATEST = timedelta(weeks=6)
+PRIOR_CONSULTATION_PERIOD = timedelta(weeks=8)  # art. 36(2)
+PRIOR_CONSULTATION_EXTENSION = timedelta(weeks=6)  # art. 36(2), for a complex processing
+EXTENSION_ANNOUNCEMENT_MONTHS = 1  # art. 36(2): the AP says so within one month of receipt
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,23 @@ def extension_notice_deadline(
 def objection_deadline(sent: datetime, equated_days: Collection[date] = ()) -> date:
     """The last day on which a bezwaar against a decision is on time."""
     return next_working_day(local_date(sent) + OBJECTION_PERIOD, equated_days)
+
+
+def prior_consultation_deadline(
+    received: datetime, *, extended: bool = False, equated_days: Collection[date] = ()
+) -> date:
+    """The last day of the AP's period for its written advice on a prior consultation: the
+    same weekday eight (extended: fourteen) weeks after receipt, or the next working day."""
+    weeks = PRIOR_CONSULTATION_PERIOD + (PRIOR_CONSULTATION_EXTENSION if extended else timedelta())
+    return next_working_day(local_date(received) + weeks, equated_days)
+
+
+def extension_announcement_deadline(
+    received: datetime, equated_days: Collection[date] = ()
+) -> date:
+    """The last day on which the AP may announce that it extends a prior consultation."""
+    end = add_months(local_date(received), EXTENSION_ANNOUNCEMENT_MONTHS)
+    return next_working_day(end, equated_days)
 
 
 def end_of_day(day: date) -> datetime:

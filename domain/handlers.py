@@ -15,15 +15,21 @@ from domain.commands import (
     AmendProcessingActivity,
     AnswerFGAdvice,
     AssessCriminalActivity,
+    AssessDPIA,
+    AssessDPIAAsFG,
     AssessIncident,
+    AssignDPIA,
     ClassifyNotABreach,
     CloseIncident,
     CloseRequest,
     CollectAddresses,
+    CompleteDPIAMeasure,
     ConcludeAgreement,
+    ConsultAP,
     ConsultMayor,
     ConveneIRT,
     DecideNotification,
+    DecideOnDPIA,
     DecideOnObjection,
     DecideRequest,
     DestroyAddresses,
@@ -31,6 +37,7 @@ from domain.commands import (
     EscalateFGAdvice,
     EstablishBreach,
     EvaluateIncident,
+    ExtendAPConsultation,
     ExtendRequest,
     FileAangifte,
     FindSignificantIncident,
@@ -41,8 +48,9 @@ from domain.commands import (
     InformParty,
     InformSubjects,
     LodgeObjection,
+    PreScanDPIA,
     ReclassifyNotABreach,
-    RecordDPIA,
+    RecordAPAnswer,
     RecordEvidence,
     RecordMeasure,
     RecordProcessorNotice,
@@ -57,12 +65,14 @@ from domain.commands import (
     SubmitAPNotification,
     SupplementAPNotification,
     SuspendRequest,
+    TakeFGAdviceOnDPIA,
     TriageIncident,
     VerifyIdentity,
     WithdrawAPNotification,
     WithdrawRequest,
     command_name,
 )
+from domain.dpia import DPIA
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.processing import ProcessingActivity
@@ -74,7 +84,6 @@ Step = Callable[..., None]
 
 STEPS: Mapping[type[StepCommand], Step] = {
     AmendProcessingActivity: ProcessingActivity.amend,
-    RecordDPIA: ProcessingActivity.record_dpia,
     RetireProcessingActivity: ProcessingActivity.retire,
     TriageIncident: Incident.triage,
     ClassifyNotABreach: Incident.classify_not_a_breach,
@@ -123,6 +132,17 @@ STEPS: Mapping[type[StepCommand], Step] = {
     RecordSubjectsNotInformed: Incident.record_subjects_not_informed,
     CollectAddresses: Incident.collect_addresses,
     DestroyAddresses: Incident.destroy_addresses,
+    # The DPIA procedure (seed 002 bijlage 4).
+    TakeFGAdviceOnDPIA: DPIA.take_fg_advice,
+    AssignDPIA: DPIA.assign,
+    PreScanDPIA: DPIA.pre_scan,
+    AssessDPIA: DPIA.assess,
+    CompleteDPIAMeasure: DPIA.complete_measure,
+    ConsultAP: DPIA.consult_ap,
+    ExtendAPConsultation: DPIA.extend_ap_consultation,
+    RecordAPAnswer: DPIA.record_ap_answer,
+    AssessDPIAAsFG: DPIA.fg_assess,
+    DecideOnDPIA: DPIA.decide,
 }
 
 # Per aggregate: the name of the command that carries out each of its methods.

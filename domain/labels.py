@@ -11,6 +11,18 @@ from enum import StrEnum
 from typing import Literal
 
 from domain.authorization import Role
+from domain.dpia import (
+    APAnswer,
+    APListItem,
+    Art35Case,
+    Decision,
+    EDPBCriterion,
+    FGOpinion,
+    RiskLevel,
+    Status,
+    TeamRole,
+    Trigger,
+)
 from domain.fg_advice import NoAdviceReason
 from domain.incidents import (
     Authority,
@@ -167,6 +179,121 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
         "art. 34(3)(c): onevenredige inspanning, openbare mededeling",
         "art. 34(3)(c): disproportionate effort, public communication",
     ),
+    # --- the DPIA procedure (seed 002 bijlage 4) ---
+    Trigger.NEW_PROCESSING: ("nieuwe verwerking", "new processing"),
+    Trigger.CHANGED_PROCESSING: ("aangepaste verwerking", "changed processing"),
+    Trigger.NEW_TECHNOLOGY: ("nieuwe technologie", "new technology"),
+    Trigger.NEW_SYSTEM: ("nieuw systeem", "new system"),
+    Trigger.REASSESSMENT: ("herbeoordeling", "re-assessment"),
+    APListItem.COVERT_INVESTIGATION: (
+        "AP-lijst: heimelijk onderzoek",
+        "AP list: covert investigation",
+    ),
+    APListItem.BLACKLISTS: ("AP-lijst: zwarte lijsten", "AP list: blacklists"),
+    APListItem.FRAUD: ("AP-lijst: fraudebestrijding", "AP list: fraud prevention"),
+    APListItem.CREDIT_SCORES: ("AP-lijst: creditscores", "AP list: credit scores"),
+    APListItem.FINANCIAL_SITUATION: (
+        "AP-lijst: financiële situatie",
+        "AP list: financial situation",
+    ),
+    APListItem.GENETIC_DATA: ("AP-lijst: genetische persoonsgegevens", "AP list: genetic data"),
+    APListItem.BIOMETRIC_DATA: ("AP-lijst: biometrische gegevens", "AP list: biometric data"),
+    APListItem.COOPERATION: (
+        "AP-lijst: samenwerkingsverbanden",
+        "AP list: partnerships sharing data",
+    ),
+    APListItem.CAMERA_SURVEILLANCE: ("AP-lijst: cameratoezicht", "AP list: camera surveillance"),
+    APListItem.FLEXIBLE_CAMERAS: (
+        "AP-lijst: flexibel cameratoezicht",
+        "AP list: mobile camera surveillance",
+    ),
+    APListItem.EMPLOYEE_MONITORING: (
+        "AP-lijst: controle werknemers",
+        "AP list: monitoring employees",
+    ),
+    APListItem.LOCATION_DATA: ("AP-lijst: locatiegegevens", "AP list: location data"),
+    APListItem.COMMUNICATION_DATA: (
+        "AP-lijst: communicatiegegevens",
+        "AP list: communication data",
+    ),
+    APListItem.INTERNET_OF_THINGS: ("AP-lijst: internet of things", "AP list: internet of things"),
+    APListItem.PROFILING: ("AP-lijst: profilering", "AP list: profiling"),
+    APListItem.BEHAVIOUR: (
+        "AP-lijst: observatie en beïnvloeding van gedrag",
+        "AP list: observing and influencing behaviour",
+    ),
+    APListItem.HEALTH_DATA: ("AP-lijst: gezondheidsgegevens", "AP list: health data"),
+    Art35Case.AUTOMATED_EVALUATION: (
+        "art. 35(3)(a) stelselmatige en uitgebreide geautomatiseerde beoordeling",
+        "art. 35(3)(a) systematic and extensive automated evaluation",
+    ),
+    Art35Case.LARGE_SCALE_SPECIAL: (
+        "art. 35(3)(b) grootschalig bijzondere of strafrechtelijke gegevens",
+        "art. 35(3)(b) special categories or criminal data on a large scale",
+    ),
+    Art35Case.PUBLIC_MONITORING: (
+        "art. 35(3)(c) grootschalige monitoring van openbare ruimte",
+        "art. 35(3)(c) large-scale monitoring of a publicly accessible area",
+    ),
+    EDPBCriterion.SCORING: ("WP248: evaluatie of scoretoekenning", "WP248: evaluation or scoring"),
+    EDPBCriterion.AUTOMATED_DECISIONS: (
+        "WP248: geautomatiseerde besluitvorming met rechtsgevolg",
+        "WP248: automated decisions with legal effect",
+    ),
+    EDPBCriterion.SYSTEMATIC_MONITORING: (
+        "WP248: stelselmatige monitoring",
+        "WP248: systematic monitoring",
+    ),
+    EDPBCriterion.SENSITIVE_DATA: (
+        "WP248: gevoelige of zeer persoonlijke gegevens",
+        "WP248: sensitive or highly personal data",
+    ),
+    EDPBCriterion.LARGE_SCALE: ("WP248: grootschalige verwerking", "WP248: large scale"),
+    EDPBCriterion.COMBINED_DATASETS: (
+        "WP248: koppelen of combineren van gegevensverzamelingen",
+        "WP248: matching or combining datasets",
+    ),
+    EDPBCriterion.VULNERABLE_SUBJECTS: (
+        "WP248: kwetsbare betrokkenen",
+        "WP248: vulnerable data subjects",
+    ),
+    EDPBCriterion.INNOVATIVE_USE: (
+        "WP248: innovatief gebruik of nieuwe technologie",
+        "WP248: innovative use or new technology",
+    ),
+    EDPBCriterion.BLOCKS_RIGHTS: (
+        "WP248: verhindert uitoefening van een recht of dienst",
+        "WP248: prevents exercising a right or using a service",
+    ),
+    RiskLevel.LOW: ("laag risico", "low risk"),
+    RiskLevel.MEDIUM: ("gemiddeld risico", "medium risk"),
+    RiskLevel.HIGH: ("hoog risico", "high risk"),
+    TeamRole.PRIVACY_OFFICER: ("DPIA-team: privacybeheerder", "DPIA team: privacy officer"),
+    TeamRole.CISO: ("DPIA-team: CISO", "DPIA team: CISO"),
+    TeamRole.PROCESS_OWNER: ("DPIA-team: proceseigenaar", "DPIA team: process owner"),
+    TeamRole.PROJECT_LEADER: ("DPIA-team: projectleider", "DPIA team: project leader"),
+    TeamRole.EMPLOYEE: ("DPIA-team: uitvoerend medewerker", "DPIA team: employee"),
+    TeamRole.FG: ("DPIA-team: FG als adviseur", "DPIA team: the FG as adviser"),
+    APAnswer.NO_OBJECTION: ("AP: geen bezwaar", "AP: no objection"),
+    APAnswer.WRITTEN_ADVICE: ("AP: schriftelijk advies", "AP: written advice"),
+    APAnswer.BAN: (
+        "AP: verwerking beperkt of verboden (art. 58(2)(f))",
+        "AP: processing limited or banned (art. 58(2)(f))",
+    ),
+    FGOpinion.SUFFICIENT: ("FG: DPIA volstaat", "FG: the DPIA is sufficient"),
+    FGOpinion.INSUFFICIENT: ("FG: DPIA schiet tekort", "FG: the DPIA falls short"),
+    Decision.PROCEED: ("verwerking gaat door", "processing goes ahead"),
+    Decision.ABANDON: ("verwerking gaat niet door", "processing abandoned"),
+    Status.SIGNALLED: ("DPIA gesignaleerd", "DPIA signalled"),
+    Status.ADVISED: ("FG-advies aan proceseigenaar", "FG advised the process owner"),
+    Status.ASSIGNED: ("DPIA opgedragen", "DPIA assigned"),
+    Status.NOT_REQUIRED: ("geen DPIA vereist", "no DPIA required"),
+    Status.REQUIRED: ("DPIA vereist", "DPIA required"),
+    Status.ASSESSED: ("DPIA uitgevoerd", "DPIA carried out"),
+    Status.CONSULTING: ("voorafgaande raadpleging AP", "prior consultation of the AP"),
+    Status.AP_ANSWERED: ("AP heeft geantwoord", "the AP answered"),
+    Status.FG_ASSESSED: ("FG-beoordeling gegeven", "assessed by the FG"),
+    Status.DECIDED: ("besluit over DPIA genomen", "decided on the DPIA"),
 }
 # Stored as values, looked up by them: one text may name one value only.
 _BY_VALUE = {str(value): texts for value, texts in LABELS.items()}

@@ -277,25 +277,8 @@ class ProcessingActivity(Aggregate):
         self.entry = {**self.entry, **changes} if entry is None else entry
         self.valid_from = valid_from
 
-    def record_dpia(
-        self,
-        *,
-        outcome: str,
-        residual_risk: str,
-        fg_advice: UUID | None,
-        recorded_at: datetime,
-        actor: str,
-    ) -> None:
-        if not outcome.strip():
-            raise ProcedureError("a DPIA is recorded with its outcome")
-        self._dpia_recorded(
-            outcome=outcome,
-            residual_risk=residual_risk,
-            fg_advice=fg_advice,
-            recorded_at=recorded_at,
-            actor=actor,
-        )
-
+    # A DPIA as recorded before the DPIA procedure (domain/dpia.py) replaced it: still read,
+    # no longer recorded.
     class DPIARecorded(Aggregate.Event):
         outcome: str
         residual_risk: str

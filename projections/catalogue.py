@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from projections.base import ReadModel
+from projections.dpia import DPIARegister
 from projections.erasures import ErasureRegister
 from projections.fg_advice import FGAdviceRegister
 from projections.incidents import IncidentRegister
@@ -17,4 +18,5 @@ def all_projections() -> list[ReadModel]:
         RequestRegister(),
         FGAdviceRegister(),
         ErasureRegister(),
+        DPIARegister(),
     ]

@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.deadlines import EVALUATION_PERIOD
+from domain.deadlines import EVALUATION_PERIOD, local_date
+from domain.dpia import Decision
 from domain.requests import RequestStage
 from projections.base import Cursor, documents, from_utc_text, rows, utc_text
+from projections.dpia import DPIARecord
 from projections.fg_advice import AdviceRecord
 from projections.incidents import IncidentRecord
 from projections.processors import PROCESSORS_TABLE, ProcessorRecord
@@ -452,3 +454,71 @@ def subjects_not_informed_without_ground(
             cursor, "subjects_unexplained = 1", municipalities
         )
     ]
+
+
+# --- the DPIA procedure (seed 002 bijlage 4) ---------------------------------------------------
+
+
+def dpias_not_started(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
+    """Active processing for which a DPIA is required, by its register entry or by a
+    QuickScan, and none was carried out (art. 35: before the processing)."""
+    cursor.execute(
+        f"SELECT activity FROM dpias WHERE required = 1 AND {_in(municipalities)}",
+        tuple(municipalities),
+    )
+    scanned = {activity for (activity,) in cursor.fetchall()}
+    return [
+        {**row, "required_by": "register" if row["entry"]["dpia_required"] else "quickscan"}
+        for municipality in municipalities
+        for row in current_register(cursor, municipality)
+        if row["dpia_at"] is None and (row["entry"]["dpia_required"] or row["activity"] in scanned)
+    ]
+
+
+def ap_consultations_past_deadline(
+    cursor: Cursor, municipalities: Sequence[str], now: datetime
+) -> list[dict[str, Any]]:
+    """Prior consultations the AP has not answered within its period (art. 36(2)): the
+    controller may then decide, and the FG sees that it may."""
+    cursor.execute(
+        "SELECT doc FROM dpias WHERE consultation_deadline < ? "
+        f"AND {_in(municipalities)} ORDER BY consultation_deadline",
+        (local_date(now).isoformat(), *municipalities),
+    )
+    return rows(cursor)
+
+
+def dpia_measures_not_done(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
+    """Each measure of a DPIA not done yet (step 9), unless the processing was abandoned."""
+    cursor.execute(
+        "SELECT doc FROM dpias WHERE measures_open > 0 AND (decision IS NULL OR decision <> ?) "
+        f"AND {_in(municipalities)} ORDER BY signalled_at",
+        (Decision.ABANDON.value, *municipalities),
+    )
+    return [
+        {
+            "dpia": r["id"],
+            "municipality": r["municipality"],
+            "activity": r["activity"],
+            "measure": m["id"],
+            "description": m["description"],
+        }
+        for r in documents(cursor, DPIARecord)
+        for m in r["measures"]
+        if m["done_at"] is None
+    ]
+
+
+def dpia_reassessments_due(
+    cursor: Cursor, municipalities: Sequence[str], now: datetime
+) -> list[dict[str, Any]]:
+    """Decided DPIAs whose re-assessment date has come, with no DPIA signalled since for the
+    same activity."""
+    cursor.execute(
+        "SELECT doc FROM dpias d WHERE reassess_on <= ? AND decision = ? "
+        f"AND {_in(municipalities)} AND NOT EXISTS (SELECT 1 FROM dpias later "
+        "WHERE later.activity = d.activity AND later.signalled_at > d.signalled_at) "
+        "ORDER BY reassess_on",
+        (local_date(now).isoformat(), Decision.PROCEED.value, *municipalities),
+    )
+    return rows(cursor)

@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 
 from eventsourcing.dispatch import singledispatchmethod
 
+from domain.dpia import DPIA, Status
 from domain.organisation import RegisterContacts
 from domain.processing import ProcessingActivity, RegisterEntry, version_uri
 from domain.processors import Processor
@@ -64,9 +65,10 @@ class ProcessingRegister(ReadModel):
     read model, so that a register as it stood shows the processors as they stood."""
 
     name = "processing_register"
-    topics = event_topics(ProcessingActivity) + event_topics(Processor)
-    tables = ("register_versions", "register_current", PROCESSORS_TABLE)
-    version = 3
+    # With the processors its entries name, and each activity's latest DPIA (bijlage 4).
+    topics = event_topics(ProcessingActivity) + event_topics(Processor) + event_topics(DPIA)
+    tables = ("register_versions", "register_current", PROCESSORS_TABLE, "register_dpia")
+    version = 4
 
     def create_tables(self, cursor: Cursor) -> None:
         for table, key in (
@@ -84,10 +86,19 @@ class ProcessingRegister(ReadModel):
             "ON register_versions (municipality, valid_from)"
         )
         PROCESSORS.create_tables(cursor)
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS register_dpia (activity TEXT PRIMARY KEY, "
+            "dpia TEXT NOT NULL, status TEXT NOT NULL, assessed_at TEXT, decision TEXT, "
+            "reassess_on TEXT)"
+        )
+        cursor.execute("CREATE INDEX IF NOT EXISTS register_dpia_by_dpia ON register_dpia (dpia)")
 
     def apply(self, cursor: Cursor, event: Any, position: int) -> None:
         if isinstance(event, Processor.Event):
             PROCESSORS.apply(cursor, event, position)
+            return
+        if isinstance(event, DPIA.Event):
+            self.apply_dpia(cursor, event)
             return
         activity = str(event.originator_id)
         row = self.new_version(event, cursor)
@@ -150,6 +161,39 @@ class ProcessingRegister(ReadModel):
         row["status"] = RETIRED
         return row
 
+    def apply_dpia(self, cursor: Cursor, e: DPIA.Event) -> None:
+        """The activity's DPIA status: that of its latest DPIA; when the activity was last
+        assessed, by any of them."""
+        dpia = str(e.originator_id)
+        if isinstance(e, DPIA.Signalled):
+            activity = str(e.activity)
+            cursor.execute("SELECT assessed_at FROM register_dpia WHERE activity = ?", (activity,))
+            before = cursor.fetchone()
+            cursor.execute("DELETE FROM register_dpia WHERE activity = ?", (activity,))
+            cursor.execute(
+                "INSERT INTO register_dpia (activity, dpia, status, assessed_at) "
+                "VALUES (?, ?, ?, ?)",
+                (activity, dpia, Status.SIGNALLED.value, before and before[0]),
+            )
+            return
+        status = DPIA_STATUS.get(type(e))
+        if isinstance(e, DPIA.PreScanned) and not e.required:
+            status = Status.NOT_REQUIRED
+        if status is not None:
+            cursor.execute(
+                "UPDATE register_dpia SET status = ? WHERE dpia = ?", (status.value, dpia)
+            )
+        if isinstance(e, DPIA.Assessed):
+            cursor.execute(
+                "UPDATE register_dpia SET assessed_at = ? WHERE dpia = ?",
+                (utc_text(e.assessed_at), dpia),
+            )
+        if isinstance(e, DPIA.Decided):
+            cursor.execute(
+                "UPDATE register_dpia SET decision = ?, reassess_on = ? WHERE dpia = ?",
+                (str(e.decision), e.reassess_on.isoformat(), dpia),
+            )
+
     def snapshot(self, cursor: Cursor, record: str | None = None) -> list[dict[str, Any]]:
         """Every activity at its latest version, retired ones included (or the one named:
         an activity, or one of the processors the register names)."""
@@ -171,20 +215,57 @@ class ProcessingRegister(ReadModel):
         )
 
 
+# What each DPIA event makes of its activity's DPIA status (the QuickScan: by its outcome).
+DPIA_STATUS: dict[type[DPIA.Event], Status] = {
+    DPIA.FGAdviceTaken: Status.ADVISED,
+    DPIA.Assigned: Status.ASSIGNED,
+    DPIA.PreScanned: Status.REQUIRED,
+    DPIA.Assessed: Status.ASSESSED,
+    DPIA.APConsulted: Status.CONSULTING,
+    DPIA.APAnswered: Status.AP_ANSWERED,
+    DPIA.FGAssessed: Status.FG_ASSESSED,
+    DPIA.Decided: Status.DECIDED,
+}
+
+
 def _rows(cursor: Cursor) -> list[dict[str, Any]]:
+    """Register rows, each with its activity's DPIA (None: none was signalled); a DPIA
+    carried out in the procedure counts as the row's ``dpia_at`` as a recorded one does."""
     names = [c.strip() for c in COLUMNS.split(",")]
-    rows = [
+    found = [
         {**dict(zip(names, row, strict=False)), "entry": json.loads(row[7])}
         for row in cursor.fetchall()
     ]
+    if not found:
+        return found
     # Each entry with the processor records it names, as they stand in this read model.
-    named = sorted({p for row in rows for p in row["entry"].get("processor_ids", [])})
-    found = {r["id"]: r for r in processor_records(cursor, named)}
-    for row in rows:
+    named = sorted({p for row in found for p in row["entry"].get("processor_ids", [])})
+    records = {r["id"]: r for r in processor_records(cursor, named)}
+    for row in found:
         row["processor_records"] = [
-            found[p] for p in row["entry"].get("processor_ids", []) if p in found
+            records[p] for p in row["entry"].get("processor_ids", []) if p in records
         ]
-    return rows
+    activities = sorted({row["activity"] for row in found})
+    cursor.execute(
+        "SELECT activity, dpia, status, assessed_at, decision, reassess_on FROM register_dpia "
+        f"WHERE activity IN ({', '.join('?' * len(activities))})",
+        activities,
+    )
+    dpias = {
+        activity: {
+            "id": dpia,
+            "status": status,
+            "assessed_at": assessed_at,
+            "decision": decision,
+            "reassess_on": reassess_on,
+        }
+        for activity, dpia, status, assessed_at, decision, reassess_on in cursor.fetchall()
+    }
+    for row in found:
+        row["dpia"] = dpias.get(row["activity"])
+        if row["dpia"] is not None and row["dpia_at"] is None:
+            row["dpia_at"] = row["dpia"]["assessed_at"]
+    return found
 
 
 def current_register(cursor: Cursor, municipality: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from projections.base import (
     from_utc_text,
     utc_text,
 )
+from projections.dpia import DPIARecord
 from projections.erasures import ErasureRecord
 from projections.fg_advice import AdviceRecord
 from projections.incidents import IncidentRecord, fg_involvement
@@ -475,6 +476,57 @@ def incident_response_figures(
     ]
 
 
+def dpia_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    """The DPIAs signalled in the period (seed 002 bijlage 4): how far each came, the prior
+    consultations of the AP and whether it answered in time, the measures still open."""
+    dpias = [
+        r
+        for r in _records(cursor, "dpias", DPIARecord, municipality, controller)
+        if period.holds(r["signalled_at"])
+    ]
+    required = [r for r in dpias if r.get("pre_scan") and r["pre_scan"]["required"]]
+    assessed = [r for r in dpias if r.get("assessment")]
+    consulted = [r for r in dpias if r.get("consultation")]
+    answered_late = [r for r in consulted if r["consultation"]["late"]]
+    decided = [r for r in dpias if r.get("decision")]
+    open_measures = [r for r in dpias if any(m["done_at"] is None for m in r["measures"])]
+
+    def listed(r: DPIARecord) -> dict[str, Any]:
+        return {"id": r["id"], "activity": r["activity"], "status": r["status"]}
+
+    return [
+        Figure(
+            "dpia.signalled", len(dpias), _evidence(dpias, "Signalled"), [listed(r) for r in dpias]
+        ),
+        Figure("dpia.required", len(required), _evidence(required, "PreScanned")),
+        Figure("dpia.assessed", len(assessed), _evidence(assessed, "Assessed")),
+        Figure(
+            "dpia.by_residual_risk",
+            dict(sorted(Counter(r["assessment"]["residual_risk"] for r in assessed).items())),
+            _evidence(assessed, "Assessed"),
+        ),
+        Figure(
+            "dpia.prior_consultations",
+            len(consulted),
+            _evidence(consulted, "APConsulted", "APConsultationExtended", "APAnswered"),
+            [{"id": r["id"], **r["consultation"]} for r in consulted],
+        ),
+        Figure("dpia.ap_answered_late", len(answered_late), _evidence(answered_late, "APAnswered")),
+        Figure(
+            "dpia.by_decision",
+            dict(sorted(Counter(r["decision"]["decision"] for r in decided).items())),
+            _evidence(decided, "Decided"),
+        ),
+        Figure(
+            "dpia.measures_open",
+            sum(m["done_at"] is None for r in open_measures for m in r["measures"]),
+            _evidence(open_measures, "Assessed", "MeasureCompleted"),
+        ),
+    ]
+
+
 def report_figures(
     cursor: Cursor, municipality: str, controller: str, period: Period
 ) -> dict[str, list[Figure]]:
@@ -488,6 +540,7 @@ def report_figures(
         "early_warnings": early_warning_figures(cursor, municipality, controller, period),
         "fg_involvement": fg_involvement_figures(cursor, municipality, controller, period),
         "incidents": incident_response_figures(cursor, municipality, controller, period),
+        "dpia": dpia_figures(cursor, municipality, controller, period),
     }
 
 

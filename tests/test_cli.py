@@ -352,6 +352,11 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
         "Incident.SubjectsNotInformed",
         "Incident.AddressesCollected",
         "Incident.AddressesDestroyed",
+        "DPIA.APConsultationExtended",
+        "DPIA.APAnswered",
+        "DPIA.MeasureCompleted",
+        "DPIA.FGAssessed",
+        "DPIA.Decided",
     ):
         assert kind in result.stdout
     assert "OK: every check" in result.stdout
@@ -368,6 +373,8 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
                 "RightsRequest.Decided",
                 "AangifteFiled",
                 "SubjectsNotInformed",
+                "DPIA.APConsulted",
+                "DPIA.Decided",
             )
         )
     )

@@ -26,6 +26,16 @@ from adapters.signing_keys import generate_key_files
 from domain import commands as c
 from domain.application import DEFAULT_SKEW
 from domain.authorization import Actor, Grant, Role
+from domain.dpia import (
+    APAnswer,
+    APListItem,
+    Decision,
+    FGOpinion,
+    Risk,
+    RiskLevel,
+    TeamRole,
+    Trigger,
+)
 from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
 from domain.incidents import (
     IRT_RECIPIENTS,
@@ -140,7 +150,45 @@ def the_story(app, s: dict) -> dict[str, object]:
             valid_from=s["planned"],
         )
     )
-    do(c.RecordDPIA(aggregate_id=activity, outcome=t, residual_risk=short))
+    # The DPIA procedure (bijlage 4), every step, every text drawn.
+    dpia = do(c.SignalDPIA(activity=activity, trigger=Trigger.NEW_SYSTEM, description=t))
+    dpia_advice = do(c.RequestFGAdvice(municipality=town, about=dpia, question=t))
+    do(c.GiveFGAdvice(aggregate_id=dpia_advice, advice=t, recommendation=t))
+    do(c.TakeFGAdviceOnDPIA(aggregate_id=dpia, fg_advice=dpia_advice))
+    do(c.AssignDPIA(aggregate_id=dpia, assignee=short))
+    do(c.PreScanDPIA(aggregate_id=dpia, ap_list=list(APListItem), notes=t))
+    do(
+        c.AssessDPIA(
+            aggregate_id=dpia,
+            team=list(TeamRole),
+            systematic_description=t,
+            legitimate_interests=t,
+            necessity_and_proportionality=t,
+            risks=[
+                Risk(description=t, likelihood=RiskLevel.HIGH, impact=RiskLevel.HIGH, measures=[t])
+            ],
+            residual_risk=RiskLevel.HIGH,
+            conclusion=t,
+        )
+    )
+    do(c.CompleteDPIAMeasure(aggregate_id=dpia, measure="R1-M1", evidence=t))
+    do(c.ConsultAP(aggregate_id=dpia, ap_reference=short, submitted_at=NOW))
+    do(c.ExtendAPConsultation(aggregate_id=dpia, reasons=t, announced_at=NOW))
+    do(c.RecordAPAnswer(aggregate_id=dpia, answer=APAnswer.BAN, summary=t, received_at=NOW))
+    do(
+        c.AssessDPIAAsFG(
+            aggregate_id=dpia, opinion=FGOpinion.INSUFFICIENT, measures_checked=s["flag"], remarks=t
+        )
+    )
+    do(
+        c.DecideOnDPIA(
+            aggregate_id=dpia,
+            decision=Decision.ABANDON,
+            reasons=t,
+            no_fg_advice_reason=t,
+            reassess_on=date(2029, 6, 1),
+        )
+    )
     do(c.RetireProcessingActivity(aggregate_id=activity, reason=t, valid_from=LATEST))
 
     form = {

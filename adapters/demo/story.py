@@ -51,7 +51,6 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.LodgeObjection,
         commands.ReceiveRequest,
         commands.ReclassifyNotABreach,
-        commands.RecordDPIA,
         commands.RecordMeasure,
         commands.RegisterProcessingActivity,
         commands.ReportIncident,
@@ -91,6 +90,18 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.RecordSubjectsNotInformed,
         commands.CollectAddresses,
         commands.DestroyAddresses,
+        # The DPIA procedure (seed 002 bijlage 4).
+        commands.SignalDPIA,
+        commands.TakeFGAdviceOnDPIA,
+        commands.AssignDPIA,
+        commands.PreScanDPIA,
+        commands.AssessDPIA,
+        commands.CompleteDPIAMeasure,
+        commands.ConsultAP,
+        commands.ExtendAPConsultation,
+        commands.RecordAPAnswer,
+        commands.AssessDPIAAsFG,
+        commands.DecideOnDPIA,
     )
 }
 FG = "fg"  # the one person who acts for every municipality
@@ -102,6 +113,9 @@ CommandName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z]{0,59}$")
 Words = Annotated[str, StringConstraints(max_length=2000)]
 Scalar = StrictBool | StrictInt | Words
 Scalars = Annotated[list[Scalar], Field(max_length=MAX_ITEMS)]
+Table = dict[Name, Scalar | Scalars]
+# A list of tables of plain values (a DPIA's risks, a register entry's transfers).
+Tables = Annotated[list[Table], Field(max_length=MAX_ITEMS)]
 Fact = Scalar
 
 
@@ -141,14 +155,12 @@ class RequesterOf(Record):
 # A table may hold a table of plain values (an agreement's location) and references to
 # records (a register entry's processors).
 RecordIds = Annotated[list[RecordId], Field(max_length=MAX_ITEMS)]
-# A list of tables of plain values (a register entry's third-country transfers).
-Tables = Annotated[list[dict[Name, Scalar]], Field(max_length=MAX_ITEMS)]
 # What a table holds; tried in order, so a list of references is never a list of tables.
 InTable = Annotated[
     Scalar | Scalars | RecordIds | Tables | dict[Name, Scalar], Field(union_mode="left_to_right")
 ]
 Value = Annotated[
-    RecordId | RequesterOf | Scalar | Scalars | dict[Name, InTable],
+    RecordId | RequesterOf | Scalar | Scalars | dict[Name, InTable] | Tables,
     Field(union_mode="left_to_right"),
 ]
 

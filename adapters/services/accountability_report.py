@@ -135,6 +135,22 @@ LABELS: dict[str, tuple[str, str]] = {
         "Evaluated within two to six weeks",
     ),
     "incidents.evaluations_overdue": ("Te laat geëvalueerd", "Evaluated late"),
+    # The DPIA procedure (seed 002 bijlage 4).
+    "dpia": (
+        "Gegevensbeschermingseffectbeoordelingen (DPIA)",
+        "Data protection impact assessments",
+    ),
+    "dpia.signalled": ("Gesignaleerd", "Signalled"),
+    "dpia.required": ("DPIA vereist na QuickScan", "DPIA required by the pre-scan"),
+    "dpia.assessed": ("Uitgevoerd", "Carried out"),
+    "dpia.by_residual_risk": ("Naar restrisico", "By residual risk"),
+    "dpia.prior_consultations": (
+        "Voorafgaande raadpleging van de AP (art. 36)",
+        "Prior consultations of the AP (art. 36)",
+    ),
+    "dpia.ap_answered_late": ("AP antwoordde na de termijn", "The AP answered after its period"),
+    "dpia.by_decision": ("Naar besluit", "By decision"),
+    "dpia.measures_open": ("Maatregelen nog niet uitgevoerd", "Measures not yet done"),
 }
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Verantwoordingsrapportage", "Accountability report"),

@@ -27,6 +27,7 @@ from domain.commands import (
     RequestFGAdvice,
     StepCommand,
 )
+from domain.dpia import DPIA
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.processing import ProcessingActivity
@@ -62,6 +63,15 @@ class Fuzzed:
             question="melden?",
         )
         self.records[FGAdvice] = UUID(advice.json()["id"])
+        dpia = served.command(
+            "signal-dpia",
+            self.headers,
+            activity=str(self.records[ProcessingActivity]),
+            trigger="nieuw systeem",
+            description="fuzz",
+        )
+        assert dpia.status_code == 201, dpia.text
+        self.records[DPIA] = UUID(dpia.json()["id"])
         self.steps = {
             f"/commands/{name}": cls.aggregate_type
             for name, cls in COMMANDS.items()
@@ -173,12 +183,20 @@ READS: dict[type, tuple[str, ...]] = {
         "/oversight/sensitive-processing-without-dpia",
     ),
     FGAdvice: ("/oversight/unanswered-fg-advice", "/oversight/departures-from-fg-advice"),
+    DPIA: (
+        "/municipalities/{municipality}/register",
+        "/oversight/dpias-not-started",
+        "/oversight/ap-consultations-past-deadline",
+        "/oversight/dpia-measures-not-done",
+        "/oversight/dpia-reassessments-due",
+    ),
 }
 CREATES = {
     "report-incident": Incident,
     "receive-request": RightsRequest,
     "register-processing-activity": ProcessingActivity,
     "request-fg-advice": FGAdvice,
+    "signal-dpia": DPIA,
 }
 
 

@@ -75,6 +75,14 @@ inform_government                 .    .     .    .    x    .    .    .    .
 record_time_and_costs             .    x     .    .    .    .    .    .    .
 record_subjects_not_informed      .    .     .    .    x    .    .    .    .
 handle_addresses                  .    .     x    .    .    x    .    .    .
+signal_dpia                       .    .     x    x    .    x    .    .    .
+take_fg_advice_on_dpia            .    .     .    .    .    x    .    .    .
+assign_dpia                       .    .     .    .    .    x    .    .    .
+carry_out_dpia                    .    .     x    .    .    .    .    .    .
+complete_dpia_measure             .    x     x    .    .    x    .    .    .
+consult_ap                        .    .     x    .    .    .    .    .    .
+assess_dpia_as_fg                 .    .     .    x    .    .    .    .    .
+decide_on_dpia                    .    .     .    .    x    x    .    .    .
 """
 
 CELLS = [

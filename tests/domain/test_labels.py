@@ -5,6 +5,18 @@ from __future__ import annotations
 import pytest
 
 from domain.authorization import Role
+from domain.dpia import (
+    APAnswer,
+    APListItem,
+    Art35Case,
+    Decision,
+    EDPBCriterion,
+    FGOpinion,
+    RiskLevel,
+    Status,
+    TeamRole,
+    Trigger,
+)
 from domain.incidents import (
     Authority,
     Impact,
@@ -37,6 +49,17 @@ SHOWN = (
     IRTMember,
     Recipient,
     SubjectsNotInformedGround,
+    # the DPIA procedure
+    Trigger,
+    APListItem,
+    Art35Case,
+    EDPBCriterion,
+    RiskLevel,
+    TeamRole,
+    APAnswer,
+    FGOpinion,
+    Decision,
+    Status,
 )
 
 

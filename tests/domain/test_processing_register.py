@@ -123,7 +123,7 @@ def test_an_amendment_is_typed_as_the_register_is():
     assert RegisterChanges(criminal_data="false").stated() == {"criminal_data": False}
 
 
-def test_a_required_dpia_needs_a_reason_and_is_recorded():
+def test_a_required_dpia_needs_a_reason_and_one_recorded_before_the_procedure_still_reads():
     with pytest.raises(ProcedureError, match="art. 35"):
         ProcessingActivity.register(
             municipality="Leusden",
@@ -139,7 +139,7 @@ def test_a_required_dpia_needs_a_reason_and_is_recorded():
         valid_from=JAN,
         actor="pb",
     )
-    pa.record_dpia(
+    pa._dpia_recorded(  # as RecordDPIA stored it, before the DPIA procedure
         outcome="aanvaardbaar", residual_risk="laag", fg_advice=None, recorded_at=MAR, actor="pb"
     )
     assert pa.dpias == [{"outcome": "aanvaardbaar", "residual_risk": "laag"}]

@@ -27,19 +27,20 @@ from domain.commands import (
     ExtendRequest,
     GiveFGAdvice,
     ReceiveRequest,
-    RecordDPIA,
     RecordMeasure,
     RegisterProcessingActivity,
     RegisterProcessor,
     ReportIncident,
     RequestFGAdvice,
     ResumeRequest,
+    SignalDPIA,
     SubmitAPNotification,
     SuspendRequest,
     TriageIncident,
     VerifyIdentity,
 )
 from domain.deadlines import AMSTERDAM
+from domain.dpia import Trigger
 from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
 from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
@@ -127,12 +128,24 @@ def breach(h: History, name: str, at: datetime, town: str = TOWN) -> UUID:
     return incident
 
 
+def recorded_before_the_procedure(h: History, activity: UUID, at: datetime) -> None:
+    """A DPIA as a ledger recorded it before the DPIA procedure (domain/dpia.py) retired the
+    command: the event only, as it was stored."""
+    h.clock.now = at
+    recorded = h.app.repository.get(activity)
+    recorded._dpia_recorded(
+        outcome="aanvaardbaar", residual_risk="laag", fg_advice=None, recorded_at=at, actor="pb"
+    )
+    h.app.save(recorded)
+
+
 def record_history(h: History) -> None:
     """A: breach still to be notified. B: notified late, with the reason. C: not notified,
     against the FG's advice. F: not a breach, closed, never evaluated. G: closed, evaluated.
     P: a breach in another municipality. Requests R1 (plain), R2 (suspended 5 days), R3
     (extended 2 months, decided); R1's subject erased. An FG advice never answered; an
-    activity with the BSN and no DPIA, and one with special categories and a DPIA."""
+    activity with the BSN and no DPIA (one signalled only), and one with special categories and
+    a DPIA."""
     breach(h, "A", T0)
     b = breach(h, "B", T0)
     decide = DecideNotification(
@@ -281,9 +294,13 @@ def record_history(h: History) -> None:
             ),
             T0,
         )
-        if dpia:
-            h.do(
-                RecordDPIA(aggregate_id=activity, outcome="aanvaardbaar", residual_risk="laag"),
-                T0 + timedelta(days=3),
+        if not dpia:  # a DPIA signalled for it (bijlage 4 step 1), no further
+            h.ids["Parkeren-DPIA"] = h.do(
+                SignalDPIA(
+                    activity=activity, trigger=Trigger.NEW_SYSTEM, description="nieuw pakket"
+                ),
+                T0 + timedelta(days=1),
             )
+        if dpia:
+            recorded_before_the_procedure(h, activity, T0 + timedelta(days=3))
         h.ids[name] = activity

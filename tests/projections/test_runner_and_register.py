@@ -13,7 +13,6 @@ from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from domain.commands import (
     AmendProcessingActivity,
-    RecordDPIA,
     RegisterProcessingActivity,
     RetireProcessingActivity,
 )
@@ -76,10 +75,12 @@ def history_of_two_towns(app):
         ),
         officer("Leusden"),
     )
-    app.execute(
-        RecordDPIA(aggregate_id=camera, outcome="aanvaardbaar", residual_risk="laag"),
-        officer("Leusden"),
+    # A DPIA as recorded before the DPIA procedure: still a version of the register.
+    recorded = app.repository.get(camera)
+    recorded._dpia_recorded(
+        outcome="aanvaardbaar", residual_risk="laag", fg_advice=None, recorded_at=MAR, actor="pb"
     )
+    app.save(recorded)
     app.execute(
         RetireProcessingActivity(aggregate_id=camera, reason="gestopt", valid_from=APR),
         officer("Leusden"),

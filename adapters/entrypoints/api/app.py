@@ -455,6 +455,13 @@ OVERSIGHT: dict[str, Question] = {
     "subjects-not-informed-without-ground": lambda c, m, now: (
         oversight.subjects_not_informed_without_ground(c, m)
     ),
+    # The DPIA procedure (seed 002 bijlage 4).
+    "dpias-not-started": lambda c, m, now: oversight.dpias_not_started(c, m),
+    "ap-consultations-past-deadline": lambda c, m, now: oversight.ap_consultations_past_deadline(
+        c, m, now
+    ),
+    "dpia-measures-not-done": lambda c, m, now: oversight.dpia_measures_not_done(c, m),
+    "dpia-reassessments-due": lambda c, m, now: oversight.dpia_reassessments_due(c, m, now),
 }
 
 
