@@ -226,6 +226,7 @@ DECLARE
     _chains bytea[] := ARRAY[]::bytea[];
     _prevs bytea[] := ARRAY[]::bytea[];
     _hashes bytea[];
+    _earlier integer[];
     _i integer;
     _k integer;
     _index bigint;
@@ -255,17 +256,20 @@ BEGIN
         _at := _previous_at;
     END IF;
     FOR _i IN 1 .. _n LOOP
-        _prev := NULL;
-        _k := _i - 1;
-        WHILE _k > 0 AND _streams[_k] <> _streams[_i] LOOP
-            _k := _k - 1;
-        END LOOP;
-        IF _k > 0 THEN
-            _prev := _leaves[_k];
+        -- The stream's latest entry: most often the one just before, else an earlier one
+        -- of this append, else the stored one.
+        IF _i > 1 AND _streams[_i - 1] = _streams[_i] THEN
+            _prev := _leaves[_i - 1];
         ELSE
-            SELECT e.leaf_hash INTO _prev FROM {events} e
-                WHERE e.originator_id = _streams[_i]
-                ORDER BY e.originator_version DESC LIMIT 1;
+            _prev := NULL;
+            _earlier := array_positions(_streams[1:_i - 1], _streams[_i]);
+            IF cardinality(_earlier) > 0 THEN
+                _prev := _leaves[_earlier[cardinality(_earlier)]];
+            ELSE
+                SELECT e.leaf_hash INTO _prev FROM {events} e
+                    WHERE e.originator_id = _streams[_i]
+                    ORDER BY e.originator_version DESC LIMIT 1;
+            END IF;
         END IF;
         _leaves[_i] := sha256(
             decode('00{entry_prefix}', 'hex') || convert_to(
