@@ -43,7 +43,7 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Identifier
 
 from adapters.config import ConfigurationError
 from adapters.persistence.appending import originator_uuid, utc_now
@@ -76,11 +76,14 @@ SELECT_SAME_EVENTS = (
     "JOIN {schema}.{events} AS e ON e.originator_id = k.id "
     "AND e.originator_version = k.version"
 )
+# Every stored hash a proof or a root needs, in one query: a join whose generic plan probes
+# both primary keys (ranges would plan a scan of the subtrees). The keys go as array literals,
+# which the server parses in C: psycopg dumps a list element by element in Python.
 SELECT_NODES = (
-    "SELECT level, idx, hash FROM {schema}.{nodes} WHERE (level, idx) IN "
-    "(SELECT * FROM unnest(%s::smallint[], %s::bigint[])) "
-    "UNION ALL SELECT 0, ledger_index, leaf_hash FROM {schema}.{events} "
-    "WHERE notification_id = ANY(%s::bigint[])"
+    "SELECT n.level, n.idx, n.hash FROM unnest(%s::smallint[], %s::bigint[]) AS k(level, idx) "
+    "JOIN {schema}.{nodes} AS n ON n.level = k.level AND n.idx = k.idx "
+    "UNION ALL SELECT 0, e.ledger_index, e.leaf_hash FROM {schema}.{events} AS e "
+    "WHERE e.notification_id = ANY(%s::bigint[])"
 )
 # A checkpoint's note with its cosignature lines after the ledger's signature.
 _COSIGNED_NOTE = (
@@ -133,8 +136,9 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
         names.update({key: Identifier(name) for key, name in self.tables.items()})
         names["append"] = Identifier(append_function(events_table_name))
 
-        def sql(text: str) -> Composed:
-            return SQL(text).format(**names)
+        def sql(text: str) -> bytes:
+            # Rendered once: psycopg would render a Composed query at every execution.
+            return SQL(text).format(**names).as_bytes(None)
 
         self.sql = Statements(**{k: sql(v) for k, v in dataclasses.asdict(STATEMENTS).items()})
         # The events table is the ledger's (schema.LEDGER), made by its migrations.
@@ -277,11 +281,10 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
     def _node_rows(
         self, cursor: Cursor[DictRow], inner: Sequence[NodeKey], leaves: Sequence[int]
     ) -> Iterable[tuple[int, int, bytes]]:
-        self._execute(
-            cursor,
-            self.select_nodes,
-            ([k[0] for k in inner], [k[1] for k in inner], [i + 1 for i in leaves]),
-        )
+        levels = _array_literal(k[0] for k in inner)
+        indices = _array_literal(k[1] for k in inner)
+        ids = _array_literal(i + 1 for i in leaves)
+        cursor.execute(self.select_nodes, (levels, indices, ids), prepare=True, binary=True)
         return [(row["level"], row["idx"], row["hash"]) for row in cursor.fetchall()]
 
     def _uuid_param(self, value: UUID) -> UUID:
@@ -371,3 +374,7 @@ def _check_login(datastore: PostgresDatastore) -> None:
             raise ConfigurationError(
                 f"the database refuses the login in BEWIJSLAST_DATABASE_URL: {e}"
             ) from None
+
+
+def _array_literal(numbers: Iterable[int]) -> str:
+    return "{" + ",".join(map(str, numbers)) + "}"
