@@ -1,9 +1,11 @@
-"""What both ledger recorders do the same way: the append flow and every read, written once.
+"""What both ledger recorders do the same way: every read and the checkpoints, written once;
+and the append flow of a recorder that computes the entries itself (``ClientSideAppend``).
 
 A recorder for one database says only what differs (``postgres.py``, ``sqlite.py``): its SQL
-(``Statements``), how it opens a cursor to read, how it reads the heads of the chain and of
-the streams, and how it inserts an append's rows. Everything here runs under the recorder's
-write lock (appending) or in a transaction of its own (reading).
+(``Statements``), how it opens a cursor to read and, appending on the client (SQLite), how it
+reads the heads of the chain and of the streams and how it inserts an append's rows. On
+PostgreSQL the server computes the entries (``schema._APPEND_POSTGRES``). Everything here runs
+under the recorder's write lock (appending) or in a transaction of its own (reading).
 """
 
 from __future__ import annotations
