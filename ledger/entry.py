@@ -30,6 +30,21 @@ def _topic_json(topic: str) -> str:
     return json.dumps(topic, ensure_ascii=False)
 
 
+def head_free_members(
+    state_sha256: str, stream: str, stream_seq: int, topic: str
+) -> tuple[str, str]:
+    """The entry text's members that do not depend on the ledger's head, in JCS order: those
+    between ``recorded_at`` and ``stream_prev``, and those after ``stream_prev``.
+
+    The one place a topic is escaped. A database that appends under its own lock
+    (adapters/persistence/postgres.py) gets these rendered and fills in only the index, the
+    timestamp and the previous leaf's hex, which need no escaping."""
+    return (
+        f'"state_sha256":"{state_sha256}","stream":"{stream}",',
+        f'"stream_seq":{stream_seq},"topic":{_topic_json(topic)},"v":{FORMAT_VERSION}}}',
+    )
+
+
 def leaf_hash(entry_bytes: bytes) -> bytes:
     """RFC 6962 leaf hash."""
     return hashlib.sha256(b"\x00" + entry_bytes).digest()
@@ -88,11 +103,12 @@ class Entry:
         escaping (every other string is validated hex, a UUID or a timestamp).
         ``tests/ledger/test_entry_bytes.py`` checks this against RFC 8785 for any entry."""
         prev = "null" if self.stream_prev is None else f'"{self.stream_prev}"'
+        middle, tail = head_free_members(
+            self.state_sha256, self.stream, self.stream_seq, self.topic
+        )
         text = (
             f'{{"index":{self.index},"recorded_at":"{self.recorded_at}",'
-            f'"state_sha256":"{self.state_sha256}","stream":"{self.stream}",'
-            f'"stream_prev":{prev},"stream_seq":{self.stream_seq},'
-            f'"topic":{_topic_json(self.topic)},"v":{FORMAT_VERSION}}}'
+            f'{middle}"stream_prev":{prev},{tail}'
         )
         return ENTRY_PREFIX + text.encode()
 

@@ -1,11 +1,14 @@
 """PostgreSQL event store whose every event is a ledger entry (psycopg 3, eventsourcing 9.5).
 
-Writers are serialised by one transaction-scoped advisory lock per ledger (the library's
-EXCLUSIVE table lock would need UPDATE privilege, which the application role must not hold),
-so insert order is commit order. Inside that lock the recorder reads the head of the chain,
-computes the entries and the subtrees they complete, and inserts both in the same transaction
-as the events. The ledger columns are NOT NULL, and triggers refuse UPDATE, DELETE and
-TRUNCATE.
+An append is one autocommit call of the ledger's append function (made by the ledger's
+migrations, ``schema._APPEND_POSTGRES``): on the server it takes one transaction-scoped
+advisory lock per ledger (the library's EXCLUSIVE table lock would need UPDATE privilege,
+which the application role must not hold), so insert order is commit order; reads the heads of
+the chain and of the streams, computes the entries and the subtrees they complete, and inserts
+both in the same transaction as the events. The client renders beforehand whatever does not
+depend on the heads (``ledger.entry.head_free_members``), so nothing waits on it under the
+lock, and the call is one round trip. The ledger columns are NOT NULL, and triggers refuse
+UPDATE, DELETE and TRUNCATE.
 
 A command's idempotency key is stored in the same transaction, under the same lock, after
 the library's retry too: a COMMIT whose acknowledgement was lost is found there on the retry,
@@ -40,41 +43,32 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Identifier
 
 from adapters.config import ConfigurationError
-from adapters.persistence.appending import Append, Frontier
-from adapters.persistence.recorder import Heads, LedgerRecorder, Statements
-from adapters.persistence.schema import LEDGER, ledger_names, ledger_tables, migrate
+from adapters.persistence.appending import originator_uuid, utc_now
+from adapters.persistence.recorder import LedgerRecorder, Statements
+from adapters.persistence.schema import (
+    LEDGER,
+    append_function,
+    ledger_names,
+    ledger_tables,
+    lock_key,
+    migrate,
+)
 from adapters.persistence.sqldb import Cursor as SQLCursor
-from domain.application import FirstAnswer
-from ledger.entry import ChainHead
+from domain.application import FirstAnswer, Idempotency, Repeated
+from ledger.entry import head_free_members
 from ledger.merkle import NodeKey
 
 INSERT_ATTEMPTS = 3
 
-LOCK_TIMEOUT = "SET LOCAL lock_timeout = '{0}s'"
 ADVISORY_LOCK = "SELECT pg_advisory_xact_lock({0})"
-SELECT_HEADS = (
-    "(SELECT 'head' AS kind, NULL::uuid AS stream, ledger_index, chain_hash AS hash, "
-    "recorded_at FROM {schema}.{events} ORDER BY notification_id DESC LIMIT 1) "
-    "UNION ALL (SELECT 'stream', s.id, NULL, e.leaf_hash, NULL "
-    "FROM unnest(%s::uuid[]) AS s(id) CROSS JOIN LATERAL (SELECT leaf_hash "
-    "FROM {schema}.{events} WHERE originator_id = s.id "
-    "ORDER BY originator_version DESC LIMIT 1) AS e) "
-    # A command's idempotency key, if given and stored: in the same round trip.
-    "UNION ALL (SELECT 'key', record, ledger_index, request, NULL "
-    "FROM {schema}.{idempotency} WHERE key = %s)"
-)
-# One statement for the subtrees and the events, so both go in the commit's round trip.
-INSERT_APPEND = (
-    "WITH nodes AS (INSERT INTO {schema}.{nodes} (level, idx, hash) "
-    "SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])) "
-    "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state, "
-    "notification_id, ledger_index, leaf_hash, chain_hash, stream_prev, state_sha256, "
-    "recorded_at) SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], "
-    "%s::bytea[], %s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[], %s::bytea[], "
-    "%s::bytea[], %s::text[])"
+# Binary parameters: hashes and states travel as bytes, not as escaped text.
+CALL_APPEND = (
+    "SELECT first_index, repeated_request, repeated_record FROM {schema}.{append}("
+    "%b::uuid[], %b::bigint[], %b::text[], %b::bytea[], %b::bytea[], %b::bytea[], "
+    "%b::bytea[], %b::timestamptz, %b::bytea, %b::bytea, %b::uuid, %b::text, %b::text)"
 )
 SELECT_SAME_EVENTS = (
     "SELECT e.originator_id, e.originator_version, e.state, e.notification_id "
@@ -82,11 +76,14 @@ SELECT_SAME_EVENTS = (
     "JOIN {schema}.{events} AS e ON e.originator_id = k.id "
     "AND e.originator_version = k.version"
 )
+# Every stored hash a proof or a root needs, in one query: a join whose generic plan probes
+# both primary keys (ranges would plan a scan of the subtrees). The keys go as array literals,
+# which the server parses in C: psycopg dumps a list element by element in Python.
 SELECT_NODES = (
-    "SELECT level, idx, hash FROM {schema}.{nodes} WHERE (level, idx) IN "
-    "(SELECT * FROM unnest(%s::smallint[], %s::bigint[])) "
-    "UNION ALL SELECT 0, ledger_index, leaf_hash FROM {schema}.{events} "
-    "WHERE notification_id = ANY(%s::bigint[])"
+    "SELECT n.level, n.idx, n.hash FROM unnest(%s::smallint[], %s::bigint[]) AS k(level, idx) "
+    "JOIN {schema}.{nodes} AS n ON n.level = k.level AND n.idx = k.idx "
+    "UNION ALL SELECT 0, e.ledger_index, e.leaf_hash FROM {schema}.{events} AS e "
+    "WHERE e.notification_id = ANY(%s::bigint[])"
 )
 # A checkpoint's note with its cosignature lines after the ledger's signature.
 _COSIGNED_NOTE = (
@@ -118,10 +115,6 @@ STATEMENTS = Statements(
         "WHERE cosigner = %s"
     ),
     select_answer="SELECT request, record, ledger_index FROM {schema}.{idempotency} WHERE key = %s",
-    insert_answer=(
-        "INSERT INTO {schema}.{idempotency} (key, request, record, ledger_index) "
-        "VALUES (%s, %s, %s, %s)"
-    ),
 )
 
 
@@ -139,28 +132,28 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
         self.checkpoints_table_name = self.tables["checkpoints"]
         self.cosignatures_table_name = self.tables["cosignatures"]
         self.idempotency_table_name = self.tables["idempotency"]
-        self.frontier = Frontier()
         names = {"schema": Identifier(datastore.schema)}
         names.update({key: Identifier(name) for key, name in self.tables.items()})
+        names["append"] = Identifier(append_function(events_table_name))
 
-        def sql(text: str) -> Composed:
-            return SQL(text).format(**names)
+        def sql(text: str) -> bytes:
+            # Rendered once: psycopg would render a Composed query at every execution.
+            return SQL(text).format(**names).as_bytes(None)
 
         self.sql = Statements(**{k: sql(v) for k, v in dataclasses.asdict(STATEMENTS).items()})
         # The events table is the ledger's (schema.LEDGER), made by its migrations.
         del self.sql_create_statements[self.create_table_statement_index]
         self.append_lock = SQL(ADVISORY_LOCK).format(
-            _lock_key(f"{datastore.schema}.{events_table_name}")
+            lock_key(f"{datastore.schema}.{events_table_name}")
         )
-        lock_timeout = SQL(LOCK_TIMEOUT).format(datastore.lock_timeout)
-        self.lock_table_statements = [lock_timeout, self.append_lock]
+        # As PostgreSQL spells it; None: wait as long as it takes.
+        self.lock_timeout = f"{datastore.lock_timeout}s" if datastore.lock_timeout else None
         # Held for the whole signing, in a transaction of its own (``signer_lock``).
         self.signer_lock_statements = [
-            lock_timeout,
-            SQL(ADVISORY_LOCK).format(_lock_key(f"{datastore.schema}.{events_table_name}.signer")),
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
+            SQL(ADVISORY_LOCK).format(lock_key(f"{datastore.schema}.{events_table_name}.signer")),
         ]
-        self.select_heads = sql(SELECT_HEADS)
-        self.insert_append = sql(INSERT_APPEND)
+        self.call_append = sql(CALL_APPEND)
         self.select_same_events = sql(SELECT_SAME_EVENTS)
         self.select_nodes = sql(SELECT_NODES)
 
@@ -216,66 +209,64 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
     def _insert_once(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Two round trips, as in the library: lock and read the heads; insert and commit.
+        """One round trip: the append function's call, in autocommit. A process recorder's
+        tracking row goes first, in the same transaction (as in the library)."""
+        params = self._append_params(stored_events, kwargs.get("idempotency"))
+        with self.datastore.get_connection() as conn:
+            if kwargs.get("tracking") is None:
+                with conn.cursor() as curs:
+                    return self._call_append(curs, params)
+            with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+                return self._call_append(curs, params)
 
-        Notification ids are assigned by the append, so nothing needs to be returned by the
-        INSERT and it is sent in the same round trip as the COMMIT.
-        """
-        ids: list[int] = []
-        with (
-            self.datastore.get_connection() as conn,
-            conn.pipeline(),
-            conn.transaction(),
-            conn.cursor() as curs,
-        ):
-            # The process recorder's tracking row goes first, as in the library.
-            self._insert_events(curs, stored_events, **kwargs)
-            if stored_events:
-                self._lock_table(curs)
-                self._notify_channel(curs)
-                ids = self._append(curs, stored_events, kwargs.get("idempotency"))
-        return ids
-
-    def _read_heads(
-        self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent], key: bytes | None
-    ) -> Heads:
-        streams = list({s.originator_id for s in stored_events})
-        self._execute(cursor, self.select_heads, (streams, key))
-        chain, stream_heads, first = ChainHead.empty(), {}, None
-        for row in cursor.fetchall():
-            if row["kind"] == "head":
-                chain = ChainHead(row["ledger_index"] + 1, row["hash"], row["recorded_at"])
-            elif row["kind"] == "stream":
-                stream_heads[str(row["stream"])] = row["hash"]
-            else:
-                first = FirstAnswer(bytes(row["hash"]), row["stream"], row["ledger_index"])
-        return Heads(chain, stream_heads, first)
-
-    def _insert_append(
-        self, cursor: Cursor[DictRow], stored_events: Sequence[StoredEvent], append: Append
-    ) -> None:
-        nodes, links = append.nodes, append.links
-        cursor.execute(
-            self.insert_append,
-            (
-                [key[0] for key, _ in nodes],
-                [key[1] for key, _ in nodes],
-                [h for _, h in nodes],
-                [s.originator_id for s in stored_events],
-                [s.originator_version for s in stored_events],
-                [s.topic for s in stored_events],
-                [s.state for s in stored_events],
-                [link.entry.index + 1 for link in links],
-                [link.entry.index for link in links],
-                [link.leaf_hash for link in links],
-                [link.chain_hash for link in links],
-                [_unhex(link.entry.stream_prev) for link in links],
-                [bytes.fromhex(link.entry.state_sha256) for link in links],
-                [link.entry.recorded_at for link in links],
-            ),
-            prepare=True,
-            binary=True,  # hashes and states travel as bytes, not hex text
+    def _append_params(
+        self, stored_events: Sequence[StoredEvent], idempotency: Idempotency | None
+    ) -> tuple[Any, ...] | None:
+        """Everything the append function needs that does not depend on the ledger's head,
+        computed before a connection is taken: the states' hashes and the rendered members."""
+        if not stored_events:
+            return None
+        streams = [originator_uuid(s) for s in stored_events]
+        hashes = [hashlib.sha256(s.state).digest() for s in stored_events]
+        members = [
+            head_free_members(h.hex(), str(stream), s.originator_version, s.topic)
+            for s, h, stream in zip(stored_events, hashes, streams, strict=True)
+        ]
+        # The server's clock, read under its lock, unless the recorder was given another.
+        now = None if self.clock is utc_now else self.clock()
+        key = request = record = None
+        if idempotency is not None:
+            key, request, record = idempotency.key, idempotency.request, idempotency.record
+        return (
+            streams,
+            [s.originator_version for s in stored_events],
+            [s.topic for s in stored_events],
+            [s.state for s in stored_events],
+            hashes,
+            [middle.encode() for middle, _ in members],
+            [tail.encode() for _, tail in members],
+            now,
+            key,
+            request,
+            record,
+            self.channel_name,
+            self.lock_timeout,
         )
+
+    def _call_append(self, curs: Cursor[DictRow], params: tuple[Any, ...] | None) -> list[int]:
+        if params is None:
+            return []
+        curs.execute(self.call_append, params, prepare=True, binary=True)
+        row = curs.fetchone()
+        if row is None:
+            raise ProgrammingError("the append function answered no row")
+        if row["repeated_request"] is not None:  # nothing was written
+            raise Repeated(
+                FirstAnswer(row["repeated_request"], row["repeated_record"], row["first_index"])
+            )
+        first = int(row["first_index"])
+        return list(range(first + 1, first + 1 + len(params[0])))
 
     # --- what differs in reading -------------------------------------------------------------
 
@@ -290,11 +281,10 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
     def _node_rows(
         self, cursor: Cursor[DictRow], inner: Sequence[NodeKey], leaves: Sequence[int]
     ) -> Iterable[tuple[int, int, bytes]]:
-        self._execute(
-            cursor,
-            self.select_nodes,
-            ([k[0] for k in inner], [k[1] for k in inner], [i + 1 for i in leaves]),
-        )
+        levels = _array_literal(k[0] for k in inner)
+        indices = _array_literal(k[1] for k in inner)
+        ids = _array_literal(i + 1 for i in leaves)
+        cursor.execute(self.select_nodes, (levels, indices, ids), prepare=True, binary=True)
         return [(row["level"], row["idx"], row["hash"]) for row in cursor.fetchall()]
 
     def _uuid_param(self, value: UUID) -> UUID:
@@ -316,7 +306,8 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
 
 
 def grant_application_role(recorder: LedgerPostgresApplicationRecorder, role: str) -> None:
-    """Let ``role`` read and append to the ledger tables, and nothing else there."""
+    """Let ``role`` read and append to the ledger tables (through the append function), and
+    nothing else there."""
     tables = [
         SQL("{0}.{1}").format(Identifier(recorder.datastore.schema), Identifier(name))
         for name in (
@@ -336,6 +327,13 @@ def grant_application_role(recorder: LedgerPostgresApplicationRecorder, role: st
         )
         curs.execute(SQL("REVOKE ALL ON {0} FROM {1}").format(target, Identifier(role)))
         curs.execute(SQL("GRANT SELECT, INSERT ON {0} TO {1}").format(target, Identifier(role)))
+        curs.execute(
+            SQL("GRANT EXECUTE ON FUNCTION {0}.{1} TO {2}").format(
+                Identifier(recorder.datastore.schema),
+                Identifier(append_function(recorder.events_table_name)),
+                Identifier(role),
+            )
+        )
 
 
 class LedgerPostgresProcessRecorder(PostgresProcessRecorder, LedgerPostgresApplicationRecorder):
@@ -378,9 +376,5 @@ def _check_login(datastore: PostgresDatastore) -> None:
             ) from None
 
 
-def _lock_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-def _unhex(value: str | None) -> bytes | None:
-    return None if value is None else bytes.fromhex(value)
+def _array_literal(numbers: Iterable[int]) -> str:
+    return "{" + ",".join(map(str, numbers)) + "}"

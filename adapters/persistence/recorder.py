@@ -1,9 +1,11 @@
-"""What both ledger recorders do the same way: the append flow and every read, written once.
+"""What both ledger recorders do the same way: every read and the checkpoints, written once;
+and the append flow of a recorder that computes the entries itself (``ClientSideAppend``).
 
 A recorder for one database says only what differs (``postgres.py``, ``sqlite.py``): its SQL
-(``Statements``), how it opens a cursor to read, how it reads the heads of the chain and of
-the streams, and how it inserts an append's rows. Everything here runs under the recorder's
-write lock (appending) or in a transaction of its own (reading).
+(``Statements``), how it opens a cursor to read and, appending on the client (SQLite), how it
+reads the heads of the chain and of the streams and how it inserts an append's rows. On
+PostgreSQL the server computes the entries (``schema._APPEND_POSTGRES``). Everything here runs
+under the recorder's write lock (appending) or in a transaction of its own (reading).
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ class Statements:
     insert_cosignature: Any
     select_cosigned_size: Any  # AS size
     select_answer: Any
-    insert_answer: Any
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,6 @@ class LedgerRecorder(ABC):
     sql: Statements
     datastore: Any
     clock = staticmethod(utc_now)
-    frontier: Frontier
 
     # --- what differs per database ---------------------------------------------------------
 
@@ -83,20 +83,10 @@ class LedgerRecorder(ABC):
     def _execute(self, cursor: Cursor, statement: Any, params: Sequence[Any] = ()) -> None: ...
 
     @abstractmethod
-    def _read_heads(
-        self, cursor: Cursor, stored_events: Sequence[StoredEvent], key: bytes | None
-    ) -> Heads: ...
-
-    @abstractmethod
     def _node_rows(
         self, cursor: Cursor, inner: Sequence[NodeKey], leaves: Sequence[int]
     ) -> Iterable[tuple[int, int, bytes]]:
         """(level, index, hash) of the stored subtrees ``inner`` and of the ``leaves``."""
-
-    @abstractmethod
-    def _insert_append(
-        self, cursor: Cursor, stored_events: Sequence[StoredEvent], append: Append
-    ) -> None: ...
 
     @abstractmethod
     def _uuid_param(self, value: UUID) -> Any: ...
@@ -108,31 +98,6 @@ class LedgerRecorder(ABC):
     def _time_value(self, stored: Any) -> datetime: ...
 
     # --- writing -----------------------------------------------------------------------------
-
-    def _append(
-        self,
-        cursor: Cursor,
-        stored_events: Sequence[StoredEvent],
-        idempotency: Idempotency | None,
-    ) -> list[int]:
-        """Append under the write lock: read the heads, load the frontier, compute, insert,
-        remember. Notification ids are the ledger indices plus one."""
-        key = None if idempotency is None else idempotency.key
-        heads = self._read_heads(cursor, stored_events, key)
-        if heads.first_answer is not None:  # rolls back: nothing recorded, nothing notified
-            raise Repeated(heads.first_answer)
-        frontier = self.frontier.matching(heads.chain) or CompactRange.load(
-            heads.chain.size, StridedNodes(_CursorNodes(self, cursor))
-        )
-        append = prepare_append(heads.chain, heads.streams, frontier, stored_events, self.clock())
-        self._insert_append(cursor, stored_events, append)
-        last = append.links[-1]
-        if idempotency is not None:
-            answer = (idempotency.key, idempotency.request, self._uuid_param(idempotency.record))
-            self._execute(cursor, self.sql.insert_answer, (*answer, last.entry.index))
-        # Checked against the chain before use, so a rolled-back append does no harm.
-        self.frontier.remember(frontier, last.chain_hash)
-        return [link.entry.index + 1 for link in append.links]
 
     def store_checkpoint(self, size: int, root: bytes, note: str, signed_at: datetime) -> None:
         with self.datastore.transaction(commit=True) as cursor:
@@ -205,6 +170,49 @@ class LedgerRecorder(ABC):
     def cosigned_size(self, cosigner: str) -> int:
         """The largest tree a witness cosigned for this ledger, 0 for none."""
         return self._size(self.sql.select_cosigned_size, (cosigner,))
+
+
+class ClientSideAppend(LedgerRecorder):
+    """A recorder whose process computes the entries under the database's write lock
+    (SQLite's; PostgreSQL's recorder has the server compute them)."""
+
+    frontier: Frontier
+    insert_answer: Any  # key, request, record, ledger_index
+
+    @abstractmethod
+    def _read_heads(
+        self, cursor: Cursor, stored_events: Sequence[StoredEvent], key: bytes | None
+    ) -> Heads: ...
+
+    @abstractmethod
+    def _insert_append(
+        self, cursor: Cursor, stored_events: Sequence[StoredEvent], append: Append
+    ) -> None: ...
+
+    def _append(
+        self,
+        cursor: Cursor,
+        stored_events: Sequence[StoredEvent],
+        idempotency: Idempotency | None,
+    ) -> list[int]:
+        """Append under the write lock: read the heads, load the frontier, compute, insert,
+        remember. Notification ids are the ledger indices plus one."""
+        key = None if idempotency is None else idempotency.key
+        heads = self._read_heads(cursor, stored_events, key)
+        if heads.first_answer is not None:  # rolls back: nothing recorded, nothing notified
+            raise Repeated(heads.first_answer)
+        frontier = self.frontier.matching(heads.chain) or CompactRange.load(
+            heads.chain.size, StridedNodes(_CursorNodes(self, cursor))
+        )
+        append = prepare_append(heads.chain, heads.streams, frontier, stored_events, self.clock())
+        self._insert_append(cursor, stored_events, append)
+        last = append.links[-1]
+        if idempotency is not None:
+            answer = (idempotency.key, idempotency.request, self._uuid_param(idempotency.record))
+            self._execute(cursor, self.insert_answer, (*answer, last.entry.index))
+        # Checked against the chain before use, so a rolled-back append does no harm.
+        self.frontier.remember(frontier, last.chain_hash)
+        return [link.entry.index + 1 for link in append.links]
 
 
 class _CursorNodes:

@@ -19,11 +19,14 @@ the read model that owns it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from adapters.persistence.sqldb import Cursor
+from ledger.entry import ENTRY_PREFIX
+from ledger.merkle import NODE_STRIDE
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,130 @@ _LEDGER_V1_POSTGRES = (
     ),
 )
 
+# One append on the server, in one autocommit statement: a writer holds the ledger's lock for
+# no client round trip. It reads the heads, stamps recorded_at (never decreasing), builds each
+# entry's bytes from the members the client rendered (``ledger.entry.head_free_members``: the
+# only escaping) and the index, timestamp and previous leaf it fills in here, hashes leaf and
+# chain, inserts the events with their entries in one statement, then the completed subtrees
+# at the stored levels (``ledger.merkle.is_stored_level``) and the idempotency key. A repeated
+# key is answered with the first answer and nothing is written. Nothing is mutable between
+# the lock and the commit: the SET clauses pin the names and keep plans generic.
+_APPEND_POSTGRES = """
+CREATE OR REPLACE FUNCTION {append}(
+    _streams uuid[], _versions bigint[], _topics text[], _states bytea[],
+    _state_hashes bytea[], _middles bytea[], _tails bytea[], _now timestamptz,
+    _key bytea, _request bytea, _record uuid, _channel text, _lock_timeout text)
+RETURNS TABLE (first_index bigint, repeated_request bytea, repeated_record uuid)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    _n integer := cardinality(_streams);
+    _size bigint := 0;
+    _chain bytea := decode(repeat('00', 32), 'hex');
+    _previous_at text;
+    _at text;
+    _prev bytea;
+    _leaves bytea[] := ARRAY[]::bytea[];
+    _chains bytea[] := ARRAY[]::bytea[];
+    _prevs bytea[] := ARRAY[]::bytea[];
+    _hashes bytea[];
+    _earlier integer[];
+    _i integer;
+    _k integer;
+    _index bigint;
+    _level integer;
+    _node bigint;
+BEGIN
+    IF _lock_timeout IS NOT NULL THEN
+        PERFORM set_config('lock_timeout', _lock_timeout, true);
+    END IF;
+    PERFORM pg_advisory_xact_lock({lock});
+    IF _key IS NOT NULL THEN
+        RETURN QUERY SELECT i.ledger_index, i.request, i.record
+            FROM {idempotency} i WHERE i.key = _key;
+        IF FOUND THEN
+            RETURN;
+        END IF;
+    END IF;
+    SELECT e.notification_id, e.chain_hash, e.recorded_at INTO _size, _chain, _previous_at
+        FROM {events} e ORDER BY e.notification_id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        _size := 0;
+        _chain := decode(repeat('00', 32), 'hex');
+    END IF;
+    _at := to_char(COALESCE(_now, clock_timestamp()) AT TIME ZONE 'UTC',
+                   'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
+    IF _previous_at COLLATE "C" > _at COLLATE "C" THEN
+        _at := _previous_at;
+    END IF;
+    FOR _i IN 1 .. _n LOOP
+        -- The stream's latest entry: most often the one just before, else an earlier one
+        -- of this append, else the stored one.
+        IF _i > 1 AND _streams[_i - 1] = _streams[_i] THEN
+            _prev := _leaves[_i - 1];
+        ELSE
+            _prev := NULL;
+            _earlier := array_positions(_streams[1:_i - 1], _streams[_i]);
+            IF cardinality(_earlier) > 0 THEN
+                _prev := _leaves[_earlier[cardinality(_earlier)]];
+            ELSE
+                SELECT e.leaf_hash INTO _prev FROM {events} e
+                    WHERE e.originator_id = _streams[_i]
+                    ORDER BY e.originator_version DESC LIMIT 1;
+            END IF;
+        END IF;
+        _leaves[_i] := sha256(
+            decode('00{entry_prefix}', 'hex') || convert_to(
+                '{{"index":' || (_size + _i - 1) || ',"recorded_at":"' || _at || '",', 'UTF8')
+            || _middles[_i]
+            || convert_to('"stream_prev":'
+                || COALESCE('"' || encode(_prev, 'hex') || '"', 'null') || ',', 'UTF8')
+            || _tails[_i]);
+        _chain := sha256(_chain || _leaves[_i]);
+        _chains[_i] := _chain;
+        _prevs[_i] := _prev;
+    END LOOP;
+    INSERT INTO {events} (originator_id, originator_version, topic, state, notification_id,
+        ledger_index, leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at)
+    SELECT u.s, u.v, u.t, u.st, _size + u.o, _size + u.o - 1, u.l, u.c, u.p, u.h, _at
+        FROM unnest(_streams, _versions, _topics, _states, _leaves, _chains, _prevs,
+                    _state_hashes) WITH ORDINALITY AS u(s, v, t, st, l, c, p, h, o);
+    FOR _index IN _size .. _size + _n - 1 LOOP
+        _level := {stride};
+        WHILE (_index + 1) % (1::bigint << _level) = 0 LOOP
+            _node := ((_index + 1) >> _level) - 1;
+            IF _level = {stride} THEN
+                SELECT array_agg(e.leaf_hash ORDER BY e.notification_id) INTO _hashes
+                    FROM {events} e WHERE e.notification_id
+                    BETWEEN _node * {width} + 1 AND _node * {width} + {width};
+            ELSE
+                SELECT array_agg(d.hash ORDER BY d.idx) INTO _hashes FROM {nodes} d
+                    WHERE d.level = _level - {stride}
+                    AND d.idx BETWEEN _node * {width} AND _node * {width} + {width} - 1;
+            END IF;
+            IF cardinality(_hashes) IS DISTINCT FROM {width} THEN
+                RAISE EXCEPTION 'ledger subtrees missing below level % index %', _level, _node;
+            END IF;
+            FOR _k IN 1 .. {stride} LOOP
+                SELECT array_agg(sha256('\\x01'::bytea || _hashes[2 * g - 1] || _hashes[2 * g])
+                                 ORDER BY g)
+                    INTO _hashes FROM generate_series(1, cardinality(_hashes) / 2) AS g;
+            END LOOP;
+            INSERT INTO {nodes} (level, idx, hash) VALUES (_level, _node, _hashes[1]);
+            _level := _level + {stride};
+        END LOOP;
+    END LOOP;
+    IF _key IS NOT NULL THEN
+        INSERT INTO {idempotency} (key, request, record, ledger_index)
+            VALUES (_key, _request, _record, _size + _n - 1);
+    END IF;
+    PERFORM pg_notify(_channel, '');
+    RETURN QUERY SELECT _size, NULL::bytea, NULL::uuid;
+END
+$$"""
+
 # The ledger tables' names on SQLite; on PostgreSQL the same after the events table's prefix
 # (``ledger_tables``), but for the idempotency keys: commands read that table, and those of
 # the release before stay served while an upgrade migrates (docs/DEPLOYING.md).
@@ -222,8 +349,26 @@ LEDGER = Store(
                 "ALTER TABLE {cosignatures_v1} RENAME TO {cosignatures_name}",
             ),
         ),
+        Migration(
+            3,
+            "on PostgreSQL an append is one call of a function on the server, which takes the "
+            "ledger's lock, computes the entries and inserts them with the events (the rows are "
+            "those the recorders wrote before, so old and new recorders can append together)",
+            (),
+            (_APPEND_POSTGRES,),
+        ),
     ),
 )
+
+
+def lock_key(name: str) -> int:
+    """A PostgreSQL advisory lock's key for a name: every writer of one ledger takes the same."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def append_function(events_table: str) -> str:
+    """The name of a PostgreSQL ledger's append function (unquoted), beside its tables."""
+    return events_table.removesuffix("_events") + "_append"
 
 
 def ledger_tables(events_table: str) -> dict[str, str]:
@@ -251,6 +396,11 @@ def ledger_names(schema: str | None, events_table: str) -> dict[str, str]:
         **{f"{key}_v1": quoted(schema, name) for key, name in old.items()},
         **{f"{key}_name": quoted(name) for key, name in tables.items()},
         "refuse": quoted(schema, f"{prefix}_refuse_change"),
+        "append": quoted(schema, append_function(events_table)),
+        "lock": str(lock_key(f"{schema}.{events_table}")),
+        "stride": str(NODE_STRIDE),
+        "width": str(1 << NODE_STRIDE),
+        "entry_prefix": ENTRY_PREFIX.hex(),
         # The owner's, beside the tables it describes (the application role keeps its own).
         "versions": quoted(schema, f"{prefix}_{VERSIONS}"),
     }

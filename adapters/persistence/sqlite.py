@@ -28,7 +28,12 @@ from eventsourcing.sqlite import (
 )
 
 from adapters.persistence.appending import Append, Frontier, originator_uuid
-from adapters.persistence.recorder import Heads, LedgerRecorder, Statements, first_answer_of
+from adapters.persistence.recorder import (
+    ClientSideAppend,
+    Heads,
+    Statements,
+    first_answer_of,
+)
 from adapters.persistence.schema import LEDGER, ledger_names, migrate
 from adapters.persistence.sqldb import Cursor as SQLCursor
 from domain.application import Idempotency
@@ -78,9 +83,6 @@ STATEMENTS = Statements(
         "SELECT COALESCE(MAX(tree_size), 0) AS size FROM ledger_cosignatures WHERE cosigner = ?"
     ),
     select_answer="SELECT request, record, ledger_index FROM idempotency_keys WHERE key = ?",
-    insert_answer=(
-        "INSERT INTO idempotency_keys (key, request, record, ledger_index) VALUES (?,?,?,?)"
-    ),
 )
 
 
@@ -94,8 +96,11 @@ class _ImmediateTransaction(SQLiteTransaction):
         return cursor
 
 
-class LedgerSQLiteApplicationRecorder(LedgerRecorder, SQLiteApplicationRecorder):
+class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorder):
     sql = STATEMENTS
+    insert_answer = (
+        "INSERT INTO idempotency_keys (key, request, record, ledger_index) VALUES (?,?,?,?)"
+    )
 
     def __init__(
         self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"

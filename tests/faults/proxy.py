@@ -1,13 +1,30 @@
-"""A TCP proxy in front of PostgreSQL that, when armed, lets one COMMIT through and then
+"""A TCP proxy in front of PostgreSQL that, when armed, lets one commit through and then
 drops that connection before the server's answer reaches the client: the commit happened,
-the client never learns it (as when the server or the network fails at that moment)."""
+the client never learns it (as when the server or the network fails at that moment).
+
+A commit is a COMMIT, or a call of the ledger's append function, which commits by itself
+(autocommit): the proxy remembers the names under which a connection prepared that call and
+drops at the Bind that executes one."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from contextlib import closing, suppress
+
+# A Parse message (type, length) naming a prepared statement that calls an append function.
+_APPEND_PARSED = re.compile(rb'P.{4}([^\x00]+)\x00[^\x00]*_append"?\(', re.DOTALL)
+
+
+def _commits(data: bytes, appends: set[bytes]) -> bool:
+    """Whether this read from a client commits; ``appends`` gathers its append statements'
+    names. The client writes each of its messages whole."""
+    appends.update(_APPEND_PARSED.findall(data))
+    # A Bind to the unnamed portal (type, length, "") of a prepared append statement.
+    bound = (re.search(rb"B.{4}\x00" + re.escape(n) + rb"\x00", data, re.DOTALL) for n in appends)
+    return b"COMMIT" in data or any(bound)
 
 
 class CommitDropper:
@@ -56,10 +73,9 @@ class CommitDropper:
         self, client: socket.socket, server: socket.socket, cut: threading.Event
     ) -> None:
         with closing(client), closing(server), suppress(OSError):
-            tail = b""  # a COMMIT may be split between two reads
+            appends: set[bytes] = set()
             while data := client.recv(65536):
-                dropping = b"COMMIT" in tail + data and self.armed.is_set()
-                tail = data[-5:]
+                dropping = _commits(data, appends) and self.armed.is_set()
                 if dropping:
                     # Counted, refusing and (the server gone) cutting the other connections
                     # before the server can answer: the client learns of the cut as soon as

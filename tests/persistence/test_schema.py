@@ -44,7 +44,7 @@ def test_the_ledger_of_the_first_release_upgrades_on_sqlite_with_every_entry(tmp
     assert recorder.ledger_size() == 308
     assert len(list(recorder.records(0, 307))) == 308  # verified in test_first_version_ledger
     with sqlite3.connect(path) as conn:
-        assert versions(conn) == [("ledger", 1), ("ledger", 2)]
+        assert versions(conn) == [("ledger", 1), ("ledger", 2), ("ledger", 3)]
         made = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
     # Made by the first migration where the first release had none, append-only too.
     assert {"ledger_cosignatures", "idempotency_keys"} <= made
@@ -66,7 +66,11 @@ def test_a_postgres_ledger_from_before_versions_keeps_its_checkpoints_under_the_
     assert recorder.signed_checkpoints() == ["signed note— witness line\n"]
     recorder.create_table()  # nothing left to apply
     with psycopg.connect(pg_database.url, autocommit=True) as conn:
-        assert versions(conn, "bewijslast_schema_versions") == [("ledger", 1), ("ledger", 2)]
+        assert versions(conn, "bewijslast_schema_versions") == [
+            ("ledger", 1),
+            ("ledger", 2),
+            ("ledger", 3),
+        ]
         for table in ("checkpoints", "cosignatures"):
             assert conn.execute(f"SELECT to_regclass('bewijslast_{table}')").fetchone() == (None,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
