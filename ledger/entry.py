@@ -19,15 +19,49 @@ CHAIN_START = bytes(32)  # chain[-1]
 _MEMBERS = frozenset(
     ("v", "index", "stream", "stream_seq", "stream_prev", "topic", "state_sha256", "recorded_at")
 )
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
-_HEX32 = re.compile(r"[0-9a-f]{64}\Z")
-_RECORDED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+HEX32 = re.compile(r"[0-9a-f]{64}\Z")
+RECORDED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
 
 
 @functools.lru_cache(maxsize=1024)
 def _topic_json(topic: str) -> str:
     """A topic as a JSON string; cached, since a ledger has a handful of topics."""
     return json.dumps(topic, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def topic_of_json(text: str) -> str | None:
+    """The topic whose JSON string ``text`` is, if ``text`` is exactly how an entry writes it."""
+    try:
+        topic = json.loads(text)
+    except ValueError:
+        return None
+    if type(topic) is not str or _topic_json(topic) != text:
+        return None
+    return topic
+
+
+def entry_bytes(
+    index: str,
+    recorded_at: str,
+    state_sha256: str,
+    stream: str,
+    prev_json: str,
+    seq: str,
+    topic_json: str,
+) -> bytes:
+    """Prefix and JCS, written out from the members as they appear in JSON (``prev_json`` is
+    ``null`` or the quoted hex, ``topic_json`` the topic's JSON string), so that the verifier
+    can build them straight from the text of a line: members in sorted order, and only the
+    topic can need escaping (every other string is validated hex, a UUID or a timestamp).
+    ``tests/ledger/test_entry_bytes.py`` checks this against RFC 8785 for any entry."""
+    text = (
+        f'{{"index":{index},"recorded_at":"{recorded_at}","state_sha256":"{state_sha256}",'
+        f'"stream":"{stream}","stream_prev":{prev_json},"stream_seq":{seq},'
+        f'"topic":{topic_json},"v":{FORMAT_VERSION}}}'
+    )
+    return ENTRY_PREFIX + text.encode()
 
 
 def leaf_hash(entry_bytes: bytes) -> bytes:
@@ -84,17 +118,16 @@ class Entry:
         }
 
     def to_bytes(self) -> bytes:
-        """Prefix and JCS, written out: members in sorted order, and only ``topic`` can need
-        escaping (every other string is validated hex, a UUID or a timestamp).
-        ``tests/ledger/test_entry_bytes.py`` checks this against RFC 8785 for any entry."""
         prev = "null" if self.stream_prev is None else f'"{self.stream_prev}"'
-        text = (
-            f'{{"index":{self.index},"recorded_at":"{self.recorded_at}",'
-            f'"state_sha256":"{self.state_sha256}","stream":"{self.stream}",'
-            f'"stream_prev":{prev},"stream_seq":{self.stream_seq},'
-            f'"topic":{_topic_json(self.topic)},"v":{FORMAT_VERSION}}}'
+        return entry_bytes(
+            str(self.index),
+            self.recorded_at,
+            self.state_sha256,
+            self.stream,
+            prev,
+            str(self.stream_seq),
+            _topic_json(self.topic),
         )
-        return ENTRY_PREFIX + text.encode()
 
     def leaf_hash(self) -> bytes:
         return leaf_hash(self.to_bytes())
@@ -116,15 +149,15 @@ class Entry:
             raise MalformedInput(f"entry format version {obj['v']!r} is not {FORMAT_VERSION}")
         if type(obj["topic"]) is not str:
             raise MalformedInput("entry topic is a string")
-        if type(obj["stream"]) is not str or not _UUID.match(obj["stream"]):
+        if type(obj["stream"]) is not str or not UUID.match(obj["stream"]):
             raise MalformedInput("entry stream is not a lowercase hyphenated UUID")
         state = obj["state_sha256"]
-        if type(state) is not str or not _HEX32.match(state):
+        if type(state) is not str or not HEX32.match(state):
             raise MalformedInput("entry state_sha256 is not 64 lowercase hex digits")
-        if prev is not None and (type(prev) is not str or not _HEX32.match(prev)):
+        if prev is not None and (type(prev) is not str or not HEX32.match(prev)):
             raise MalformedInput("entry stream_prev is not null or 64 lowercase hex digits")
         recorded_at = obj["recorded_at"]
-        if type(recorded_at) is not str or not _RECORDED_AT.match(recorded_at):
+        if type(recorded_at) is not str or not RECORDED_AT.match(recorded_at):
             raise MalformedInput("entry recorded_at is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
         return cls(
             index=obj["index"],
