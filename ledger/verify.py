@@ -200,7 +200,10 @@ class _Run:
         """
         index_text, stream, seq_text, prev_json, topic, state_sha256 = text[:6]
         recorded_at, leaf_hex, chain_hex, state_json = text[6:]
-        index, seq = int(index_text), int(seq_text)
+        try:
+            index, seq = int(index_text), int(seq_text)
+        except ValueError:
+            return False
         if str(index) != index_text or str(seq) != seq_text or index < 0 or seq < 0:
             return False
         if topic_of_json(topic) is None:
@@ -414,8 +417,8 @@ class _Join:
         findings.sort(key=lambda finding: finding[:2])
         self.findings += findings[: MAX_FAILURES + 1]
         self.lines += run.lines
-        leaves = run.leaves
-        self.leaves += [bytes(leaves[i : i + 32]) for i in range(0, len(leaves), 32)]
+        leaves = bytes(run.leaves)
+        self.leaves += [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
         self.report.entries += run.count
 
     def _link(self, run: _Run, note: Callable[[int, int, VerificationFailure], None]) -> None:
