@@ -102,9 +102,14 @@ def line_text(line: str) -> LineText | None:
         f'"topic":{topic},"state_sha256":"{state_sha256}","recorded_at":"{recorded_at}"}},'
         f'"leaf_hash":"{leaf}","chain_hash":"{chain}","state":{state}}}'
     )
-    if written != line:
+    if written != line or not (_quoted_or_null(prev) and _quoted_or_null(state)):
         return None
     return (index, stream, seq, prev, topic, state_sha256, recorded_at, leaf, chain, state)
+
+
+def _quoted_or_null(text: str) -> bool:
+    """A string member's text is quoted (what is inside is the caller's to check)."""
+    return text == "null" or (len(text) >= 2 and text[0] == '"' == text[-1])
 
 
 class LedgerStore(NodeReader, Protocol):

@@ -60,6 +60,12 @@ def edit(text: str, kind: str) -> str:
     if kind == "tab in chain hash":  # bytes.fromhex would skip it, JSON does not allow it
         at = text.index('"chain_hash":"') + 14
         return text[:at] + "\t\t" + text[at + 2 :]
+    if kind == "unquoted stream_prev":  # not JSON, whatever its hex
+        at = text.index('"stream_prev":"') + 14
+        return text[:at] + "'" + text[at + 1 : at + 65] + "'" + text[at + 66 :]
+    if kind == "unquoted state":
+        at = text.index('"state":"') + 8
+        return text[:at] + text[at:].replace('"', "'")
     if kind == "upper-case state_sha256":
         at = text.index('"state_sha256":"') + 16
         return text[:at] + text[at : at + 64].upper() + text[at + 64 :]
@@ -78,6 +84,8 @@ EDITS = [
     "state null",
     "upper-case state_sha256",
     "tab in chain hash",
+    "unquoted stream_prev",
+    "unquoted state",
 ]
 # The entry members as a line writes them (the test's own reading, not the verifier's).
 MEMBER = re.compile(
@@ -99,7 +107,10 @@ def rehashed(text: str) -> str:
 def write(bundle: Path, lines: list[dict], edits: list[tuple[str, int, bool]]) -> None:
     texts = [as_exported(line) for line in lines]
     for kind, at, rehash in edits:
-        text = edit(texts[at % len(texts)], kind)
+        try:
+            text = edit(texts[at % len(texts)], kind)
+        except ValueError:  # an earlier edit took away what this one changes
+            continue
         texts[at % len(texts)] = rehashed(text) if rehash else text
     (bundle / "entries.jsonl").write_text("".join(text + "\n" for text in texts))
 
