@@ -145,12 +145,25 @@ class FilePart:
 EntryPart = FilePart | bytes
 
 
-def read_entry_part(part: EntryPart) -> list[bytes]:
+READ_BYTES = 16 * 2**20  # a run of a file is read this much at a time
+
+
+def read_entry_part(part: EntryPart) -> Iterator[bytes]:
+    """The lines of a run, a block of whole lines at a time, however long the run."""
     if isinstance(part, bytes):
-        return part.splitlines()
+        yield from part.splitlines()
+        return
     with part.path.open("rb") as f:
         f.seek(part.start)
-        return f.read(part.end - part.start).splitlines()
+        left = part.end - part.start
+        while left > 0:
+            block = f.read(min(READ_BYTES, left))
+            if not block:
+                return
+            if len(block) < left:
+                block += f.readline()  # runs end on a line's end, so this stays inside
+            left -= len(block)
+            yield from block.splitlines()
 
 
 @dataclass

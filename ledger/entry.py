@@ -19,9 +19,9 @@ CHAIN_START = bytes(32)  # chain[-1]
 _MEMBERS = frozenset(
     ("v", "index", "stream", "stream_seq", "stream_prev", "topic", "state_sha256", "recorded_at")
 )
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
-_HEX32 = re.compile(r"[0-9a-f]{64}\Z")
-_RECORDED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+HEX32 = re.compile(r"[0-9a-f]{64}\Z")
+RECORDED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z\Z")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -30,19 +30,55 @@ def _topic_json(topic: str) -> str:
     return json.dumps(topic, ensure_ascii=False)
 
 
+def _members(state_sha256: str, stream: str, seq: str, topic_json: str) -> tuple[str, str]:
+    """The entry text's members that do not depend on the ledger's head, in JCS order: those
+    between ``recorded_at`` and ``stream_prev``, and those after it. Every string but the
+    topic is validated hex, a UUID or a timestamp, so only the topic needs escaping."""
+    return (
+        f'"state_sha256":"{state_sha256}","stream":"{stream}",',
+        f'"stream_seq":{seq},"topic":{topic_json},"v":{FORMAT_VERSION}}}',
+    )
+
+
 def head_free_members(
     state_sha256: str, stream: str, stream_seq: int, topic: str
 ) -> tuple[str, str]:
-    """The entry text's members that do not depend on the ledger's head, in JCS order: those
-    between ``recorded_at`` and ``stream_prev``, and those after ``stream_prev``.
+    """``_members`` for an entry not yet appended. A database that appends under its own lock
+    (adapters/persistence/postgres.py) gets these rendered, the topic escaped here, and fills
+    in only the index, the timestamp and the previous leaf's hex, which need no escaping."""
+    return _members(state_sha256, stream, str(stream_seq), _topic_json(topic))
 
-    The one place a topic is escaped. A database that appends under its own lock
-    (adapters/persistence/postgres.py) gets these rendered and fills in only the index, the
-    timestamp and the previous leaf's hex, which need no escaping."""
-    return (
-        f'"state_sha256":"{state_sha256}","stream":"{stream}",',
-        f'"stream_seq":{stream_seq},"topic":{_topic_json(topic)},"v":{FORMAT_VERSION}}}',
+
+@functools.lru_cache(maxsize=1024)
+def topic_of_json(text: str) -> str | None:
+    """The topic whose JSON string ``text`` is, if ``text`` is exactly how an entry writes it."""
+    try:
+        topic = json.loads(text)
+    except ValueError:
+        return None
+    if type(topic) is not str or _topic_json(topic) != text:
+        return None
+    return topic
+
+
+def entry_bytes(
+    index: str,
+    recorded_at: str,
+    state_sha256: str,
+    stream: str,
+    prev_json: str,
+    seq: str,
+    topic_json: str,
+) -> bytes:
+    """Prefix and JCS, written out from the members as they appear in JSON (``prev_json`` is
+    ``null`` or the quoted hex, ``topic_json`` the topic's JSON string), so that the verifier
+    can build them straight from the text of a line.
+    ``tests/ledger/test_entry_bytes.py`` checks this against RFC 8785 for any entry."""
+    middle, tail = _members(state_sha256, stream, seq, topic_json)
+    text = (
+        f'{{"index":{index},"recorded_at":"{recorded_at}",{middle}"stream_prev":{prev_json},{tail}'
     )
+    return ENTRY_PREFIX + text.encode()
 
 
 def leaf_hash(entry_bytes: bytes) -> bytes:
@@ -99,18 +135,16 @@ class Entry:
         }
 
     def to_bytes(self) -> bytes:
-        """Prefix and JCS, written out: members in sorted order, and only ``topic`` can need
-        escaping (every other string is validated hex, a UUID or a timestamp).
-        ``tests/ledger/test_entry_bytes.py`` checks this against RFC 8785 for any entry."""
         prev = "null" if self.stream_prev is None else f'"{self.stream_prev}"'
-        middle, tail = head_free_members(
-            self.state_sha256, self.stream, self.stream_seq, self.topic
+        return entry_bytes(
+            str(self.index),
+            self.recorded_at,
+            self.state_sha256,
+            self.stream,
+            prev,
+            str(self.stream_seq),
+            _topic_json(self.topic),
         )
-        text = (
-            f'{{"index":{self.index},"recorded_at":"{self.recorded_at}",'
-            f'{middle}"stream_prev":{prev},{tail}'
-        )
-        return ENTRY_PREFIX + text.encode()
 
     def leaf_hash(self) -> bytes:
         return leaf_hash(self.to_bytes())
@@ -132,15 +166,15 @@ class Entry:
             raise MalformedInput(f"entry format version {obj['v']!r} is not {FORMAT_VERSION}")
         if type(obj["topic"]) is not str:
             raise MalformedInput("entry topic is a string")
-        if type(obj["stream"]) is not str or not _UUID.match(obj["stream"]):
+        if type(obj["stream"]) is not str or not UUID.match(obj["stream"]):
             raise MalformedInput("entry stream is not a lowercase hyphenated UUID")
         state = obj["state_sha256"]
-        if type(state) is not str or not _HEX32.match(state):
+        if type(state) is not str or not HEX32.match(state):
             raise MalformedInput("entry state_sha256 is not 64 lowercase hex digits")
-        if prev is not None and (type(prev) is not str or not _HEX32.match(prev)):
+        if prev is not None and (type(prev) is not str or not HEX32.match(prev)):
             raise MalformedInput("entry stream_prev is not null or 64 lowercase hex digits")
         recorded_at = obj["recorded_at"]
-        if type(recorded_at) is not str or not _RECORDED_AT.match(recorded_at):
+        if type(recorded_at) is not str or not RECORDED_AT.match(recorded_at):
             raise MalformedInput("entry recorded_at is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
         return cls(
             index=obj["index"],

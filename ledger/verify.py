@@ -11,19 +11,29 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import hashlib
 import itertools
 import multiprocessing
 import os
 import threading
+from binascii import a2b_base64
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from hashlib import sha256
 from pathlib import Path
 
 from ledger.bundle import Bundle, EntryPart, read_entry_part
 from ledger.checkpoint import Checkpoint, open_checkpoint
-from ledger.entry import CHAIN_START, chain_hash, leaf_hash
+from ledger.entry import (
+    CHAIN_START,
+    HEX32,
+    RECORDED_AT,
+    UUID,
+    chain_hash,
+    entry_bytes,
+    leaf_hash,
+    topic_of_json,
+)
 from ledger.errors import (
     ChainMismatch,
     InconsistentCheckpoints,
@@ -41,12 +51,13 @@ from ledger.errors import (
 from ledger.merkle import MemoryTree, consistency_proof, verify_consistency
 from ledger.note import NoteVerifier
 from ledger.receipt import Receipt, verify_receipt
-from ledger.store import Record
+from ledger.store import LineText, Record, line_text
 from ledger.witness import CosignatureFailure, WitnessPolicy
 
 MAX_FAILURES = 100
 RUN_RECORDS = 65_536  # records of a live ledger checked as one run
-RUN_BYTES = 16 * 2**20  # bytes of entries.jsonl read and checked as one run
+RUN_BYTES = 16 * 2**20  # bytes of entries.jsonl checked as one run, at least
+RUNS_PER_WORKER = 2  # a file is cut into this many runs per worker, at most
 MAX_WORKERS = 8
 
 
@@ -111,7 +122,23 @@ class _Stream:
     first_prev: str | None
     last_leaf: bytes
     last_seq: int
-    last_leaf_hex: str
+    last_leaf_hex: str = ""  # made when the stream's next entry needs it
+
+    def hex(self) -> str:
+        if not self.last_leaf_hex:
+            self.last_leaf_hex = self.last_leaf.hex()
+        return self.last_leaf_hex
+
+    def __reduce__(self) -> tuple[type[_Stream], tuple[int, int, int, str | None, bytes, int]]:
+        # A run's streams go back from a worker by the ten thousand: as plain tuples.
+        return _Stream, (
+            self.first_line,
+            self.first_index,
+            self.first_seq,
+            self.first_prev,
+            self.last_leaf,
+            self.last_seq,
+        )
 
 
 def plural(count: int, noun: str) -> str:
@@ -152,9 +179,116 @@ class _Run:
         if len(self.findings) <= MAX_FAILURES:
             self.findings.append((line, rank, failure))
 
+    def check_line(self, line: int, data: bytes) -> None:
+        """A line of entries.jsonl: taken straight from its text when it is written exactly as
+        an export writes it and holds no finding of its own (the common case, and cheap), else
+        read as JSON and checked in full by ``check``, which says what is wrong."""
+        try:
+            text = line_text(data.decode())
+        except UnicodeDecodeError:
+            text = None
+        if (text is None or not self._take(line, text)) and data.strip():
+            self.check(line, Record.from_json(data))
+
+    def _take(self, line: int, text: LineText) -> bool:
+        """Follow on with a line whose layout is the export's, if its members are valid and
+        its leaf and state hash to what it says; False (nothing noted) otherwise.
+
+        Entry bytes built from the line's own text hash to its leaf hash, so the line is what
+        was hashed; what hashing cannot prove (the members' formats, as ``Entry.from_object``
+        demands them) is checked here, each value once per run where it repeats.
+        """
+        index_text, stream, seq_text, prev_json, topic, state_sha256 = text[:6]
+        recorded_at, leaf_hex, chain_hex, state_json = text[6:]
+        try:
+            index, seq = int(index_text), int(seq_text)
+        except ValueError:
+            return False
+        if str(index) != index_text or str(seq) != seq_text or index < 0 or seq < 0:
+            return False
+        if topic_of_json(topic) is None:
+            return False
+        head = self.streams.get(stream)
+        if head is None and not UUID.match(stream):
+            return False
+        prev = None if prev_json == "null" else prev_json[1:-1]
+        # A link to the stream's previous leaf is valid hex: that leaf's hex.
+        linked = prev is None or (head is not None and prev == head.hex())
+        if not linked and not HEX32.match(prev or ""):
+            return False
+        if recorded_at != self.recorded_at and not RECORDED_AT.match(recorded_at):
+            return False
+        try:
+            stored_leaf, stored_chain = bytes.fromhex(leaf_hex), bytes.fromhex(chain_hex)
+            state = None if state_json == "null" else a2b_base64(state_json[1:-1], strict_mode=True)
+        except ValueError:
+            return False
+        if len(stored_leaf) != 32 or len(stored_chain) != 32:
+            return False
+        if state is None:
+            if not HEX32.match(state_sha256):
+                return False
+        elif sha256(state).hexdigest() != state_sha256:
+            return False
+        entry = entry_bytes(
+            index_text, recorded_at, state_sha256, stream, prev_json, seq_text, topic
+        )
+        leaf = leaf_hash(entry)
+        if leaf != stored_leaf:
+            return False
+        self._follow(line, index, leaf, stored_chain, stream, seq, prev, recorded_at)
+        return True
+
     def check(self, line: int, record: Record) -> None:
         entry = record.entry
-        index = entry.index
+        leaf = leaf_hash(entry.to_bytes())
+        if leaf != record.leaf_hash:
+            self.note(
+                line,
+                _LEAF,
+                LeafHashMismatch(
+                    "entry bytes do not hash to the stored leaf hash",
+                    index=entry.index,
+                    expected=leaf.hex(),
+                    found=record.leaf_hash.hex(),
+                ),
+            )
+        if record.state is not None:
+            digest = sha256(record.state).hexdigest()
+            if digest != entry.state_sha256:
+                self.note(
+                    line,
+                    _STATE,
+                    StateHashMismatch(
+                        "stored state does not hash to state_sha256",
+                        index=entry.index,
+                        expected=entry.state_sha256,
+                        found=digest,
+                    ),
+                )
+        self._follow(
+            line,
+            entry.index,
+            leaf,
+            record.chain_hash,
+            entry.stream,
+            entry.stream_seq,
+            entry.stream_prev,
+            entry.recorded_at,
+        )
+
+    def _follow(
+        self,
+        line: int,
+        index: int,
+        leaf: bytes,
+        stored_chain: bytes,
+        stream: str,
+        seq: int,
+        prev: str | None,
+        recorded_at: str,
+    ) -> None:
+        """The checks that link an entry to the ones before it (and note where it ends)."""
         if self.count == 0:
             self.first_line, self.first_index = line, index
         elif index != self.next_index:
@@ -169,39 +303,15 @@ class _Run:
                 ),
             )
         self.next_index = index + 1
-        leaf = leaf_hash(entry.to_bytes())
-        if leaf != record.leaf_hash:
-            self.note(
-                line,
-                _LEAF,
-                LeafHashMismatch(
-                    "entry bytes do not hash to the stored leaf hash",
-                    index=index,
-                    expected=leaf.hex(),
-                    found=record.leaf_hash.hex(),
-                ),
-            )
-        if record.state is not None:
-            digest = hashlib.sha256(record.state).hexdigest()
-            if digest != entry.state_sha256:
-                self.note(
-                    line,
-                    _STATE,
-                    StateHashMismatch(
-                        "stored state does not hash to state_sha256",
-                        index=index,
-                        expected=entry.state_sha256,
-                        found=digest,
-                    ),
-                )
         if self.count == 0:
-            self.first_leaf, self.first_chain = leaf, record.chain_hash
+            self.first_leaf, self.first_chain = leaf, stored_chain
         else:
-            _check_chain(self.note, line, index, self.chain, leaf, record.chain_hash)
+            chain = sha256(self.chain + leaf).digest()
+            if chain != stored_chain:
+                self.note(line, _CHAIN, _chain_broken(index, chain, stored_chain))
         # Go on from the stored value, so that one break is reported once.
-        self.chain = record.chain_hash
-        self._check_stream(line, index, entry.stream, entry.stream_seq, entry.stream_prev, leaf)
-        recorded_at = entry.recorded_at
+        self.chain = stored_chain
+        self._check_stream(line, index, stream, seq, prev, leaf)
         if recorded_at < self.recorded_at:
             if len(self.went_back) <= MAX_FAILURES:
                 self.went_back.append((line, index, self.recorded_at, recorded_at))
@@ -217,34 +327,19 @@ class _Run:
     ) -> None:
         head = self.streams.get(stream)
         if head is None:
-            self.streams[stream] = _Stream(line, index, seq, prev, leaf, seq, "")
+            self.streams[stream] = _Stream(line, index, seq, prev, leaf, seq)
             return
-        if head.last_leaf_hex == "":
-            head.last_leaf_hex = head.last_leaf.hex()
-        _check_link(self.note, line, index, head.last_leaf_hex, head.last_seq, prev, seq)
+        _check_link(self.note, line, index, head.hex(), head.last_seq, prev, seq)
         head.last_leaf, head.last_seq, head.last_leaf_hex = leaf, seq, ""
 
 
-def _check_chain(
-    note: Callable[[int, int, VerificationFailure], None],
-    line: int,
-    index: int,
-    previous: bytes,
-    leaf: bytes,
-    stored: bytes,
-) -> None:
-    chain = chain_hash(previous, leaf)
-    if chain != stored:
-        note(
-            line,
-            _CHAIN,
-            ChainMismatch(
-                "chain hash does not follow from the previous one",
-                index=index,
-                expected=chain.hex(),
-                found=stored.hex(),
-            ),
-        )
+def _chain_broken(index: int, chain: bytes, stored: bytes) -> ChainMismatch:
+    return ChainMismatch(
+        "chain hash does not follow from the previous one",
+        index=index,
+        expected=chain.hex(),
+        found=stored.hex(),
+    )
 
 
 def _check_link(
@@ -322,8 +417,8 @@ class _Join:
         findings.sort(key=lambda finding: finding[:2])
         self.findings += findings[: MAX_FAILURES + 1]
         self.lines += run.lines
-        leaves = run.leaves
-        self.leaves += [bytes(leaves[i : i + 32]) for i in range(0, len(leaves), 32)]
+        leaves = bytes(run.leaves)
+        self.leaves += [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
         self.report.entries += run.count
 
     def _link(self, run: _Run, note: Callable[[int, int, VerificationFailure], None]) -> None:
@@ -340,9 +435,9 @@ class _Join:
                 ),
             )
         heads.size = run.next_index
-        _check_chain(
-            note, first_line, run.first_index, heads.chain, run.first_leaf, run.first_chain
-        )
+        chain = chain_hash(heads.chain, run.first_leaf)
+        if chain != run.first_chain:
+            note(first_line, _CHAIN, _chain_broken(run.first_index, chain, run.first_chain))
         heads.chain = run.chain
         streams = heads.streams
         for stream, ends in run.streams.items():
@@ -639,19 +734,28 @@ def verify_bundle(
     progress: Callable[[int], None] | None = None,
     policy: WitnessPolicy | None = None,
     workers: int | None = None,
-    run_bytes: int = RUN_BYTES,
+    run_bytes: int | None = None,
 ) -> Report:
-    """Verify a bundle; its entries are read and checked in runs of about ``run_bytes``, by
-    ``workers`` processes (by default one per core when there are several runs; 0: none)."""
+    """Verify a bundle; its entries are checked in runs of ``run_bytes`` of entries.jsonl, by
+    ``workers`` processes (by default one per core when there are several runs; 0: none).
+
+    By default a run is a share of the file, so that each worker checks few and long runs: a
+    stream that goes on within a run is linked there, only its first entry in each run is
+    linked afterwards by this process. A zip's runs are read here and sent, so they stay small.
+    """
     bundle = Bundle.open(path)
     partial = bundle.first_index > 0 or bundle.last_index + 1 < bundle.tree_size
-    parts = bundle.entry_parts(run_bytes)
+    size = bundle.entries_size
     # Forking is quick and needs no importable main module, but is unsafe beside threads:
     # there, only processes asked for are started, by spawning.
     alone = threading.active_count() == 1
     if workers is None:
-        several = alone and bundle.entries_size > run_bytes
+        several = alone and size > RUN_BYTES
         workers = min(os.cpu_count() or 1, MAX_WORKERS) if several else 0
+    if run_bytes is None:
+        share = -(-size // (RUNS_PER_WORKER * max(workers, 1)))
+        run_bytes = max(RUN_BYTES, share) if path.is_dir() else RUN_BYTES
+    parts = bundle.entry_parts(run_bytes)
     with contextlib.ExitStack() as stack:
         runs: Iterable[_Run]
         if workers > 0:
@@ -683,8 +787,7 @@ def _check_part(part: EntryPart) -> _Run:
     try:
         for line in read_entry_part(part):
             run.lines += 1
-            if line.strip():
-                run.check(run.lines, Record.from_json(line))
+            run.check_line(run.lines, line)
     except MalformedInput as e:
         run.unreadable = (run.lines, str(e))
     return run
