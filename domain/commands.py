@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import ClassVar
 from uuid import UUID
@@ -52,7 +52,7 @@ from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
 from domain.processors import Agreement, Processor
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
-from domain.values import Count, Moment, OptionalText, Sha256, ShortText, Text, Texts
+from domain.values import Count, Day, Moment, OptionalText, Sha256, ShortText, Text, Texts
 
 
 class CommandModel(BaseModel):
@@ -533,7 +533,7 @@ class EndAgreement(StepCommand):
     permission = Command.MANAGE_PROCESSOR_AGREEMENT
     aggregate_type = Processor
     moment = "recorded_at"
-    ended_on: date
+    ended_on: Day
     reason: Text
 
 

@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.errors import ProcedureError
-from domain.values import ShortText
+from domain.values import Day, ShortText
 
 # The European Economic Area: the 27 EU member states and Iceland, Liechtenstein and Norway
 # (ISO 3166-1 alpha-2; Greece as GR).
@@ -73,8 +73,8 @@ class Agreement(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     reference: ShortText
-    concluded_on: date
-    expires_on: date | None = None  # None: for an indefinite period
+    concluded_on: Day
+    expires_on: Day | None = None  # None: for an indefinite period
     location: Location
     sub_processors: list[SubProcessor] = Field(default=[], max_length=MAX_SUB_PROCESSORS)
 

@@ -7,7 +7,7 @@ ledger for ever, so a value that later breaks a read model or a database can nev
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
@@ -74,3 +74,13 @@ Moment = Annotated[AwareDatetime, BeforeValidator(not_a_number), AfterValidator(
 
 # A file's SHA-256 in lower-case hexadecimal (evidence of an incident); empty: no file.
 Sha256 = Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{64})?$")]
+
+
+def plausible_day(day: date) -> date:
+    if not EARLIEST.date() <= day <= LATEST.date():
+        raise ValueError("the date must lie between the years 1900 and 2999")
+    return day
+
+
+# A calendar date someone states (an agreement's term), bounded as a ``Moment`` is.
+Day = Annotated[date, AfterValidator(plausible_day)]

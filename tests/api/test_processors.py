@@ -68,9 +68,16 @@ def test_the_process_owner_keeps_the_agreement_and_the_fg_sees_what_is_missing(s
         "items"
     ]
     assert outside["transfers"][0]["country"] == "US"
+    (listed,) = served.client.get(f"/municipalities/{TOWN}/processors", headers=fg).json()["items"]
+    assert (listed["name"], listed["agreement"]["reference"]) == ("Zorgcloud BV", "VO-1")
     bad = {**agreement, "location": {"country": "NL", "safeguard": "art. 49 afwijking"}}
     assert (
         served.command("renew-agreement", owner, aggregate_id=cloud, agreement=bad).status_code
+        == 422
+    )
+    ancient = {**agreement, "reference": "VO-2", "concluded_on": "0573-01-01"}
+    assert (
+        served.command("renew-agreement", owner, aggregate_id=cloud, agreement=ancient).status_code
         == 422
     )
 

@@ -46,6 +46,7 @@ from projections import oversight
 from projections.base import Cursor, ReadModel
 from projections.catalogue import all_projections
 from projections.incidents import IncidentRegister, breach_register, incident_register
+from projections.processors import processor_register
 from projections.register import (
     ProcessingRegister,
     current_register,
@@ -395,6 +396,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
         ("incidents", IncidentRegister(), incident_register),
         ("breaches", IncidentRegister(), breach_register),
         ("requests", RequestRegister(), today(request_register)),
+        ("processors", ProcessingRegister(), processor_register),
     ):
         _list_route(api, services, path, projection, query)
     for name, question in OVERSIGHT.items():
