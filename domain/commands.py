@@ -658,7 +658,7 @@ class DecideOnDPIA(StepCommand):
     reasons: Text
     fg_advice: UUID | None = None
     no_fg_advice_reason: OptionalText = ""
-    reassess_on: date
+    reassess_on: Day
 
 
 def command_name(command: type[CommandModel]) -> str:
