@@ -22,7 +22,8 @@ from adapters.persistence.stores import datastore_of, ledger_of
 from adapters.persistence.subject_keys import MasterKey, open_key_store
 from adapters.services.checkpointer import Checkpointer, state_file_for
 from adapters.services.cosigning import Cosigning, cosigning_for
-from adapters.services.projection_runner import subject_owners
+from adapters.retention_table import load_retention_schedule
+from adapters.services.projection_runner import retention_candidates_of, subject_owners
 from adapters.signing_keys import load_signer
 from domain.application import Bewijslast
 from ledger.note import NoteSigner
@@ -44,6 +45,8 @@ def open_application(settings: Settings) -> Bewijslast:
             shred=keys.destroy,
         )
         app.subject_owner = subject_owners(app)
+        app.retention = load_retention_schedule()
+        app.retention_candidates = retention_candidates_of(app)
     if settings.signing_key_file is not None:
         app.on_decision = checkpointer_for(settings, app).signed_size
     return app

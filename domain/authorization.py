@@ -61,6 +61,10 @@ class Command(StrEnum):
     VERIFY_LEDGER = "verify_ledger"
     # States of every municipality's events at once (ledger bundles with states).
     READ_LEDGER_STATES = "read_ledger_states"
+    # Retention and destruction (Archiefwet, Selectielijst 2020).
+    RUN_RETENTION = "run_retention"
+    PLACE_LEGAL_HOLD = "place_legal_hold"
+    LIFT_LEGAL_HOLD = "lift_legal_hold"
 
 
 R = Role
@@ -111,6 +115,14 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         },
         Command.VERIFY_LEDGER: {R.FG, R.AUDITOR, R.PRIVACY_OFFICER, R.CISO, R.DEPLOYMENT_AUDITOR},
         Command.READ_LEDGER_STATES: {R.DEPLOYMENT_AUDITOR},
+        # Retention: the privacy officer keeps the records (seed 002 bijlage 3: incident
+        # information is destroyed "in overeenstemming met wetgeving en intern beleid"), and
+        # ``serve`` runs it as the system; a legal hold is the secretary's, who decides for the
+        # college in legal matters (seed 002 step 13, seed 004 par. 3.1.2: the college's
+        # responsibilities mandated to the secretary).
+        Command.RUN_RETENTION: {R.PRIVACY_OFFICER, R.SYSTEM},
+        Command.PLACE_LEGAL_HOLD: {R.SECRETARY},
+        Command.LIFT_LEGAL_HOLD: {R.SECRETARY},
     }.items()
 }
 

@@ -339,6 +339,30 @@ class ErasePersonalData(CommandModel):
     reference: ShortText
 
 
+# --- retention and destruction -----------------------------------------------------------------
+
+
+class RunRetention(CommandModel):
+    """Destroy what is due today in one municipality (the application judges what is)."""
+
+    permission = Command.RUN_RETENTION
+    municipality: ShortText
+
+
+class PlaceLegalHold(CommandModel):
+    """Stop the destruction of one record; the municipality is the record's own."""
+
+    permission = Command.PLACE_LEGAL_HOLD
+    record: UUID
+    reasons: Text
+
+
+class LiftLegalHold(CommandModel):
+    permission = Command.LIFT_LEGAL_HOLD
+    record: UUID
+    reasons: Text
+
+
 def command_name(command: type[CommandModel]) -> str:
     """``TriageIncident``: ``triage-incident``; ``RecordDPIA``: ``record-dpia``."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", command.__name__).lower()

@@ -8,6 +8,7 @@ from projections.fg_advice import FGAdviceRegister
 from projections.incidents import IncidentRegister
 from projections.register import ProcessingRegister
 from projections.requests import RequestRegister
+from projections.retention import RetentionRegister
 
 
 def all_projections() -> list[ReadModel]:
@@ -17,4 +18,5 @@ def all_projections() -> list[ReadModel]:
         RequestRegister(),
         FGAdviceRegister(),
         ErasureRegister(),
+        RetentionRegister(),
     ]

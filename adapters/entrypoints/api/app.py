@@ -40,8 +40,10 @@ from adapters.services.reconstruction import events_upto, in_force, index_at, re
 from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, NotAuthorised, authorise, may
 from domain.commands import COMMANDS
+from domain.errors import NotConfigured
+from domain.retention import RetentionSchedule
 from domain.values import plausible
-from projections import oversight
+from projections import oversight, retention
 from projections.base import Cursor, ReadModel
 from projections.catalogue import all_projections
 from projections.incidents import IncidentRegister, breach_register, incident_register
@@ -396,6 +398,8 @@ def _register_routes(api: FastAPI, services: Services) -> None:
         _list_route(api, services, path, projection, query)
     for name, question in OVERSIGHT.items():
         _oversight_route(api, services, name, question)
+    for name, question in _retention_oversight(services).items():
+        _oversight_route(api, services, name, question)
 
 
 def _list_route(
@@ -432,6 +436,21 @@ OVERSIGHT: dict[str, Question] = {
     "incidents-not-evaluated": lambda c, m, now: oversight.incidents_not_evaluated(c, m, now),
     "erasures": lambda c, m, now: oversight.erasures(c, m),
 }
+
+
+def _retention_oversight(services: Services) -> dict[str, Question]:
+    """What is due, held and destroyed (Selectielijst 2020): due needs the application's table."""
+
+    def schedule() -> RetentionSchedule:
+        if services.app.retention is None:
+            raise NotConfigured("no Selectielijst table: retention needs the key store")
+        return services.app.retention
+
+    return {
+        "retention-due": lambda c, m, now: retention.retention_due(c, m, now, schedule()),
+        "retention-held": lambda c, m, now: retention.retention_held(c, m, schedule()),
+        "retention-destroyed": lambda c, m, now: retention.retention_destroyed(c, m),
+    }
 
 
 def _oversight_route(api: FastAPI, services: Services, name: str, question: Question) -> None:
