@@ -20,9 +20,10 @@ from adapters.persistence.personal_data import (
 from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import datastore_of, ledger_of
 from adapters.persistence.subject_keys import MasterKey, open_key_store
+from adapters.retention_table import load_retention_schedule
+from adapters.services.accountability_report import report_digests
 from adapters.services.checkpointer import Checkpointer, state_file_for
 from adapters.services.cosigning import Cosigning, cosigning_for
-from adapters.retention_table import load_retention_schedule
 from adapters.services.projection_runner import retention_candidates_of, subject_owners
 from adapters.signing_keys import load_signer
 from domain.application import Bewijslast
@@ -49,6 +50,7 @@ def open_application(settings: Settings) -> Bewijslast:
         app.retention_candidates = retention_candidates_of(app)
     if settings.signing_key_file is not None:
         app.on_decision = checkpointer_for(settings, app).signed_size
+        app.report_digest = report_digests(app)
     return app
 
 

@@ -15,7 +15,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
 
 from domain.authorization import Actor, authorise, sees
-from domain.deadlines import AMSTERDAM
 from domain.commands import (
     CommandModel,
     CreateCommand,
@@ -25,10 +24,12 @@ from domain.commands import (
     ReceiveRequest,
     RegisterProcessingActivity,
     ReportIncident,
+    ReportSentCommand,
     RequestFGAdvice,
     RunRetention,
     StepCommand,
 )
+from domain.deadlines import AMSTERDAM
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from domain.fg_advice import FGAdvice
 from domain.handlers import STEP_NAMES, STEPS
@@ -36,6 +37,7 @@ from domain.incidents import Incident
 from domain.organisation import ORGANISATION_ID, DeclareOrganisation, Organisation
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
 from domain.processing import ProcessingActivity
+from domain.reporting import ReportKind, ReportSent
 from domain.requests import RightsRequest
 from domain.retention import (
     MAX_PER_RUN,
@@ -56,6 +58,9 @@ SubjectOwner = Callable[[UUID], tuple[str, str] | None]
 # The records of a municipality that may be due for destruction (a read model's answer): the
 # application judges each from its own events.
 RetentionCandidates = Callable[[str], Sequence[UUID]]
+# The digest of a report of a kind, municipality, controller and period, regenerated from the
+# ledger as it stood at a signed checkpoint of the size given (None: no such checkpoint).
+ReportDigest = Callable[[ReportKind, str, str, date, date, int], str | None]
 
 # How far a stated moment may lie ahead of the application's clock (the user's clock may run
 # a little ahead): setting STATED_MOMENT_SKEW_SECONDS.
@@ -153,6 +158,7 @@ class Bewijslast(Application[UUID]):
         clock: Clock = utc_now,
         retention: RetentionSchedule | None = None,
         retention_candidates: RetentionCandidates | None = None,
+        report_digest: ReportDigest | None = None,
     ) -> None:
         self.extra_transcodings = list(transcodings)
         super().__init__(env)
@@ -162,6 +168,7 @@ class Bewijslast(Application[UUID]):
         self.clock = clock
         self.retention = retention
         self.retention_candidates = retention_candidates
+        self.report_digest = report_digest
         skew = self.env.get("STATED_MOMENT_SKEW_SECONDS")
         self.skew = DEFAULT_SKEW if skew is None else timedelta(seconds=float(skew))
         # Each command by its type: the step commands through the aggregate method ``STEPS``
@@ -175,6 +182,7 @@ class Bewijslast(Application[UUID]):
             RunRetention: self._run_retention,
             PlaceLegalHold: self._place_legal_hold,
             LiftLegalHold: self._lift_legal_hold,
+            **dict.fromkeys(ReportSentCommand.__subclasses__(), self._record_report_sent),
             **dict.fromkeys(STEPS, self._step),
         }
 
@@ -216,7 +224,7 @@ class Bewijslast(Application[UUID]):
             # The first attempt may have ended between recording and destroying the key.
             self.shred(command.subject)
         if isinstance(command, RunRetention):
-            run = self.repository.get(first.record)
+            run: Aggregate = self.repository.get(first.record)
             if isinstance(run, RetentionRun):
                 self._destroy_keys(run)
         return Recorded(first.record, first.index, repeated=True)
@@ -453,9 +461,7 @@ class Bewijslast(Application[UUID]):
             if self._hold(record) is not None:
                 self.shred(LegalHold.id_for(record))
 
-    def _place_legal_hold(
-        self, command: PlaceLegalHold, actor: Actor, now: datetime
-    ) -> LegalHold:
+    def _place_legal_hold(self, command: PlaceLegalHold, actor: Actor, now: datetime) -> LegalHold:
         record = self._visible(command.record, actor)
         municipality: str = getattr(record, "municipality")  # noqa: B009
         authorise(actor, command.permission, municipality, getattr(record, "controller", None))
@@ -478,6 +484,38 @@ class Bewijslast(Application[UUID]):
             raise ProcedureError(f"record {record.id} is not under a legal hold")
         hold.lift(reasons=command.reasons, lifted_at=now, actor=actor.id)
         return hold
+
+    # --- reporting duties ------------------------------------------------------------------------
+
+    def _record_report_sent(
+        self, command: ReportSentCommand, actor: Actor, now: datetime
+    ) -> ReportSent:
+        """The report is regenerated at the checkpoint named: only the digest it has there is
+        recorded, so the fact says what was sent."""
+        self._owned(command, actor)
+        if self.report_digest is None:
+            raise NotConfigured("no signed ledger is configured: a report cannot be regenerated")
+        args = (command.municipality, command.controller, command.period_from, command.period_to)
+        digest = self.report_digest(command.kind, *args, command.checkpoint_size)
+        if digest is None:
+            raise ProcedureError(f"no signed checkpoint has size {command.checkpoint_size}")
+        if digest != command.report_digest:
+            raise ProcedureError(
+                f"the report regenerated at checkpoint {command.checkpoint_size} has digest "
+                f"{digest}, not {command.report_digest}: record the report as it was sent"
+            )
+        return ReportSent.send(
+            municipality=command.municipality,
+            controller=command.controller,
+            kind=command.kind,
+            period_from=command.period_from,
+            period_to=command.period_to,
+            recipients=command.recipients,
+            sent_at=command.sent_at,
+            checkpoint_size=command.checkpoint_size,
+            report_digest=digest,
+            actor=actor.id,
+        )
 
     # --- the organisation ------------------------------------------------------------------------
 

@@ -65,6 +65,10 @@ class Command(StrEnum):
     RUN_RETENTION = "run_retention"
     PLACE_LEGAL_HOLD = "place_legal_hold"
     LIFT_LEGAL_HOLD = "lift_legal_hold"
+    # Reporting duties, recorded when sent.
+    RECORD_FG_ANNUAL_REPORT = "record_fg_annual_report"
+    RECORD_BREACH_REGISTER_EVALUATION = "record_breach_register_evaluation"
+    RECORD_CISO_QUARTERLY_REPORT = "record_ciso_quarterly_report"
 
 
 R = Role
@@ -123,6 +127,12 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         Command.RUN_RETENTION: {R.PRIVACY_OFFICER, R.SYSTEM},
         Command.PLACE_LEGAL_HOLD: {R.SECRETARY},
         Command.LIFT_LEGAL_HOLD: {R.SECRETARY},
+        # The FG sends its annual report (seed 002); the register of incidents is evaluated by
+        # those who keep it (seed 004 par. 5.3, 3.1.5 and 3.1.7); the CISO's quarterly report
+        # is the CISO's (seed 002).
+        Command.RECORD_FG_ANNUAL_REPORT: {R.FG},
+        Command.RECORD_BREACH_REGISTER_EVALUATION: {R.CISO, R.PRIVACY_OFFICER},
+        Command.RECORD_CISO_QUARTERLY_REPORT: {R.CISO},
     }.items()
 }
 

@@ -13,20 +13,30 @@ Every field is typed and bounded (``domain.values``): no free-form dictionaries,
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import ClassVar
+from datetime import date, datetime
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.authorization import Command
 from domain.fg_advice import FGAdvice
 from domain.incidents import APForm, Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
+from domain.reporting import Recipient, ReportKind
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
-from domain.values import Count, Moment, OptionalText, ShortText, Text, Texts
+from domain.values import (
+    EARLIEST,
+    LATEST,
+    Count,
+    Moment,
+    OptionalText,
+    ShortText,
+    Text,
+    Texts,
+)
 
 
 class CommandModel(BaseModel):
@@ -363,6 +373,47 @@ class LiftLegalHold(CommandModel):
     reasons: Text
 
 
+# --- reporting duties ------------------------------------------------------------------------
+
+
+# A calendar day within the years every read model computes with (as ``Moment``).
+Day = Annotated[date, Field(ge=EARLIEST.date(), le=LATEST.date())]
+
+
+class ReportSentCommand(CreateCommand):
+    """A report sent: the checkpoint it was built under and the digest of it as sent; the
+    application regenerates it there and refuses a digest that differs."""
+
+    kind: ClassVar[ReportKind]
+    period_from: Day
+    period_to: Day
+    recipients: list[Recipient] = Field(min_length=1, max_length=len(Recipient))
+    sent_at: Moment
+    checkpoint_size: int = Field(ge=1, le=2**62)
+    report_digest: Annotated[str, StringConstraints(pattern="^[0-9a-f]{64}$")]
+
+
+class RecordFGAnnualReport(ReportSentCommand):
+    """The FG's annual report, sent to raad, college and burgemeester."""
+
+    permission = Command.RECORD_FG_ANNUAL_REPORT
+    kind = ReportKind.FG_ANNUAL_REPORT
+
+
+class RecordBreachRegisterEvaluation(ReportSentCommand):
+    """The annual evaluation of the register of security incidents, sent."""
+
+    permission = Command.RECORD_BREACH_REGISTER_EVALUATION
+    kind = ReportKind.BREACH_REGISTER_EVALUATION
+
+
+class RecordCISOQuarterlyReport(ReportSentCommand):
+    """The CISO's quarterly report, sent."""
+
+    permission = Command.RECORD_CISO_QUARTERLY_REPORT
+    kind = ReportKind.CISO_QUARTERLY_REPORT
+
+
 def command_name(command: type[CommandModel]) -> str:
     """``TriageIncident``: ``triage-incident``; ``RecordDPIA``: ``record-dpia``."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", command.__name__).lower()
@@ -374,5 +425,5 @@ COMMANDS: dict[str, type[CommandModel]] = {
     for cls in list(globals().values())
     if isinstance(cls, type)
     and issubclass(cls, CommandModel)
-    and cls not in (CommandModel, CreateCommand, StepCommand)
+    and cls not in (CommandModel, CreateCommand, StepCommand, ReportSentCommand)
 }

@@ -28,6 +28,7 @@ from domain.personal_data import PersonalData, Sealed
 from domain.processing import ProcessingActivity
 from domain.requests import RightsRequest
 
+
 class NothingDue(ProcedureError):
     """A retention run found nothing due: nothing is recorded."""
 
@@ -50,7 +51,7 @@ class RecordKind:
 
     aggregate: type[Aggregate]
     created: type[Aggregate.Event]
-    triggers: Mapping[type[Aggregate.Event], str]
+    triggers: Mapping[type, str]
     key: str | None
 
 
@@ -127,10 +128,11 @@ def due_on(rule: RetentionRule, trigger_at: datetime) -> date:
     return add_years(trigger_at.astimezone(AMSTERDAM).date(), rule.years)
 
 
-def trigger_moment(record_type: RecordType, event: Aggregate.Event) -> datetime | None:
+def trigger_moment(record_type: RecordType, event: object) -> datetime | None:
     """The moment ``event`` closed a record of ``record_type``'s file; None if it did not."""
     field = RECORD_TYPES[record_type].triggers.get(type(event))
-    return None if field is None else getattr(event, field)
+    moment: datetime | None = None if field is None else getattr(event, field)
+    return moment
 
 
 @dataclass(frozen=True)
@@ -149,16 +151,17 @@ class Due:
 
 
 def judge(
-    record: Aggregate, events: Sequence[Aggregate.Event], rule: RetentionRule, today: date
+    record: Aggregate, events: Sequence[object], rule: RetentionRule, today: date
 ) -> Due | None:
     """Whether ``record`` is due on ``today`` (a date in Amsterdam): the period counts from
     the last event that closed the file, in calendar years (Selectielijst: whole years)."""
     kind = RECORD_TYPES[rule.record_type]
-    closing = [e for e in events if type(e) in kind.triggers]
+    closing = [
+        (e, moment) for e in events if (moment := trigger_moment(rule.record_type, e)) is not None
+    ]
     if not closing:
         return None
-    last = closing[-1]
-    trigger_at: datetime = getattr(last, kind.triggers[type(last)])
+    last, trigger_at = closing[-1]
     first_day = due_on(rule, trigger_at)
     if first_day > today:
         return None

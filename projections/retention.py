@@ -66,15 +66,18 @@ _CREATED = {kind.created: record_type for record_type, kind in RECORD_TYPES.item
 _TRIGGERS = {
     trigger: record_type for record_type, kind in RECORD_TYPES.items() for trigger in kind.triggers
 }
-_HOLD_EVENTS = (LegalHold.Placed, LegalHold.PlacedAgain, LegalHold.Lifted)
+_HOLD_EVENTS: tuple[type[LegalHold.Event], ...] = (
+    LegalHold.Placed,
+    LegalHold.PlacedAgain,
+    LegalHold.Lifted,
+)
 
 
 class RetentionRegister(ReadModel):
     name = "retention_register"
     tables = ("retention",)
     topics = tuple(
-        get_topic(cls)
-        for cls in (*_CREATED, *_TRIGGERS, *_HOLD_EVENTS, RecordDestruction.Destroyed)
+        map(get_topic, [*_CREATED, *_TRIGGERS, *_HOLD_EVENTS, RecordDestruction.Destroyed])
     )
 
     def create_tables(self, cursor: Cursor) -> None:

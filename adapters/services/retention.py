@@ -46,7 +46,9 @@ class RetentionRunner:
     def tick(self) -> None:
         for municipality in declared_municipalities(self.app):
             try:
-                run = run_retention(self.app, municipality, retention_actor(self.name, municipality))
+                run = run_retention(
+                    self.app, municipality, retention_actor(self.name, municipality)
+                )
             except Exception:
                 log.exception("retention run for %s failed; tried again later", municipality)
                 continue

@@ -31,7 +31,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if run is None:
         print(f"nothing is due for destruction in {args.municipality} today")
         return 0
-    print(json.dumps({"run": str(run), "destroyed": app.repository.get(run).destroyed}, default=str))
+    print(
+        json.dumps({"run": str(run), "destroyed": app.repository.get(run).destroyed}, default=str)
+    )
     return 0
 
 
