@@ -7,6 +7,7 @@ from projections.erasures import ErasureRegister
 from projections.fg_advice import FGAdviceRegister
 from projections.incidents import IncidentRegister
 from projections.register import ProcessingRegister
+from projections.reporting import SentReports
 from projections.requests import RequestRegister
 from projections.retention import RetentionRegister
 
@@ -19,4 +20,5 @@ def all_projections() -> list[ReadModel]:
         FGAdviceRegister(),
         ErasureRegister(),
         RetentionRegister(),
+        SentReports(),
     ]

@@ -56,6 +56,7 @@ from projections.register import (
     vng_csv,
 )
 from projections.report import Period
+from projections.reporting import reports_sent
 from projections.requests import RequestRegister, request_register
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -439,7 +440,8 @@ OVERSIGHT: dict[str, Question] = {
 
 
 def _retention_oversight(services: Services) -> dict[str, Question]:
-    """What is due, held and destroyed (Selectielijst 2020): due needs the application's table."""
+    """What is due, held and destroyed (Selectielijst 2020): due needs the application's table;
+    and the reports sent (reporting duties)."""
 
     def schedule() -> RetentionSchedule:
         if services.app.retention is None:
@@ -450,6 +452,7 @@ def _retention_oversight(services: Services) -> dict[str, Question]:
         "retention-due": lambda c, m, now: retention.retention_due(c, m, now, schedule()),
         "retention-held": lambda c, m, now: retention.retention_held(c, m, schedule()),
         "retention-destroyed": lambda c, m, now: retention.retention_destroyed(c, m),
+        "reports-sent": lambda c, m, now: list(reports_sent(c, m)),
     }
 
 
