@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain.reporting import ReportSent
-from projections.base import Cursor, NoHandler, Record, RecordProjection, documents, utc_text
+from projections.base import Cursor, NoHandler, Record, RecordProjection, rows, utc_text
 from projections.oversight import _in
 
 
@@ -57,10 +57,10 @@ class SentReports(RecordProjection[SentReport]):
         r["actor"] = e.actor
 
 
-def reports_sent(cursor: Cursor, municipalities: Sequence[str]) -> list[SentReport]:
+def reports_sent(cursor: Cursor, municipalities: Sequence[str]) -> list[dict[str, Any]]:
     """The FG's oversight: which reports were sent, to whom, when; most recent first."""
     cursor.execute(
         f"SELECT doc FROM sent_reports WHERE {_in(municipalities)} ORDER BY sent_at DESC",
         tuple(municipalities),
     )
-    return documents(cursor, SentReport)
+    return rows(cursor)

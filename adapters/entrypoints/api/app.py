@@ -452,7 +452,7 @@ def _retention_oversight(services: Services) -> dict[str, Question]:
         "retention-due": lambda c, m, now: retention.retention_due(c, m, now, schedule()),
         "retention-held": lambda c, m, now: retention.retention_held(c, m, schedule()),
         "retention-destroyed": lambda c, m, now: retention.retention_destroyed(c, m),
-        "reports-sent": lambda c, m, now: list(reports_sent(c, m)),
+        "reports-sent": lambda c, m, now: reports_sent(c, m),
     }
 
 
