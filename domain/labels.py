@@ -14,7 +14,9 @@ from domain.authorization import Role
 from domain.incidents import Authority, Impact, Nature, Stage
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
+from domain.reporting import Recipient, ReportKind
 from domain.requests import ExtensionReason, Outcome, RefusalGround, RequestStage, Right
+from domain.retention import RecordType
 
 Language = Literal["nl", "en"]
 
@@ -105,6 +107,23 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     RequestStage.OBJECTED: ("bezwaar", "objection lodged"),
     RequestStage.CLOSED: ("afgerond", "closed"),
     RequestStage.WITHDRAWN: ("ingetrokken", "withdrawn"),
+    # Retention and reporting duties (issue 14).
+    RecordType.INCIDENT: ("incident", "incident"),
+    RecordType.RIGHTS_REQUEST: ("verzoek van betrokkene", "data-subject request"),
+    RecordType.FG_ADVICE: ("advies van de FG", "FG advice"),
+    RecordType.PROCESSING_ACTIVITY: ("verwerkingsactiviteit", "processing activity"),
+    ReportKind.FG_ANNUAL_REPORT: ("jaarverslag FG", "FG annual report"),
+    ReportKind.BREACH_REGISTER_EVALUATION: (
+        "jaarlijkse evaluatie register beveiligingsincidenten",
+        "annual evaluation of the security incident register",
+    ),
+    ReportKind.CISO_QUARTERLY_REPORT: ("kwartaalrapportage CISO", "CISO quarterly report"),
+    Recipient.RAAD: ("raad", "municipal council"),
+    Recipient.COLLEGE: ("college", "municipal executive (college van B&W)"),
+    Recipient.BURGEMEESTER: ("burgemeester", "mayor"),
+    Recipient.SECRETARY: ("secretaris", "municipal secretary"),
+    Recipient.FG: ("FG", "data protection officer (FG)"),
+    Recipient.MANAGEMENT: ("managementteam", "management team"),
 }
 # Stored as values, looked up by them: one text may name one value only.
 _BY_VALUE = {str(value): texts for value, texts in LABELS.items()}

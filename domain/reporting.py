@@ -29,11 +29,13 @@ class ReportKind(StrEnum):
 
 
 class Recipient(StrEnum):
-    RAAD = "gemeenteraad"
-    COLLEGE = "college van burgemeester en wethouders"
+    """Named as the seeds address them ("raad, college en burgemeester")."""
+
+    RAAD = "raad"
+    COLLEGE = "college"
     BURGEMEESTER = "burgemeester"
-    SECRETARY = "gemeentesecretaris"
-    FG = "functionaris gegevensbescherming"
+    SECRETARY = "secretaris"
+    FG = "FG"
     MANAGEMENT = "managementteam"
 
 

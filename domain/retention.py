@@ -38,9 +38,9 @@ MAX_PER_RUN = 500  # records one run destroys; what remains is due at the next r
 
 class RecordType(StrEnum):
     INCIDENT = "incident"
-    RIGHTS_REQUEST = "rights_request"
-    FG_ADVICE = "fg_advice"
-    PROCESSING_ACTIVITY = "processing_activity"
+    RIGHTS_REQUEST = "verzoek van betrokkene"
+    FG_ADVICE = "advies van de FG"
+    PROCESSING_ACTIVITY = "verwerkingsactiviteit"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from domain.retention import (
     due_on,
     trigger_moment,
 )
-from projections.base import Cursor, ReadModel, SealedText, from_utc_text, to_json, utc_text
+from projections.base import Cursor, ReadModel, Record, SealedText, from_utc_text, to_json, utc_text
 from projections.oversight import _in
 
 
@@ -50,12 +50,10 @@ class Destruction(TypedDict):
     actor: str
 
 
-class RetentionRecord(TypedDict):
-    id: str
+class RetentionRecord(Record):
     record_type: str
     municipality: str
     controller: str | None
-    evidence: dict[str, list[int]]
     trigger: NotRequired[str]
     trigger_at: NotRequired[str]
     hold: NotRequired[Hold]

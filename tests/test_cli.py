@@ -339,6 +339,7 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
         "RightsRequest.Withdrawn",
         "PersonalDataErasure.Erased",
         "ProcessingActivity.Retired",
+        "LegalHold.Placed",
     ):
         assert kind in result.stdout
     assert "OK: every check" in result.stdout
@@ -353,10 +354,30 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
                 "APNotificationSupplemented",
                 "APNotificationWithdrawn",
                 "RightsRequest.Decided",
+                "LegalHold.Placed",
             )
         )
     )
     assert f"{decided + 1} checkpoints" in result.stdout
+
+
+def test_retention_lists_what_is_held_and_a_run_finds_nothing_due_yet(operator):
+    """The demo's stolen laptop in Leusden is under a legal hold; its file closed in 2024, so
+    five years have not passed and a run records nothing."""
+    home, env = operator
+    held = bewijslast("retention", "held", "--municipality", "Leusden", cwd=home, env=env)
+    assert held.returncode == 0, held.stderr
+    (record,) = json.loads(held.stdout)
+    assert record["record_type"] == "incident"
+    assert record["hold"]["reasons"].startswith("aansprakelijkstelling")
+    assert record["due_on"] is not None
+    due = bewijslast("retention", "due", "--municipality", "Leusden", cwd=home, env=env)
+    assert json.loads(due.stdout) == []
+    run = bewijslast("retention", "run", "--municipality", "Leusden", cwd=home, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "nothing is due" in run.stdout
+    destroyed = bewijslast("retention", "destroyed", "--municipality", "Leusden", cwd=home, env=env)
+    assert json.loads(destroyed.stdout) == []
 
 
 def test_project_brings_the_register_up_and_rebuilds_it(operator):

@@ -67,6 +67,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "fg_advice.not_followed": ("Niet opgevolgd, met reden", "Not followed, with reasons"),
     "fg_advice.unanswered": ("Nog niet beantwoord", "Not yet answered"),
     "erasures.by_ground": ("Gewist, naar grond", "Erased, by ground"),
+    "retention": ("Bewaartermijnen en vernietiging", "Retention and destruction"),
+    "retention.destroyed": (
+        "Vernietigd na de bewaartermijn (Selectielijst), naar soort",
+        "Destroyed after the retention period (Selectielijst), by type",
+    ),
+    "retention.held": ("Nu onder een bewaarplicht (legal hold)", "Now under a legal hold"),
+    "reporting": ("Rapportageverplichtingen", "Reporting duties"),
+    "reporting.sent": ("Verzonden rapportages, naar soort", "Reports sent, by kind"),
 }
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Verantwoordingsrapportage", "Accountability report"),

@@ -171,5 +171,5 @@ def test_a_withdrawn_request_is_destroyed_with_the_requesters_key(served: Served
     assert isinstance(destroyed_request.requester, Erased)
     assert isinstance(destroyed_request.contact, Erased)
     (destroyed,) = oversight(served, "destroyed")
-    assert (destroyed["id"], destroyed["record_type"]) == (request, "rights_request")
+    assert (destroyed["id"], destroyed["record_type"]) == (request, "verzoek van betrokkene")
     assert destroyed["trigger"] == "Withdrawn"

@@ -60,6 +60,12 @@ erase_personal_data               .    .     x    .    .    .    .    .    .
 read_registers                    .    x     x    x    x    x    x    .    x
 verify_ledger                     .    x     x    x    .    .    x    .    x
 read_ledger_states                .    .     .    .    .    .    .    .    x
+run_retention                     .    .     x    .    .    .    .    x    .
+place_legal_hold                  .    .     .    .    x    .    .    .    .
+lift_legal_hold                   .    .     .    .    x    .    .    .    .
+record_fg_annual_report           .    .     .    x    .    .    .    .    .
+record_breach_register_evaluation .    x     x    .    .    .    .    .    .
+record_ciso_quarterly_report      .    x     .    .    .    .    .    .    .
 """
 
 CELLS = [

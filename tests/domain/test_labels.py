@@ -9,7 +9,9 @@ from domain.incidents import Authority, Impact, Nature, Stage
 from domain.labels import LABELS, label, parse_role, role_code
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
+from domain.reporting import Recipient, ReportKind
 from domain.requests import ExtensionReason, Outcome, RefusalGround, RequestStage, Right
+from domain.retention import RecordType
 
 SHOWN = (
     Role,
@@ -24,6 +26,9 @@ SHOWN = (
     RefusalGround,
     ExtensionReason,
     RequestStage,
+    RecordType,
+    ReportKind,
+    Recipient,
 )
 
 
