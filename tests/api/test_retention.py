@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from adapters.services.retention import RetentionRunner
 from domain.authorization import Role
+from domain.organisation import DeclaredMunicipality, DeclareOrganisation
 from domain.personal_data import Erased
 from ledger.verify import verify_bundle
 from tests.api.conftest import COLLEGE, TOWN, Served
@@ -173,3 +175,44 @@ def test_a_withdrawn_request_is_destroyed_with_the_requesters_key(served: Served
     (destroyed,) = oversight(served, "destroyed")
     assert (destroyed["id"], destroyed["record_type"]) == (request, "verzoek van betrokkene")
     assert destroyed["trigger"] == "Withdrawn"
+
+
+def test_a_run_sent_again_records_once_and_destroys_the_keys_again(served: Served):
+    """The first attempt may have ended between recording the run and destroying the keys:
+    the same Idempotency-Key answers as the first time and finishes the destruction."""
+    privacy = {**served.role(Role.PRIVACY_OFFICER), "Idempotency-Key": "run-2031-03-03"}
+    incident = closed_incident(served)
+    years_later(served, 5)
+    shred, destroyed_keys = served.app.shred, []
+    served.app.shred = lambda key: destroyed_keys.append(key)  # as if the first ended here
+    first = served.command("run-retention", privacy, municipality=TOWN)
+    assert first.status_code == 201, first.text
+    assert summary_of(served, incident) == SUMMARY  # recorded, keys not yet destroyed
+    served.app.shred = shred
+    size = served.ledger_size()
+    again = served.command("run-retention", privacy, municipality=TOWN)
+    assert again.status_code == 201, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert served.ledger_size() == size
+    assert summary_of(served, incident) == "[gewist]"
+
+
+def test_serve_runs_retention_in_every_declared_municipality(served: Served):
+    served.app.declare_organisation(
+        DeclareOrganisation(
+            municipalities=[
+                DeclaredMunicipality(name=TOWN, controllers=[COLLEGE]),
+                DeclaredMunicipality(name="Putten", controllers=[COLLEGE]),
+            ]
+        ),
+        operator="test",
+    )
+    incident = closed_incident(served)
+    runner = RetentionRunner(served.app, "bewijslast serve (test)")
+    runner.tick()  # nothing due yet: nothing recorded
+    assert oversight(served, "destroyed") == []
+    years_later(served, 5)
+    runner.tick()
+    (destroyed,) = oversight(served, "destroyed")
+    assert (destroyed["id"], destroyed["actor"]) == (incident, "bewijslast serve (test)")
