@@ -409,6 +409,11 @@ class Bewijslast(Application[UUID]):
             return False
         return True
 
+    def _not_destroyed(self, record: UUID) -> None:
+        """A destroyed record's hold can be neither placed nor lifted: its key is gone."""
+        if self._exists(RecordDestruction.id_for(record)):
+            raise ProcedureError(f"record {record} was destroyed")
+
     def _hold(self, record: UUID) -> LegalHold | None:
         try:
             hold: LegalHold = self.repository.get(LegalHold.id_for(record))
@@ -465,8 +470,7 @@ class Bewijslast(Application[UUID]):
         record = self._visible(command.record, actor)
         municipality: str = getattr(record, "municipality")  # noqa: B009
         authorise(actor, command.permission, municipality, getattr(record, "controller", None))
-        if self._exists(RecordDestruction.id_for(record.id)):
-            raise ProcedureError(f"record {record.id} was destroyed")
+        self._not_destroyed(record.id)
         hold = self._hold(record.id)
         if hold is None:
             return LegalHold.place(
@@ -479,6 +483,7 @@ class Bewijslast(Application[UUID]):
         record = self._visible(command.record, actor)
         municipality: str = getattr(record, "municipality")  # noqa: B009
         authorise(actor, command.permission, municipality, getattr(record, "controller", None))
+        self._not_destroyed(record.id)
         hold = self._hold(record.id)
         if hold is None:
             raise ProcedureError(f"record {record.id} is not under a legal hold")

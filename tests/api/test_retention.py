@@ -132,9 +132,14 @@ def test_a_legal_hold_stops_destruction_until_the_secretary_lifts_it(served: Ser
     assert [d["id"] for d in oversight(served, "due")] == [incident]
     assert served.command("run-retention", privacy, municipality=TOWN).status_code == 201
     assert summary_of(served, incident) == "[gewist]"
-    # The hold's own reasons were sealed under a key destroyed with the record.
+    # The hold's own reasons were sealed under a key destroyed with the record; a destroyed
+    # record is neither held nor released any more.
     (destroyed,) = oversight(served, "destroyed")
     assert destroyed["id"] == incident
+    for name in ("place-legal-hold", "lift-legal-hold"):
+        late = served.command(name, secretary, record=incident, reasons="te laat")
+        assert late.status_code == 409, (name, late.text)
+        assert "was destroyed" in late.json()["detail"]
 
 
 def test_only_the_roles_the_seeds_name_run_retention_and_hold_records(served: Served):
