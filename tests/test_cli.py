@@ -380,6 +380,29 @@ def test_retention_lists_what_is_held_and_a_run_finds_nothing_due_yet(operator):
     assert json.loads(destroyed.stdout) == []
 
 
+def test_a_report_to_send_names_its_checkpoint_and_digest_and_rebuilds_alike(operator):
+    """The FG builds its annual report to send; built again at the same checkpoint, in another
+    process, it has the same digest, which is what recording it as sent names."""
+    home, env = operator
+    common = (
+        "report", "--municipality", "Putten", "--controller",
+        "college van burgemeester en wethouders", "--from", "2024-01-01", "--to", "2024-12-31",
+        "--kind", "fg-annual-report", "--format", "json",
+    )  # fmt: skip
+    first = bewijslast(*common, "--out", "sent.json", cwd=home, env=env)
+    assert first.returncode == 0, first.stderr
+    sent = json.loads((home / "sent.json").read_text())
+    assert sent["kind"] == "jaarverslag FG"
+    assert len(sent["report_digest"]) == 64
+    size = str(sent["checkpoint_size"])
+    again = bewijslast(*common, "--checkpoint", size, "--out", "again.json", cwd=home, env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((home / "again.json").read_text())["report_digest"] == sent["report_digest"]
+    wrong = bewijslast(*common, "--checkpoint", "1", cwd=home, env=env)
+    assert wrong.returncode == 2
+    assert "no signed checkpoint has size 1" in wrong.stderr
+
+
 def test_project_brings_the_register_up_and_rebuilds_it(operator):
     home, env = operator
     first = bewijslast("project", cwd=home, env=env)
