@@ -368,6 +368,8 @@ class PlaceLegalHold(CommandModel):
 
 
 class LiftLegalHold(CommandModel):
+    """Release a record from its legal hold: its retention period applies again."""
+
     permission = Command.LIFT_LEGAL_HOLD
     record: UUID
     reasons: Text
