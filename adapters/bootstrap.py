@@ -20,9 +20,11 @@ from adapters.persistence.personal_data import (
 from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import datastore_of, ledger_of
 from adapters.persistence.subject_keys import MasterKey, open_key_store
+from adapters.retention_table import load_retention_schedule
+from adapters.services.accountability_report import report_digests
 from adapters.services.checkpointer import Checkpointer, state_file_for
 from adapters.services.cosigning import Cosigning, cosigning_for
-from adapters.services.projection_runner import subject_owners
+from adapters.services.projection_runner import retention_candidates_of, subject_owners
 from adapters.signing_keys import load_signer
 from adapters.term_calendar import load_term_calendar
 from domain.application import Bewijslast
@@ -49,8 +51,11 @@ def open_application(settings: Settings) -> Bewijslast:
             term_calendar=calendar,
         )
         app.subject_owner = subject_owners(app)
+        app.retention = load_retention_schedule()
+        app.retention_candidates = retention_candidates_of(app)
     if settings.signing_key_file is not None:
         app.on_decision = checkpointer_for(settings, app).signed_size
+        app.report_digest = report_digests(app)
     return app
 
 

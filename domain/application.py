@@ -19,16 +19,20 @@ from domain.commands import (
     CommandModel,
     CreateCommand,
     ErasePersonalData,
+    LiftLegalHold,
+    PlaceLegalHold,
     ReceiveRequest,
     RegisterProcessingActivity,
     RegisterProcessor,
     ReportIncident,
+    ReportSentCommand,
     RequestFGAdvice,
+    RunRetention,
     SignalDPIA,
     StepCommand,
     VolunteerFGAdvice,
 )
-from domain.deadlines import EarlyWarningRule, TermCalendar
+from domain.deadlines import AMSTERDAM, EarlyWarningRule, TermCalendar
 from domain.dpia import DPIA
 from domain.errors import IdempotencyKeyReused, NotConfigured, ProcedureError, UnknownRecord
 from domain.fg_advice import FGAdvice
@@ -43,12 +47,30 @@ from domain.organisation import (
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
 from domain.processing import ProcessingActivity
 from domain.processors import Processor
+from domain.reporting import ReportKind, ReportSent
 from domain.requests import RightsRequest
+from domain.retention import (
+    MAX_PER_RUN,
+    Due,
+    LegalHold,
+    NothingDue,
+    RecordDestruction,
+    RetentionRun,
+    RetentionSchedule,
+    judge,
+    record_type_of,
+)
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 # The municipality and controller of the request that introduced a data subject (None: none did).
 SubjectOwner = Callable[[UUID], tuple[str, str] | None]
+# The records of a municipality that may be due for destruction (a read model's answer): the
+# application judges each from its own events.
+RetentionCandidates = Callable[[str], Sequence[UUID]]
+# The digest of a report of a kind, municipality, controller and period, regenerated from the
+# ledger as it stood at a signed checkpoint of the size given (None: no such checkpoint).
+ReportDigest = Callable[[ReportKind, str, str, date, date, int], str | None]
 
 # How far a stated moment may lie ahead of the application's clock (the user's clock may run
 # a little ahead): setting STATED_MOMENT_SKEW_SECONDS.
@@ -145,6 +167,9 @@ class Bewijslast(Application[UUID]):
         subject_owner: SubjectOwner | None = None,
         clock: Clock = utc_now,
         term_calendar: TermCalendar | None = None,
+        retention: RetentionSchedule | None = None,
+        retention_candidates: RetentionCandidates | None = None,
+        report_digest: ReportDigest | None = None,
     ) -> None:
         self.extra_transcodings = list(transcodings)
         super().__init__(env)
@@ -154,6 +179,9 @@ class Bewijslast(Application[UUID]):
         self.clock = clock
         # Without a table (a bare application in a test), no decree days: bootstrap reads it.
         self.term_calendar = term_calendar or TermCalendar()
+        self.retention = retention
+        self.retention_candidates = retention_candidates
+        self.report_digest = report_digest
         skew = self.env.get("STATED_MOMENT_SKEW_SECONDS")
         self.skew = DEFAULT_SKEW if skew is None else timedelta(seconds=float(skew))
         in_force = self.env.get("CYBERBEVEILIGINGSWET_IN_FORCE_FROM")
@@ -171,6 +199,10 @@ class Bewijslast(Application[UUID]):
             ErasePersonalData: self._erase,
             RegisterProcessor: self._register_processor,
             SignalDPIA: self._signal_dpia,
+            RunRetention: self._run_retention,
+            PlaceLegalHold: self._place_legal_hold,
+            LiftLegalHold: self._lift_legal_hold,
+            **dict.fromkeys(ReportSentCommand.__subclasses__(), self._record_report_sent),
             **dict.fromkeys(STEPS, self._step),
         }
 
@@ -215,6 +247,10 @@ class Bewijslast(Application[UUID]):
         if isinstance(command, ErasePersonalData) and self.shred is not None:
             # The first attempt may have ended between recording and destroying the key.
             self.shred(command.subject)
+        if isinstance(command, RunRetention):
+            run: Aggregate = self.repository.get(first.record)
+            if isinstance(run, RetentionRun):
+                self._destroy_keys(run)
         return Recorded(first.record, first.index, repeated=True)
 
     def _first_answer(self, key: bytes) -> FirstAnswer | None:
@@ -230,9 +266,12 @@ class Bewijslast(Application[UUID]):
     ) -> Recorded:
         aggregate = self._decide(command, actor)
         extra = {} if keyed is None else {"idempotency": Idempotency(*keyed, aggregate.id)}
-        recordings, signed = self._commit(aggregate, **extra)
+        with_it = aggregate.destructions if isinstance(aggregate, RetentionRun) else []
+        recordings, signed = self._commit(aggregate, *with_it, **extra)
         if isinstance(aggregate, PersonalDataErasure):
             self._destroy_key(aggregate)
+        if isinstance(aggregate, RetentionRun):
+            self._destroy_keys(aggregate)
         return Recorded(aggregate.id, recordings[-1].notification.id - 1, signed)
 
     def _decide(self, command: CommandModel, actor: Actor) -> Aggregate:
@@ -440,6 +479,153 @@ class Bewijslast(Application[UUID]):
             reference=command.reference,
             actor=actor.id,
             at=now,
+        )
+
+    # --- retention and destruction ------------------------------------------------------------
+
+    def _schedule(self) -> tuple[RetentionSchedule, RetentionCandidates]:
+        if self.retention is None or self.retention_candidates is None:
+            raise NotConfigured("no Selectielijst table is configured: nothing can be judged due")
+        return self.retention, self.retention_candidates
+
+    def _due(self, municipality: str, now: datetime) -> tuple[list[Due], list[Due]]:
+        schedule, candidates = self._schedule()
+        today = now.astimezone(AMSTERDAM).date()
+        due: list[Due] = []
+        held: list[Due] = []
+        for record_id in candidates(municipality):
+            if self._exists(RecordDestruction.id_for(record_id)):
+                continue
+            record: Aggregate = self.repository.get(record_id)
+            if getattr(record, "municipality", None) != municipality:
+                continue
+            rule = schedule.rule(record_type_of(record))
+            events = list(self.repository.event_store.get(record_id))
+            found = judge(record, events, rule, today)
+            if found is None:
+                continue
+            hold = self._hold(record_id)
+            (held if hold is not None and hold.held else due).append(found)
+        return due, held
+
+    def _exists(self, record: UUID) -> bool:
+        try:
+            self.repository.get(record)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def _not_destroyed(self, record: UUID) -> None:
+        """A destroyed record's hold can be neither placed nor lifted: its key is gone."""
+        if self._exists(RecordDestruction.id_for(record)):
+            raise ProcedureError(f"record {record} was destroyed")
+
+    def _hold(self, record: UUID) -> LegalHold | None:
+        try:
+            hold: LegalHold = self.repository.get(LegalHold.id_for(record))
+        except AggregateNotFoundError:
+            return None
+        return hold
+
+    def _run_retention(self, command: RunRetention, actor: Actor, now: datetime) -> RetentionRun:
+        """Judged here and stored: which records are due today, under which rule, and which a
+        legal hold keeps; their keys are destroyed once the run is recorded."""
+        self.check_owner(command.municipality)
+        authorise(actor, command.permission, command.municipality, None)
+        if self.shred is None:
+            raise NotConfigured("no key store is configured: nothing can be destroyed")
+        schedule, _ = self._schedule()
+        due, held = self._due(command.municipality, now)
+        if not due:
+            raise NothingDue("nothing is due for destruction today")
+        due = due[:MAX_PER_RUN]
+        run = RetentionRun(
+            municipality=command.municipality,
+            schedule=schedule.version,
+            today=now.astimezone(AMSTERDAM).date(),
+            destroyed=[d.record for d in due],
+            held=[h.record for h in held],
+            ran_at=now,
+            actor=actor.id,
+        )
+        run.destructions = [
+            RecordDestruction.of(
+                d,
+                schedule=schedule.version,
+                run=run.id,
+                destroyed_at=now,
+                actor=actor.id,
+            )
+            for d in due
+        ]
+        return run
+
+    def _destroy_keys(self, run: RetentionRun) -> None:
+        """After the run is recorded: each destroyed record's keys, and its legal hold's (whose
+        reasons were sealed under it). Safe to repeat."""
+        if self.shred is None:  # checked before the run was recorded
+            raise NotConfigured("no key store is configured: nothing can be destroyed")
+        for record in run.destroyed:
+            destruction: RecordDestruction = self.repository.get(RecordDestruction.id_for(record))
+            for key in destruction.keys:
+                self.shred(key)
+            if self._hold(record) is not None:
+                self.shred(LegalHold.id_for(record))
+
+    def _place_legal_hold(self, command: PlaceLegalHold, actor: Actor, now: datetime) -> LegalHold:
+        record = self._visible(command.record, actor)
+        municipality: str = getattr(record, "municipality")  # noqa: B009
+        authorise(actor, command.permission, municipality, getattr(record, "controller", None))
+        self._not_destroyed(record.id)
+        hold = self._hold(record.id)
+        if hold is None:
+            return LegalHold.place(
+                record=record, reasons=command.reasons, placed_at=now, actor=actor.id
+            )
+        hold.place_again(reasons=command.reasons, placed_at=now, actor=actor.id)
+        return hold
+
+    def _lift_legal_hold(self, command: LiftLegalHold, actor: Actor, now: datetime) -> LegalHold:
+        record = self._visible(command.record, actor)
+        municipality: str = getattr(record, "municipality")  # noqa: B009
+        authorise(actor, command.permission, municipality, getattr(record, "controller", None))
+        self._not_destroyed(record.id)
+        hold = self._hold(record.id)
+        if hold is None:
+            raise ProcedureError(f"record {record.id} is not under a legal hold")
+        hold.lift(reasons=command.reasons, lifted_at=now, actor=actor.id)
+        return hold
+
+    # --- reporting duties ------------------------------------------------------------------------
+
+    def _record_report_sent(
+        self, command: ReportSentCommand, actor: Actor, now: datetime
+    ) -> ReportSent:
+        """The report is regenerated at the checkpoint named: only the digest it has there is
+        recorded, so the fact says what was sent."""
+        self._owned(command, actor)
+        if self.report_digest is None:
+            raise NotConfigured("no signed ledger is configured: a report cannot be regenerated")
+        args = (command.municipality, command.controller, command.period_from, command.period_to)
+        digest = self.report_digest(command.kind, *args, command.checkpoint_size)
+        if digest is None:
+            raise ProcedureError(f"no signed checkpoint has size {command.checkpoint_size}")
+        if digest != command.report_digest:
+            raise ProcedureError(
+                f"the report regenerated at checkpoint {command.checkpoint_size} has digest "
+                f"{digest}, not {command.report_digest}: record the report as it was sent"
+            )
+        return ReportSent.send(
+            municipality=command.municipality,
+            controller=command.controller,
+            kind=command.kind,
+            period_from=command.period_from,
+            period_to=command.period_to,
+            recipients=command.recipients,
+            sent_at=command.sent_at,
+            checkpoint_size=command.checkpoint_size,
+            report_digest=digest,
+            actor=actor.id,
         )
 
     # --- the organisation ------------------------------------------------------------------------

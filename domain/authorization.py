@@ -86,6 +86,14 @@ class Command(StrEnum):
     RECORD_TIME_AND_COSTS = "record_time_and_costs"
     RECORD_SUBJECTS_NOT_INFORMED = "record_subjects_not_informed"
     HANDLE_ADDRESSES = "handle_addresses"  # collected and destroyed
+    # Retention and destruction (Archiefwet, Selectielijst 2020).
+    RUN_RETENTION = "run_retention"
+    PLACE_LEGAL_HOLD = "place_legal_hold"
+    LIFT_LEGAL_HOLD = "lift_legal_hold"
+    # Reporting duties, recorded when sent.
+    RECORD_FG_ANNUAL_REPORT = "record_fg_annual_report"
+    RECORD_BREACH_REGISTER_EVALUATION = "record_breach_register_evaluation"
+    RECORD_CISO_QUARTERLY_REPORT = "record_ciso_quarterly_report"
 
 
 R = Role
@@ -175,6 +183,20 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         Command.RECORD_SUBJECTS_NOT_INFORMED: {R.SECRETARY},
         # The department collects the addresses of those affected and destroys them (28).
         Command.HANDLE_ADDRESSES: {R.PROCESS_OWNER, R.PRIVACY_OFFICER},
+        # Retention: the privacy officer keeps the records (seed 002 bijlage 3: incident
+        # information is destroyed "in overeenstemming met wetgeving en intern beleid"), and
+        # ``serve`` runs it as the system; a legal hold is the secretary's, who decides for the
+        # college in legal matters (seed 002 step 13, seed 004 par. 3.1.2: the college's
+        # responsibilities mandated to the secretary).
+        Command.RUN_RETENTION: {R.PRIVACY_OFFICER, R.SYSTEM},
+        Command.PLACE_LEGAL_HOLD: {R.SECRETARY},
+        Command.LIFT_LEGAL_HOLD: {R.SECRETARY},
+        # The FG sends its annual report (seed 002); the register of incidents is evaluated by
+        # those who keep it (seed 004 par. 5.3, 3.1.5 and 3.1.7); the CISO's quarterly report
+        # is the CISO's (seed 002).
+        Command.RECORD_FG_ANNUAL_REPORT: {R.FG},
+        Command.RECORD_BREACH_REGISTER_EVALUATION: {R.CISO, R.PRIVACY_OFFICER},
+        Command.RECORD_CISO_QUARTERLY_REPORT: {R.CISO},
     }.items()
 }
 

@@ -16,11 +16,11 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from domain.authorization import Command
 from domain.dpia import (
@@ -51,6 +51,8 @@ from domain.incidents import (
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
 from domain.processors import Agreement, Processor
+from domain.reporting import Recipient as ReportRecipient
+from domain.reporting import ReportKind
 from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
 from domain.values import Count, Day, Moment, OptionalText, Sha256, ShortText, Text, Texts
 
@@ -661,6 +663,69 @@ class DecideOnDPIA(StepCommand):
     reassess_on: Day
 
 
+# --- retention and destruction -----------------------------------------------------------------
+
+
+class RunRetention(CommandModel):
+    """Destroy what is due today in one municipality (the application judges what is)."""
+
+    permission = Command.RUN_RETENTION
+    municipality: ShortText
+
+
+class PlaceLegalHold(CommandModel):
+    """Stop the destruction of one record; the municipality is the record's own."""
+
+    permission = Command.PLACE_LEGAL_HOLD
+    record: UUID
+    reasons: Text
+
+
+class LiftLegalHold(CommandModel):
+    """Release a record from its legal hold: its retention period applies again."""
+
+    permission = Command.LIFT_LEGAL_HOLD
+    record: UUID
+    reasons: Text
+
+
+# --- reporting duties ------------------------------------------------------------------------
+
+
+class ReportSentCommand(CreateCommand):
+    """A report sent: the checkpoint it was built under and the digest of it as sent; the
+    application regenerates it there and refuses a digest that differs."""
+
+    kind: ClassVar[ReportKind]
+    period_from: Day
+    period_to: Day
+    recipients: list[ReportRecipient] = Field(min_length=1, max_length=len(ReportRecipient))
+    sent_at: Moment
+    checkpoint_size: int = Field(ge=1, le=2**62)
+    report_digest: Annotated[str, StringConstraints(pattern="^[0-9a-f]{64}$")]
+
+
+class RecordFGAnnualReport(ReportSentCommand):
+    """The FG's annual report, sent to raad, college and burgemeester."""
+
+    permission = Command.RECORD_FG_ANNUAL_REPORT
+    kind = ReportKind.FG_ANNUAL_REPORT
+
+
+class RecordBreachRegisterEvaluation(ReportSentCommand):
+    """The annual evaluation of the register of security incidents, sent."""
+
+    permission = Command.RECORD_BREACH_REGISTER_EVALUATION
+    kind = ReportKind.BREACH_REGISTER_EVALUATION
+
+
+class RecordCISOQuarterlyReport(ReportSentCommand):
+    """The CISO's quarterly report, sent."""
+
+    permission = Command.RECORD_CISO_QUARTERLY_REPORT
+    kind = ReportKind.CISO_QUARTERLY_REPORT
+
+
 def command_name(command: type[CommandModel]) -> str:
     """``TriageIncident``: ``triage-incident``; ``DecideOnDPIA``: ``decide-on-dpia``."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", command.__name__).lower()
@@ -672,5 +737,5 @@ COMMANDS: dict[str, type[CommandModel]] = {
     for cls in list(globals().values())
     if isinstance(cls, type)
     and issubclass(cls, CommandModel)
-    and cls not in (CommandModel, CreateCommand, StepCommand, AfterFGAdvice)
+    and cls not in (CommandModel, CreateCommand, StepCommand, AfterFGAdvice, ReportSentCommand)
 }

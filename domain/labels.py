@@ -36,7 +36,10 @@ from domain.incidents import (
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
 from domain.processors import TransferSafeguard
+from domain.reporting import Recipient as ReportRecipient
+from domain.reporting import ReportKind
 from domain.requests import ExtensionReason, Outcome, RefusalGround, RequestStage, Right
+from domain.retention import RecordType
 
 Language = Literal["nl", "en"]
 
@@ -294,6 +297,23 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     Status.AP_ANSWERED: ("AP heeft geantwoord", "the AP answered"),
     Status.FG_ASSESSED: ("FG-beoordeling gegeven", "assessed by the FG"),
     Status.DECIDED: ("besluit over DPIA genomen", "decided on the DPIA"),
+    # Retention and reporting duties (issue 14).
+    RecordType.INCIDENT: ("incident", "incident"),
+    RecordType.RIGHTS_REQUEST: ("verzoek van betrokkene", "data-subject request"),
+    RecordType.FG_ADVICE: ("advies van de FG", "FG advice"),
+    RecordType.PROCESSING_ACTIVITY: ("verwerkingsactiviteit", "processing activity"),
+    ReportKind.FG_ANNUAL_REPORT: ("jaarverslag FG", "FG annual report"),
+    ReportKind.BREACH_REGISTER_EVALUATION: (
+        "jaarlijkse evaluatie register beveiligingsincidenten",
+        "annual evaluation of the security incident register",
+    ),
+    ReportKind.CISO_QUARTERLY_REPORT: ("kwartaalrapportage CISO", "CISO quarterly report"),
+    ReportRecipient.RAAD: ("raad", "municipal council"),
+    ReportRecipient.COLLEGE: ("college", "municipal executive (college van B&W)"),
+    ReportRecipient.BURGEMEESTER: ("burgemeester", "mayor"),
+    ReportRecipient.SECRETARY: ("secretaris", "municipal secretary"),
+    ReportRecipient.FG: ("FG", "data protection officer (FG)"),
+    ReportRecipient.MANAGEMENT: ("managementteam", "management team"),
 }
 # Stored as values, looked up by them: one text may name one value only.
 _BY_VALUE = {str(value): texts for value, texts in LABELS.items()}

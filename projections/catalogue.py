@@ -8,7 +8,9 @@ from projections.erasures import ErasureRegister
 from projections.fg_advice import FGAdviceRegister
 from projections.incidents import IncidentRegister
 from projections.register import ProcessingRegister
+from projections.reporting import SentReports
 from projections.requests import RequestRegister
+from projections.retention import RetentionRegister
 
 
 def all_projections() -> list[ReadModel]:
@@ -19,4 +21,6 @@ def all_projections() -> list[ReadModel]:
         FGAdviceRegister(),
         ErasureRegister(),
         DPIARegister(),
+        RetentionRegister(),
+        SentReports(),
     ]

@@ -29,7 +29,9 @@ from projections.fg_advice import AdviceRecord
 from projections.incidents import IncidentRecord, fg_involvement
 from projections.processors import PROCESSORS_TABLE, ProcessorRecord
 from projections.register import ACTIVE, ProcessingRegister
+from projections.reporting import SentReport
 from projections.requests import RequestRecord
+from projections.retention import RetentionRecord
 
 
 @dataclass
@@ -527,6 +529,50 @@ def dpia_figures(
     ]
 
 
+# --- retention and reporting duties (issue 14) ---------------------------------------------------
+
+
+def retention_figures(cursor: Cursor, municipality: str, period: Period) -> list[Figure]:
+    """Records destroyed in the period, by type; records under a legal hold now."""
+    first, after = period.bounds()
+    cursor.execute(
+        "SELECT doc FROM retention WHERE municipality = ? AND destroyed_at >= ? "
+        "AND destroyed_at < ?",
+        (municipality, first, after),
+    )
+    destroyed = documents(cursor, RetentionRecord)
+    cursor.execute(
+        "SELECT doc FROM retention WHERE municipality = ? AND held = 1 ORDER BY record",
+        (municipality,),
+    )
+    held = documents(cursor, RetentionRecord)
+    return [
+        Figure(
+            "retention.destroyed",
+            dict(sorted(Counter(r["record_type"] for r in destroyed).items())),
+            _evidence(destroyed, "Destroyed"),
+        ),
+        Figure("retention.held", len(held), _evidence(held, "Placed", "PlacedAgain")),
+    ]
+
+
+def reporting_figures(cursor: Cursor, municipality: str, period: Period) -> list[Figure]:
+    """The reports sent in the period, by kind (the duties recorded as facts)."""
+    first, after = period.bounds()
+    cursor.execute(
+        "SELECT doc FROM sent_reports WHERE municipality = ? AND sent_at >= ? AND sent_at < ?",
+        (municipality, first, after),
+    )
+    sent = documents(cursor, SentReport)
+    return [
+        Figure(
+            "reporting.sent",
+            dict(sorted(Counter(r["kind"] for r in sent).items())),
+            _evidence(sent, "Sent"),
+        )
+    ]
+
+
 def report_figures(
     cursor: Cursor, municipality: str, controller: str, period: Period
 ) -> dict[str, list[Figure]]:
@@ -541,6 +587,8 @@ def report_figures(
         "fg_involvement": fg_involvement_figures(cursor, municipality, controller, period),
         "incidents": incident_response_figures(cursor, municipality, controller, period),
         "dpia": dpia_figures(cursor, municipality, controller, period),
+        "retention": retention_figures(cursor, municipality, period),
+        "reporting": reporting_figures(cursor, municipality, period),
     }
 
 

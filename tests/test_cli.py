@@ -357,6 +357,7 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
         "DPIA.MeasureCompleted",
         "DPIA.FGAssessed",
         "DPIA.Decided",
+        "LegalHold.Placed",
     ):
         assert kind in result.stdout
     assert "OK: every check" in result.stdout
@@ -375,10 +376,53 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
                 "SubjectsNotInformed",
                 "DPIA.APConsulted",
                 "DPIA.Decided",
+                "LegalHold.Placed",
             )
         )
     )
     assert f"{decided + 1} checkpoints" in result.stdout
+
+
+def test_retention_lists_what_is_held_and_a_run_finds_nothing_due_yet(operator):
+    """The demo's stolen laptop in Leusden is under a legal hold; its file closed in 2024, so
+    five years have not passed and a run records nothing."""
+    home, env = operator
+    held = bewijslast("retention", "held", "--municipality", "Leusden", cwd=home, env=env)
+    assert held.returncode == 0, held.stderr
+    (record,) = json.loads(held.stdout)
+    assert record["record_type"] == "incident"
+    assert record["hold"]["reasons"].startswith("aansprakelijkstelling")
+    assert record["due_on"] is not None
+    due = bewijslast("retention", "due", "--municipality", "Leusden", cwd=home, env=env)
+    assert json.loads(due.stdout) == []
+    run = bewijslast("retention", "run", "--municipality", "Leusden", cwd=home, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "nothing is due" in run.stdout
+    destroyed = bewijslast("retention", "destroyed", "--municipality", "Leusden", cwd=home, env=env)
+    assert json.loads(destroyed.stdout) == []
+
+
+def test_a_report_to_send_names_its_checkpoint_and_digest_and_rebuilds_alike(operator):
+    """The FG builds its annual report to send; built again at the same checkpoint, in another
+    process, it has the same digest, which is what recording it as sent names."""
+    home, env = operator
+    common = (
+        "report", "--municipality", "Putten", "--controller",
+        "college van burgemeester en wethouders", "--from", "2024-01-01", "--to", "2024-12-31",
+        "--kind", "fg-annual-report", "--format", "json",
+    )  # fmt: skip
+    first = bewijslast(*common, "--out", "sent.json", cwd=home, env=env)
+    assert first.returncode == 0, first.stderr
+    sent = json.loads((home / "sent.json").read_text())
+    assert sent["kind"] == "jaarverslag FG"
+    assert len(sent["report_digest"]) == 64
+    size = str(sent["checkpoint_size"])
+    again = bewijslast(*common, "--checkpoint", size, "--out", "again.json", cwd=home, env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((home / "again.json").read_text())["report_digest"] == sent["report_digest"]
+    wrong = bewijslast(*common, "--checkpoint", "1", cwd=home, env=env)
+    assert wrong.returncode == 2
+    assert "no signed checkpoint has size 1" in wrong.stderr
 
 
 def test_project_brings_the_register_up_and_rebuilds_it(operator):

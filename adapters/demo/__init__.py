@@ -49,6 +49,7 @@ NEXT_COMMANDS = (
     "--from 2024-01-01 --to 2025-12-31 --lang en --out report.html",
     "bewijslast register --municipality Bunschoten --as-of 2024-02-01T00:00+01:00",
     "bewijslast reconstruct incident_register --as-of 2024-07-01T00:00+02:00 --out incidents.json",
+    "bewijslast retention held --municipality Leusden",
 )
 
 

@@ -43,6 +43,7 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.DecideOnObjection,
         commands.DecideRequest,
         commands.ErasePersonalData,
+        commands.PlaceLegalHold,
         commands.EstablishBreach,
         commands.EvaluateIncident,
         commands.ExtendRequest,

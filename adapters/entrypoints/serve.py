@@ -24,6 +24,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from adapters.persistence.stores import ledger_of
 from adapters.services.checkpointer import INTERVAL_SECONDS, Checkpointer, KeyMismatch
 from adapters.services.cosigning import cosigning_for
 from adapters.services.projection_runner import ReadModelRunner
+from adapters.services.retention import DAY_SECONDS, RetentionRunner
 from domain.application import Bewijslast
 from projections.catalogue import all_projections
 
@@ -79,6 +81,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         app, authenticator, lambda: checkpointer.checkpoint()[1], checkpointer=checkpointer
     )
     runner = None if args.no_projections else ReadModelRunner(app, all_projections())
+    retention = (
+        None
+        if app.retention is None
+        else RetentionRunner(app, f"bewijslast serve ({socket.gethostname()})", args.retention)
+    )
     proxies = args.forwarded_allow_ips.strip()
     server = _server(
         uvicorn.Config(
@@ -98,6 +105,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         if cosigning is not None:
             # A witness that was down gets the newest checkpoint once it is back.
             cosigning.start(interval=args.interval)
+        if retention is not None:
+            retention.start()
         projecting = None
         if runner is not None:
             projecting = threading.Thread(
@@ -107,6 +116,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         try:
             asyncio.run(_serve(server, settings, app, broker))
         finally:
+            if retention is not None:
+                retention.stop()
             if cosigning is not None:
                 cosigning.stop()
             checkpointer.stop()
@@ -218,6 +229,13 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         default=1.0,
         metavar="SECONDS",
         help="read models: seconds between polls",
+    )
+    serve.add_argument(
+        "--retention",
+        type=float,
+        default=DAY_SECONDS,
+        metavar="SECONDS",
+        help="destroy what is due (Selectielijst) this often, in every declared municipality",
     )
     serve.add_argument(
         "--no-projections",

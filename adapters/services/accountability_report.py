@@ -7,20 +7,27 @@ drawn as inline SVG so that the page needs nothing from the network.
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from adapters.persistence.personal_data import opened
+from adapters.persistence.sqldb import Cursor
 from adapters.persistence.stores import ledger_of
 from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.receipts import Proven, checkpoint_for, checkpoint_size, prove
-from domain.application import Bewijslast
+from adapters.services.reconstruction import events_upto, replayed
+from domain.application import Bewijslast, ReportDigest
 from domain.labels import Language, label
+from domain.reporting import SECTIONS, ReportKind
+from ledger.note import split_note
+from projections.base import to_json
 from projections.catalogue import all_projections
 from projections.report import Figure, Period, report_figures
 
@@ -151,6 +158,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "dpia.ap_answered_late": ("AP antwoordde na de termijn", "The AP answered after its period"),
     "dpia.by_decision": ("Naar besluit", "By decision"),
     "dpia.measures_open": ("Maatregelen nog niet uitgevoerd", "Measures not yet done"),
+    "retention": ("Bewaartermijnen en vernietiging", "Retention and destruction"),
+    "retention.destroyed": (
+        "Vernietigd na de bewaartermijn (Selectielijst), naar soort",
+        "Destroyed after the retention period (Selectielijst), by type",
+    ),
+    "retention.held": ("Nu onder een bewaarplicht (legal hold)", "Now under a legal hold"),
+    "reporting": ("Rapportageverplichtingen", "Reporting duties"),
+    "reporting.sent": ("Verzonden rapportages, naar soort", "Reports sent, by kind"),
 }
 WORDS: dict[str, tuple[str, str]] = {
     "title": ("Verantwoordingsrapportage", "Accountability report"),
@@ -367,3 +382,63 @@ def render_html(report: Report, lang: str = "nl") -> str:
         count=lambda number, noun: counted(number, noun, n),
         charts=charts,
     )
+
+
+# --- reports as sent (reporting duties): regenerated at the checkpoint they were built under ---
+
+
+def report_at(
+    app: Bewijslast,
+    kind: ReportKind,
+    municipality: str,
+    controller: str,
+    period: Period,
+    size: int,
+) -> tuple[Report, str] | None:
+    """The report of ``kind`` as the ledger stood at the signed checkpoint of ``size`` entries,
+    and its digest; None when no signed checkpoint has that size.
+
+    The read models are replayed afresh from the entries under the checkpoint, so the report
+    does not depend on what was recorded after it. The digest is taken over the report's
+    content with every text still sealed: an erasure or a destruction after sending changes
+    what can be shown, not what was sent."""
+    ledger = ledger_of(app)
+    note = ledger.signed_checkpoint_at(size)
+    if note is None:
+        return None
+    replay = Cursor(sqlite3.connect(":memory:").cursor(), postgres=False)
+    for projection in all_projections():
+        replayed(projection, events_upto(app, projection, size - 1, limit=None), replay)
+    sections = report_figures(replay, municipality, controller, period)
+    wanted = SECTIONS[kind]
+    if wanted is not None:
+        sections = {name: figures for name, figures in sections.items() if name in wanted}
+    content = {
+        "kind": kind.value,
+        "municipality": municipality,
+        "controller": controller,
+        "period": [period.start.isoformat(), period.end.isoformat()],
+        "checkpoint": split_note(note)[0],
+        "sections": {name: [asdict(f) for f in figures] for name, figures in sections.items()},
+    }
+    digest = hashlib.sha256(to_json(content).encode()).hexdigest()
+    for figures in sections.values():
+        for figure in figures:
+            figure.detail = opened(app, figure.detail)
+    cited = sorted({i for figures in sections.values() for f in figures for i in f.evidence})
+    report = Report(
+        municipality, controller, period, app.clock(), sections, note, prove(ledger, cited, note)
+    )
+    return report, digest
+
+
+def report_digests(app: Bewijslast) -> ReportDigest:
+    """What the application checks a recorded report against."""
+
+    def digest(
+        kind: ReportKind, municipality: str, controller: str, start: date, end: date, size: int
+    ) -> str | None:
+        found = report_at(app, kind, municipality, controller, Period(start, end), size)
+        return None if found is None else found[1]
+
+    return digest

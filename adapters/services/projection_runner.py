@@ -20,9 +20,10 @@ from eventsourcing.persistence import Notification
 from adapters.persistence.positions import ProjectionPositions as POSITIONS
 from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import datastore_of
-from domain.application import Bewijslast, SubjectOwner
+from domain.application import Bewijslast, RetentionCandidates, SubjectOwner
 from projections.base import ReadModel
 from projections.requests import RequestRegister, subject_owner
+from projections.retention import RetentionRegister, retention_candidates
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -144,3 +145,19 @@ def subject_owners(app: Bewijslast) -> SubjectOwner:
             return subject_owner(cursor, str(subject))
 
     return owner
+
+
+def retention_candidates_of(app: Bewijslast) -> RetentionCandidates:
+    """The records whose file was closed, from the retention read model caught up to the
+    ledger; the application judges each from its own events."""
+    runners: list[ReadModelRunner] = []  # made on first use, as ``subject_owners``
+
+    def candidates(municipality: str) -> list[UUID]:
+        if not runners:
+            runners.append(ReadModelRunner(app, [RetentionRegister()]))
+        runner = runners[0]
+        runner.catch_up_all()
+        with runner.db.transaction() as cursor:
+            return [UUID(record) for record in retention_candidates(cursor, municipality)]
+
+    return candidates

@@ -95,14 +95,16 @@ class Reconstruction:
         }
 
 
-def _events(app: Bewijslast, projection: ReadModel, upto: int) -> Iterator[tuple[int, Any]]:
+def _events(
+    app: Bewijslast, projection: ReadModel, upto: int, limit: int | None = MAX_EVENTS
+) -> Iterator[tuple[int, Any]]:
     start, count = 1, 0
     while True:
         batch = app.recorder.select_notifications(
             start, BATCH, stop=upto + 1, topics=projection.topics
         )
         count += len(batch)
-        if count > MAX_EVENTS:
+        if limit is not None and count > limit:
             raise TooMuchToReplay(
                 f"{projection.name} up to index {upto} holds more than {MAX_EVENTS} events: "
                 "reconstruct one record, or at an earlier index"
@@ -134,17 +136,22 @@ def in_force(events: list[tuple[int, Any]], as_of: datetime) -> list[tuple[int, 
     return kept
 
 
-def replayed(projection: ReadModel, events: list[tuple[int, Any]]) -> Cursor:
-    """The read model built afresh from ``events`` alone, in memory."""
-    replay = Cursor(sqlite3.connect(":memory:").cursor(), postgres=False)
+def replayed(
+    projection: ReadModel, events: list[tuple[int, Any]], into: Cursor | None = None
+) -> Cursor:
+    """The read model built afresh from ``events`` alone, in memory (``into``: beside others
+    built there)."""
+    replay = into or Cursor(sqlite3.connect(":memory:").cursor(), postgres=False)
     projection.create_tables(replay)
     for position, event in events:
         projection.apply(replay, event, position)
     return replay
 
 
-def events_upto(app: Bewijslast, projection: ReadModel, upto: int) -> list[tuple[int, Any]]:
-    return list(_events(app, projection, upto))
+def events_upto(
+    app: Bewijslast, projection: ReadModel, upto: int, limit: int | None = MAX_EVENTS
+) -> list[tuple[int, Any]]:
+    return list(_events(app, projection, upto, limit))
 
 
 def reconstruct(

@@ -83,6 +83,12 @@ complete_dpia_measure             .    x     x    .    .    x    .    .    .
 consult_ap                        .    .     x    .    .    .    .    .    .
 assess_dpia_as_fg                 .    .     .    x    .    .    .    .    .
 decide_on_dpia                    .    .     .    .    x    x    .    .    .
+run_retention                     .    .     x    .    .    .    .    x    .
+place_legal_hold                  .    .     .    .    x    .    .    .    .
+lift_legal_hold                   .    .     .    .    x    .    .    .    .
+record_fg_annual_report           .    .     .    x    .    .    .    .    .
+record_breach_register_evaluation .    x     x    .    .    .    .    .    .
+record_ciso_quarterly_report      .    x     .    .    .    .    .    .    .
 """
 
 CELLS = [

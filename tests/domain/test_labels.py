@@ -30,7 +30,10 @@ from domain.labels import LABELS, label, parse_role, role_code
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
 from domain.processors import TransferSafeguard
+from domain.reporting import Recipient as ReportRecipient
+from domain.reporting import ReportKind
 from domain.requests import ExtensionReason, Outcome, RefusalGround, RequestStage, Right
+from domain.retention import RecordType
 
 SHOWN = (
     Role,
@@ -60,6 +63,9 @@ SHOWN = (
     FGOpinion,
     Decision,
     Status,
+    RecordType,
+    ReportKind,
+    ReportRecipient,
 )
 
 

@@ -12,6 +12,8 @@ from uuid import UUID
 from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
 from adapters.persistence.subject_keys import MasterKey
+from adapters.services.accountability_report import report_at
+from adapters.services.receipts import checkpoint_size
 from adapters.signing_keys import generate_key_files
 from domain.application import Bewijslast
 from domain.authorization import PERMISSIONS, Actor, Grant, Role
@@ -27,6 +29,7 @@ from domain.commands import (
     ExtendRequest,
     GiveFGAdvice,
     ReceiveRequest,
+    RecordFGAnnualReport,
     RecordMeasure,
     RegisterProcessingActivity,
     RegisterProcessor,
@@ -46,8 +49,11 @@ from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterEntry, SpecialCategoryGround
 from domain.processors import Agreement, Location
+from domain.reporting import Recipient as ReportRecipient
+from domain.reporting import ReportKind
 from domain.requests import ExtensionReason, Outcome, Right
 from ledger.note import NoteVerifier
+from projections.report import Period
 from tests.forms import AP_FORM
 
 ORIGIN = "ledger.test.example/bewijslast"
@@ -304,3 +310,27 @@ def record_history(h: History) -> None:
         if dpia:
             recorded_before_the_procedure(h, activity, T0 + timedelta(days=3))
         h.ids[name] = activity
+
+    # Last, so that nothing above moves: the FG sends its report over the quarter, built at a
+    # signed checkpoint (reporting duties, recorded when sent with the report's digest).
+    quarter = Period(T0.date() - timedelta(days=60), T0.date() + timedelta(days=30))
+    size = checkpoint_size(h.sign())
+    built = report_at(h.app, ReportKind.FG_ANNUAL_REPORT, TOWN, COLLEGE, quarter, size)
+    assert built is not None
+    h.ids["report"] = h.do(
+        RecordFGAnnualReport(
+            municipality=TOWN,
+            controller=COLLEGE,
+            period_from=quarter.start,
+            period_to=quarter.end,
+            recipients=[
+                ReportRecipient.RAAD,
+                ReportRecipient.COLLEGE,
+                ReportRecipient.BURGEMEESTER,
+            ],
+            sent_at=T0 + timedelta(days=42),
+            checkpoint_size=size,
+            report_digest=built[1],
+        ),
+        T0 + timedelta(days=42),
+    )

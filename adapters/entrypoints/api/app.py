@@ -41,8 +41,10 @@ from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, NotAuthorised, authorise, may
 from domain.commands import COMMANDS
 from domain.deadlines import local_date
+from domain.errors import NotConfigured
+from domain.retention import RetentionSchedule
 from domain.values import plausible
-from projections import oversight
+from projections import oversight, retention
 from projections.base import Cursor, ReadModel
 from projections.catalogue import all_projections
 from projections.incidents import IncidentRegister, breach_register, incident_register
@@ -56,6 +58,7 @@ from projections.register import (
     vng_csv,
 )
 from projections.report import Period
+from projections.reporting import reports_sent
 from projections.requests import RequestRegister, request_register
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -401,6 +404,8 @@ def _register_routes(api: FastAPI, services: Services) -> None:
         _list_route(api, services, path, projection, query)
     for name, question in OVERSIGHT.items():
         _oversight_route(api, services, name, question)
+    for name, question in _retention_oversight(services).items():
+        _oversight_route(api, services, name, question)
 
 
 def _list_route(
@@ -465,6 +470,23 @@ OVERSIGHT: dict[str, Question] = {
     "dpia-measures-not-done": lambda c, m, now: oversight.dpia_measures_not_done(c, m),
     "dpia-reassessments-due": lambda c, m, now: oversight.dpia_reassessments_due(c, m, now),
 }
+
+
+def _retention_oversight(services: Services) -> dict[str, Question]:
+    """What is due, held and destroyed (Selectielijst 2020): due needs the application's table;
+    and the reports sent (reporting duties)."""
+
+    def schedule() -> RetentionSchedule:
+        if services.app.retention is None:
+            raise NotConfigured("no Selectielijst table: retention needs the key store")
+        return services.app.retention
+
+    return {
+        "retention-due": lambda c, m, now: retention.retention_due(c, m, now, schedule()),
+        "retention-held": lambda c, m, now: retention.retention_held(c, m, schedule()),
+        "retention-destroyed": lambda c, m, now: retention.retention_destroyed(c, m),
+        "reports-sent": lambda c, m, now: reports_sent(c, m),
+    }
 
 
 def _oversight_route(api: FastAPI, services: Services, name: str, question: Question) -> None:

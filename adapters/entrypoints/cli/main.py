@@ -37,7 +37,7 @@ from adapters.config import (
 )
 from adapters.demo import NEXT_COMMANDS, ORGANISATION, record_demo
 from adapters.entrypoints import serve
-from adapters.entrypoints.cli import apikey, read, relay
+from adapters.entrypoints.cli import apikey, read, relay, retention
 from adapters.persistence.key_files import key_files_of
 from adapters.persistence.postgres import (
     LedgerPostgresApplicationRecorder,
@@ -474,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     apikey.register(commands, common)
     serve.register(commands, common)
     relay.register(commands, common)
+    retention.register(commands, common)
     witness_cli.register(commands, common)
     return parser
 

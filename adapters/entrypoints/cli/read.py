@@ -12,11 +12,13 @@ from typing import Any
 from adapters.bootstrap import open_application, signer_of
 from adapters.config import Settings
 from adapters.persistence.stores import ledger_of
-from adapters.services.accountability_report import build_report, render_html
+from adapters.services.accountability_report import Report, build_report, render_html, report_at
 from adapters.services.projection_runner import ReadModelRunner
+from adapters.services.receipts import checkpoint_size
 from adapters.services.reconstruction import events_upto, index_at, reconstruct, replayed
 from domain.application import Bewijslast
 from domain.organisation import RegisterContacts
+from domain.reporting import ReportKind
 from ledger.errors import MalformedInput
 from projections.base import ReadModel
 from projections.catalogue import all_projections
@@ -50,19 +52,48 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     app.check_owner(args.municipality, args.controller)
     if args.to < args.from_:
         raise MalformedInput("the period ends before it starts")
-    report = build_report(
-        app,
-        args.municipality,
-        args.controller,
-        Period(args.from_, args.to),
-        sign=signer_of(settings, app),
-    )
+    period = Period(args.from_, args.to)
+    sent: dict[str, Any] = {}
+    if args.kind is None:
+        report = build_report(
+            app, args.municipality, args.controller, period, sign=signer_of(settings, app)
+        )
+    else:
+        report, sent = _report_to_send(app, settings, args, period)
     if args.format == "json":
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(report.to_json() | sent, indent=2, ensure_ascii=False) + "\n"
     else:
         text = render_html(report, args.lang)
     _write(text, args.out)
     return 0
+
+
+def _report_to_send(
+    app: Bewijslast, settings: Settings, args: argparse.Namespace, period: Period
+) -> tuple[Report, dict[str, Any]]:
+    """A report of a reporting duty, built at a signed checkpoint (a fresh one by default),
+    with what its recording as sent names: the checkpoint's size and the report's digest."""
+    kind = REPORT_KINDS[args.kind]
+    size = args.checkpoint
+    if size is None:
+        sign = signer_of(settings, app)
+        if sign is None:
+            raise MalformedInput("no signing key: give --checkpoint, the size of a signed one")
+        size = checkpoint_size(sign())
+    found = report_at(app, kind, args.municipality, args.controller, period, size)
+    if found is None:
+        raise MalformedInput(f"no signed checkpoint has size {size}")
+    report, digest = found
+    print(f"checkpoint_size {size} report_digest {digest}", file=sys.stderr)
+    return report, {"kind": kind.value, "checkpoint_size": size, "report_digest": digest}
+
+
+# The reporting duties by the names the command line gives them.
+REPORT_KINDS = {
+    "fg-annual-report": ReportKind.FG_ANNUAL_REPORT,
+    "breach-register-evaluation": ReportKind.BREACH_REGISTER_EVALUATION,
+    "ciso-quarterly-report": ReportKind.CISO_QUARTERLY_REPORT,
+}
 
 
 def cmd_reconstruct(args: argparse.Namespace, settings: Settings) -> int:
@@ -151,6 +182,18 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     report.add_argument("--format", choices=["html", "json"], default="html")
     report.add_argument("--lang", choices=["nl", "en"], default="nl")
     report.add_argument("--out", type=Path)
+    report.add_argument(
+        "--kind",
+        choices=sorted(REPORT_KINDS),
+        help="a reporting duty's report, as it is to be sent: its checkpoint size and digest "
+        "are printed, to record it as sent",
+    )
+    report.add_argument(
+        "--checkpoint",
+        type=int,
+        metavar="SIZE",
+        help="with --kind: build it at this signed checkpoint (default: sign one now)",
+    )
     report.set_defaults(run=cmd_report)
 
     rebuild = commands.add_parser(
