@@ -285,7 +285,9 @@ class Bewijslast(Application[UUID]):
                 f"{command.aggregate_id} is not a {command.aggregate_type.__name__}"
             )
         municipality: str = getattr(aggregate, "municipality")  # noqa: B009
-        authorise(actor, command.permission, municipality, getattr(aggregate, "controller", None))
+        role = authorise(
+            actor, command.permission, municipality, getattr(aggregate, "controller", None)
+        )
         arguments = command.arguments()
         for value in arguments.values():
             if isinstance(value, UUID):  # a reference to another record (FG advice)
@@ -294,6 +296,8 @@ class Bewijslast(Application[UUID]):
             arguments[command.moment] = now
         if command.awb_term:
             arguments["term_calendar"] = self.term_calendar
+        if command.by_role:
+            arguments["role"] = role
         try:
             STEPS[type(command)](aggregate, **arguments, actor=actor.id)
         except ProcedureError as refused:

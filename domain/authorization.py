@@ -57,6 +57,12 @@ class Command(StrEnum):
     LODGE_OBJECTION = "lodge_objection"
     DECIDE_ON_OBJECTION = "decide_on_objection"
     ERASE_PERSONAL_DATA = "erase_personal_data"
+    # Rights requests as bijlage 5 runs them, and objections under the Awb (issue 14).
+    ACKNOWLEDGE_REQUEST = "acknowledge_request"
+    SEND_DECISION = "send_decision"
+    NOTIFY_RECIPIENTS = "notify_recipients"
+    HANDLE_OBJECTION = "handle_objection"  # hearing, its waiver, the 7:10 extension
+    RECORD_NOTICE_OF_DEFAULT = "record_notice_of_default"
     READ_REGISTERS = "read_registers"
     VERIFY_LEDGER = "verify_ledger"
     # States of every municipality's events at once (ledger bundles with states).
@@ -100,6 +106,16 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         Command.LODGE_OBJECTION: {R.PRIVACY_OFFICER},
         Command.DECIDE_ON_OBJECTION: {R.SECRETARY},
         Command.ERASE_PERSONAL_DATA: {R.PRIVACY_OFFICER},
+        # Rights requests and objections (issue 14). Seed 002 bijlage 5: the department
+        # (vakafdeling, its process owner) confirms receipt, signs in mandate and sends; the
+        # privacy officer receives a copy and may confirm receipt too.
+        Command.ACKNOWLEDGE_REQUEST: {R.PROCESS_OWNER, R.PRIVACY_OFFICER},
+        Command.SEND_DECISION: {R.PROCESS_OWNER, R.SECRETARY},
+        Command.NOTIFY_RECIPIENTS: {R.PROCESS_OWNER, R.PRIVACY_OFFICER},
+        # Objections are prepared for the secretary, who decides them (DECIDE_ON_OBJECTION).
+        Command.HANDLE_OBJECTION: {R.SECRETARY, R.PRIVACY_OFFICER},
+        # Incoming mail, registered as objections are.
+        Command.RECORD_NOTICE_OF_DEFAULT: {R.PRIVACY_OFFICER},
         Command.READ_REGISTERS: {
             R.CISO,
             R.PRIVACY_OFFICER,

@@ -25,7 +25,17 @@ from domain.fg_advice import FGAdvice
 from domain.incidents import APForm, Authority, Impact, Incident, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
-from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
+from domain.requests import (
+    Deliberation,
+    ExtensionReason,
+    HearingWaiver,
+    NotificationExemption,
+    Outcome,
+    RefusalGround,
+    Right,
+    RightsRequest,
+    SuspensionReason,
+)
 from domain.values import Count, Moment, OptionalText, ShortText, Text, Texts
 
 
@@ -57,6 +67,8 @@ class StepCommand(CommandModel):
     # Whether the step starts a term under Dutch law, computed with the deployment's decree
     # days (the application passes its ``TermCalendar`` as ``term_calendar``).
     awb_term: ClassVar[bool] = False
+    # Whether the step records the role the actor gives it under (the mandate of a decision).
+    by_role: ClassVar[bool] = False
 
     def arguments(self) -> dict[str, object]:
         return {
@@ -274,6 +286,7 @@ class SuspendRequest(StepCommand):
     aggregate_type = RightsRequest
     moment = "suspended_at"
     missing: Text
+    reason: SuspensionReason = SuspensionReason.MISSING_INFORMATION
 
 
 class ResumeRequest(StepCommand):
@@ -295,13 +308,14 @@ class DecideRequest(StepCommand):
     permission = Command.DECIDE_REQUEST
     aggregate_type = RightsRequest
     moment = "decided_at"
+    by_role = True
     outcome: Outcome
     grounds: list[RefusalGround] = Field(default=[], max_length=len(RefusalGround))
     reasons: Text
 
 
 class SendDecision(StepCommand):
-    permission = Command.HANDLE_REQUEST
+    permission = Command.SEND_DECISION
     aggregate_type = RightsRequest
     awb_term = True
     channel: ShortText
@@ -311,8 +325,10 @@ class SendDecision(StepCommand):
 class LodgeObjection(StepCommand):
     permission = Command.LODGE_OBJECTION
     aggregate_type = RightsRequest
+    awb_term = True
     grounds: Text
     lodged_at: Moment
+    advisory_committee: bool = False  # a bezwaarcommissie advises: twelve weeks (Awb 7:10)
 
 
 class DecideOnObjection(StepCommand):
@@ -321,6 +337,7 @@ class DecideOnObjection(StepCommand):
     moment = "decided_at"
     well_founded: bool
     reasons: Text
+    deliberation: Deliberation = Deliberation.ALONE
 
 
 class CloseRequest(StepCommand):
@@ -333,6 +350,69 @@ class WithdrawRequest(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
     moment = "withdrawn_at"
+
+
+# --- rights requests as bijlage 5 runs them, objections under the Awb (issue 14) -------------
+
+
+class AcknowledgeRequest(StepCommand):
+    permission = Command.ACKNOWLEDGE_REQUEST
+    aggregate_type = RightsRequest
+    moment = "acknowledged_at"
+    channel: ShortText
+
+
+class NotifyRecipients(StepCommand):
+    permission = Command.NOTIFY_RECIPIENTS
+    aggregate_type = RightsRequest
+    moment = "notified_at"
+    recipients: list[ShortText] = Field(default=[], max_length=50)
+    exemption: NotificationExemption | None = None
+    explanation: OptionalText = ""
+
+
+class ExcuseLateness(StepCommand):
+    permission = Command.DECIDE_ON_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "excused_at"
+    reasons: Text
+
+
+class DeclareInadmissible(StepCommand):
+    permission = Command.DECIDE_ON_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "decided_at"
+    reasons: Text
+
+
+class HearObjector(StepCommand):
+    permission = Command.HANDLE_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "heard_at"
+    by_committee: bool = False
+    report: Text
+
+
+class WaiveHearing(StepCommand):
+    permission = Command.HANDLE_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "waived_at"
+    ground: HearingWaiver
+
+
+class ExtendObjectionTerm(StepCommand):
+    permission = Command.HANDLE_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "extended_at"
+    awb_term = True
+    reasons: Text
+
+
+class RecordNoticeOfDefault(StepCommand):
+    permission = Command.RECORD_NOTICE_OF_DEFAULT
+    aggregate_type = RightsRequest
+    awb_term = True
+    notice_received_at: Moment
 
 
 class ErasePersonalData(CommandModel):

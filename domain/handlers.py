@@ -12,6 +12,14 @@ from collections.abc import Callable, Mapping
 from eventsourcing.domain import Aggregate
 
 from domain.commands import (
+    AcknowledgeRequest,
+    DeclareInadmissible,
+    ExcuseLateness,
+    ExtendObjectionTerm,
+    HearObjector,
+    NotifyRecipients,
+    RecordNoticeOfDefault,
+    WaiveHearing,
     AmendProcessingActivity,
     AnswerFGAdvice,
     ClassifyNotABreach,
@@ -82,6 +90,15 @@ STEPS: Mapping[type[StepCommand], Step] = {
     DecideOnObjection: RightsRequest.decide_on_objection,
     CloseRequest: RightsRequest.close,
     WithdrawRequest: RightsRequest.withdraw,
+    # rights requests as bijlage 5 runs them, objections under the Awb (issue 14)
+    AcknowledgeRequest: RightsRequest.acknowledge,
+    NotifyRecipients: RightsRequest.notify_recipients,
+    ExcuseLateness: RightsRequest.excuse_lateness,
+    DeclareInadmissible: RightsRequest.declare_inadmissible,
+    HearObjector: RightsRequest.hear_objector,
+    WaiveHearing: RightsRequest.waive_hearing,
+    ExtendObjectionTerm: RightsRequest.extend_objection_term,
+    RecordNoticeOfDefault: RightsRequest.record_notice_of_default,
 }
 
 # Per aggregate: the name of the command that carries out each of its methods.

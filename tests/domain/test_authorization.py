@@ -60,6 +60,11 @@ erase_personal_data               .    .     x    .    .    .    .    .    .
 read_registers                    .    x     x    x    x    x    x    .    x
 verify_ledger                     .    x     x    x    .    .    x    .    x
 read_ledger_states                .    .     .    .    .    .    .    .    x
+acknowledge_request               .    .     x    .    .    x    .    .    .
+send_decision                     .    .     .    .    x    x    .    .    .
+notify_recipients                 .    .     x    .    .    x    .    .    .
+handle_objection                  .    .     x    .    x    .    .    .    .
+record_notice_of_default          .    .     x    .    .    .    .    .    .
 """
 
 CELLS = [

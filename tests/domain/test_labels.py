@@ -9,7 +9,19 @@ from domain.incidents import Authority, Impact, Nature, Stage
 from domain.labels import LABELS, label, parse_role, role_code
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
-from domain.requests import ExtensionReason, Outcome, RefusalGround, RequestStage, Right
+from domain.requests import (
+    Deliberation,
+    ExtensionReason,
+    HearingWaiver,
+    Mandate,
+    NotificationExemption,
+    ObjectionOutcome,
+    Outcome,
+    RefusalGround,
+    RequestStage,
+    Right,
+    SuspensionReason,
+)
 
 SHOWN = (
     Role,
@@ -24,6 +36,13 @@ SHOWN = (
     RefusalGround,
     ExtensionReason,
     RequestStage,
+    # issue 14: rights requests and objections
+    SuspensionReason,
+    Mandate,
+    NotificationExemption,
+    HearingWaiver,
+    Deliberation,
+    ObjectionOutcome,
 )
 
 
