@@ -216,7 +216,9 @@ def extended_objection_deadline(deadline: date, equated_days: Collection[date] =
 def first_penalty_day(notice_received: datetime, equated_days: Collection[date] = ()) -> date:
     """Awb 4:17(1): the first day in default, the day after the two weeks that follow the
     notice of default (a term under Dutch law, so the decree days count)."""
-    term_end = next_working_day(local_date(notice_received) + NOTICE_OF_DEFAULT_PERIOD, equated_days)
+    term_end = next_working_day(
+        local_date(notice_received) + NOTICE_OF_DEFAULT_PERIOD, equated_days
+    )
     return term_end + timedelta(days=1)
 
 

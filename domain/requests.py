@@ -476,7 +476,9 @@ class RightsRequest(Aggregate):
         if self.identity_verified and identity_refusal:
             raise ProcedureError("the identity was verified: it cannot be a ground for refusal")
         if not self.identity_verified:
-            if outcome is not Outcome.REFUSED or grounds != [RefusalGround.IDENTITY_NOT_ESTABLISHED]:
+            if outcome is not Outcome.REFUSED or grounds != [
+                RefusalGround.IDENTITY_NOT_ESTABLISHED
+            ]:
                 raise ProcedureError(
                     "before the identity is verified a request can only be refused because the "
                     "identity could not be established",
@@ -625,7 +627,9 @@ class RightsRequest(Aggregate):
         if self.right not in (Right.RECTIFICATION, Right.ERASURE, Right.RESTRICTION):
             raise ProcedureError(f"art. 19 does not apply to a request for {self.right.value}")
         if self.outcome not in (Outcome.GRANTED, Outcome.PARTLY_GRANTED):
-            raise ProcedureError("recipients are told of a rectification, erasure or restriction granted")
+            raise ProcedureError(
+                "recipients are told of a rectification, erasure or restriction granted"
+            )
         if self.recipients_notified:
             raise ProcedureError("the recipients were already notified")
         if bool(recipients) == (exemption is not None):
@@ -867,9 +871,7 @@ class RightsRequest(Aggregate):
         elif self.stage is RequestStage.OBJECTED:
             deadline = self._objection_decision_deadline
         else:
-            raise ProcedureError(
-                f"no decision is due on a request in stage '{self.stage.value}'"
-            )
+            raise ProcedureError(f"no decision is due on a request in stage '{self.stage.value}'")
         if deadline is None:
             raise ProcedureError("the decision term was not recorded")
         if self._first_penalty_day is not None:

@@ -331,7 +331,11 @@ def sending_figures(
             _share(sum(1 for r in sent if r["sent"]["on_time"]), len(sent)),
             sorted(i for r in sent for i in _indices(r, "Received", "Sent")),
             [
-                {"id": r["id"], "on_time": r["sent"]["on_time"], "judged_at": r["sent"]["judged_at"]}
+                {
+                    "id": r["id"],
+                    "on_time": r["sent"]["on_time"],
+                    "judged_at": r["sent"]["judged_at"],
+                }
                 for r in sent
             ],
         ),
@@ -360,9 +364,7 @@ def sending_figures(
             "objections.by_outcome",
             dict(sorted(Counter(r["objection"]["outcome"] for r in decided).items())),
             sorted(
-                i
-                for r in decided
-                for i in _indices(r, "ObjectionDecided", "DeclaredInadmissible")
+                i for r in decided for i in _indices(r, "ObjectionDecided", "DeclaredInadmissible")
             ),
         ),
         Figure(

@@ -323,7 +323,9 @@ class RequestRegister(RecordProjection[RequestRecord]):
             "lodged_at": utc_text(e.lodged_at),
             "late": e.late,
             "advisory_committee": e.advisory_committee,
-            "decision_deadline": e.decision_deadline and e.decision_deadline.isoformat(),
+            "decision_deadline": (
+                None if e.decision_deadline is None else e.decision_deadline.isoformat()
+            ),
         }
         r["stage"] = RequestStage.OBJECTED.value
 

@@ -62,7 +62,11 @@ def verified(right: Right, moment: datetime) -> RightsRequest:
 def grant(request: RightsRequest, when: datetime, by: str = DEPARTMENT) -> None:
     role = Role.SECRETARY if by == SECRETARY else Role.PROCESS_OWNER
     request.decide(
-        outcome=Outcome.GRANTED, grounds=[], reasons="toegewezen", decided_at=when, role=role,
+        outcome=Outcome.GRANTED,
+        grounds=[],
+        reasons="toegewezen",
+        decided_at=when,
+        role=role,
         actor=by,
     )
 
@@ -122,7 +126,9 @@ def test_proof_of_identity_is_asked_before_verification_and_the_clock_stops():
     request.resume(resumed_at=at(3, 13), actor=DEPARTMENT)
     assert request.stage is RequestStage.RECEIVED  # back where it stopped: not yet verified
     assert request.deadline() == date(2026, 4, 13)
-    request.verify_identity(method="identiteitsbewijs aan de balie", verified_at=at(3, 13), actor=PRIVACY)
+    request.verify_identity(
+        method="identiteitsbewijs aan de balie", verified_at=at(3, 13), actor=PRIVACY
+    )
     assert request.stage is RequestStage.IN_PROGRESS
 
 
@@ -243,7 +249,11 @@ def test_recipients_of_a_rectification_are_told():
     )
     with pytest.raises(ProcedureError, match="already notified"):
         request.notify_recipients(
-            recipients=["SVB"], exemption=None, explanation="", notified_at=at(3, 13), actor=DEPARTMENT
+            recipients=["SVB"],
+            exemption=None,
+            explanation="",
+            notified_at=at(3, 13),
+            actor=DEPARTMENT,
         )
 
 
@@ -280,7 +290,11 @@ def test_art_19_is_for_rectification_erasure_and_restriction_granted_only():
     grant(access, at(3, 10))
     with pytest.raises(ProcedureError, match="does not apply"):
         access.notify_recipients(
-            recipients=["SVB"], exemption=None, explanation="", notified_at=at(3, 12), actor=DEPARTMENT
+            recipients=["SVB"],
+            exemption=None,
+            explanation="",
+            notified_at=at(3, 12),
+            actor=DEPARTMENT,
         )
     refused = verified(Right.RESTRICTION, at(3, 2))
     refused.decide(
@@ -293,7 +307,11 @@ def test_art_19_is_for_rectification_erasure_and_restriction_granted_only():
     )
     with pytest.raises(ProcedureError, match="granted"):
         refused.notify_recipients(
-            recipients=["SVB"], exemption=None, explanation="", notified_at=at(3, 12), actor=DEPARTMENT
+            recipients=["SVB"],
+            exemption=None,
+            explanation="",
+            notified_at=at(3, 12),
+            actor=DEPARTMENT,
         )
 
 
@@ -359,7 +377,9 @@ def test_the_objector_is_heard_or_the_hearing_waived_on_an_awb_7_3_ground_first(
     )
     with pytest.raises(ProcedureError, match="heard, or the hearing waived, first"):
         request.decide_on_objection(decided_at=at(3, 1), **decide)
-    request.waive_hearing(ground=HearingWaiver.MANIFESTLY_UNFOUNDED, waived_at=at(2, 5), actor=SECRETARY)
+    request.waive_hearing(
+        ground=HearingWaiver.MANIFESTLY_UNFOUNDED, waived_at=at(2, 5), actor=SECRETARY
+    )
     with pytest.raises(ProcedureError, match="already heard or the hearing waived"):
         request.hear_objector(by_committee=True, report="x", heard_at=at(2, 6), actor=SECRETARY)
     request.decide_on_objection(decided_at=at(3, 1), **decide)
@@ -371,7 +391,9 @@ def test_who_decided_the_request_does_not_decide_the_objection_alone():
     with others the law allows it."""
     request = sent_on_9_january(decided_by=SECRETARY)
     object_to(request, at(2, 1), committee=True)
-    request.hear_objector(by_committee=True, report="hoorzitting", heard_at=at(3, 2), actor=SECRETARY)
+    request.hear_objector(
+        by_committee=True, report="hoorzitting", heard_at=at(3, 2), actor=SECRETARY
+    )
     with pytest.raises(ProcedureError, match=r"10:3\(3\)"):
         request.decide_on_objection(
             well_founded=False,

@@ -23,6 +23,7 @@ from domain.requests import (
     RequestStage,
     Right,
     RightsRequest,
+    SuspensionReason,
 )
 
 PRIVACY, OWNER = "pb@putten.nl", "proceseigenaar.burgerzaken@putten.nl"
@@ -78,7 +79,8 @@ def test_an_access_request_extended_for_volume_decided_then_objected_to(tmp_path
         grounds=[RefusalGround.RESTRICTION_BY_LAW],
         reasons="gegevens van derden afgeschermd",
         decided_at=at(4, 14),
-        role=Role.PROCESS_OWNER, actor=OWNER,
+        role=Role.PROCESS_OWNER,
+        actor=OWNER,
     )
     assert not request.decided_late
     request.send(
@@ -117,7 +119,8 @@ def test_an_erasure_request_refused_on_archiefwet_grounds():
         grounds=[RefusalGround.ARCHIEFWET],
         reasons="dossier valt onder bewaartermijn van 20 jaar",
         decided_at=at(3, 20),
-        role=Role.PROCESS_OWNER, actor=OWNER,
+        role=Role.PROCESS_OWNER,
+        actor=OWNER,
     )
     assert request.outcome is Outcome.REFUSED
 
@@ -126,7 +129,12 @@ def test_a_refusal_without_legal_grounds_is_refused():
     request = request_for(Right.ERASURE, at(3, 2))
     with pytest.raises(ProcedureError, match="needs the legal grounds"):
         request.decide(
-            outcome=Outcome.REFUSED, grounds=[], reasons="nee", decided_at=at(3, 20), role=Role.PROCESS_OWNER, actor=OWNER
+            outcome=Outcome.REFUSED,
+            grounds=[],
+            reasons="nee",
+            decided_at=at(3, 20),
+            role=Role.PROCESS_OWNER,
+            actor=OWNER,
         )
 
 
@@ -152,10 +160,20 @@ def test_an_extension_told_after_the_first_month_is_refused():
 
 def test_suspension_for_missing_information_moves_the_deadline():
     request = request_for(Right.RECTIFICATION, at(3, 2))
-    request.suspend(missing="welke gegevens onjuist zijn", suspended_at=at(3, 5), actor=PRIVACY)
+    request.suspend(
+        missing="welke gegevens onjuist zijn",
+        reason=SuspensionReason.MISSING_INFORMATION,
+        suspended_at=at(3, 5),
+        actor=PRIVACY,
+    )
     with pytest.raises(ProcedureError, match="allowed now: resume, withdraw"):
         request.decide(
-            outcome=Outcome.GRANTED, grounds=[], reasons="x", decided_at=at(3, 6), role=Role.PROCESS_OWNER, actor=OWNER
+            outcome=Outcome.GRANTED,
+            grounds=[],
+            reasons="x",
+            decided_at=at(3, 6),
+            role=Role.PROCESS_OWNER,
+            actor=OWNER,
         )
     request.resume(resumed_at=at(3, 15), actor=PRIVACY)
     # 2 April + 10 days is Sunday 12 April 2026.
@@ -169,7 +187,8 @@ def test_an_objection_after_six_weeks_is_recorded_late_and_a_late_decision_is_ma
         grounds=[],
         reasons="inzage verstrekt",
         decided_at=at(2, 9),
-        role=Role.PROCESS_OWNER, actor=OWNER,
+        role=Role.PROCESS_OWNER,
+        actor=OWNER,
     )
     assert request.decided_late  # the deadline was 5 February
     request.send(channel="post", sent_at=at(2, 9), term_calendar=NO_DECREE_DAYS, actor=PRIVACY)
@@ -188,7 +207,12 @@ def test_an_objection_after_six_weeks_is_recorded_late_and_a_late_decision_is_ma
 def decided(received: datetime) -> RightsRequest:
     request = request_for(Right.ACCESS, received)
     request.decide(
-        outcome=Outcome.GRANTED, grounds=[], reasons="toegewezen", decided_at=received, role=Role.PROCESS_OWNER, actor=OWNER
+        outcome=Outcome.GRANTED,
+        grounds=[],
+        reasons="toegewezen",
+        decided_at=received,
+        role=Role.PROCESS_OWNER,
+        actor=OWNER,
     )
     return request
 
@@ -238,5 +262,10 @@ def test_a_withdrawn_request_takes_no_further_steps():
     request.withdraw(withdrawn_at=at(6, 3), actor=PRIVACY)
     with pytest.raises(ProcedureError, match="ingetrokken"):
         request.decide(
-            outcome=Outcome.GRANTED, grounds=[], reasons="x", decided_at=at(6, 4), role=Role.PROCESS_OWNER, actor=OWNER
+            outcome=Outcome.GRANTED,
+            grounds=[],
+            reasons="x",
+            decided_at=at(6, 4),
+            role=Role.PROCESS_OWNER,
+            actor=OWNER,
         )

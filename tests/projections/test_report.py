@@ -49,6 +49,10 @@ def test_the_figures_of_the_year(figures):
         "fg_advice.not_followed": 1,
         "fg_advice.unanswered": 1,
         "erasures.by_ground": {"art. 17 AVG: toegewezen verzoek om wissing": 1},
+        # issue 14: R3 is decided but not sent, so none was sent, on time or late
+        "requests.sent_on_time": None,
+        "requests.decided_not_sent": 1,
+        "objections.total": 0,
     }
     assert {key: figures[key].value for key in expected} == expected
     assert figures["breaches.notified_late"].detail[0]["reason"] == (

@@ -170,9 +170,9 @@ def test_objections_near_their_awb_7_10_term_and_notices_of_default(cursor, reco
 def test_the_report_judges_on_time_at_sending_and_counts_objections(cursor):
     figures = {
         f.key: f.value
-        for f in report_figures(cursor, TOWN, COLLEGE, Period(date(2026, 1, 1), date(2026, 12, 31)))[
-            "requests"
-        ]
+        for f in report_figures(
+            cursor, TOWN, COLLEGE, Period(date(2026, 1, 1), date(2026, 12, 31))
+        )["requests"]
     }
     assert figures["requests.sent_on_time"] == 0.5  # S sent late, O on time
     assert figures["requests.decided_not_sent"] == 1

@@ -432,8 +432,8 @@ OVERSIGHT: dict[str, Question] = {
     "incidents-not-evaluated": lambda c, m, now: oversight.incidents_not_evaluated(c, m, now),
     "erasures": lambda c, m, now: oversight.erasures(c, m),
     # rights requests and objections (issue 14)
-    "requests-decided-not-sent": lambda c, m, now: (
-        oversight.requests_decided_not_sent(c, m, now.date())
+    "requests-decided-not-sent": lambda c, m, now: oversight.requests_decided_not_sent(
+        c, m, now.date()
     ),
     "objections-near-term": lambda c, m, now: oversight.objections_near_term(c, m, now.date()),
     "notices-of-default": lambda c, m, now: oversight.notices_of_default(c, m, now.date()),
