@@ -401,7 +401,8 @@ def _pending_penalty(r: RequestRecord) -> str | None:
 
 def with_time_left(r: RequestRecord, today: date) -> dict[str, Any]:
     """The register row with the days left to its deadline (negative: overdue), for open
-    requests; a suspended request's clock stands still, so its days left are not counted."""
+    requests, decided ones until they are sent; a suspended request's clock stands still, so
+    its days left are not counted."""
     left = None
     if r["stage"] in RUNNING:
         left = (date.fromisoformat(r["deadline"]) - today).days

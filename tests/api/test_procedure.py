@@ -327,3 +327,58 @@ def test_each_departure_from_fg_advice_is_listed_once_with_its_kind(served: Serv
     (decision,) = [d for d in listed["items"] if d["advice"] == on_breach]
     assert decision["reasons"] == "de sleutel is niet gelekt"
     assert len(decision["evidence"]) == 2  # the decision and the answer
+
+
+# --- rights requests as bijlage 5 runs them (issue 14) ------------------------------------------
+
+
+def done(response) -> None:
+    assert response.status_code < 300, response.text
+
+
+def test_the_department_acknowledges_decides_in_mandate_and_sends_through_http(served: Served):
+    privacy, owner = served.role(Role.PRIVACY_OFFICER), served.role(Role.PROCESS_OWNER)
+    request = served.command(
+        "receive-request",
+        privacy,
+        municipality=TOWN,
+        controller=COLLEGE,
+        right="art. 16 rectificatie",
+        channel="post",
+        requester_name="Anna de Vries",
+        requester_contact="anna@example.nl",
+        received_at=T0.isoformat(),
+    ).json()["id"]
+    done(served.command("acknowledge-request", owner, aggregate_id=request, channel="post"))
+    # Before the identity is verified, the clock can stop to ask for proof (art. 12(6)).
+    size = served.ledger_size()
+    early = served.command(
+        "decide-request", owner, aggregate_id=request, outcome="toegewezen", reasons="ja"
+    )
+    assert refused(served, early, 409, "procedure", size)["allowed"] == [
+        "suspend-request",
+        "verify-identity",
+    ]
+    done(served.command("verify-identity", privacy, aggregate_id=request, method="DigiD"))
+    done(
+        served.command(
+            "decide-request", owner, aggregate_id=request, outcome="toegewezen", reasons="adres"
+        )
+    )
+    size = served.ledger_size()
+    served.clock.now = T0 + timedelta(days=1)
+    sent_at = served.clock.now.isoformat()
+    by_privacy = served.command(
+        "send-decision", privacy, aggregate_id=request, channel="post", sent_at=sent_at
+    )
+    assert "send_decision" in refused(served, by_privacy, 403, "forbidden", size)["detail"]
+    done(
+        served.command(
+            "send-decision", owner, aggregate_id=request, channel="post", sent_at=sent_at
+        )
+    )
+    done(served.command("notify-recipients", owner, aggregate_id=request, recipients=["BRP"]))
+    (row,) = served.client.get(f"/municipalities/{TOWN}/requests", headers=privacy).json()["items"]
+    assert row["decision"]["mandate"] == "ondermandaat: proceseigenaar van de vakafdeling"
+    assert (row["sent"]["on_time"], row["sent"]["judged_at"]) == (True, "sending")
+    assert row["recipients_notified"]["recipients"] == ["BRP"]
