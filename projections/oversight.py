@@ -200,18 +200,13 @@ def objections_near_term(
 ) -> list[dict[str, Any]]:
     """Objections not yet decided whose Awb 7:10 term ends within ``days`` or has passed."""
     cursor.execute(
-        "SELECT doc FROM requests WHERE objection_deadline IS NOT NULL "
+        "SELECT doc, objection_deadline FROM requests WHERE objection_deadline IS NOT NULL "
         f"AND objection_deadline <= ? AND {_in(municipalities)} ORDER BY objection_deadline",
         ((today + timedelta(days=days)).isoformat(), *municipalities),
     )
     return [
-        {
-            **r,
-            "objection_days_left": (
-                date.fromisoformat(r["objection"]["decision_deadline"] or "") - today
-            ).days,
-        }
-        for r in documents(cursor, RequestRecord)
+        {**json.loads(doc), "objection_days_left": (date.fromisoformat(deadline) - today).days}
+        for doc, deadline in cursor.fetchall()
     ]
 
 
