@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 # The version of the rules below, recorded in every event that carries a result computed by
 # them: raise it whenever a period, the holiday table or the counting changes.
-RULES = "deadlines/3"
+RULES = "deadlines/4"  # 4: the Awb 7:10 and 4:17 terms; on time judged at sending
 # Events recorded before results were stored get theirs when loaded (an upcast), by the rules
 # of that time, and say so.
 LEGACY_RULES = "deadlines/1 (computed when loaded)"
