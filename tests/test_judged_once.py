@@ -45,6 +45,12 @@ def change_every_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rules, "REQUEST_PERIOD_MONTHS", 3)
     monkeypatch.setattr(rules, "MAX_EXTENSION_MONTHS", 0)
     monkeypatch.setattr(rules, "OBJECTION_PERIOD", timedelta(weeks=1))
+    # issue 14: the Awb 7:10 and 4:17 terms
+    monkeypatch.setattr(rules, "OBJECTION_DECISION_PERIOD", timedelta(weeks=1))
+    monkeypatch.setattr(rules, "COMMITTEE_DECISION_PERIOD", timedelta(weeks=2))
+    monkeypatch.setattr(rules, "OBJECTION_DECISION_EXTENSION", timedelta(0))
+    monkeypatch.setattr(rules, "NOTICE_OF_DEFAULT_PERIOD", timedelta(0))
+    monkeypatch.setattr(rules, "PENALTY_RATES", ((42, 1000),))
     monkeypatch.setattr(
         rules,
         "public_holidays",
@@ -54,6 +60,8 @@ def change_every_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     for aggregate in (Incident, RightsRequest):
         monkeypatch.setattr(aggregate, "_require", refuse)
     monkeypatch.setattr(RightsRequest, "_not_before_receipt", refuse)
+    monkeypatch.setattr(RightsRequest, "_require_admissible", refuse)
+    monkeypatch.setattr(RightsRequest, "_require_late_objection", refuse)
     monkeypatch.setattr("domain.processing.check_entry", refuse)
 
 
@@ -95,7 +103,7 @@ def test_a_change_in_every_rule_changes_nothing_the_ledger_says(tmp_path, monkey
     record_demo(app)
     signer_of(settings, app)()  # one checkpoint over the whole history, for every receipt
     before = everything(settings)
-    assert sum(k.startswith("aggregate") for k in before) == 74  # the demo's records
+    assert sum(k.startswith("aggregate") for k in before) == 78  # the demo's records
 
     change_every_rule(monkeypatch)
     # The rules did change: a deadline computed now differs from the one recorded.
