@@ -641,7 +641,8 @@ class RightsRequest(Aggregate):
         self._recipients_notified(
             recipients=recipients,
             exemption=exemption,
-            explanation=self._sealed(explanation),
+            # Only the exemption has an explanation; nothing is sealed when none is given.
+            explanation=self._sealed(explanation) if explanation.strip() else None,
             notified_at=notified_at,
             actor=actor,
         )
@@ -649,7 +650,7 @@ class RightsRequest(Aggregate):
     class RecipientsNotified(Aggregate.Event):
         recipients: list[str]  # bodies (art. 4(9) recipients), not persons
         exemption: NotificationExemption | None
-        explanation: Sealed
+        explanation: Sealed | None
         notified_at: datetime
         actor: str
 
@@ -659,7 +660,7 @@ class RightsRequest(Aggregate):
         *,
         recipients: list[str],
         exemption: NotificationExemption | None,
-        explanation: Sealed,
+        explanation: Sealed | None,
         notified_at: datetime,
         actor: str,
     ) -> None:

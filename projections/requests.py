@@ -88,7 +88,7 @@ class Acknowledgement(TypedDict):
 class RecipientsNotice(TypedDict):
     recipients: list[str]
     exemption: str | None
-    explanation: SealedText
+    explanation: SealedText | None
     at: str
 
 
