@@ -30,7 +30,8 @@ from adapters.persistence.subject_keys import MasterKey, open_key_store
 from adapters.services.projection_runner import BATCH, ReadModelRunner
 from bench.common import machine, parser, percentile, pg_database
 from domain.application import Bewijslast
-from domain.deadlines import AMSTERDAM
+from domain.authorization import Role
+from domain.deadlines import AMSTERDAM, TermCalendar
 from domain.fg_advice import FGAdvice
 from domain.incidents import Impact, Incident, Nature
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
@@ -108,9 +109,14 @@ def unit(i: int, at: datetime) -> list:
     if kind != 3:
         incident.evaluate(findings="ok", evaluated_at=later + timedelta(days=14), actor=ACTOR)
     request.decide(
-        outcome=Outcome.GRANTED, grounds=[], reasons="inzage", decided_at=later, actor=ACTOR
+        outcome=Outcome.GRANTED,
+        grounds=[],
+        reasons="inzage",
+        decided_at=later,
+        role=Role.PROCESS_OWNER,
+        actor=ACTOR,
     )
-    request.send(channel="post", sent_at=later, actor=ACTOR)
+    request.send(channel="post", sent_at=later, term_calendar=TermCalendar(), actor=ACTOR)
     request.close(closed_at=later, actor=ACTOR)
     if not departed:  # the departure is answered in the breach decision
         advice.answer(followed=True, reasons="", answered_at=later, actor=ACTOR)

@@ -346,7 +346,9 @@ class Bewijslast(Application[UUID]):
                 f"{command.aggregate_id} is not a {command.aggregate_type.__name__}"
             )
         municipality: str = getattr(aggregate, "municipality")  # noqa: B009
-        authorise(actor, command.permission, municipality, getattr(aggregate, "controller", None))
+        role = authorise(
+            actor, command.permission, municipality, getattr(aggregate, "controller", None)
+        )
         arguments = command.arguments()
         for value in arguments.values():
             if isinstance(value, UUID):  # a reference to another record (FG advice)
@@ -359,6 +361,8 @@ class Bewijslast(Application[UUID]):
         self._of_kind(command, aggregate, actor)
         if command.dated_rule is not None:
             arguments[command.dated_rule] = self._dated_rules()[command.dated_rule]
+        if command.by_role:
+            arguments["role"] = role
         try:
             STEPS[type(command)](aggregate, **arguments, actor=actor.id)
         except ProcedureError as refused:

@@ -66,6 +66,12 @@ class Command(StrEnum):
     CONSULT_AP = "consult_ap"  # the request, the AP's extension and its answer
     ASSESS_DPIA_AS_FG = "assess_dpia_as_fg"
     DECIDE_ON_DPIA = "decide_on_dpia"
+    # Rights requests as bijlage 5 runs them, and objections under the Awb (issue 14).
+    ACKNOWLEDGE_REQUEST = "acknowledge_request"
+    SEND_DECISION = "send_decision"
+    NOTIFY_RECIPIENTS = "notify_recipients"
+    HANDLE_OBJECTION = "handle_objection"  # hearing, its waiver, the 7:10 extension
+    RECORD_NOTICE_OF_DEFAULT = "record_notice_of_default"
     READ_REGISTERS = "read_registers"
     VERIFY_LEDGER = "verify_ledger"
     # States of every municipality's events at once (ledger bundles with states).
@@ -146,6 +152,16 @@ PERMISSIONS: Mapping[Command, frozenset[Role]] = {
         Command.CONSULT_AP: {R.PRIVACY_OFFICER},
         Command.ASSESS_DPIA_AS_FG: {R.FG},
         Command.DECIDE_ON_DPIA: {R.SECRETARY, R.PROCESS_OWNER},
+        # Rights requests and objections (issue 14). Seed 002 bijlage 5: the department
+        # (vakafdeling, its process owner) confirms receipt, signs in mandate and sends; the
+        # privacy officer receives a copy and may confirm receipt too.
+        Command.ACKNOWLEDGE_REQUEST: {R.PROCESS_OWNER, R.PRIVACY_OFFICER},
+        Command.SEND_DECISION: {R.PROCESS_OWNER, R.SECRETARY},
+        Command.NOTIFY_RECIPIENTS: {R.PROCESS_OWNER, R.PRIVACY_OFFICER},
+        # Objections are prepared for the secretary, who decides them (DECIDE_ON_OBJECTION).
+        Command.HANDLE_OBJECTION: {R.SECRETARY, R.PRIVACY_OFFICER},
+        # Incoming mail, registered as objections are.
+        Command.RECORD_NOTICE_OF_DEFAULT: {R.PRIVACY_OFFICER},
         Command.READ_REGISTERS: {
             R.CISO,
             R.PRIVACY_OFFICER,

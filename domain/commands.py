@@ -53,7 +53,17 @@ from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
 from domain.processors import Agreement, Processor
 from domain.reporting import Recipient as ReportRecipient
 from domain.reporting import ReportKind
-from domain.requests import ExtensionReason, Outcome, RefusalGround, Right, RightsRequest
+from domain.requests import (
+    Deliberation,
+    ExtensionReason,
+    HearingWaiver,
+    NotificationExemption,
+    Outcome,
+    RefusalGround,
+    Right,
+    RightsRequest,
+    SuspensionReason,
+)
 from domain.values import Count, Day, Moment, OptionalText, Sha256, ShortText, Text, Texts
 
 
@@ -88,6 +98,8 @@ class StepCommand(CommandModel):
     dated_rule: ClassVar[str | None] = None
     # Reference fields that must name a record of one kind, of the same controller.
     references: ClassVar[Mapping[str, type[Aggregate]]] = MappingProxyType({})
+    # Whether the step records the role the actor gives it under (the mandate of a decision).
+    by_role: ClassVar[bool] = False
 
     def arguments(self) -> dict[str, object]:
         return {
@@ -440,6 +452,7 @@ class SuspendRequest(StepCommand):
     aggregate_type = RightsRequest
     moment = "suspended_at"
     missing: Text
+    reason: SuspensionReason = SuspensionReason.MISSING_INFORMATION
 
 
 class ResumeRequest(StepCommand):
@@ -461,13 +474,14 @@ class DecideRequest(StepCommand):
     permission = Command.DECIDE_REQUEST
     aggregate_type = RightsRequest
     moment = "decided_at"
+    by_role = True
     outcome: Outcome
     grounds: list[RefusalGround] = Field(default=[], max_length=len(RefusalGround))
     reasons: Text
 
 
 class SendDecision(StepCommand):
-    permission = Command.HANDLE_REQUEST
+    permission = Command.SEND_DECISION
     aggregate_type = RightsRequest
     dated_rule = "term_calendar"  # the bezwaar term it starts counts the decree days
     channel: ShortText
@@ -477,8 +491,10 @@ class SendDecision(StepCommand):
 class LodgeObjection(StepCommand):
     permission = Command.LODGE_OBJECTION
     aggregate_type = RightsRequest
+    dated_rule = "term_calendar"  # an Awb term: the decree days count
     grounds: Text
     lodged_at: Moment
+    advisory_committee: bool = False  # a bezwaarcommissie advises: twelve weeks (Awb 7:10)
 
 
 class DecideOnObjection(StepCommand):
@@ -487,6 +503,7 @@ class DecideOnObjection(StepCommand):
     moment = "decided_at"
     well_founded: bool
     reasons: Text
+    deliberation: Deliberation = Deliberation.ALONE
 
 
 class CloseRequest(StepCommand):
@@ -499,6 +516,69 @@ class WithdrawRequest(StepCommand):
     permission = Command.HANDLE_REQUEST
     aggregate_type = RightsRequest
     moment = "withdrawn_at"
+
+
+# --- rights requests as bijlage 5 runs them, objections under the Awb (issue 14) -------------
+
+
+class AcknowledgeRequest(StepCommand):
+    permission = Command.ACKNOWLEDGE_REQUEST
+    aggregate_type = RightsRequest
+    moment = "acknowledged_at"
+    channel: ShortText
+
+
+class NotifyRecipients(StepCommand):
+    permission = Command.NOTIFY_RECIPIENTS
+    aggregate_type = RightsRequest
+    moment = "notified_at"
+    recipients: list[ShortText] = Field(default=[], max_length=50)
+    exemption: NotificationExemption | None = None
+    explanation: OptionalText = ""
+
+
+class ExcuseLateness(StepCommand):
+    permission = Command.DECIDE_ON_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "excused_at"
+    reasons: Text
+
+
+class DeclareInadmissible(StepCommand):
+    permission = Command.DECIDE_ON_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "decided_at"
+    reasons: Text
+
+
+class HearObjector(StepCommand):
+    permission = Command.HANDLE_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "heard_at"
+    by_committee: bool = False
+    report: Text
+
+
+class WaiveHearing(StepCommand):
+    permission = Command.HANDLE_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "waived_at"
+    ground: HearingWaiver
+
+
+class ExtendObjectionTerm(StepCommand):
+    permission = Command.HANDLE_OBJECTION
+    aggregate_type = RightsRequest
+    moment = "extended_at"
+    dated_rule = "term_calendar"  # an Awb term: the decree days count
+    reasons: Text
+
+
+class RecordNoticeOfDefault(StepCommand):
+    permission = Command.RECORD_NOTICE_OF_DEFAULT
+    aggregate_type = RightsRequest
+    dated_rule = "term_calendar"  # an Awb term: the decree days count
+    notice_received_at: Moment
 
 
 class ErasePersonalData(CommandModel):

@@ -18,6 +18,12 @@ Europe/Amsterdam calendar, because that is where the municipality's days begin a
   receiving the request, extendable by six weeks; the AP announces an extension within one
   month of that receipt. Counted as the request (Regulation 1182/71 art. 3), on the AP's
   Dutch working days.
+- Decision on objection: six weeks, twelve with an advisory committee, counted from the end
+  of the objection period (Awb 7:10(1)); a late objection's from its receipt. Once extendable
+  by six weeks (7:10(2)-(3)).
+- Penalty for not deciding in time (Awb 4:17): owed from two weeks after the notice of
+  default was received, for at most 42 days, EUR 23 a day for the first fourteen, 35 for the
+  next fourteen and 45 for the rest (lid 2).
 - Public holidays are those of the Algemene termijnenwet art. 3, including Goede Vrijdag
   (lid 2). Days a royal decree equates with a public holiday (lid 3) are the deployment's
   ``TermCalendar``, read from a table (``adapters/data/equated_days.toml`` and configuration).
@@ -38,7 +44,9 @@ from zoneinfo import ZoneInfo
 
 # The version of the rules below, recorded in every event that carries a result computed by
 # them: raise it whenever a period, the holiday table or the counting changes.
-RULES = "deadlines/3"
+# 3: the decree days, the response team's evaluation window, the AP's prior consultation;
+# 4: the Awb 7:10 and 4:17 terms, on time judged at sending.
+RULES = "deadlines/4"
 # Events recorded before results were stored get theirs when loaded (an upcast), by the rules
 # of that time, and say so.
 LEGACY_RULES = "deadlines/1 (computed when loaded)"
@@ -55,6 +63,12 @@ EVALUATION_LATEST = timedelta(weeks=6)
 PRIOR_CONSULTATION_PERIOD = timedelta(weeks=8)  # art. 36(2)
 PRIOR_CONSULTATION_EXTENSION = timedelta(weeks=6)  # art. 36(2), for a complex processing
 EXTENSION_ANNOUNCEMENT_MONTHS = 1  # art. 36(2): the AP says so within one month of receipt
+OBJECTION_DECISION_PERIOD = timedelta(weeks=6)
+COMMITTEE_DECISION_PERIOD = timedelta(weeks=12)
+OBJECTION_DECISION_EXTENSION = timedelta(weeks=6)
+NOTICE_OF_DEFAULT_PERIOD = timedelta(weeks=2)
+MAX_PENALTY_DAYS = 42
+PENALTY_RATES = ((14, 23), (14, 35), (14, 45))  # (days, euros a day), Awb 4:17(2)
 
 
 @dataclass(frozen=True)
@@ -210,6 +224,43 @@ def extension_announcement_deadline(
     """The last day on which the AP may announce that it extends a prior consultation."""
     end = add_months(local_date(received), EXTENSION_ANNOUNCEMENT_MONTHS)
     return next_working_day(end, equated_days)
+
+
+def objection_decision_deadline(
+    objection_period_end: date,
+    lodged: datetime,
+    *,
+    advisory_committee: bool,
+    equated_days: Collection[date] = (),
+) -> date:
+    """The last day for the decision on objection (Awb 7:10(1))."""
+    start = max(objection_period_end, local_date(lodged))
+    period = COMMITTEE_DECISION_PERIOD if advisory_committee else OBJECTION_DECISION_PERIOD
+    return next_working_day(start + period, equated_days)
+
+
+def extended_objection_deadline(deadline: date, equated_days: Collection[date] = ()) -> date:
+    """Awb 7:10(3): the term once postponed by six weeks."""
+    return next_working_day(deadline + OBJECTION_DECISION_EXTENSION, equated_days)
+
+
+def first_penalty_day(notice_received: datetime, equated_days: Collection[date] = ()) -> date:
+    """Awb 4:17(1): the first day in default, the day after the two weeks that follow the
+    notice of default (a term under Dutch law, so the decree days count)."""
+    term_end = next_working_day(
+        local_date(notice_received) + NOTICE_OF_DEFAULT_PERIOD, equated_days
+    )
+    return term_end + timedelta(days=1)
+
+
+def penalty_owed(first_day: date, decided: date) -> tuple[int, int]:
+    """The days in default (at most 42) before ``decided`` and the euros they cost (4:17(2))."""
+    days = max(0, min(MAX_PENALTY_DAYS, (decided - first_day).days))
+    euros, left = 0, days
+    for block, rate in PENALTY_RATES:
+        counted = min(left, block)
+        euros, left = euros + counted * rate, left - counted
+    return days, euros
 
 
 def end_of_day(day: date) -> datetime:

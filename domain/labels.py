@@ -38,7 +38,19 @@ from domain.processing import LegalBasis
 from domain.processors import TransferSafeguard
 from domain.reporting import Recipient as ReportRecipient
 from domain.reporting import ReportKind
-from domain.requests import ExtensionReason, Outcome, RefusalGround, RequestStage, Right
+from domain.requests import (
+    Deliberation,
+    ExtensionReason,
+    HearingWaiver,
+    Mandate,
+    NotificationExemption,
+    ObjectionOutcome,
+    Outcome,
+    RefusalGround,
+    RequestStage,
+    Right,
+    SuspensionReason,
+)
 from domain.retention import RecordType
 
 Language = Literal["nl", "en"]
@@ -314,6 +326,53 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     ReportRecipient.SECRETARY: ("secretaris", "municipal secretary"),
     ReportRecipient.FG: ("FG", "data protection officer (FG)"),
     ReportRecipient.MANAGEMENT: ("managementteam", "management team"),
+    # rights requests as bijlage 5 runs them, objections under the Awb (issue 14)
+    SuspensionReason.IDENTITY_PROOF: (
+        "art. 12(6) AVG: bewijs van identiteit gevraagd",
+        "art. 12(6) GDPR: proof of identity requested",
+    ),
+    SuspensionReason.MISSING_INFORMATION: (
+        "Awb 4:5: ontbrekende gegevens gevraagd",
+        "Awb 4:5: missing information requested",
+    ),
+    Mandate.SECRETARY: (
+        "mandaat: gemeentesecretaris",
+        "mandate: municipal secretary",
+    ),
+    Mandate.DEPARTMENT: (
+        "ondermandaat: proceseigenaar van de vakafdeling",
+        "sub-mandate: process owner of the department",
+    ),
+    NotificationExemption.IMPOSSIBLE: ("art. 19 AVG: onmogelijk", "art. 19 GDPR: impossible"),
+    NotificationExemption.DISPROPORTIONATE: (
+        "art. 19 AVG: onevenredige inspanning",
+        "art. 19 GDPR: disproportionate effort",
+    ),
+    HearingWaiver.MANIFESTLY_INADMISSIBLE: (
+        "Awb 7:3 a: kennelijk niet-ontvankelijk",
+        "Awb 7:3 a: manifestly inadmissible",
+    ),
+    HearingWaiver.MANIFESTLY_UNFOUNDED: (
+        "Awb 7:3 b: kennelijk ongegrond",
+        "Awb 7:3 b: manifestly unfounded",
+    ),
+    HearingWaiver.OBJECTOR_WAIVED: (
+        "Awb 7:3 c: belanghebbende heeft afgezien van horen",
+        "Awb 7:3 c: the objector waived the hearing",
+    ),
+    HearingWaiver.FULLY_GRANTED: (
+        "Awb 7:3 d: volledig tegemoetgekomen",
+        "Awb 7:3 d: objection fully met",
+    ),
+    Deliberation.ALONE: ("alleen", "alone"),
+    Deliberation.WITH_OTHERS: ("mede met anderen", "together with others"),
+    Deliberation.ON_COMMITTEE_ADVICE: (
+        "op advies van de bezwaarcommissie (Awb 7:13)",
+        "on the advice of the objections committee (Awb 7:13)",
+    ),
+    ObjectionOutcome.WELL_FOUNDED: ("gegrond", "well-founded"),
+    ObjectionOutcome.UNFOUNDED: ("ongegrond", "unfounded"),
+    ObjectionOutcome.INADMISSIBLE: ("niet-ontvankelijk", "inadmissible"),
 }
 # Stored as values, looked up by them: one text may name one value only.
 _BY_VALUE = {str(value): texts for value, texts in LABELS.items()}

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.deadlines import EVALUATION_PERIOD, local_date
+from domain.deadlines import EVALUATION_PERIOD, local_date, penalty_owed
 from domain.dpia import Decision
 from domain.requests import RequestStage
 from projections.base import Cursor, documents, from_utc_text, rows, utc_text
@@ -127,7 +127,7 @@ def requests_near_deadline(
     cursor: Cursor, municipalities: Sequence[str], today: date, days: int = NEAR_DEADLINE_DAYS
 ) -> list[dict[str, Any]]:
     """Running requests whose deadline is within ``days`` or past (suspended clocks stand
-    still and are left out)."""
+    still and are left out); a decided request runs until it is sent (art. 12(3))."""
     cursor.execute(
         f"SELECT doc FROM requests WHERE open = 1 AND deadline <= ? AND stage <> ? "
         f"AND {_in(municipalities)} ORDER BY deadline",
@@ -522,3 +522,50 @@ def dpia_reassessments_due(
         (local_date(now).isoformat(), Decision.PROCEED.value, *municipalities),
     )
     return rows(cursor)
+
+
+# --- rights requests as bijlage 5 runs them, objections under the Awb (issue 14) -------------
+
+
+def requests_decided_not_sent(
+    cursor: Cursor, municipalities: Sequence[str], today: date
+) -> list[dict[str, Any]]:
+    """Requests decided but not sent: the requester is not yet informed (art. 12(3))."""
+    cursor.execute(
+        f"SELECT doc FROM requests WHERE stage = ? AND {_in(municipalities)} ORDER BY deadline",
+        (RequestStage.DECIDED.value, *municipalities),
+    )
+    return [with_time_left(r, today) for r in documents(cursor, RequestRecord)]
+
+
+def objections_near_term(
+    cursor: Cursor, municipalities: Sequence[str], today: date, days: int = NEAR_DEADLINE_DAYS
+) -> list[dict[str, Any]]:
+    """Objections not yet decided whose Awb 7:10 term ends within ``days`` or has passed."""
+    cursor.execute(
+        "SELECT doc, objection_deadline FROM requests WHERE objection_deadline IS NOT NULL "
+        f"AND objection_deadline <= ? AND {_in(municipalities)} ORDER BY objection_deadline",
+        ((today + timedelta(days=days)).isoformat(), *municipalities),
+    )
+    return [
+        {**json.loads(doc), "objection_days_left": (date.fromisoformat(deadline) - today).days}
+        for doc, deadline in cursor.fetchall()
+    ]
+
+
+def notices_of_default(
+    cursor: Cursor, municipalities: Sequence[str], today: date
+) -> list[dict[str, Any]]:
+    """Notices of default not yet answered by the decision, with the penalty run up so far
+    (Awb 4:17: from two weeks after the notice, at most 42 days)."""
+    cursor.execute(
+        f"SELECT doc FROM requests WHERE penalty_from IS NOT NULL AND {_in(municipalities)} "
+        "ORDER BY penalty_from",
+        tuple(municipalities),
+    )
+    found = []
+    for r in documents(cursor, RequestRecord):
+        notice = r["notices_of_default"][-1]
+        days, euros = penalty_owed(date.fromisoformat(notice["first_penalty_day"]), today)
+        found.append({**r, "penalty_days_so_far": days, "penalty_euros_so_far": euros})
+    return found

@@ -305,6 +305,92 @@ def request_figures(
     ]
 
 
+# --- rights requests sent on time, objections under the Awb (issue 14) ------------------------
+
+
+def sending_figures(
+    cursor: Cursor, municipality: str, controller: str, period: Period
+) -> list[Figure]:
+    """Art. 12(3): on time is the requester informed by the deadline, judged at sending (an old
+    decision keeps its judgement at decision); objections with their Awb terms and penalties."""
+    requests = [
+        r
+        for r in _records(cursor, "requests", RequestRecord, municipality, controller)
+        if period.holds(r["received_at"])
+    ]
+    sent = [r for r in requests if r.get("sent")]
+    not_sent = [r for r in requests if r.get("decision") and not r.get("sent")]
+    objected = [r for r in requests if r.get("objection")]
+    decided = [r for r in objected if r["objection"].get("outcome")]
+    term_kept = [r for r in decided if r["objection"].get("decided_late") is False]
+    noticed = [r for r in requests if r.get("notices_of_default")]
+    euros = sum(
+        part.get("penalty_euros", 0)
+        for r in noticed
+        for part in (r.get("sent"), r.get("objection"))
+        if part is not None
+    )
+    return [
+        Figure(
+            "requests.sent_on_time",
+            _share(sum(1 for r in sent if r["sent"]["on_time"]), len(sent)),
+            sorted(i for r in sent for i in _indices(r, "Received", "Sent")),
+            [
+                {
+                    "id": r["id"],
+                    "on_time": r["sent"]["on_time"],
+                    "judged_at": r["sent"]["judged_at"],
+                }
+                for r in sent
+            ],
+        ),
+        Figure(
+            "requests.decided_not_sent",
+            len(not_sent),
+            sorted(i for r in not_sent for i in _indices(r, "Decided")),
+            [{"id": r["id"], "deadline": r["deadline"]} for r in not_sent],
+        ),
+        Figure(
+            "objections.total",
+            len(objected),
+            sorted(i for r in objected for i in _indices(r, "ObjectionLodged")),
+        ),
+        Figure(
+            "objections.late",
+            sum(1 for r in objected if r["objection"].get("late")),
+            sorted(
+                i
+                for r in objected
+                if r["objection"].get("late")
+                for i in _indices(r, "ObjectionLodged", "LatenessExcused", "DeclaredInadmissible")
+            ),
+        ),
+        Figure(
+            "objections.by_outcome",
+            dict(sorted(Counter(r["objection"]["outcome"] for r in decided).items())),
+            sorted(
+                i for r in decided for i in _indices(r, "ObjectionDecided", "DeclaredInadmissible")
+            ),
+        ),
+        Figure(
+            "objections.decided_on_time",
+            _share(len(term_kept), len(decided)),
+            sorted(i for r in decided for i in _indices(r, "ObjectionLodged", "ObjectionDecided")),
+        ),
+        Figure(
+            "requests.notices_of_default",
+            len(noticed),
+            sorted(i for r in noticed for i in _indices(r, "NoticeOfDefaultReceived")),
+            [{"id": r["id"]} for r in noticed],
+        ),
+        Figure(
+            "requests.penalties_euros",
+            euros,
+            sorted(i for r in noticed for i in _indices(r, "Sent", "ObjectionDecided")),
+        ),
+    ]
+
+
 def handling(r: RequestRecord) -> dict[str, Any]:
     """A decided request: days taken against the days the deadline allowed."""
     received = from_utc_text(r["received_at"]).astimezone(AMSTERDAM).date()
@@ -579,7 +665,10 @@ def report_figures(
     return {
         "register": register_figures(cursor, municipality, controller),
         "breaches": breach_figures(cursor, municipality, controller, period),
-        "requests": request_figures(cursor, municipality, controller, period),
+        "requests": [
+            *request_figures(cursor, municipality, controller, period),
+            *sending_figures(cursor, municipality, controller, period),
+        ],
         "fg_advice": fg_advice_figures(cursor, municipality, period),
         "erasures": erasure_figures(cursor, municipality, period),
         "processors": processor_figures(cursor, municipality, controller, period),

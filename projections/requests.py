@@ -1,5 +1,9 @@
 """The request register: every rights request with its deadline, time left, suspensions,
-extension and outcome (AVG art. 12(3); seed 002 bijlage 5).
+extension and outcome (AVG art. 12(3); seed 002 bijlage 5), and the objection against it with
+its Awb terms (6:11, 7:2, 7:10, 4:17).
+
+"On time" is judged when the decision is sent (``sent.on_time``); a decision sent before that
+was recorded keeps the judgement made when it was decided, and ``sent.judged_at`` says which.
 
 The deadline is the one the events recorded: set on receipt, moved by a resumption or an
 extension, never recomputed here (only for an event of the first ledger version, which did
@@ -15,7 +19,7 @@ from typing import Any, ClassVar, NotRequired, TypedDict
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain.deadlines import local_date, request_deadline
-from domain.requests import RequestStage, RightsRequest
+from domain.requests import ObjectionOutcome, RequestStage, RightsRequest
 from projections.base import (
     Cursor,
     NoHandler,
@@ -27,8 +31,13 @@ from projections.base import (
     utc_text,
 )
 
-# Not yet decided nor withdrawn; of these, a suspended request's clock stands still.
-RUNNING = (RequestStage.RECEIVED.value, RequestStage.IN_PROGRESS.value)
+# Not yet sent nor withdrawn (the requester is informed by sending, art. 12(3)); of these, a
+# suspended request's clock stands still.
+RUNNING = (
+    RequestStage.RECEIVED.value,
+    RequestStage.IN_PROGRESS.value,
+    RequestStage.DECIDED.value,
+)
 OPEN = (*RUNNING, RequestStage.SUSPENDED.value)
 
 
@@ -39,6 +48,7 @@ class IdentityVerification(TypedDict):
 
 class Suspension(TypedDict("Suspension", {"from": str})):
     missing: SealedText
+    reason: str | None
     until: str | None
     days: int | None
 
@@ -55,22 +65,63 @@ class RequestDecision(TypedDict):
     grounds: list[str]
     reasons: SealedText
     decided_at: str
-    on_time: bool
+    on_time: bool  # decided by the deadline
     actor: str
+    mandate: NotRequired[str | None]
 
 
 class Sending(TypedDict):
     channel: str
     at: str
     objection_deadline: str
+    on_time: bool  # the requester informed by the deadline (art. 12(3))
+    judged_at: str  # "sending", or "decision" for a decision sent before that was recorded
+    penalty_days: NotRequired[int]
+    penalty_euros: NotRequired[int]
+
+
+class Acknowledgement(TypedDict):
+    channel: str
+    at: str
+
+
+class RecipientsNotice(TypedDict):
+    recipients: list[str]
+    exemption: str | None
+    explanation: SealedText | None
+    at: str
+
+
+class NoticeOfDefault(TypedDict):
+    about: str  # "decision" or "objection"
+    received_at: str
+    first_penalty_day: str
+
+
+class Hearing(TypedDict):
+    at: str
+    by_committee: NotRequired[bool]  # heard
+    report: NotRequired[SealedText]
+    waived: NotRequired[str]  # or the Awb 7:3 ground it was waived on
 
 
 class Objection(TypedDict):
     grounds: SealedText
     lodged_at: str
-    well_founded: NotRequired[bool]  # these three once it is decided on
+    late: NotRequired[bool]
+    advisory_committee: NotRequired[bool]
+    decision_deadline: NotRequired[str | None]  # Awb 7:10, as recorded
+    lateness_excused: NotRequired[dict[str, Any]]
+    hearing: NotRequired[Hearing]
+    term_extended_at: NotRequired[str]
+    outcome: NotRequired[str]  # an ``ObjectionOutcome`` value once decided
+    well_founded: NotRequired[bool]  # these once it is decided on
     reasons: NotRequired[SealedText]
     decided_at: NotRequired[str]
+    deliberation: NotRequired[str | None]
+    decided_late: NotRequired[bool | None]
+    penalty_days: NotRequired[int]
+    penalty_euros: NotRequired[int]
 
 
 class RequestRecord(Record):
@@ -92,13 +143,16 @@ class RequestRecord(Record):
     objection: NotRequired[Objection]
     closed_at: NotRequired[str]
     withdrawn_at: NotRequired[str]
+    acknowledged: NotRequired[Acknowledgement]
+    recipients_notified: NotRequired[RecipientsNotice]
+    notices_of_default: NotRequired[list[NoticeOfDefault]]
 
 
 class RequestRegister(RecordProjection[RequestRecord]):
     name = "request_register"
     aggregate = RightsRequest
     table = "requests"
-    version = 2
+    version = 3
     column_types: ClassVar[dict[str, str]] = {
         "municipality": "TEXT NOT NULL",
         "controller": "TEXT NOT NULL",
@@ -107,11 +161,13 @@ class RequestRegister(RecordProjection[RequestRecord]):
         "stage": "TEXT NOT NULL",
         "received_at": "TEXT NOT NULL",
         "deadline": "TEXT NOT NULL",
-        "open": "INTEGER NOT NULL",  # not yet decided nor withdrawn
+        "open": "INTEGER NOT NULL",  # not yet sent nor withdrawn
         "outcome": "TEXT",
         "decided_at": "TEXT",
+        "objection_deadline": "TEXT",  # the Awb 7:10 term while the objection is undecided
+        "penalty_from": "TEXT",  # the first penalty day of a notice of default not yet answered
     }
-    indexes = ("municipality, received_at", "open, deadline", "subject")
+    indexes = ("municipality, received_at", "open, deadline", "subject", "objection_deadline")
 
     def columns(self, r: RequestRecord) -> dict[str, Any]:
         decision = r.get("decision")
@@ -126,6 +182,12 @@ class RequestRegister(RecordProjection[RequestRecord]):
             "open": int(r["stage"] in OPEN),
             "outcome": decision and decision["outcome"],
             "decided_at": decision and decision["decided_at"],
+            "objection_deadline": (
+                r["objection"].get("decision_deadline")
+                if r["stage"] == RequestStage.OBJECTED.value
+                else None
+            ),
+            "penalty_from": _pending_penalty(r),
         }
 
     def _legacy_deadline(self, r: RequestRecord) -> str:
@@ -156,6 +218,10 @@ class RequestRegister(RecordProjection[RequestRecord]):
         self._deadline(r, e.deadline)
 
     @apply_event.register
+    def _(self, e: RightsRequest.ReceiptAcknowledged, r: RequestRecord) -> None:
+        r["acknowledged"] = {"channel": e.channel, "at": utc_text(e.acknowledged_at)}
+
+    @apply_event.register
     def _(self, e: RightsRequest.IdentityVerified, r: RequestRecord) -> None:
         r["identity_verified"] = {"method": e.method, "at": utc_text(e.verified_at)}
         r["stage"] = RequestStage.IN_PROGRESS.value
@@ -163,7 +229,13 @@ class RequestRegister(RecordProjection[RequestRecord]):
     @apply_event.register
     def _(self, e: RightsRequest.Suspended, r: RequestRecord) -> None:
         r["suspensions"].append(
-            {"missing": e.missing, "from": utc_text(e.suspended_at), "until": None, "days": None}
+            {
+                "missing": e.missing,
+                "reason": None if e.reason is None else str(e.reason),
+                "from": utc_text(e.suspended_at),
+                "until": None,
+                "days": None,
+            }
         )
         r["stage"] = RequestStage.SUSPENDED.value
 
@@ -176,7 +248,12 @@ class RequestRegister(RecordProjection[RequestRecord]):
             if e.days is None
             else e.days
         )
-        r["stage"] = RequestStage.IN_PROGRESS.value
+        # Back where it stopped: before or after the identity was verified.
+        r["stage"] = (
+            RequestStage.IN_PROGRESS.value
+            if "identity_verified" in r
+            else RequestStage.RECEIVED.value
+        )
         self._deadline(r, e.deadline)
 
     @apply_event.register
@@ -202,6 +279,7 @@ class RequestRegister(RecordProjection[RequestRecord]):
                 else not e.late
             ),
             "actor": e.actor,
+            "mandate": None if e.mandate is None else str(e.mandate),
         }
         r["stage"] = RequestStage.DECIDED.value
 
@@ -211,20 +289,91 @@ class RequestRegister(RecordProjection[RequestRecord]):
             "channel": e.channel,
             "at": utc_text(e.sent_at),
             "objection_deadline": e.objection_deadline.isoformat(),
+            # An old decision keeps the judgement recorded when it was decided.
+            "on_time": r["decision"]["on_time"] if e.late is None else not e.late,
+            "judged_at": "decision" if e.late is None else "sending",
+            "penalty_days": e.penalty_days,
+            "penalty_euros": e.penalty_euros,
         }
         r["stage"] = RequestStage.SENT.value
 
     @apply_event.register
+    def _(self, e: RightsRequest.RecipientsNotified, r: RequestRecord) -> None:
+        r["recipients_notified"] = {
+            "recipients": list(e.recipients),
+            "exemption": None if e.exemption is None else str(e.exemption),
+            "explanation": e.explanation,
+            "at": utc_text(e.notified_at),
+        }
+
+    @apply_event.register
+    def _(self, e: RightsRequest.NoticeOfDefaultReceived, r: RequestRecord) -> None:
+        r.setdefault("notices_of_default", []).append(
+            {
+                "about": "objection" if r["stage"] == RequestStage.OBJECTED.value else "decision",
+                "received_at": utc_text(e.notice_received_at),
+                "first_penalty_day": e.first_penalty_day.isoformat(),
+            }
+        )
+
+    @apply_event.register
     def _(self, e: RightsRequest.ObjectionLodged, r: RequestRecord) -> None:
-        r["objection"] = {"grounds": e.grounds, "lodged_at": utc_text(e.lodged_at)}
+        r["objection"] = {
+            "grounds": e.grounds,
+            "lodged_at": utc_text(e.lodged_at),
+            "late": e.late,
+            "advisory_committee": e.advisory_committee,
+            "decision_deadline": (
+                None if e.decision_deadline is None else e.decision_deadline.isoformat()
+            ),
+        }
         r["stage"] = RequestStage.OBJECTED.value
+
+    @apply_event.register
+    def _(self, e: RightsRequest.LatenessExcused, r: RequestRecord) -> None:
+        r["objection"]["lateness_excused"] = {
+            "reasons": e.reasons,
+            "at": utc_text(e.excused_at),
+        }
+
+    @apply_event.register
+    def _(self, e: RightsRequest.DeclaredInadmissible, r: RequestRecord) -> None:
+        objection = r["objection"]
+        objection["outcome"] = ObjectionOutcome.INADMISSIBLE.value
+        objection["reasons"] = e.reasons
+        objection["decided_at"] = utc_text(e.decided_at)
+        r["stage"] = RequestStage.CLOSED.value
+
+    @apply_event.register
+    def _(self, e: RightsRequest.Heard, r: RequestRecord) -> None:
+        r["objection"]["hearing"] = {
+            "at": utc_text(e.heard_at),
+            "by_committee": e.by_committee,
+            "report": e.report,
+        }
+
+    @apply_event.register
+    def _(self, e: RightsRequest.HearingWaived, r: RequestRecord) -> None:
+        r["objection"]["hearing"] = {"at": utc_text(e.waived_at), "waived": str(e.ground)}
+
+    @apply_event.register
+    def _(self, e: RightsRequest.ObjectionTermExtended, r: RequestRecord) -> None:
+        r["objection"]["term_extended_at"] = utc_text(e.extended_at)
+        r["objection"]["decision_deadline"] = e.decision_deadline.isoformat()
 
     @apply_event.register
     def _(self, e: RightsRequest.ObjectionDecided, r: RequestRecord) -> None:
         objection = r["objection"]
+        objection["outcome"] = (
+            ObjectionOutcome.WELL_FOUNDED if e.well_founded else ObjectionOutcome.UNFOUNDED
+        ).value
         objection["well_founded"] = e.well_founded
         objection["reasons"] = e.reasons
         objection["decided_at"] = utc_text(e.decided_at)
+        objection["deliberation"] = None if e.deliberation is None else str(e.deliberation)
+        objection["decided_late"] = e.late
+        objection["penalty_days"] = e.penalty_days
+        objection["penalty_euros"] = e.penalty_euros
         r["stage"] = RequestStage.CLOSED.value
 
     @apply_event.register
@@ -238,9 +387,22 @@ class RequestRegister(RecordProjection[RequestRecord]):
         r["stage"] = RequestStage.WITHDRAWN.value
 
 
+def _pending_penalty(r: RequestRecord) -> str | None:
+    """The first penalty day of a notice of default the decision it asks for has not answered
+    yet: a notice about the decision ends with sending, one about the objection with its
+    decision."""
+    notices = r.get("notices_of_default") or []
+    if not notices:
+        return None
+    last = notices[-1]
+    pending = {"decision": OPEN, "objection": (RequestStage.OBJECTED.value,)}[last["about"]]
+    return last["first_penalty_day"] if r["stage"] in pending else None
+
+
 def with_time_left(r: RequestRecord, today: date) -> dict[str, Any]:
     """The register row with the days left to its deadline (negative: overdue), for open
-    requests; a suspended request's clock stands still, so its days left are not counted."""
+    requests, decided ones until they are sent; a suspended request's clock stands still, so
+    its days left are not counted."""
     left = None
     if r["stage"] in RUNNING:
         left = (date.fromisoformat(r["deadline"]) - today).days

@@ -100,7 +100,7 @@ def sent_on_3_april(settings: Settings) -> tuple[RightsRequest, object]:
         DecideRequest(aggregate_id=received, outcome=Outcome.GRANTED, reasons="toegewezen"), OWNER
     )
     app.clock = lambda: at(4, 3, 12)
-    app.execute(SendDecision(aggregate_id=received, channel="post", sent_at=at(4, 3, 11)), PRIVACY)
+    app.execute(SendDecision(aggregate_id=received, channel="post", sent_at=at(4, 3, 11)), OWNER)
     return app.repository.get(received), app
 
 
@@ -130,6 +130,7 @@ def test_a_bezwaar_on_the_monday_after_a_decree_day_is_on_time_and_stays_so(tmp_
         ),
         PRIVACY,
     )
+    assert not app.repository.get(request.id).objection_late
 
 
 def test_the_gdpr_month_ends_on_the_decree_day_itself(tmp_path):

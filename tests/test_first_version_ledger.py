@@ -4,6 +4,7 @@ verifies, and new decisions recorded on top of it verify with it (a rolling upgr
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from uuid import UUID
@@ -76,3 +77,24 @@ def test_new_decisions_on_top_of_the_old_ledger_verify_with_it(tmp_path):
     )
     assert app.recorder.ledger_size() == SIZE + 1
     verified(home, app)
+
+
+def test_old_sent_decisions_keep_their_judgement_at_decision(tmp_path):
+    """Issue 14 judges "on time" at sending; a decision sent before that keeps the judgement
+    made when it was decided, and the register says so. Old objections were all on time (late
+    ones were refused then)."""
+    _, app = opened(tmp_path)
+    runner = ReadModelRunner(app, all_projections())
+    runner.catch_up_all()
+    with runner.db.transaction() as cursor:
+        cursor.execute("SELECT doc FROM requests")
+        records = [json.loads(doc) for (doc,) in cursor.fetchall()]
+    sent = [r for r in records if "sent" in r]
+    assert sent
+    for r in sent:
+        assert r["sent"]["judged_at"] == "decision"
+        assert r["sent"]["on_time"] is r["decision"]["on_time"]
+        assert r["decision"]["mandate"] is None  # recorded before the mandate was
+    objections = [r["objection"] for r in records if "objection" in r]
+    assert objections
+    assert all(o["late"] is False for o in objections)

@@ -46,6 +46,12 @@ def change_every_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rules, "REQUEST_PERIOD_MONTHS", 3)
     monkeypatch.setattr(rules, "MAX_EXTENSION_MONTHS", 0)
     monkeypatch.setattr(rules, "OBJECTION_PERIOD", timedelta(weeks=1))
+    # issue 14: the Awb 7:10 and 4:17 terms
+    monkeypatch.setattr(rules, "OBJECTION_DECISION_PERIOD", timedelta(weeks=1))
+    monkeypatch.setattr(rules, "COMMITTEE_DECISION_PERIOD", timedelta(weeks=2))
+    monkeypatch.setattr(rules, "OBJECTION_DECISION_EXTENSION", timedelta(0))
+    monkeypatch.setattr(rules, "NOTICE_OF_DEFAULT_PERIOD", timedelta(0))
+    monkeypatch.setattr(rules, "PENALTY_RATES", ((42, 1000),))
     monkeypatch.setattr(
         rules,
         "public_holidays",
@@ -55,6 +61,8 @@ def change_every_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     for aggregate in (Incident, RightsRequest):
         monkeypatch.setattr(aggregate, "_require", refuse)
     monkeypatch.setattr(RightsRequest, "_not_before_receipt", refuse)
+    monkeypatch.setattr(RightsRequest, "_require_admissible", refuse)
+    monkeypatch.setattr(RightsRequest, "_require_late_objection", refuse)
     monkeypatch.setattr("domain.processing.check_entry", refuse)
     monkeypatch.setattr("domain.processors.EEA", frozenset())  # every country outside it
 

@@ -46,7 +46,7 @@ from domain.incidents import (
     SubjectsNotInformedGround,
 )
 from domain.processing import LegalBasis
-from domain.requests import ExtensionReason, Outcome, RefusalGround, Right
+from domain.requests import Deliberation, ExtensionReason, Outcome, RefusalGround, Right
 from domain.values import EARLIEST, LATEST, MAX_TEXT
 from ledger.note import NoteVerifier
 from ledger.verify import verify_ledger
@@ -369,6 +369,7 @@ def the_story(app, s: dict) -> dict[str, object]:
         return made
 
     objected = request(first)
+    do(c.AcknowledgeRequest(aggregate_id=objected, channel=short))
     do(c.SuspendRequest(aggregate_id=objected, missing=t))
     do(c.ResumeRequest(aggregate_id=objected))
     do(
@@ -384,13 +385,23 @@ def the_story(app, s: dict) -> dict[str, object]:
         c.DecideRequest(
             aggregate_id=objected,
             outcome=Outcome.PARTLY_GRANTED,
-            grounds=list(RefusalGround),
+            # every ground but identity: it was verified (art. 12(6))
+            grounds=[g for g in RefusalGround if g is not RefusalGround.IDENTITY_NOT_ESTABLISHED],
             reasons=t,
         )
     )
     do(c.SendDecision(aggregate_id=objected, channel=short, sent_at=NOW))
     do(c.LodgeObjection(aggregate_id=objected, grounds=t, lodged_at=NOW))
-    do(c.DecideOnObjection(aggregate_id=objected, well_founded=s["flag"], reasons=t))
+    do(c.HearObjector(aggregate_id=objected, by_committee=s["flag"], report=t))
+    do(c.ExtendObjectionTerm(aggregate_id=objected, reasons=t))
+    do(
+        c.DecideOnObjection(
+            aggregate_id=objected,
+            well_founded=s["flag"],
+            reasons=t,
+            deliberation=Deliberation.WITH_OTHERS,  # the same team decided the request
+        )
+    )
 
     erased = request(second)
     do(c.DecideRequest(aggregate_id=erased, outcome=Outcome.GRANTED, reasons=t))

@@ -103,6 +103,15 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.RecordAPAnswer,
         commands.AssessDPIAAsFG,
         commands.DecideOnDPIA,
+        # issue 14: rights requests as bijlage 5 runs them, objections under the Awb
+        commands.AcknowledgeRequest,
+        commands.NotifyRecipients,
+        commands.ExcuseLateness,
+        commands.DeclareInadmissible,
+        commands.HearObjector,
+        commands.WaiveHearing,
+        commands.ExtendObjectionTerm,
+        commands.RecordNoticeOfDefault,
     )
 }
 FG = "fg"  # the one person who acts for every municipality

@@ -62,6 +62,24 @@ LABELS: dict[str, tuple[str, str]] = {
     "requests.by_outcome": ("Naar uitkomst", "By outcome"),
     "requests.decided_on_time": ("Op tijd beslist", "Decided on time"),
     "requests.extended": ("Verlengd", "Extended"),
+    # issue 14: on time judged at sending; objections under the Awb
+    "requests.sent_on_time": (
+        "Op tijd verzonden (art. 12(3) AVG)",
+        "Sent on time (art. 12(3) GDPR)",
+    ),
+    "requests.decided_not_sent": ("Besloten, nog niet verzonden", "Decided, not yet sent"),
+    "requests.notices_of_default": (
+        "Ingebrekestellingen (Awb 4:17)",
+        "Notices of default (Awb 4:17)",
+    ),
+    "requests.penalties_euros": ("Verbeurde dwangsommen (euro)", "Penalties owed (euros)"),
+    "objections.total": ("Bezwaren", "Objections"),
+    "objections.late": ("Te laat ingediende bezwaren", "Objections lodged late"),
+    "objections.by_outcome": ("Bezwaren naar uitkomst", "Objections by outcome"),
+    "objections.decided_on_time": (
+        "Op bezwaar beslist binnen de termijn (Awb 7:10)",
+        "Objections decided within the term (Awb 7:10)",
+    ),
     "fg_advice.total": ("Gevraagde adviezen", "Advice requested"),
     "fg_advice.followed": ("Opgevolgd", "Followed"),
     "fg_advice.not_followed": ("Niet opgevolgd, met reden", "Not followed, with reasons"),

@@ -174,6 +174,9 @@ READS: dict[type, tuple[str, ...]] = {
     RightsRequest: (
         "/municipalities/{municipality}/requests",
         "/oversight/requests-near-deadline",
+        "/oversight/requests-decided-not-sent",
+        "/oversight/objections-near-term",
+        "/oversight/notices-of-default",
         "/reconstructions/{model}",
     ),
     ProcessingActivity: (

@@ -406,3 +406,58 @@ def test_no_api_key_makes_an_fg_a_decider_where_it_is_fg(served: Served):
             served.key("fg@blnp.nl", Grant(Role.FG, TOWN), Grant(role, TOWN))
     # A secretary elsewhere is no conflict.
     served.key("fg@blnp.nl", Grant(Role.FG, "Putten"), Grant(Role.SECRETARY, TOWN))
+
+
+# --- rights requests as bijlage 5 runs them (issue 14) ------------------------------------------
+
+
+def done(response) -> None:
+    assert response.status_code < 300, response.text
+
+
+def test_the_department_acknowledges_decides_in_mandate_and_sends_through_http(served: Served):
+    privacy, owner = served.role(Role.PRIVACY_OFFICER), served.role(Role.PROCESS_OWNER)
+    request = served.command(
+        "receive-request",
+        privacy,
+        municipality=TOWN,
+        controller=COLLEGE,
+        right="art. 16 rectificatie",
+        channel="post",
+        requester_name="Anna de Vries",
+        requester_contact="anna@example.nl",
+        received_at=T0.isoformat(),
+    ).json()["id"]
+    done(served.command("acknowledge-request", owner, aggregate_id=request, channel="post"))
+    # Before the identity is verified, the clock can stop to ask for proof (art. 12(6)).
+    size = served.ledger_size()
+    early = served.command(
+        "decide-request", owner, aggregate_id=request, outcome="toegewezen", reasons="ja"
+    )
+    assert refused(served, early, 409, "procedure", size)["allowed"] == [
+        "suspend-request",
+        "verify-identity",
+    ]
+    done(served.command("verify-identity", privacy, aggregate_id=request, method="DigiD"))
+    done(
+        served.command(
+            "decide-request", owner, aggregate_id=request, outcome="toegewezen", reasons="adres"
+        )
+    )
+    size = served.ledger_size()
+    served.clock.now = T0 + timedelta(days=1)
+    sent_at = served.clock.now.isoformat()
+    by_privacy = served.command(
+        "send-decision", privacy, aggregate_id=request, channel="post", sent_at=sent_at
+    )
+    assert "send_decision" in refused(served, by_privacy, 403, "forbidden", size)["detail"]
+    done(
+        served.command(
+            "send-decision", owner, aggregate_id=request, channel="post", sent_at=sent_at
+        )
+    )
+    done(served.command("notify-recipients", owner, aggregate_id=request, recipients=["BRP"]))
+    (row,) = served.client.get(f"/municipalities/{TOWN}/requests", headers=privacy).json()["items"]
+    assert row["decision"]["mandate"] == "ondermandaat: proceseigenaar van de vakafdeling"
+    assert (row["sent"]["on_time"], row["sent"]["judged_at"]) == (True, "sending")
+    assert row["recipients_notified"]["recipients"] == ["BRP"]

@@ -89,6 +89,11 @@ lift_legal_hold                   .    .     .    .    x    .    .    .    .
 record_fg_annual_report           .    .     .    x    .    .    .    .    .
 record_breach_register_evaluation .    x     x    .    .    .    .    .    .
 record_ciso_quarterly_report      .    x     .    .    .    .    .    .    .
+acknowledge_request               .    .     x    .    .    x    .    .    .
+send_decision                     .    .     .    .    x    x    .    .    .
+notify_recipients                 .    .     x    .    .    x    .    .    .
+handle_objection                  .    .     x    .    x    .    .    .    .
+record_notice_of_default          .    .     x    .    .    .    .    .    .
 """
 
 CELLS = [

@@ -32,7 +32,19 @@ from domain.processing import LegalBasis
 from domain.processors import TransferSafeguard
 from domain.reporting import Recipient as ReportRecipient
 from domain.reporting import ReportKind
-from domain.requests import ExtensionReason, Outcome, RefusalGround, RequestStage, Right
+from domain.requests import (
+    Deliberation,
+    ExtensionReason,
+    HearingWaiver,
+    Mandate,
+    NotificationExemption,
+    ObjectionOutcome,
+    Outcome,
+    RefusalGround,
+    RequestStage,
+    Right,
+    SuspensionReason,
+)
 from domain.retention import RecordType
 
 SHOWN = (
@@ -66,6 +78,13 @@ SHOWN = (
     RecordType,
     ReportKind,
     ReportRecipient,
+    # issue 14: rights requests and objections
+    SuspensionReason,
+    Mandate,
+    NotificationExemption,
+    HearingWaiver,
+    Deliberation,
+    ObjectionOutcome,
 )
 
 

@@ -74,7 +74,8 @@ def test_the_request_register_has_deadlines_suspensions_extension_and_outcome(cu
     assert r3["extension"]["months"] == 2
     assert r3["decision"]["outcome"] == "toegewezen"
     assert r3["decision"]["on_time"] is True
-    assert r3["days_left"] is None  # decided: no clock runs
+    # Decided, not yet sent: the clock runs until the requester is informed (art. 12(3)).
+    assert r3["days_left"] == 74
     assert "Requester" not in str(register)  # names stay in the ledger, encrypted
 
 

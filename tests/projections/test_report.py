@@ -56,6 +56,10 @@ def test_the_figures_of_the_year(figures):
         "processors.breach_notices": 0,
         "early_warnings.significant": 0,
         "early_warnings.sent_within_24h": None,
+        # issue 14: R3 is decided but not sent, so none was sent, on time or late
+        "requests.sent_on_time": None,
+        "requests.decided_not_sent": 1,
+        "objections.total": 0,
     }
     assert {key: figures[key].value for key in expected} == expected
     assert figures["breaches.notified_late"].detail[0]["reason"] == (

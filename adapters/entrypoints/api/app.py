@@ -469,6 +469,12 @@ OVERSIGHT: dict[str, Question] = {
     ),
     "dpia-measures-not-done": lambda c, m, now: oversight.dpia_measures_not_done(c, m),
     "dpia-reassessments-due": lambda c, m, now: oversight.dpia_reassessments_due(c, m, now),
+    # rights requests and objections (issue 14)
+    "requests-decided-not-sent": lambda c, m, now: oversight.requests_decided_not_sent(
+        c, m, now.date()
+    ),
+    "objections-near-term": lambda c, m, now: oversight.objections_near_term(c, m, now.date()),
+    "notices-of-default": lambda c, m, now: oversight.notices_of_default(c, m, now.date()),
 }
 
 
