@@ -429,11 +429,11 @@ def test_project_brings_the_register_up_and_rebuilds_it(operator):
     home, env = operator
     first = bewijslast("project", cwd=home, env=env)
     assert first.returncode == 0, first.stderr
-    assert "processing_register: 58 new events" in first.stdout
+    assert "processing_register: 69 new events" in first.stdout
     again = bewijslast("project", cwd=home, env=env)
     assert "processing_register: 0 new events" in again.stdout
     rebuilt = bewijslast("project", "--rebuild", "all", cwd=home, env=env)
-    assert "processing_register: rebuilt from index 0, 58 events" in rebuilt.stdout
+    assert "processing_register: rebuilt from index 0, 69 events" in rebuilt.stdout
     unknown = bewijslast("project", "--rebuild", "nothing", cwd=home, env=env)
     assert unknown.returncode == 2
     assert "there are: processing_register" in unknown.stderr
