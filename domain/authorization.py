@@ -284,6 +284,7 @@ DECIDING: frozenset[Command] = frozenset(
         Command.DECIDE_REQUEST,
         Command.DECIDE_ON_OBJECTION,
         Command.ANSWER_FG_ADVICE,
+        Command.DECIDE_ON_DPIA,
     }
 )
 DECIDING_ROLES: frozenset[Role] = frozenset(

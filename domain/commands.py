@@ -732,14 +732,12 @@ class AssessDPIAAsFG(StepCommand):
     remarks: Text
 
 
-class DecideOnDPIA(StepCommand):
+class DecideOnDPIA(AfterFGAdvice):
     permission = Command.DECIDE_ON_DPIA
     aggregate_type = DPIA
     moment = "decided_at"
     decision: Decision
     reasons: Text
-    fg_advice: UUID | None = None
-    no_fg_advice_reason: OptionalText = ""
     reassess_on: Day
 
 

@@ -31,6 +31,7 @@ from domain.deadlines import (
     prior_consultation_deadline,
 )
 from domain.errors import ProcedureError
+from domain.fg_advice import SealedWithoutFGAdvice, WithoutFGAdvice, sealed_without_fg_advice
 from domain.personal_data import PersonalData, Sealed, record_key
 from domain.values import Text
 
@@ -614,7 +615,7 @@ class DPIA(Aggregate):
         decision: Decision,
         reasons: str,
         fg_advice: UUID | None,
-        no_fg_advice_reason: str,
+        without_fg_advice: WithoutFGAdvice | None,
         reassess_on: date,
         decided_at: datetime,
         actor: str,
@@ -623,7 +624,7 @@ class DPIA(Aggregate):
             raise ProcedureError("the controller decides after the FG's assessment", ["fg_assess"])
         if self.decided:
             raise ProcedureError("the controller already decided on this DPIA")
-        if (fg_advice is None) == (not no_fg_advice_reason.strip()):
+        if (fg_advice is None) == (without_fg_advice is None):
             raise ProcedureError(
                 "the decision cites the FG's advice or says why none was asked, not both"
             )
@@ -646,7 +647,7 @@ class DPIA(Aggregate):
             decision=decision,
             reasons=self._sealed(reasons),
             fg_advice=fg_advice,
-            no_fg_advice_reason=self._sealed(no_fg_advice_reason) if fg_advice is None else "",
+            without_fg_advice=sealed_without_fg_advice(without_fg_advice, self._sealed),
             reassess_on=reassess_on,
             ap_period_passed=ap_period_passed,
             decided_at=decided_at,
@@ -677,7 +678,7 @@ class DPIA(Aggregate):
         decision: Decision
         reasons: Sealed
         fg_advice: UUID | None
-        no_fg_advice_reason: Sealed
+        without_fg_advice: SealedWithoutFGAdvice | None
         reassess_on: date
         ap_period_passed: bool  # proceeded after the AP's period ended without an answer
         decided_at: datetime
@@ -690,7 +691,7 @@ class DPIA(Aggregate):
         decision: Decision,
         reasons: Sealed,
         fg_advice: UUID | None,
-        no_fg_advice_reason: Sealed,
+        without_fg_advice: SealedWithoutFGAdvice | None,
         reassess_on: date,
         ap_period_passed: bool,
         decided_at: datetime,

@@ -7,6 +7,7 @@ with it at the end of its retention period. Public verbs judge; ``@event`` metho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import TypedDict, cast
@@ -199,3 +200,12 @@ class SealedWithoutFGAdvice(TypedDict):
 
     reason: str
     explanation: Sealed
+
+
+def sealed_without_fg_advice(
+    without: WithoutFGAdvice | None, seal: Callable[[str], PersonalData]
+) -> SealedWithoutFGAdvice | None:
+    """How a decision's record keeps why no FG advice was asked (``seal``: its record key)."""
+    if without is None:
+        return None
+    return SealedWithoutFGAdvice(reason=without.reason.value, explanation=seal(without.explanation))

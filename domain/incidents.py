@@ -32,7 +32,7 @@ from domain.deadlines import (
     nis2_early_warning_deadline,
 )
 from domain.errors import ProcedureError
-from domain.fg_advice import SealedWithoutFGAdvice, WithoutFGAdvice
+from domain.fg_advice import SealedWithoutFGAdvice, WithoutFGAdvice, sealed_without_fg_advice
 from domain.personal_data import PersonalData, Sealed, record_key
 from domain.values import Count, OptionalText, ShortText, Text, Texts
 
@@ -466,12 +466,7 @@ class Incident(Aggregate):
             inform_subjects=inform_subjects,
             subjects_reasons=self._sealed(subjects_reasons),
             fg_advice=fg_advice,
-            without_fg_advice=None
-            if without_fg_advice is None
-            else SealedWithoutFGAdvice(
-                reason=without_fg_advice.reason.value,
-                explanation=self._sealed(without_fg_advice.explanation),
-            ),
+            without_fg_advice=sealed_without_fg_advice(without_fg_advice, self._sealed),
             fg_advice_followed=fg_advice_followed,
             departure_reasons=self._sealed(departure_reasons) if departure_reasons else "",
             decided_at=decided_at,

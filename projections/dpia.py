@@ -7,6 +7,7 @@ from typing import Any, ClassVar, NotRequired, TypedDict
 from eventsourcing.dispatch import singledispatchmethod
 
 from domain.dpia import DPIA, Status
+from domain.fg_advice import SealedWithoutFGAdvice
 from projections.base import NoHandler, Record, RecordProjection, SealedText, utc_text
 
 
@@ -58,7 +59,7 @@ class DPIADecision(TypedDict):
     decision: str
     reasons: SealedText
     fg_advice: str | None
-    no_fg_advice_reason: SealedText
+    without_fg_advice: SealedWithoutFGAdvice | None  # the reason, its explanation sealed
     reassess_on: str
     ap_period_passed: bool
     decided_at: str
@@ -228,7 +229,7 @@ class DPIARegister(RecordProjection[DPIARecord]):
             "decision": str(e.decision),
             "reasons": e.reasons,
             "fg_advice": None if e.fg_advice is None else str(e.fg_advice),
-            "no_fg_advice_reason": e.no_fg_advice_reason,
+            "without_fg_advice": e.without_fg_advice,
             "reassess_on": e.reassess_on.isoformat(),
             "ap_period_passed": e.ap_period_passed,
             "decided_at": utc_text(e.decided_at),

@@ -185,7 +185,7 @@ def the_story(app, s: dict) -> dict[str, object]:
             aggregate_id=dpia,
             decision=Decision.ABANDON,
             reasons=t,
-            no_fg_advice_reason=t,
+            without_fg_advice=WithoutFGAdvice(reason=NoAdviceReason.URGENCY, explanation=t),
             reassess_on=date(2029, 6, 1),
         )
     )

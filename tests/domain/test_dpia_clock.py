@@ -146,7 +146,7 @@ def decide(dpia: DPIA, on: date) -> None:
         decision=Decision.PROCEED,
         reasons="maatregelen genomen",
         fg_advice=uuid4(),
-        no_fg_advice_reason="",
+        without_fg_advice=None,
         reassess_on=date(2027, 6, 1),
         decided_at=at(on),
         actor="gs@leusden.nl",
