@@ -50,7 +50,7 @@ class RecordKind:
     the key its texts are sealed under (None: it holds no personal data of its own)."""
 
     aggregate: type[Aggregate]
-    created: type[Aggregate.Event]
+    created: tuple[type[Aggregate.Event], ...]  # each event a record of the type starts with
     triggers: Mapping[type, str]
     key: str | None
 
@@ -58,20 +58,24 @@ class RecordKind:
 # One row per record type; a new record type adds its row here and in the Selectielijst table.
 RECORD_TYPES: Mapping[RecordType, RecordKind] = {
     RecordType.INCIDENT: RecordKind(
-        Incident, Incident.Reported, {Incident.Closed: "closed_at"}, "key"
+        Incident, (Incident.Reported,), {Incident.Closed: "closed_at"}, "key"
     ),
     RecordType.RIGHTS_REQUEST: RecordKind(
         RightsRequest,
-        RightsRequest.Received,
+        (RightsRequest.Received,),
         {RightsRequest.Closed: "closed_at", RightsRequest.Withdrawn: "withdrawn_at"},
         "subject",
     ),
     RecordType.FG_ADVICE: RecordKind(
-        FGAdvice, FGAdvice.Requested, {FGAdvice.Answered: "answered_at"}, "key"
+        # Asked for, or given unasked (art. 39(1)).
+        FGAdvice,
+        (FGAdvice.Requested, FGAdvice.Volunteered),
+        {FGAdvice.Answered: "answered_at"},
+        "key",
     ),
     RecordType.PROCESSING_ACTIVITY: RecordKind(
         ProcessingActivity,
-        ProcessingActivity.Registered,
+        (ProcessingActivity.Registered,),
         {ProcessingActivity.Retired: "valid_from"},
         None,
     ),

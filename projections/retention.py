@@ -60,7 +60,9 @@ class RetentionRecord(Record):
     destruction: NotRequired[Destruction]
 
 
-_CREATED = {kind.created: record_type for record_type, kind in RECORD_TYPES.items()}
+_CREATED = {
+    created: record_type for record_type, kind in RECORD_TYPES.items() for created in kind.created
+}
 _TRIGGERS = {
     trigger: record_type for record_type, kind in RECORD_TYPES.items() for trigger in kind.triggers
 }

@@ -221,3 +221,29 @@ def test_serve_runs_retention_in_every_declared_municipality(served: Served):
     runner.tick()
     (destroyed,) = oversight(served, "destroyed")
     assert (destroyed["id"], destroyed["actor"]) == (incident, "bewijslast serve (test)")
+
+
+def test_advice_the_fg_gave_unasked_is_destroyed_like_advice_asked_for(served: Served):
+    """Art. 39(1) advice is an FG advice record like any other: answered, it is kept ten years
+    (the table's assumption) and then destroyed with its key."""
+    incident = closed_incident(served)
+    fg, secretary = served.role(Role.FG), served.role(Role.SECRETARY)
+    unasked = served.command(
+        "volunteer-fg-advice",
+        fg,
+        municipality=TOWN,
+        about=incident,
+        advice="bewaar het dossier korter",
+        recommendation="ja",
+    )
+    assert unasked.status_code == 201, unasked.text
+    advice = unasked.json()["id"]
+    answered = served.command(
+        "answer-fg-advice", secretary, aggregate_id=advice, followed=True, reasons="eens"
+    )
+    assert answered.status_code == 201, answered.text
+    years_later(served, 10, days=1)
+    privacy = served.role(Role.PRIVACY_OFFICER)
+    run = served.command("run-retention", privacy, municipality=TOWN)
+    assert run.status_code == 201, run.text
+    assert advice in {r["id"] for r in oversight(served, "destroyed")}
