@@ -353,6 +353,30 @@ def decisions_without_fg_advice(
         }
         for r in documents(cursor, IncidentRecord)
         if (decision := r["decision"]) and (without := decision["without_fg_advice"])
+    ] + _dpia_decisions_without_fg_advice(cursor, municipalities)
+
+
+def _dpia_decisions_without_fg_advice(
+    cursor: Cursor, municipalities: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The controller's decisions on a DPIA (bijlage 4) taken without FG advice."""
+    cursor.execute(
+        f"SELECT doc FROM dpias WHERE decision IS NOT NULL AND {_in(municipalities)} "
+        "ORDER BY signalled_at",
+        tuple(municipalities),
+    )
+    return [
+        {
+            "kind": "dpia-decision",
+            "about": r["id"],
+            "municipality": r["municipality"],
+            "reason": without["reason"],
+            "explanation": without["explanation"],
+            "decided_at": decision["decided_at"],
+            "evidence": r["evidence"]["Decided"],
+        }
+        for r in documents(cursor, DPIARecord)
+        if (decision := r.get("decision")) and (without := decision["without_fg_advice"])
     ]
 
 

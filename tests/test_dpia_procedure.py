@@ -41,6 +41,7 @@ from domain.dpia import (
     Trigger,
 )
 from domain.errors import ProcedureError
+from domain.fg_advice import NoAdviceReason, WithoutFGAdvice
 from domain.processing import LegalBasis, RegisterEntry, version_uri
 from projections import oversight
 from projections.catalogue import all_projections
@@ -405,3 +406,80 @@ def test_only_the_roles_the_seed_names_take_the_steps(history):
             elsewhere,
             on(3, 4),
         )
+
+
+def test_a_dpia_decided_without_fg_advice_is_listed_with_its_reason(history):
+    """Step 10 without the FG's advice: the controller says why none was asked, and the FG's
+    oversight lists the decision beside the breach decisions taken so."""
+    town = Municipality(history)
+    cameras = town.do(
+        RegisterProcessingActivity(
+            municipality=TOWN, controller=COLLEGE, entry=entry("Slimme camera's"), valid_from=T0
+        ),
+        PB,
+        T0,
+    )
+    dpia = town.do(
+        SignalDPIA(activity=cameras, trigger=Trigger.NEW_SYSTEM, description="Nieuw systeem"),
+        PO,
+        on(3, 3),
+    )
+    advice = town.do(
+        RequestFGAdvice(municipality=TOWN, about=dpia, question="Is een DPIA nodig?"), PO, on(3, 4)
+    )
+    town.do(GiveFGAdvice(aggregate_id=advice, advice="Ja", recommendation="DPIA"), FG, on(3, 5))
+    town.do(TakeFGAdviceOnDPIA(aggregate_id=dpia, fg_advice=advice), PO, on(3, 6))
+    town.do(AssignDPIA(aggregate_id=dpia, assignee="P. de Beheerder"), PO, on(3, 6, hour=11))
+    town.do(PreScanDPIA(aggregate_id=dpia, ap_list=[APListItem.CAMERA_SURVEILLANCE]), PB, on(3, 9))
+    town.do(
+        AssessDPIA(
+            aggregate_id=dpia,
+            team=[TeamRole.PRIVACY_OFFICER],
+            systematic_description="Camera's in het centrum",
+            necessity_and_proportionality="Lichter kan niet",
+            risks=[
+                Risk(
+                    description="Inwoners worden gevolgd",
+                    likelihood=RiskLevel.LOW,
+                    impact=RiskLevel.MEDIUM,
+                    measures=["Beelden na 28 dagen wissen"],
+                )
+            ],
+            residual_risk=RiskLevel.LOW,
+            conclusion="Aanvaardbaar restrisico",
+        ),
+        PB,
+        on(3, 20),
+    )
+    town.do(
+        AssessDPIAAsFG(
+            aggregate_id=dpia,
+            opinion=FGOpinion.INSUFFICIENT,
+            measures_checked=False,
+            remarks="te summier",
+        ),
+        FG,
+        on(3, 23),
+    )
+    decided = town.do(
+        DecideOnDPIA(
+            aggregate_id=dpia,
+            decision=Decision.ABANDON,
+            reasons="De verwerking gaat niet door",
+            without_fg_advice=WithoutFGAdvice(
+                reason=NoAdviceReason.URGENCY, explanation="besluit nodig voor de raad"
+            ),
+            reassess_on=date(2027, 3, 24),
+        ),
+        GS,
+        on(3, 24),
+    )
+    assert decided == dpia
+    (listed,) = town.oversight(oversight.decisions_without_fg_advice)
+    assert (listed["kind"], listed["about"], listed["reason"]) == (
+        "dpia-decision",
+        str(dpia),
+        NoAdviceReason.URGENCY.value,
+    )
+    assert opened(history.app, listed)["explanation"] == "besluit nodig voor de raad"
+    assert listed["evidence"]
