@@ -314,6 +314,8 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     RecordType.RIGHTS_REQUEST: ("verzoek van betrokkene", "data-subject request"),
     RecordType.FG_ADVICE: ("advies van de FG", "FG advice"),
     RecordType.PROCESSING_ACTIVITY: ("verwerkingsactiviteit", "processing activity"),
+    RecordType.DPIA: ("DPIA", "DPIA"),
+    RecordType.PROCESSOR: ("verwerker", "processor"),
     ReportKind.FG_ANNUAL_REPORT: ("jaarverslag FG", "FG annual report"),
     ReportKind.BREACH_REGISTER_EVALUATION: (
         "jaarlijkse evaluatie register beveiligingsincidenten",

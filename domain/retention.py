@@ -21,11 +21,13 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.deadlines import AMSTERDAM
+from domain.dpia import DPIA
 from domain.errors import ProcedureError
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.personal_data import PersonalData, Sealed
 from domain.processing import ProcessingActivity
+from domain.processors import Processor
 from domain.requests import RightsRequest
 
 
@@ -41,6 +43,8 @@ class RecordType(StrEnum):
     RIGHTS_REQUEST = "verzoek van betrokkene"
     FG_ADVICE = "advies van de FG"
     PROCESSING_ACTIVITY = "verwerkingsactiviteit"
+    DPIA = "DPIA"
+    PROCESSOR = "verwerker"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class RecordKind:
     created: tuple[type[Aggregate.Event], ...]  # each event a record of the type starts with
     triggers: Mapping[type, str]
     key: str | None
+    # Events after which the file is open again, until a trigger closes it anew.
+    reopening: tuple[type, ...] = ()
 
 
 # One row per record type; a new record type adds its row here and in the Selectielijst table.
@@ -78,6 +84,15 @@ RECORD_TYPES: Mapping[RecordType, RecordKind] = {
         (ProcessingActivity.Registered,),
         {ProcessingActivity.Retired: "valid_from"},
         None,
+    ),
+    RecordType.DPIA: RecordKind(DPIA, (DPIA.Signalled,), {DPIA.Decided: "decided_at"}, "key"),
+    # A processor and its agreements describe an organisation: no key of their own.
+    RecordType.PROCESSOR: RecordKind(
+        Processor,
+        (Processor.Registered,),
+        {Processor.AgreementEnded: "recorded_at"},
+        None,
+        reopening=(Processor.AgreementConcluded,),
     ),
 }
 
@@ -166,6 +181,8 @@ def judge(
     if not closing:
         return None
     last, trigger_at = closing[-1]
+    if any(isinstance(e, kind.reopening) for e in events[list(events).index(last) + 1 :]):
+        return None
     first_day = due_on(rule, trigger_at)
     if first_day > today:
         return None

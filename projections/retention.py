@@ -66,6 +66,8 @@ _CREATED = {
 _TRIGGERS = {
     trigger: record_type for record_type, kind in RECORD_TYPES.items() for trigger in kind.triggers
 }
+# Events that open a closed file again (a processor engaged anew): no period runs.
+_REOPENING = frozenset(event for kind in RECORD_TYPES.values() for event in kind.reopening)
 _HOLD_EVENTS: tuple[type[LegalHold.Event], ...] = (
     LegalHold.Placed,
     LegalHold.PlacedAgain,
@@ -77,7 +79,10 @@ class RetentionRegister(ReadModel):
     name = "retention_register"
     tables = ("retention",)
     topics = tuple(
-        map(get_topic, [*_CREATED, *_TRIGGERS, *_HOLD_EVENTS, RecordDestruction.Destroyed])
+        map(
+            get_topic,
+            [*_CREATED, *_TRIGGERS, *_REOPENING, *_HOLD_EVENTS, RecordDestruction.Destroyed],
+        )
     )
 
     def create_tables(self, cursor: Cursor) -> None:
@@ -119,6 +124,10 @@ class RetentionRegister(ReadModel):
                 destroyed_at=utc_text(event.destroyed_at),
                 actor=event.actor,
             )
+        elif kind in _REOPENING:
+            record = self._find(cursor, "record", str(event.originator_id), event)
+            record.pop("trigger", None)
+            record.pop("trigger_at", None)
         else:
             record = self._find(cursor, "record", str(event.originator_id), event)
             moment = trigger_moment(_TRIGGERS[kind], event)

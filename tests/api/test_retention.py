@@ -247,3 +247,51 @@ def test_advice_the_fg_gave_unasked_is_destroyed_like_advice_asked_for(served: S
     run = served.command("run-retention", privacy, municipality=TOWN)
     assert run.status_code == 201, run.text
     assert advice in {r["id"] for r in oversight(served, "destroyed")}
+
+
+def processor_with_ended_agreement(served: Served) -> str:
+    privacy = served.role(Role.PRIVACY_OFFICER)
+    processor: str = served.command(
+        "register-processor", privacy, municipality=TOWN, controller=COLLEGE, name="Drukkerij"
+    ).json()["id"]
+    today = served.clock.now.date().isoformat()
+    agreement = {
+        "reference": "VO-1",
+        "concluded_on": today,
+        "location": {"country": "NL"},
+        "sub_processors": [],
+    }
+    for name, body in (
+        ("conclude-agreement", {"agreement": agreement}),
+        ("end-agreement", {"ended_on": today, "reason": "opdracht beëindigd"}),
+    ):
+        answer = served.command(name, privacy, aggregate_id=processor, **body)
+        assert answer.status_code == 201, (name, answer.text)
+    return processor
+
+
+def test_a_processor_is_destroyed_seven_years_after_its_agreement_ended(served: Served):
+    """The table's assumption for processors; a processor engaged again is not due."""
+    ended = processor_with_ended_agreement(served)
+    engaged_again = processor_with_ended_agreement(served)
+    served.clock.now += timedelta(days=30)
+    again = {
+        "reference": "VO-2",
+        "concluded_on": served.clock.now.date().isoformat(),
+        "location": {"country": "NL"},
+        "sub_processors": [],
+    }
+    privacy = served.role(Role.PRIVACY_OFFICER)
+    renewed = served.command(
+        "conclude-agreement", privacy, aggregate_id=engaged_again, agreement=again
+    )
+    assert renewed.status_code == 201, renewed.text
+    years_later(served, 7, days=1)
+    due = {r["id"] for r in oversight(served, "due")}
+    assert ended in due
+    run = served.command("run-retention", privacy, municipality=TOWN)
+    assert run.status_code == 201, run.text
+    destroyed = {r["id"] for r in oversight(served, "destroyed")}
+    assert ended in destroyed
+    assert engaged_again not in destroyed
+    assert engaged_again not in due
