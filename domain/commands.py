@@ -51,8 +51,7 @@ from domain.incidents import (
 from domain.personal_data import ErasureGround
 from domain.processing import ProcessingActivity, RegisterChanges, RegisterEntry
 from domain.processors import Agreement, Processor
-from domain.reporting import Recipient as ReportRecipient
-from domain.reporting import ReportKind
+from domain.reporting import ReportKind, ReportRecipient
 from domain.requests import (
     Deliberation,
     ExtensionReason,

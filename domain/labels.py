@@ -36,8 +36,7 @@ from domain.incidents import (
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis
 from domain.processors import TransferSafeguard
-from domain.reporting import Recipient as ReportRecipient
-from domain.reporting import ReportKind
+from domain.reporting import ReportKind, ReportRecipient
 from domain.requests import (
     Deliberation,
     ExtensionReason,

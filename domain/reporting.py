@@ -28,7 +28,7 @@ class ReportKind(StrEnum):
     CISO_QUARTERLY_REPORT = "kwartaalrapportage CISO"
 
 
-class Recipient(StrEnum):
+class ReportRecipient(StrEnum):
     """Named as the seeds address them ("raad, college en burgemeester")."""
 
     RAAD = "raad"
@@ -66,7 +66,7 @@ class ReportSent(Aggregate):
         kind: ReportKind,
         period_from: date,
         period_to: date,
-        recipients: list[Recipient],
+        recipients: list[ReportRecipient],
         sent_at: datetime,
         checkpoint_size: int,
         report_digest: str,
@@ -96,7 +96,7 @@ class ReportSent(Aggregate):
         kind: ReportKind
         period_from: date
         period_to: date
-        recipients: list[Recipient]
+        recipients: list[ReportRecipient]
         sent_at: datetime
         checkpoint_size: int
         report_digest: str
@@ -111,7 +111,7 @@ class ReportSent(Aggregate):
         kind: ReportKind,
         period_from: date,
         period_to: date,
-        recipients: list[Recipient],
+        recipients: list[ReportRecipient],
         sent_at: datetime,
         checkpoint_size: int,
         report_digest: str,
@@ -122,6 +122,6 @@ class ReportSent(Aggregate):
         self.kind = ReportKind(kind)  # stored events give back plain strings
         self.period_from = period_from
         self.period_to = period_to
-        self.recipients = [Recipient(r) for r in recipients]
+        self.recipients = [ReportRecipient(r) for r in recipients]
         self.checkpoint_size = checkpoint_size
         self.report_digest = report_digest

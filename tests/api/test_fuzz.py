@@ -22,16 +22,15 @@ from schemathesis.generation.stateful.state_machine import APIStateMachine
 from domain.authorization import Grant, Role
 from domain.commands import (
     COMMANDS,
-    CreateCommand,
-    ErasePersonalData,
-    RequestFGAdvice,
     StepCommand,
 )
 from domain.dpia import DPIA
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
 from domain.processing import ProcessingActivity
+from domain.processors import Processor
 from domain.requests import RightsRequest
+from domain.retention import RecordDestruction
 from tests.api.conftest import COLLEGE, TOWN, Served, serve
 from tests.conftest import fresh_pg_database
 
@@ -51,6 +50,7 @@ class Fuzzed:
             (Incident, "report-incident", {"summary": "fuzz"}),
             (RightsRequest, "receive-request", REQUEST),
             (ProcessingActivity, "register-processing-activity", ACTIVITY),
+            (Processor, "register-processor", {"name": "fuzz"}),
         ):
             made = served.command(name, self.headers, municipality=TOWN, controller=COLLEGE, **body)
             assert made.status_code == 201, made.text
@@ -193,6 +193,19 @@ READS: dict[type, tuple[str, ...]] = {
         "/oversight/dpia-measures-not-done",
         "/oversight/dpia-reassessments-due",
     ),
+    Processor: (
+        "/municipalities/{municipality}/processors",
+        "/oversight/processing-without-agreement",
+        "/oversight/processor-agreements-expiring",
+        "/oversight/special-categories-outside-eea",
+    ),
+    # What retention runs, legal holds and the reports sent change: no record of the above.
+    RecordDestruction: (
+        "/oversight/retention-due",
+        "/oversight/retention-held",
+        "/oversight/retention-destroyed",
+        "/oversight/reports-sent",
+    ),
 }
 CREATES = {
     "report-incident": Incident,
@@ -200,6 +213,18 @@ CREATES = {
     "register-processing-activity": ProcessingActivity,
     "request-fg-advice": FGAdvice,
     "signal-dpia": DPIA,
+    "volunteer-fg-advice": FGAdvice,
+    "register-processor": Processor,
+}
+# Commands that neither create nor step a record of the kinds above: what they change.
+CHANGES = {
+    "erase-personal-data": RightsRequest,
+    "run-retention": RecordDestruction,
+    "place-legal-hold": RecordDestruction,
+    "lift-legal-hold": RecordDestruction,
+    "record-fg-annual-report": RecordDestruction,
+    "record-breach-register-evaluation": RecordDestruction,
+    "record-ciso-quarterly-report": RecordDestruction,
 }
 
 
@@ -216,8 +241,7 @@ def linked(raw: dict[str, Any]) -> dict[str, Any]:
         elif name in CREATES:
             kinds[name] = CREATES[name]
         else:
-            assert issubclass(cls, ErasePersonalData | CreateCommand | RequestFGAdvice)
-            kinds[name] = RightsRequest
+            kinds[name] = CHANGES[name]
     write = {name: raw["paths"][f"/commands/{name}"]["post"] for name in kinds}
     for name, kind in kinds.items():
         links = {

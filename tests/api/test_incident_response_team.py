@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from domain.authorization import Role
 from tests.api.conftest import COLLEGE, TOWN, Served
+from tests.forms import URGENT
 from tests.projections.history import T0
 
 SHA = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
@@ -55,6 +56,7 @@ def test_the_team_s_steps_show_in_the_register_oversight_and_report(served: Serv
         ap_reasons="versleuteld",
         inform_subjects=False,
         subjects_reasons="versleuteld",
+        without_fg_advice=URGENT,
     )
     # Steps 17, 36, 37.
     step(

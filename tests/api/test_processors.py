@@ -15,6 +15,7 @@ ENTRY = {
     "data_subject_categories": ["jeugdigen"],
     "personal_data_categories": ["NAW"],
     "special_categories": ["gezondheid"],
+    "special_category_grounds": ["art. 9(2)(h) gezondheidszorg, sociale diensten"],
     "retention": "10 jaar",
     "security_measures": ["BIO"],
     "process_owner": "teamleider",

@@ -49,8 +49,7 @@ from domain.incidents import Impact, Nature
 from domain.personal_data import ErasureGround
 from domain.processing import LegalBasis, RegisterEntry, SpecialCategoryGround
 from domain.processors import Agreement, Location
-from domain.reporting import Recipient as ReportRecipient
-from domain.reporting import ReportKind
+from domain.reporting import ReportKind, ReportRecipient
 from domain.requests import ExtensionReason, Outcome, Right
 from ledger.note import NoteVerifier
 from projections.report import Period
