@@ -358,6 +358,12 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
         "DPIA.FGAssessed",
         "DPIA.Decided",
         "LegalHold.Placed",
+        "LegalHold.Lifted",
+        # bijlage 5 and the Awb
+        "RightsRequest.NoticeOfDefaultReceived",
+        "RightsRequest.LatenessExcused",
+        "RightsRequest.HearingWaived",
+        "RightsRequest.ObjectionTermExtended",
     ):
         assert kind in result.stdout
     assert "OK: every check" in result.stdout
@@ -377,6 +383,7 @@ def test_the_demo_records_every_kind_of_decision_and_signs_after_each(tmp_path):
                 "DPIA.APConsulted",
                 "DPIA.Decided",
                 "LegalHold.Placed",
+                "LegalHold.Lifted",
             )
         )
     )

@@ -371,10 +371,10 @@ def test_the_demo_refuses_a_ledger_that_already_holds_entries(configured, capsys
     home, _, _ = configured
     assert main(["demo"]) == 2
     said = capsys.readouterr().err
-    assert f"the ledger in {home / 'b.db'} already holds 489 entries" in said
+    assert f"the ledger in {home / 'b.db'} already holds 500 entries" in said
     assert "--database with a new file, or run the demo in a fresh folder" in said
     app = open_application(Settings.from_environ({}, config_file=home / "bewijslast.toml"))
-    assert app.recorder.ledger_size() == 489
+    assert app.recorder.ledger_size() == 500
 
 
 def test_a_missing_master_key_names_the_file_the_data_was_recorded_under(configured, capsys):
@@ -512,7 +512,7 @@ def test_the_demo_folder_on_postgresql(pg_database, tmp_path, monkeypatch, capsy
     assert f'database = "{pg_database.url}"' in (tmp_path / "bewijslast.toml").read_text()
     capsys.readouterr()
     assert main(["demo"]) == 2
-    assert f"the ledger in {pg_database.url} already holds 489 entries" in capsys.readouterr().err
+    assert f"the ledger in {pg_database.url} already holds 500 entries" in capsys.readouterr().err
     assert main(["organisation"]) == 0
     assert "Nijkerk\n  college van burgemeester en wethouders" in capsys.readouterr().out
     assert main(["register", "--municipality", "nijkerk"]) == 2

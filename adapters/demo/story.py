@@ -44,6 +44,7 @@ COMMANDS: Mapping[str, type[CommandModel]] = {
         commands.DecideRequest,
         commands.ErasePersonalData,
         commands.PlaceLegalHold,
+        commands.LiftLegalHold,
         commands.EstablishBreach,
         commands.EvaluateIncident,
         commands.ExtendRequest,
