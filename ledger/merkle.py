@@ -278,6 +278,10 @@ class CompactRange:
 
 
 NODE_STRIDE = 4
+# Kept in memory by SettledNodes: subtrees of 256 leaves and more, at most 2**16 of them
+# (~10 MB; every one of a ledger of 16,777,216 entries).
+SETTLED_LEVEL = 8
+SETTLED_LIMIT = 1 << 16
 
 
 def is_stored_level(level: int) -> bool:
@@ -302,6 +306,28 @@ class StridedNodes:
                 level = [hash_children(level[i], level[i + 1]) for i in range(0, len(level), 2)]
             nodes[key] = level[0]
         return nodes
+
+
+class SettledNodes:
+    """Subtrees of at least 2**SETTLED_LEVEL leaves, kept once read from ``stored``: a perfect
+    subtree's hash never changes once its leaves exist, and the proofs and roots of any size
+    share the high ones, so a proof reads from the store only the few low ones it needs."""
+
+    def __init__(self, stored: NodeReader, limit: int = SETTLED_LIMIT) -> None:
+        self.stored = stored
+        self.limit = limit
+        self.nodes: dict[NodeKey, bytes] = {}
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        nodes = self.nodes
+        found = {key: nodes[key] for key in keys if key in nodes}
+        if len(found) < len(keys):
+            read = self.stored.read_nodes([key for key in keys if key not in found])
+            for key, value in read.items():
+                if key[0] >= SETTLED_LEVEL and len(nodes) < self.limit:
+                    nodes[key] = value
+            found.update(read)
+        return found
 
 
 def _base_span(level: int, idx: int) -> tuple[int, int, int]:

@@ -42,7 +42,7 @@ from eventsourcing.postgres import (
 )
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from adapters.config import ConfigurationError
@@ -284,8 +284,10 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
         levels = _array_literal(k[0] for k in inner)
         indices = _array_literal(k[1] for k in inner)
         ids = _array_literal(i + 1 for i in leaves)
-        cursor.execute(self.select_nodes, (levels, indices, ids), prepare=True, binary=True)
-        return [(row["level"], row["idx"], row["hash"]) for row in cursor.fetchall()]
+        # Tuples: a proof reads ~30-90 rows, and a dict per row costs more than the query.
+        with cursor.connection.cursor(row_factory=tuple_row) as rows:
+            rows.execute(self.select_nodes, (levels, indices, ids), prepare=True, binary=True)
+            return rows.fetchall()
 
     def _uuid_param(self, value: UUID) -> UUID:
         return value

@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +30,7 @@ from adapters.persistence.appending import (
 )
 from domain.application import FirstAnswer, Idempotency, Repeated
 from ledger.entry import ChainHead
-from ledger.merkle import CompactRange, NodeKey, StridedNodes
+from ledger.merkle import CompactRange, NodeKey, SettledNodes, StridedNodes
 from ledger.store import Record
 
 # Records read in one query: a long read neither holds one transaction open nor loads all.
@@ -136,8 +137,11 @@ class LedgerRecorder(ABC):
         return self._size(self.sql.select_size)
 
     def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
-        with self._reading() as cursor:
-            return StridedNodes(_CursorNodes(self, cursor)).read_nodes(keys)
+        return self._settled_nodes.read_nodes(keys)
+
+    @cached_property
+    def _settled_nodes(self) -> SettledNodes:
+        return SettledNodes(StridedNodes(_ReadNodes(self)))
 
     def records(self, first: int, last: int) -> Iterator[Record]:
         start = first
@@ -213,6 +217,17 @@ class ClientSideAppend(LedgerRecorder):
         # Checked against the chain before use, so a rolled-back append does no harm.
         self.frontier.remember(frontier, last.chain_hash)
         return [link.entry.index + 1 for link in append.links]
+
+
+class _ReadNodes:
+    """The stored subtrees and leaves, read in a transaction of their own."""
+
+    def __init__(self, recorder: LedgerRecorder) -> None:
+        self.recorder = recorder
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        with self.recorder._reading() as cursor:
+            return _CursorNodes(self.recorder, cursor).read_nodes(keys)
 
 
 class _CursorNodes:

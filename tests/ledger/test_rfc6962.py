@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from ledger.errors import BadConsistencyProof, BadInclusionProof
 from ledger.merkle import (
     EMPTY_ROOT,
+    SETTLED_LEVEL,
     CompactRange,
     MemoryTree,
+    SettledNodes,
     StridedNodes,
     consistency_proof,
     frontier_keys,
@@ -308,3 +310,30 @@ def test_proofs_from_strided_storage_equal_proofs_from_every_level(n):
     for m in {1, n // 2, n - 1} - {0}:
         assert consistency_proof(m, n, strided) == consistency_proof(m, n, full)
     assert CompactRange.load(n, strided).root() == full.root()
+
+
+def test_settled_nodes_answer_as_the_store_while_the_tree_grows_and_keep_only_high_subtrees():
+    full = tree(3000)
+    reads: list[tuple[int, int]] = []
+
+    class Store:
+        def read_nodes(self, keys):
+            reads.extend(keys)
+            return full.read_nodes(keys)
+
+    settled = SettledNodes(Store(), limit=5)
+    # The tree grows between questions: a subtree kept at one size is the same at any later one.
+    for n in (300, 1000, 1024, 2049, 3000):
+        assert tree_root(n, settled) == full.root(n)
+        for index in (0, n // 3, n - 1):
+            assert inclusion_proof(index, n, settled) == inclusion_proof(index, n, full)
+        assert consistency_proof(n // 2, n, settled) == consistency_proof(n // 2, n, full)
+    assert 0 < len(settled.nodes) <= 5
+    assert all(level >= SETTLED_LEVEL for level, _ in settled.nodes)
+    assert all(settled.nodes[key] == full.read_nodes([key])[key] for key in settled.nodes)
+
+    # A kept subtree is not asked of the store again; a low one is, every time.
+    reads.clear()
+    high, low = next(iter(settled.nodes)), (0, 7)
+    assert settled.read_nodes([high, low]) == full.read_nodes([high, low])
+    assert reads == [low]
