@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ STEPS: list[tuple[Role, type[CommandModel], dict[str, Any]]] = [
     ),
     (Role.PRIVACY_OFFICER, VerifyIdentity, {"method": "DigiD"}),
     (Role.PROCESS_OWNER, DecideRequest, {"outcome": Outcome.GRANTED.value, "reasons": "inzage"}),
-    (Role.PRIVACY_OFFICER, SendDecision, {"channel": "post", "sent_at": NOW.isoformat()}),
+    (Role.PROCESS_OWNER, SendDecision, {"channel": "post"}),  # sent_at: when it is sent
     (
         Role.EMPLOYEE,
         ReportIncident,
@@ -77,7 +78,11 @@ STARTS_RECORD = (ReceiveRequest, ReportIncident)
 
 
 def fields(cls: type[CommandModel], body: dict[str, Any], record: str | None) -> dict[str, Any]:
-    return body if cls in STARTS_RECORD else {**body, "aggregate_id": record}
+    if cls in STARTS_RECORD:
+        return body
+    if cls is SendDecision:  # after the decision, which the application dates by its clock
+        body = {**body, "sent_at": datetime.now(UTC).isoformat()}
+    return {**body, "aggregate_id": record}
 
 
 def python_client(app: Bewijslast, rounds: int, latencies: list[float]) -> None:

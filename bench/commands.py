@@ -42,6 +42,8 @@ PEOPLE = {
     role: Actor.with_grants(f"{role.name.lower()}@nijkerk.nl", [Grant(role, TOWN)]) for role in Role
 }
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=AMSTERDAM)
+# The application's clock: requests arrive at NOW, an hour before it; decisions go out at it.
+LATER = NOW + timedelta(hours=1)
 
 
 def workload(app: Bewijslast, rounds: int) -> list[float]:
@@ -72,7 +74,7 @@ def workload(app: Bewijslast, rounds: int) -> list[float]:
             DecideRequest(aggregate_id=request, outcome=Outcome.GRANTED, reasons="inzage"),
             Role.PROCESS_OWNER,
         )
-        run(SendDecision(aggregate_id=request, channel="post", sent_at=NOW), Role.PRIVACY_OFFICER)
+        run(SendDecision(aggregate_id=request, channel="post", sent_at=LATER), Role.PROCESS_OWNER)
         incident = run(
             ReportIncident(municipality=TOWN, controller=BODY, summary="phishing"), Role.EMPLOYEE
         )
@@ -96,7 +98,7 @@ def application(url: str) -> Bewijslast:
     app = Bewijslast(
         env=database_env(url),
         transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()],
-        clock=lambda: NOW + timedelta(hours=1),
+        clock=lambda: LATER,
     )
     app.on_decision = Checkpointer(app.recorder, NoteSigner.generate("bench.example/l")).signed_size
     return app

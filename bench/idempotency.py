@@ -12,15 +12,14 @@ from contextlib import ExitStack
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from adapters.config import database_env
+from bench.commands import BODY, TOWN, application
 from bench.common import arguments, median, pg_database
 from domain.application import Bewijslast
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
 
-TOWN = "Nijkerk"
 EMPLOYEE = Actor.with_grants("medewerker@nijkerk.nl", [Grant(Role.EMPLOYEE, TOWN)])
-REPORT = ReportIncident(municipality=TOWN, controller="college van B&W", summary="phishing")
+REPORT = ReportIncident(municipality=TOWN, controller=BODY, summary="phishing")
 BLOCK = 50
 
 
@@ -44,7 +43,7 @@ def main() -> None:
             else:
                 d = stack.enter_context(pg_database(args.pg_url))
                 url = f"postgresql://{d['user']}@{d['host']}:{d['port']}/{d['dbname']}"
-            app = Bewijslast(env=database_env(url))
+            app = application(url)
             timed(app, [None] * BLOCK + [f"warm-{i}" for i in range(BLOCK)])
             plain: list[float] = []
             keyed: list[float] = []
