@@ -33,10 +33,10 @@ from domain.application import Bewijslast
 from domain.authorization import Role
 from domain.deadlines import AMSTERDAM, TermCalendar
 from domain.fg_advice import FGAdvice
-from domain.incidents import Impact, Incident, Nature
+from domain.incidents import APForm, Impact, Incident, Nature
 from domain.personal_data import ErasureGround, PersonalData, PersonalDataErasure
 from domain.processing import LegalBasis, ProcessingActivity, RegisterEntry
-from domain.requests import Outcome, RightsRequest
+from domain.requests import Outcome, Right, RightsRequest
 from projections import oversight
 from projections.catalogue import all_projections
 
@@ -45,6 +45,18 @@ FG_TOWNS = TOWNS[:4]
 BODY = "college van burgemeester en wethouders"
 START = datetime(2020, 1, 6, 9, tzinfo=AMSTERDAM)
 EVENTS_PER_UNIT = 16
+AP_FORM = APForm(
+    natures=[Nature.CONFIDENTIALITY],
+    nature="brief met persoonsgegevens naar een verkeerd adres",
+    subject_categories=["inwoners"],
+    approx_subjects=3,
+    record_categories=["NAW"],
+    approx_records=3,
+    fg_contact="FG, fg@example.nl",
+    likely_consequences="kennisname",
+    measures="ontvanger gevraagd de brief terug te sturen",
+    phased="",
+)
 ACTOR = "bench@example.nl"
 
 
@@ -64,12 +76,13 @@ def unit(i: int, at: datetime) -> list:
         approx_subjects=3,
         approx_records=3,
         likely_consequences="kennisname",
+        established_at=at,
         actor=ACTOR,
     )
-    request = RightsRequest(
+    request = RightsRequest.receive(
         municipality=town,
         controller=BODY,
-        right="art. 15 inzage",
+        right=Right.ACCESS,
         channel="e-mail",
         requester=PersonalData(uuid4(), f"Inwoner {i}"),
         contact=PersonalData(uuid4(), f"inwoner{i}@example.org"),
@@ -99,7 +112,7 @@ def unit(i: int, at: datetime) -> list:
     incident.submit_ap_notification(
         meldingsnummer=f"M-{i}",
         preliminary=False,
-        form={},
+        form=AP_FORM,
         late_reason="melding na het weekend" if kind == 1 else "",
         submitted_at=later,
         actor=ACTOR,
