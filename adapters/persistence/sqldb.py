@@ -97,7 +97,14 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Cursor]:
         """A transaction that only reads: on SQLite it does not queue for the process's one
-        writer connection (WAL lets it read beside the writer); nothing it did is committed."""
+        writer connection (WAL lets it read beside the writer); nothing it did is committed.
+        On PostgreSQL without a schema to set, the statements run on an autocommit connection:
+        at READ COMMITTED each statement sees its own snapshot either way, and BEGIN and
+        ROLLBACK would cost two round trips around a key lookup's one."""
+        if isinstance(self.datastore, PostgresDatastore) and self.schema is None:
+            with self.datastore.get_connection() as conn, conn.cursor() as raw:
+                yield Cursor(raw, True)
+            return
         with self._transaction(commit=False) as cursor:
             yield cursor
 
