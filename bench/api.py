@@ -1,7 +1,9 @@
 """Command latency through the HTTP API (``bewijslast serve``: uvicorn on 127.0.0.1, API keys,
 problem documents, read models followed) with 50 concurrent clients, against the same commands
 through the Python API (``Bewijslast.execute`` from 50 threads) on the same PostgreSQL ledger,
-in interleaved rounds of the same run; p50/p95 and their ratios."""
+in interleaved rounds of the same run; p50/p95 and their ratios. With ``--no-projections`` the
+server leaves the read models to ``bewijslast project --follow`` (not run here), as the Python
+API does: both sides then do the same work, and only the HTTP layer differs."""
 
 from __future__ import annotations
 
@@ -140,11 +142,12 @@ def http_phase(base: str, tokens: dict[Role, str], clients: int, rounds: int) ->
 
 
 def start_server(
-    settings: Settings, env: dict[str, str], log: Path
+    settings: Settings, env: dict[str, str], log: Path, flags: list[str]
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``bewijslast serve`` in its own process, as deployed; waits until /health answers."""
     port = free_port()
     command = ["serve", "--database", settings.database_url, "--port", str(port), "--no-relay"]
+    command += flags
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "adapters.entrypoints.cli", *command],
@@ -189,6 +192,7 @@ def summary(values: list[float]) -> tuple[float, float]:
 def main() -> None:
     p = parser(__doc__.split("\n")[0])
     p.add_argument("--clients", type=int, default=50)
+    p.add_argument("--no-projections", action="store_true", help="serve --no-projections")
     args = p.parse_args()
     # The same commands per phase whatever the number of clients: 20 or 150 rounds of eight.
     rounds, per_client = (
@@ -209,7 +213,8 @@ def main() -> None:
         app = open_application(settings)
         api_keys = ApiKeys(app.factory.datastore)  # type: ignore[attr-defined]
         tokens = {role: api_keys.create(PEOPLE[role]) for role in Role}
-        server, base = start_server(settings, env, keys / "serve.log")
+        flags = ["--no-projections"] if args.no_projections else []
+        server, base = start_server(settings, env, keys / "serve.log", flags)
         try:
             run(app, base, tokens, args.clients, rounds, per_client)
         finally:
