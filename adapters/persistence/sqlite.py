@@ -16,9 +16,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import OperationalError, ProgrammingError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.sqlite import (
+    SQLITE3_DEFAULT_LOCK_TIMEOUT,
     SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteConnectionPool,
     SQLiteCursor,
     SQLiteDatastore,
     SQLiteFactory,
@@ -83,6 +91,38 @@ STATEMENTS = Statements(
 )
 
 
+# Compiled statements each connection keeps (sqlite3's default).
+STATEMENTS_KEPT = 128
+
+
+class _StatementKeepingPool(SQLiteConnectionPool):
+    """The library's pool, but its connections keep their compiled statements: the library
+    opens them with ``cached_statements=True``, which sqlite3 reads as a cache of one, so each
+    statement of an append (BEGIN, the chain head's SELECT, the INSERT) was compiled anew
+    every time, more CPU than all the ledger's hashing (docs/BENCHMARKS.md, issue 15)."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        # As the library's, but for the cache.
+        try:
+            c = sqlite3.connect(
+                database=self.db_name,
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,
+                cached_statements=STATEMENTS_KEPT,
+                timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+            )
+        except (sqlite3.Error, TypeError) as e:
+            raise InterfaceError(e) from e
+        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
+            if c.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                c.execute("PRAGMA journal_mode=WAL")
+                self.journal_mode_was_changed_to_wal = True
+            self.is_journal_mode_wal = True
+        c.row_factory = sqlite3.Row
+        return SQLiteConnection(sqlite_conn=c, max_age=self.max_age)
+
+
 class _ImmediateTransaction(SQLiteTransaction):
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
@@ -108,6 +148,8 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
             raise ProgrammingError("ledger streams are UUIDs: set ORIGINATOR_ID_TYPE=uuid")
         super().__init__(datastore, events_table_name)
         self.last_append = LastAppend()
+        if type(datastore.pool) is SQLiteConnectionPool:  # connections it opens from now on
+            datastore.pool.__class__ = _StatementKeepingPool
 
     def construct_create_table_statements(self) -> list[str]:
         return []  # the ledger's tables are made by its migrations (schema.LEDGER)
