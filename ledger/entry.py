@@ -234,13 +234,13 @@ class PendingEntry:
     stream: str
     stream_seq: int
     topic: str
-    state_sha256: bytes
+    state_sha256: str
     members: tuple[str, str]
 
     @classmethod
     def of(cls, event: NewEvent) -> PendingEntry:
-        digest = hashlib.sha256(event.state).digest()
-        members = head_free_members(digest.hex(), event.stream, event.stream_seq, event.topic)
+        digest = hashlib.sha256(event.state).hexdigest()
+        members = head_free_members(digest, event.stream, event.stream_seq, event.topic)
         return cls(event.stream, event.stream_seq, event.topic, digest, members)
 
 
@@ -286,9 +286,7 @@ def link_pending(
         middle, tail = p.members
         leaf = leaf_hash(_entry_bytes(str(index), recorded_at, middle, prev_json, tail))
         previous_chain = chain_hash(previous_chain, leaf)
-        entry = Entry(
-            index, p.stream, p.stream_seq, prev_hex, p.topic, p.state_sha256.hex(), recorded_at
-        )
+        entry = Entry(index, p.stream, p.stream_seq, prev_hex, p.topic, p.state_sha256, recorded_at)
         links.append(Link(entry=entry, leaf_hash=leaf, chain_hash=previous_chain))
         latest[p.stream] = leaf
     return links

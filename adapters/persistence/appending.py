@@ -38,10 +38,19 @@ def originator_uuid(stored: StoredEvent) -> UUID:
 
 def pending_entries(stored_events: Sequence[StoredEvent]) -> list[PendingEntry]:
     """What an append computes before it takes the write lock (``ledger.entry.PendingEntry``)."""
+    names: dict[UUID, str] = {}  # the events of an append are mostly of one stream
     return [
-        PendingEntry.of(NewEvent(str(originator_uuid(s)), s.originator_version, s.topic, s.state))
+        PendingEntry.of(NewEvent(_name(s, names), s.originator_version, s.topic, s.state))
         for s in stored_events
     ]
+
+
+def _name(stored: StoredEvent, names: dict[UUID, str]) -> str:
+    stream = originator_uuid(stored)
+    name = names.get(stream)
+    if name is None:
+        name = names[stream] = str(stream)
+    return name
 
 
 # Streams whose heads a process keeps in memory (all forgotten when there are more: one

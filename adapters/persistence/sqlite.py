@@ -34,7 +34,7 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from adapters.persistence.appending import Append, LastAppend, originator_uuid, pending_entries
+from adapters.persistence.appending import Append, LastAppend, pending_entries
 from adapters.persistence.recorder import ClientSideAppend, Statements
 from adapters.persistence.schema import LEDGER, ledger_names, migrate
 from adapters.persistence.sqldb import Cursor as SQLCursor
@@ -207,7 +207,7 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
             [
                 (
                     link.entry.index + 1,
-                    originator_uuid(s).hex,
+                    link.entry.stream.replace("-", ""),  # the library's hex, from the name
                     s.originator_version,
                     s.topic,
                     s.state,
