@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -75,6 +75,11 @@ def entry_bytes(
     can build them straight from the text of a line.
     ``tests/ledger/test_entry_bytes.py`` checks this against RFC 8785 for any entry."""
     middle, tail = _members(state_sha256, stream, seq, topic_json)
+    return _entry_bytes(index, recorded_at, middle, prev_json, tail)
+
+
+def _entry_bytes(index: str, recorded_at: str, middle: str, prev_json: str, tail: str) -> bytes:
+    """``entry_bytes`` from the head-free members (``_members``) and what the head gives."""
     text = (
         f'{{"index":{index},"recorded_at":"{recorded_at}",{middle}"stream_prev":{prev_json},{tail}'
     )
@@ -222,6 +227,24 @@ class NewEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """An event's entry as far as it is known before the ledger's head: its state's hash and
+    its head-free members, so that an append computes them before it takes the ledger's lock."""
+
+    stream: str
+    stream_seq: int
+    topic: str
+    state_sha256: str
+    members: tuple[str, str]
+
+    @classmethod
+    def of(cls, event: NewEvent) -> PendingEntry:
+        digest = hashlib.sha256(event.state).hexdigest()
+        members = head_free_members(digest, event.stream, event.stream_seq, event.topic)
+        return cls(event.stream, event.stream_seq, event.topic, digest, members)
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """An entry together with the values stored beside it."""
 
@@ -241,23 +264,29 @@ def extend_chain(
     ``stream_heads`` maps a stream to the leaf hash of its latest entry already stored.
     The caller holds the ledger's write lock, so ``head`` is the real head.
     """
+    return link_pending(head, [PendingEntry.of(e) for e in events], now, stream_heads)
+
+
+def link_pending(
+    head: ChainHead,
+    pending: Sequence[PendingEntry],
+    now: datetime,
+    stream_heads: Mapping[str, bytes],
+) -> list[Link]:
+    """``extend_chain`` for entries whose head-free part was computed beforehand: what is
+    left for the lock is the index, the time, the stream link and two hashes per entry."""
     links: list[Link] = []
     latest = dict(stream_heads)
     previous_chain = head.chain_hash
     recorded_at = next_recorded_at(now, head.recorded_at)
-    for offset, event in enumerate(events):
-        prev = latest.get(event.stream)
-        entry = Entry(
-            index=head.size + offset,
-            stream=event.stream,
-            stream_seq=event.stream_seq,
-            stream_prev=prev.hex() if prev is not None else None,
-            topic=event.topic,
-            state_sha256=hashlib.sha256(event.state).hexdigest(),
-            recorded_at=recorded_at,
-        )
-        leaf = entry.leaf_hash()
+    for index, p in enumerate(pending, head.size):
+        prev = latest.get(p.stream)
+        prev_hex = None if prev is None else prev.hex()
+        prev_json = "null" if prev_hex is None else f'"{prev_hex}"'
+        middle, tail = p.members
+        leaf = leaf_hash(_entry_bytes(str(index), recorded_at, middle, prev_json, tail))
         previous_chain = chain_hash(previous_chain, leaf)
+        entry = Entry(index, p.stream, p.stream_seq, prev_hex, p.topic, p.state_sha256, recorded_at)
         links.append(Link(entry=entry, leaf_hash=leaf, chain_hash=previous_chain))
-        latest[event.stream] = leaf
+        latest[p.stream] = leaf
     return links

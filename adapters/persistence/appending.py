@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
-from ledger.entry import ChainHead, Entry, Link, NewEvent, extend_chain
+from ledger.entry import ChainHead, Entry, Link, NewEvent, PendingEntry, link_pending
 from ledger.merkle import CompactRange, NodeKey, is_stored_level
 from ledger.store import Record
 
@@ -36,48 +36,105 @@ def originator_uuid(stored: StoredEvent) -> UUID:
     return stored.originator_id
 
 
-class Frontier:
-    """The right edge of the tree as of the last append by this process.
+def pending_entries(stored_events: Sequence[StoredEvent]) -> list[PendingEntry]:
+    """What an append computes before it takes the write lock (``ledger.entry.PendingEntry``)."""
+    names: dict[UUID, str] = {}  # the events of an append are mostly of one stream
+    return [
+        PendingEntry.of(NewEvent(_name(s, names), s.originator_version, s.topic, s.state))
+        for s in stored_events
+    ]
 
-    Kept in memory so that an append needs no extra query; it is used only when the
-    chain hash read under the write lock shows that nobody else appended since (a chain
-    hash commits to every leaf before it, so equal chain hashes mean an equal tree).
-    """
+
+def _name(stored: StoredEvent, names: dict[UUID, str]) -> str:
+    stream = originator_uuid(stored)
+    name = names.get(stream)
+    if name is None:
+        name = names[stream] = str(stream)
+    return name
+
+
+# Streams whose heads a process keeps in memory (all forgotten when there are more: one
+# aggregate per command is the common case).
+STREAMS_KEPT = 256
+
+
+@dataclass
+class Edge:
+    """The ledger's head as one process knows it: the chain head, the right edge of the tree
+    and the heads of the streams it saw lately (a stream absent here is read from the store).
+
+    Trusted only while the chain head read under the write lock is this one: a chain hash
+    commits to every entry before it, so an equal one means an equal ledger."""
+
+    size: int
+    chain_hash: bytes
+    frontier: CompactRange
+    streams: dict[str, bytes]
+
+    def reaches(self, head: ChainHead) -> bool:
+        return self.size == head.size and self.chain_hash == head.chain_hash
+
+    def follow(self, entries: Iterable[tuple[str, bytes, bytes]]) -> bool:
+        """Take in the entries other writers appended after this edge, given as (stream,
+        leaf hash, chain hash) from this edge's last entry on; False (the edge is then of
+        no use) if that first entry is not the one this edge knows."""
+        rows = iter(entries)
+        first = next(rows, None)
+        if first is None or first[2] != self.chain_hash:
+            return False
+        for stream, leaf, chain in rows:
+            self.frontier.append(leaf)  # the subtrees it completes are stored already
+            self.streams[stream] = leaf
+            self.size, self.chain_hash = self.size + 1, chain
+        return True
+
+    def advance(self, append: Append) -> None:
+        """Take in this process's own append, computed from this edge."""
+        if len(self.streams) > STREAMS_KEPT:
+            self.streams.clear()
+        for link in append.links:
+            self.streams[link.entry.stream] = link.leaf_hash
+        last = append.links[-1]
+        self.size, self.chain_hash = last.entry.index + 1, last.chain_hash
+
+
+class LastAppend:
+    """The ``Edge`` that this process's last append left, so that its next append reads
+    neither the tree's edge nor its streams' heads from the store, and after other writers'
+    appends only those. Taken while an append computes, so a failed one leaves nothing;
+    kept before the commit, which is harmless: a rolled-back append leaves a chain head
+    that differs from the kept one."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._state: tuple[int, bytes, tuple[bytes, ...]] | None = None
+        self._edge: Edge | None = None
 
-    def matching(self, head: ChainHead) -> CompactRange | None:
+    def take(self) -> Edge | None:
         with self._lock:
-            state = self._state
-        if state is None or state[0] != head.size or state[1] != head.chain_hash:
-            return None
-        return CompactRange(state[0], state[2])
+            edge, self._edge = self._edge, None
+        return edge
 
-    def remember(self, frontier: CompactRange, chain_hash: bytes) -> None:
+    def keep(self, edge: Edge) -> None:
         with self._lock:
-            self._state = (frontier.size, chain_hash, tuple(frontier.hashes))
+            self._edge = edge
 
 
 def prepare_append(
     head: ChainHead,
     stream_heads: Mapping[str, bytes],
     frontier: CompactRange,
-    stored_events: Sequence[StoredEvent],
+    pending: Sequence[PendingEntry],
     now: datetime,
 ) -> Append:
     """Compute entries and completed subtrees; the caller holds the write lock."""
     if frontier.size != head.size:
         raise ProgrammingError("the tree and the chain disagree on the ledger size")
-    events = [
-        NewEvent(str(originator_uuid(s)), s.originator_version, s.topic, s.state)
-        for s in stored_events
-    ]
-    links = extend_chain(head, events, now, stream_heads)
+    links = link_pending(head, pending, now, stream_heads)
     nodes: list[tuple[NodeKey, bytes]] = []
     for link in links:
-        nodes.extend(n for n in frontier.append(link.leaf_hash) if is_stored_level(n[0][0]))
+        completed = frontier.append(link.leaf_hash)
+        if completed:
+            nodes.extend(n for n in completed if is_stored_level(n[0][0]))
     return Append(links, nodes)
 
 

@@ -23,13 +23,14 @@ from eventsourcing.persistence import ProgrammingError, StoredEvent
 
 from adapters.persistence.appending import (
     Append,
-    Frontier,
+    Edge,
+    LastAppend,
     prepare_append,
     record_from_row,
     utc_now,
 )
 from domain.application import FirstAnswer, Idempotency, Repeated
-from ledger.entry import ChainHead
+from ledger.entry import ChainHead, PendingEntry
 from ledger.merkle import CompactRange, NodeKey, SettledNodes, StridedNodes
 from ledger.store import Record
 
@@ -55,15 +56,6 @@ class Statements:
     insert_cosignature: Any
     select_cosigned_size: Any  # AS size
     select_answer: Any
-
-
-@dataclass(frozen=True)
-class Heads:
-    """What an append reads under the write lock before it computes anything."""
-
-    chain: ChainHead
-    streams: dict[str, bytes]
-    first_answer: FirstAnswer | None  # the command was recorded before: record nothing
 
 
 class LedgerRecorder(ABC):
@@ -176,17 +168,32 @@ class LedgerRecorder(ABC):
         return self._size(self.sql.select_cosigned_size, (cosigner,))
 
 
-class ClientSideAppend(LedgerRecorder):
-    """A recorder whose process computes the entries under the database's write lock
-    (SQLite's; PostgreSQL's recorder has the server compute them)."""
+# Entries by other writers that an append reads to bring its edge up to date, at most;
+# when more were appended, reading the tree's edge is quicker.
+CATCH_UP = 64
 
-    frontier: Frontier
+
+class ClientSideAppend(LedgerRecorder):
+    """A recorder whose process computes the entries (SQLite's; PostgreSQL's recorder has the
+    server compute them): the states' hashes and the head-free members before it takes the
+    write lock (``appending.pending_entries``), under it only what depends on the heads. The
+    heads its last append left are kept (``appending.LastAppend``): an append by the only
+    writer reads the chain head and nothing else before it inserts, and one after other
+    writers' appends reads those appends' entries."""
+
+    last_append: LastAppend
     insert_answer: Any  # key, request, record, ledger_index
 
     @abstractmethod
-    def _read_heads(
-        self, cursor: Cursor, stored_events: Sequence[StoredEvent], key: bytes | None
-    ) -> Heads: ...
+    def _chain_head(self, cursor: Cursor) -> ChainHead: ...
+
+    @abstractmethod
+    def _stream_head(self, cursor: Cursor, stream: UUID) -> bytes | None:
+        """The leaf hash of the stream's latest entry, None for a stream with none."""
+
+    @abstractmethod
+    def _entries_from(self, cursor: Cursor, index: int) -> Iterable[tuple[str, bytes, bytes]]:
+        """(stream, leaf hash, chain hash) of the entries from ``index`` on, in order."""
 
     @abstractmethod
     def _insert_append(
@@ -197,26 +204,47 @@ class ClientSideAppend(LedgerRecorder):
         self,
         cursor: Cursor,
         stored_events: Sequence[StoredEvent],
+        pending: Sequence[PendingEntry],
         idempotency: Idempotency | None,
     ) -> list[int]:
-        """Append under the write lock: read the heads, load the frontier, compute, insert,
-        remember. Notification ids are the ledger indices plus one."""
-        key = None if idempotency is None else idempotency.key
-        heads = self._read_heads(cursor, stored_events, key)
-        if heads.first_answer is not None:  # rolls back: nothing recorded, nothing notified
-            raise Repeated(heads.first_answer)
-        frontier = self.frontier.matching(heads.chain) or CompactRange.load(
-            heads.chain.size, StridedNodes(_CursorNodes(self, cursor))
-        )
-        append = prepare_append(heads.chain, heads.streams, frontier, stored_events, self.clock())
+        """Append under the write lock: read the heads (or bring the last append's up to
+        date), compute, insert, remember. Notification ids are the ledger indices plus one."""
+        if idempotency is not None:
+            self._execute(cursor, self.sql.select_answer, (idempotency.key,))
+            row = cursor.fetchone()
+            if row is not None:  # rolls back: nothing recorded, nothing notified
+                raise Repeated(first_answer_of(row))
+        head = self._chain_head(cursor)
+        edge = self._edge_at(cursor, head)
+        streams = edge.streams
+        for stream in {p.stream for p in pending} - streams.keys():
+            leaf = self._stream_head(cursor, UUID(stream))
+            if leaf is not None:
+                streams[stream] = leaf
+        append = prepare_append(head, streams, edge.frontier, pending, self.clock())
         self._insert_append(cursor, stored_events, append)
         last = append.links[-1]
         if idempotency is not None:
             answer = (idempotency.key, idempotency.request, self._uuid_param(idempotency.record))
             self._execute(cursor, self.insert_answer, (*answer, last.entry.index))
-        # Checked against the chain before use, so a rolled-back append does no harm.
-        self.frontier.remember(frontier, last.chain_hash)
+        edge.advance(append)
+        self.last_append.keep(edge)
         return [link.entry.index + 1 for link in append.links]
+
+    def _edge_at(self, cursor: Cursor, head: ChainHead) -> Edge:
+        """The edge of the ledger whose chain head is ``head``: the last append's if it is
+        still the head or a few entries behind it, else read from the stored subtrees."""
+        edge = self.last_append.take()
+        if edge is not None and not edge.reaches(head):
+            behind = head.size - edge.size
+            if not 0 < behind <= CATCH_UP or not (
+                edge.follow(self._entries_from(cursor, edge.size - 1)) and edge.reaches(head)
+            ):
+                edge = None
+        if edge is None:
+            frontier = CompactRange.load(head.size, StridedNodes(_CursorNodes(self, cursor)))
+            edge = Edge(head.size, head.chain_hash, frontier, {})
+        return edge
 
 
 class _ReadNodes:

@@ -16,10 +16,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import OperationalError, ProgrammingError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.sqlite import (
+    SQLITE3_DEFAULT_LOCK_TIMEOUT,
     SQLiteApplicationRecorder,
     SQLiteConnection,
+    SQLiteConnectionPool,
     SQLiteCursor,
     SQLiteDatastore,
     SQLiteFactory,
@@ -27,17 +34,12 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from adapters.persistence.appending import Append, Frontier, originator_uuid
-from adapters.persistence.recorder import (
-    ClientSideAppend,
-    Heads,
-    Statements,
-    first_answer_of,
-)
+from adapters.persistence.appending import Append, LastAppend, pending_entries
+from adapters.persistence.recorder import ClientSideAppend, Statements
 from adapters.persistence.schema import LEDGER, ledger_names, migrate
 from adapters.persistence.sqldb import Cursor as SQLCursor
 from domain.application import Idempotency
-from ledger.entry import ChainHead
+from ledger.entry import ChainHead, PendingEntry
 from ledger.merkle import NodeKey
 
 SELECT_CHAIN_HEAD = (
@@ -46,6 +48,9 @@ SELECT_CHAIN_HEAD = (
 SELECT_STREAM_HEAD = (
     "SELECT leaf_hash FROM stored_events WHERE originator_id = ? "
     "ORDER BY originator_version DESC LIMIT 1"
+)
+SELECT_ENTRIES_FROM = (
+    "SELECT originator_id, leaf_hash, chain_hash FROM stored_events WHERE rowid >= ? ORDER BY rowid"
 )
 INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?,?,?)"
 INSERT_EVENT = (
@@ -86,6 +91,38 @@ STATEMENTS = Statements(
 )
 
 
+# Compiled statements each connection keeps (sqlite3's default).
+STATEMENTS_KEPT = 128
+
+
+class _StatementKeepingPool(SQLiteConnectionPool):
+    """The library's pool, but its connections keep their compiled statements: the library
+    opens them with ``cached_statements=True``, which sqlite3 reads as a cache of one, so each
+    statement of an append (BEGIN, the chain head's SELECT, the INSERT) was compiled anew
+    every time, more CPU than all the ledger's hashing (docs/BENCHMARKS.md, issue 15)."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        # As the library's, but for the cache.
+        try:
+            c = sqlite3.connect(
+                database=self.db_name,
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,
+                cached_statements=STATEMENTS_KEPT,
+                timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+            )
+        except (sqlite3.Error, TypeError) as e:
+            raise InterfaceError(e) from e
+        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
+            if c.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                c.execute("PRAGMA journal_mode=WAL")
+                self.journal_mode_was_changed_to_wal = True
+            self.is_journal_mode_wal = True
+        c.row_factory = sqlite3.Row
+        return SQLiteConnection(sqlite_conn=c, max_age=self.max_age)
+
+
 class _ImmediateTransaction(SQLiteTransaction):
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
@@ -110,7 +147,9 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
         if datastore.originator_id_type != "uuid":
             raise ProgrammingError("ledger streams are UUIDs: set ORIGINATOR_ID_TYPE=uuid")
         super().__init__(datastore, events_table_name)
-        self.frontier = Frontier()
+        self.last_append = LastAppend()
+        if type(datastore.pool) is SQLiteConnectionPool:  # connections it opens from now on
+            datastore.pool.__class__ = _StatementKeepingPool
 
     def construct_create_table_statements(self) -> list[str]:
         return []  # the ledger's tables are made by its migrations (schema.LEDGER)
@@ -124,56 +163,51 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        with self.datastore.get_connection(commit=True) as conn:
-            return self._insert_in(conn, stored_events, **kwargs)
-
-    def _insert_in(
-        self, conn: SQLiteConnection, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        with _ImmediateTransaction(conn, commit=True) as c:
-            return self._insert_events(c, stored_events, **kwargs)
+        pending = pending_entries(stored_events)  # before the lock: nothing here needs it
+        with (
+            self.datastore.get_connection(commit=True) as conn,
+            _ImmediateTransaction(conn, commit=True) as c,
+        ):
+            return self._insert_events(c, stored_events, pending=pending, **kwargs)
 
     def _insert_events(
         self,
         c: SQLiteCursor,
         stored_events: Sequence[StoredEvent],
         *,
+        pending: Sequence[PendingEntry] = (),
         idempotency: Idempotency | None = None,
         **_: Any,
     ) -> Sequence[int] | None:
         if not stored_events:
             return []
-        return self._append(c, stored_events, idempotency)
+        return self._append(c, stored_events, pending, idempotency)
 
-    def _read_heads(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], key: bytes | None
-    ) -> Heads:
-        if key is not None:
-            c.execute(STATEMENTS.select_answer, (key,))
-            row = c.fetchone()
-            if row is not None:
-                return Heads(ChainHead.empty(), {}, first_answer_of(row))
+    def _chain_head(self, c: SQLiteCursor) -> ChainHead:
         c.execute(SELECT_CHAIN_HEAD)
         row = c.fetchone()
-        chain = ChainHead.empty() if row is None else ChainHead(row[0] + 1, row[1], row[2])
-        stream_heads = {}
-        for stream in {originator_uuid(s) for s in stored_events}:
-            c.execute(SELECT_STREAM_HEAD, (stream.hex,))
-            row = c.fetchone()
-            if row is not None:
-                stream_heads[str(stream)] = row[0]
-        return Heads(chain, stream_heads, None)
+        return ChainHead.empty() if row is None else ChainHead(row[0] + 1, row[1], row[2])
+
+    def _stream_head(self, c: SQLiteCursor, stream: UUID) -> bytes | None:
+        c.execute(SELECT_STREAM_HEAD, (stream.hex,))
+        row = c.fetchone()
+        return None if row is None else bytes(row[0])
+
+    def _entries_from(self, c: SQLiteCursor, index: int) -> list[tuple[str, bytes, bytes]]:
+        c.execute(SELECT_ENTRIES_FROM, (index + 1,))
+        return [(str(UUID(row[0])), row[1], row[2]) for row in c.fetchall()]
 
     def _insert_append(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], append: Append
     ) -> None:
-        c.executemany(INSERT_NODE, [(key[0], key[1], h) for key, h in append.nodes])
+        if append.nodes:  # most appends complete no stored subtree
+            c.executemany(INSERT_NODE, [(key[0], key[1], h) for key, h in append.nodes])
         c.executemany(
             INSERT_EVENT,
             [
                 (
                     link.entry.index + 1,
-                    originator_uuid(s).hex,
+                    link.entry.stream.replace("-", ""),  # the library's hex, from the name
                     s.originator_version,
                     s.topic,
                     s.state,

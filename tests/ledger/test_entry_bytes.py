@@ -11,7 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.entry import ENTRY_PREFIX, Entry, chain_hash, format_recorded_at, leaf_hash
+from ledger.entry import (
+    ENTRY_PREFIX,
+    ChainHead,
+    Entry,
+    NewEvent,
+    chain_hash,
+    extend_chain,
+    format_recorded_at,
+    leaf_hash,
+)
 from ledger.errors import MalformedInput
 
 
@@ -102,3 +111,30 @@ def test_non_canonical_entry_bytes_are_refused():
     for data in (spaced, unsorted, b"bewijslast/entry/v2\n" + jcs(EXAMPLE.to_object())):
         with pytest.raises(MalformedInput):
             Entry.from_bytes(data)
+
+
+events = st.builds(
+    NewEvent,
+    stream=st.sampled_from([str(uuid.UUID(int=n)) for n in range(3)]),
+    stream_seq=st.integers(0, 2**62),
+    topic=st.text(st.characters(exclude_categories=["Cs"]), max_size=60),
+    state=st.binary(max_size=100),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(events, min_size=1, max_size=8), st.datetimes(timezones=st.just(UTC)))
+def test_an_append_hashes_the_bytes_of_the_entries_it_links(new_events, now):
+    """Appends render the head-free members before the lock (``PendingEntry``): the leaves
+    they hash are still the JCS bytes of the entries, linked in the chain and per stream."""
+    head = ChainHead(5, bytes(range(32)), None)
+    links = extend_chain(head, new_events, now, {new_events[0].stream: b"\x07" * 32})
+    previous, latest = head.chain_hash, {new_events[0].stream: (b"\x07" * 32).hex()}
+    for link, event in zip(links, new_events, strict=True):
+        entry = link.entry
+        assert entry.to_bytes() == ENTRY_PREFIX + jcs(entry.to_object())
+        assert link.leaf_hash == leaf_hash(entry.to_bytes())
+        assert link.chain_hash == chain_hash(previous, link.leaf_hash)
+        assert entry.stream_prev == latest.get(event.stream)
+        assert entry.state_sha256 == hashlib.sha256(event.state).hexdigest()
+        previous, latest[event.stream] = link.chain_hash, link.leaf_hash.hex()
