@@ -23,9 +23,8 @@ from adapters.bus.messages import (
     CHECKPOINT_ROUTING_KEY,
     Outgoing,
     checkpoint_event,
-    entry_event,
+    entry_message,
     outgoing,
-    routing_key,
 )
 from adapters.bus.wiring import LedgerBus, ledger_bus
 from adapters.config import Settings
@@ -89,13 +88,7 @@ class Relay:
         start = held if after is None else after
         last = min(self.recorder.ledger_size(), start.next_index + self.batch_size) - 1
         records = list(self.recorder.records(start.next_index, last))
-        entries = [
-            outgoing(
-                entry_event(r, self.source, with_state=self.with_state),
-                routing_key(r.entry.topic),
-            )
-            for r in records
-        ]
+        entries = [entry_message(r, self.source, with_state=self.with_state) for r in records]
         end_index = start.next_index + len(records)
         notes = self._checkpoints_between(start.checkpoint_size, end_index)
         checkpoints = [
