@@ -347,7 +347,9 @@ class MemoryTree:
         return tree_root(self.size if size is None else size, self)
 
 
-def subtree_hashes(start: int, leaves: bytes, cuts: Iterable[int] = ()) -> dict[NodeKey, bytes]:
+def subtree_hashes(
+    start: int, leaves: bytes | bytearray, cuts: Iterable[int] = ()
+) -> dict[NodeKey, bytes]:
     """The perfect subtrees over the leaves ``start..`` (their hashes as one ``bytes``): the
     largest that fit between the ``cuts``, so that the root of a tree whose size is a cut is
     made from them, never from their leaves. Where the leaves were checked (a worker process),
@@ -391,7 +393,7 @@ class AssembledTree:
     def size(self) -> int:
         return len(self.leaves) // HASH_SIZE
 
-    def add(self, leaves: bytes, nodes: Mapping[NodeKey, bytes] | None = None) -> None:
+    def add(self, leaves: bytes | bytearray, nodes: Mapping[NodeKey, bytes] | None = None) -> None:
         """Leaves that follow on, with ``subtree_hashes(self.size, leaves, ...)`` if known."""
         self.nodes.update(subtree_hashes(self.size, leaves, self.cuts) if nodes is None else nodes)
         self.leaves += leaves

@@ -736,7 +736,7 @@ def _check_receipts(
     receipts: Mapping[int, str],
     verifiers: Sequence[NoteVerifier],
     first_index: int,
-    leaves: bytes,
+    leaves: bytes | bytearray,
 ) -> None:
     """Check 6: every entry of a partial export is proven in the newest checkpoint."""
     for offset in range(0, len(leaves), HASH_SIZE):
