@@ -133,13 +133,13 @@ def plural(count: int, noun: str) -> str:
 # A line of entries.jsonl exactly as an export writes it (Record.to_json), its members cut out:
 # index, stream, stream_seq, stream_prev (as written, and its hex), topic (as written),
 # state_sha256, recorded_at, leaf hash, chain hash, state (its base64, None for null). The
-# pattern proves the layout and the integers' and state_sha256's formats; ``_Run.check_lines``
-# checks the rest before taking the line.
+# pattern proves the layout and the integers' formats; ``_Run.check_blocks`` checks the rest
+# before taking the line.
 _LINE = re.compile(
     rb'\{"entry":\{"v":%d,"index":(0|[1-9][0-9]*),"stream":"(.{36})",'
     rb'"stream_seq":(0|[1-9][0-9]*),"stream_prev":(null|"(.{64})"),"topic":("[^"\\]*"),'
-    rb'"state_sha256":"([0-9a-f]{64})","recorded_at":"(.{27})"\},'
-    rb'"leaf_hash":"(.{64})","chain_hash":"(.{64})","state":(?:null|"(.*)")\}' % FORMAT_VERSION
+    rb'"state_sha256":"(.{64})","recorded_at":"(.{27})"\},'
+    rb'"leaf_hash":"(.{64})","chain_hash":"(.{64})","state":(?:null|"(.*)")\}\n' % FORMAT_VERSION
 )
 # The leaf hash's input from a line's members (entry_bytes with each member a %s), in one %.
 _LEAF_INPUT = b"\x00" + entry_bytes(*["%s"] * 7)
@@ -185,12 +185,12 @@ class _Run:
         if len(self.findings) <= MAX_FAILURES:
             self.findings.append((line, rank, failure))
 
-    def check_lines(self, lines: Iterable[bytes]) -> None:
-        """Lines of entries.jsonl that follow on. A line written exactly as an export writes
-        it, with valid members, whose hashes follow and link to the line before, is taken
-        straight from its text (the common case, and cheap); any other line (a run's first
-        among them: its chain goes on from another run) is read as JSON and checked in full
-        by ``check``, which says what is wrong.
+    def check_blocks(self, blocks: Iterable[bytes]) -> None:
+        """Blocks of whole lines of entries.jsonl that follow on. A line written exactly as an
+        export writes it, with valid members, whose hashes follow and link to the line
+        before, is taken straight from its text (the common case, and cheap); any other line
+        (a run's first among them: its chain goes on from another run) is read as JSON and
+        checked in full by ``check``, which says what is wrong.
 
         Entry bytes built from the line's own text hash to its leaf hash, so the line is what
         was hashed; what hashing cannot prove (the members' formats, as ``Entry.from_object``
@@ -198,78 +198,87 @@ class _Run:
         being known, stream_prev by equality with the stream's last leaf hash, recorded_at
         with the highest so far, the topic by being known.
         """
-        match, ends, starts, topics = _LINE.fullmatch, self.ends, self.starts, self.topics
-        leaves, sha256, hexlify, unhexlify = self.leaves, hashlib.sha256, b2a_hex, a2b_hex
+        match, ends, starts, topics = _LINE.match, self.ends, self.starts, self.topics
+        leaves, sha256, hexlify = self.leaves, hashlib.sha256, b2a_hex
         line, count, next_index, chain = self.lines, self.count, self.next_index, self.chain
         high, rising = self.recorded_at.encode(), len(self.rises) <= MAX_FAILURES
-        for data in lines:
-            line += 1
-            found = match(data)
-            if found is not None:
-                (
-                    index_text,
-                    stream,
-                    seq_text,
-                    prev_json,
-                    prev,
-                    topic,
-                    state_sha256,
-                    recorded_at,
-                    leaf_hex,
-                    chain_hex,
-                    state,
-                ) = found.groups()
-                index, seq = int(index_text), int(seq_text)
-                end = ends.get(stream)
-                try:
-                    valid = (
-                        index == next_index
-                        and (
-                            _starts_validly(stream, prev)
-                            if end is None
-                            else prev == end[0] and seq == end[1] + 1
+        for block in blocks:
+            at, size = 0, len(block)
+            while at < size:
+                found = match(block, at)
+                if found is not None:
+                    (
+                        index_text,
+                        stream,
+                        seq_text,
+                        prev_json,
+                        prev,
+                        topic,
+                        state_sha256,
+                        recorded_at,
+                        leaf_hex,
+                        chain_hex,
+                        state,
+                    ) = found.groups()
+                    index, seq = int(index_text), int(seq_text)
+                    end = ends.get(stream)
+                    try:
+                        valid = (
+                            index == next_index
+                            and (
+                                _starts_validly(stream, prev)
+                                if end is None
+                                else prev == end[0] and seq == end[1] + 1
+                            )
+                            and (topic in topics or self._learn_topic(topic))
+                            and (recorded_at == high or _RECORDED_AT.match(recorded_at) is not None)
+                            and (
+                                _HEX32.match(state_sha256) is not None
+                                if state is None
+                                else hexlify(sha256(a2b_base64(state, strict_mode=True)).digest())
+                                == state_sha256
+                            )
                         )
-                        and (topic in topics or self._learn_topic(topic))
-                        and (recorded_at == high or _RECORDED_AT.match(recorded_at) is not None)
-                        and (
-                            state is None
-                            or sha256(a2b_base64(state, strict_mode=True)).digest()
-                            == unhexlify(state_sha256)
-                        )
-                    )
-                except binascii.Error:  # the state is not strict base64
-                    valid = False
-                if valid:
-                    leaf = sha256(
-                        _LEAF_INPUT
-                        % (
-                            index_text,
-                            recorded_at,
-                            state_sha256,
-                            stream,
-                            prev_json,
-                            seq_text,
-                            topic,
-                        )
-                    ).digest()
-                    linked = sha256(chain + leaf).digest()
-                    if hexlify(leaf) == leaf_hex and hexlify(linked) == chain_hex:
-                        if recorded_at != high or rising:
-                            self._time(line, index, recorded_at.decode())
-                            high = self.recorded_at.encode()
-                            rising = len(self.rises) <= MAX_FAILURES
-                        if end is None:
-                            first_prev = None if prev is None else prev.decode()
-                            starts[stream] = (line, index, seq, first_prev)
-                        ends[stream] = (leaf_hex, seq)
-                        leaves += leaf
-                        chain, next_index, count = linked, index + 1, count + 1
-                        continue
-            self.lines, self.count, self.next_index, self.chain = line, count, next_index, chain
-            if data.strip():
-                self.check(line, Record.from_json(data))
-            count, next_index, chain = self.count, self.next_index, self.chain
-            high, rising = self.recorded_at.encode(), len(self.rises) <= MAX_FAILURES
+                    except binascii.Error:  # the state is not strict base64
+                        valid = False
+                    if valid:
+                        leaf = sha256(
+                            _LEAF_INPUT
+                            % (
+                                index_text,
+                                recorded_at,
+                                state_sha256,
+                                stream,
+                                prev_json,
+                                seq_text,
+                                topic,
+                            )
+                        ).digest()
+                        linked = sha256(chain + leaf).digest()
+                        if hexlify(leaf) == leaf_hex and hexlify(linked) == chain_hex:
+                            if recorded_at != high or rising:
+                                self._time(line + 1, index, recorded_at.decode())
+                                high = self.recorded_at.encode()
+                                rising = len(self.rises) <= MAX_FAILURES
+                            if end is None:
+                                first_prev = None if prev is None else prev.decode()
+                                starts[stream] = (line + 1, index, seq, first_prev)
+                            ends[stream] = (leaf_hex, seq)
+                            leaves += leaf
+                            chain, next_index, count = linked, index + 1, count + 1
+                            line, at = line + 1, found.end()
+                            continue
+                # Any other line, split as bytes.splitlines splits (a blank line is one).
+                stop = block.find(b"\n", at)
+                stop = size if stop < 0 else stop
+                self.count, self.next_index, self.chain = count, next_index, chain
+                for data in block[at:stop].splitlines() or [b""]:
+                    line = self.lines = line + 1
+                    if data.strip():
+                        self.check(line, Record.from_json(data))
+                count, next_index, chain = self.count, self.next_index, self.chain
+                high, rising = self.recorded_at.encode(), len(self.rises) <= MAX_FAILURES
+                at = stop + 1
         self.lines, self.count, self.next_index, self.chain = line, count, next_index, chain
 
     def _learn_topic(self, topic: bytes) -> bool:
@@ -827,7 +836,7 @@ def _check_part(part: EntryPart, cuts: tuple[int, ...] | None) -> _Run:
     tree is wanted (in a worker process)."""
     run = _Run()
     try:
-        run.check_lines(read_entry_part(part))
+        run.check_blocks(read_entry_part(part))
     except MalformedInput as e:
         run.unreadable = (run.lines, str(e))
         return run

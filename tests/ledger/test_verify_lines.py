@@ -77,6 +77,10 @@ def edit(text: str, kind: str) -> str:
     if kind == "recorded_at with a space":  # as long as a valid one
         at = text.index('"recorded_at":"') + 15 + len("YYYY-MM-DD")
         return text[:at] + " " + text[at + 1 :]
+    if kind == "carriage return in topic":  # two lines, as bytes.splitlines reads them
+        return text.replace('"topic":"domain:', '"topic":"domain:\r', 1)
+    if kind == "blank line after":  # skipped, but counted as a line
+        return text + "\n"
     if kind == "stray character in state":  # skipped by base64 decoding unless strict
         at = text.index('"state":"') + 10
         return text[:at] + "*" + text[at:]
@@ -98,6 +102,8 @@ EDITS = [
     "tab in topic",
     "recorded_at with a space",
     "stray character in state",
+    "carriage return in topic",
+    "blank line after",
     "tab in chain hash",
     "unquoted stream_prev",
     "unquoted state",
