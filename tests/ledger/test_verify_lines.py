@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import ledger.verify
@@ -77,6 +77,9 @@ def edit(text: str, kind: str) -> str:
     if kind == "recorded_at with a space":  # as long as a valid one
         at = text.index('"recorded_at":"') + 15 + len("YYYY-MM-DD")
         return text[:at] + " " + text[at + 1 :]
+    if kind == "upper-case stream_prev":  # not the format, even where it links
+        at = text.index('"stream_prev":"') + 15
+        return text[:at] + text[at : at + 64].upper() + text[at + 64 :]
     if kind == "carriage return in topic":  # two lines, as bytes.splitlines reads them
         return text.replace('"topic":"domain:', '"topic":"domain:\r', 1)
     if kind == "blank line after":  # skipped, but counted as a line
@@ -102,6 +105,7 @@ EDITS = [
     "tab in topic",
     "recorded_at with a space",
     "stray character in state",
+    "upper-case stream_prev",
     "carriage return in topic",
     "blank line after",
     "tab in chain hash",
@@ -190,6 +194,8 @@ def read_as_json_only(bundle: Path, signer) -> list[str]:
     ),
     rechain=st.booleans(),
 )
+# A stream's first line in a run, linked in a format the entry refuses, hashed as written.
+@example(changes=[], edits=[("upper-case stream_prev", 6, "the leaf and chain")], rechain=False)
 def test_a_line_taken_from_its_text_reports_what_reading_it_as_json_reports(
     tmp_path_factory, changes, edits, rechain
 ):
