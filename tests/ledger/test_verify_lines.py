@@ -80,6 +80,9 @@ def edit(text: str, kind: str) -> str:
     if kind == "upper-case stream_prev":  # not the format, even where it links
         at = text.index('"stream_prev":"') + 15
         return text[:at] + text[at : at + 64].upper() + text[at + 64 :]
+    if kind == "zero leaf hash":  # the chain hash still follows from the true leaf
+        at = text.index('"leaf_hash":"') + 13
+        return text[:at] + "0" * 64 + text[at + 64 :]
     if kind == "carriage return in topic":  # two lines, as bytes.splitlines reads them
         return text.replace('"topic":"domain:', '"topic":"domain:\r', 1)
     if kind == "blank line after":  # skipped, but counted as a line
@@ -106,6 +109,7 @@ EDITS = [
     "recorded_at with a space",
     "stray character in state",
     "upper-case stream_prev",
+    "zero leaf hash",
     "carriage return in topic",
     "blank line after",
     "tab in chain hash",
@@ -194,8 +198,15 @@ def read_as_json_only(bundle: Path, signer) -> list[str]:
     ),
     rechain=st.booleans(),
 )
-# A stream's first line in a run, linked in a format the entry refuses, hashed as written.
+# Each shortcut, found out at least once whatever the draw: a stream's first line in a run linked
+# in a format the entry refuses, a stream_seq that does not continue, a recorded_at not in the
+# format (each hashed as written), a leaf hash that is not the entry's, and time that goes back
+# across a cut to equal values (each must be noted, though equal to the run's highest).
 @example(changes=[], edits=[("upper-case stream_prev", 6, "the leaf and chain")], rechain=False)
+@example(changes=[("seq", 12, 14)], edits=[], rechain=True)
+@example(changes=[], edits=[("recorded_at with a space", 12, "the leaf and chain")], rechain=False)
+@example(changes=[], edits=[("zero leaf hash", 12, "nothing")], rechain=False)
+@example(changes=[("earlier", i, 5) for i in range(20, 24)], edits=[], rechain=True)
 def test_a_line_taken_from_its_text_reports_what_reading_it_as_json_reports(
     tmp_path_factory, changes, edits, rechain
 ):
