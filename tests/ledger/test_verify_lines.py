@@ -49,6 +49,8 @@ def edit(text: str, kind: str) -> str:
         return text[:at] + text[at : at + 36].upper() + text[at + 36 :]
     if kind == "leading zero":  # not JSON
         return text.replace('"index":', '"index":0', 1)
+    if kind == "leading zero in stream_seq":
+        return text.replace('"stream_seq":', '"stream_seq":0', 1)
     if kind == "negative seq":
         return text.replace('"stream_seq":', '"stream_seq":-', 1)
     if kind == "space":  # JSON with a space: the layout is not the export's, still valid
@@ -99,6 +101,7 @@ EDITS = [
     "upper-case leaf hash",
     "upper-case stream",
     "leading zero",
+    "leading zero in stream_seq",
     "negative seq",
     "space",
     "recorded_at without fraction",
@@ -200,12 +203,14 @@ def read_as_json_only(bundle: Path, signer) -> list[str]:
 )
 # Each shortcut, found out at least once whatever the draw: a stream's first line in a run linked
 # in a format the entry refuses, a stream_seq that does not continue, a recorded_at not in the
-# format (each hashed as written), a leaf hash that is not the entry's, and time that goes back
-# across a cut to equal values (each must be noted, though equal to the run's highest).
+# format, a stream_seq with a leading zero (each hashed as written), a leaf hash that is not the
+# entry's, and time that goes back across a cut to equal values (each must be noted, though
+# equal to the run's highest).
 @example(changes=[], edits=[("upper-case stream_prev", 6, "the leaf and chain")], rechain=False)
 @example(changes=[("seq", 12, 14)], edits=[], rechain=True)
 @example(changes=[], edits=[("recorded_at with a space", 12, "the leaf and chain")], rechain=False)
 @example(changes=[], edits=[("zero leaf hash", 12, "nothing")], rechain=False)
+@example(changes=[], edits=[("leading zero in stream_seq", 12, "the leaf")], rechain=True)
 @example(changes=[("earlier", i, 5) for i in range(20, 24)], edits=[], rechain=True)
 def test_a_line_taken_from_its_text_reports_what_reading_it_as_json_reports(
     tmp_path_factory, changes, edits, rechain
