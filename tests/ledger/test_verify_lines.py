@@ -206,7 +206,11 @@ def read_as_json_only(bundle: Path, signer) -> list[str]:
 # format, a stream_seq with a leading zero (each hashed as written), a leaf hash that is not the
 # entry's, and time that goes back across a cut to equal values (each must be noted, though
 # equal to the run's highest).
-@example(changes=[], edits=[("upper-case stream_prev", 6, "the leaf and chain")], rechain=False)
+@example(
+    changes=[],
+    edits=[("upper-case stream_prev", at, "the leaf and chain") for at in range(6, 9)],
+    rechain=False,
+)
 @example(changes=[("seq", 12, 14)], edits=[], rechain=True)
 @example(changes=[], edits=[("recorded_at with a space", 12, "the leaf and chain")], rechain=False)
 @example(changes=[], edits=[("zero leaf hash", 12, "nothing")], rechain=False)
