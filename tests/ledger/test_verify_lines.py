@@ -201,7 +201,8 @@ def read_as_json_only(bundle: Path, signer) -> list[str]:
     ),
     rechain=st.booleans(),
 )
-# Each shortcut, found out at least once whatever the draw: a stream's first line in a run linked
+# Each shortcut, found out at least once whatever the draw: an index that is not the next, a
+# stream_prev that is not the stream's last leaf, a stream's first line in a run linked
 # in a format the entry refuses, a stream_seq that does not continue, a recorded_at not in the
 # format, a stream_seq with a leading zero (each hashed as written), a leaf hash that is not the
 # entry's, and time that goes back across a cut to equal values (each must be noted, though
@@ -211,6 +212,8 @@ def read_as_json_only(bundle: Path, signer) -> list[str]:
     edits=[("upper-case stream_prev", at, "the leaf and chain") for at in range(6, 9)],
     rechain=False,
 )
+@example(changes=[("delete", 12, 0)], edits=[], rechain=True)
+@example(changes=[("prev", 12, 3)], edits=[], rechain=True)
 @example(changes=[("seq", 12, 14)], edits=[], rechain=True)
 @example(changes=[], edits=[("recorded_at with a space", 12, "the leaf and chain")], rechain=False)
 @example(changes=[], edits=[("zero leaf hash", 12, "nothing")], rechain=False)
