@@ -5,7 +5,8 @@ of 1,000; 50,000 streams of 20 events; JSON states of 300-600 bytes; signed chec
 every quarter, the last at the end), writes it with ``export_bundle`` twice (with states, and
 with states null as ``--without-state`` does), then times ``verify_bundle`` on both. Baseline,
 in the same run and interleaved with the verifications: read ``entries.jsonl`` and SHA-256 it,
-plus SHA-256 each state once. ``--profile`` then runs the verifier once more under cProfile.
+plus SHA-256 each state once. ``--profile`` then runs the verifier once more under cProfile
+(in one process, so that the per-line work shows).
 """
 
 from __future__ import annotations
@@ -246,11 +247,15 @@ def main() -> None:
                 flush=True,
             )
         if args.profile:
+            # In one process: the workers' per-line work is what a profile has to show.
             print(
-                "\n--- profile: verify_bundle with states (cProfile; own time, then cumulative) ---"
+                "\n--- profile: verify_bundle with states, workers=0 "
+                "(cProfile; own time, then cumulative) ---"
             )
             text = profile(
-                lambda: verify_bundle(full, verifiers), top=25, sorts=("tottime", "cumulative")
+                lambda: verify_bundle(full, verifiers, workers=0),
+                top=25,
+                sorts=("tottime", "cumulative"),
             )
             print(text)
 

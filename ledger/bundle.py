@@ -145,13 +145,13 @@ class FilePart:
 EntryPart = FilePart | bytes
 
 
-READ_BYTES = 16 * 2**20  # a run of a file is read this much at a time
+READ_BYTES = 2**20  # a run of a file is read this much at a time
 
 
 def read_entry_part(part: EntryPart) -> Iterator[bytes]:
-    """The lines of a run, a block of whole lines at a time, however long the run."""
+    """The bytes of a run, a block of whole lines at a time, however long the run."""
     if isinstance(part, bytes):
-        yield from part.splitlines()
+        yield part
         return
     with part.path.open("rb") as f:
         f.seek(part.start)
@@ -163,7 +163,7 @@ def read_entry_part(part: EntryPart) -> Iterator[bytes]:
             if len(block) < left:
                 block += f.readline()  # runs end on a line's end, so this stays inside
             left -= len(block)
-            yield from block.splitlines()
+            yield block
 
 
 @dataclass

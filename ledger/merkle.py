@@ -8,6 +8,7 @@ those nodes, so a store that keeps every completed subtree answers in O(log n) l
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
@@ -367,6 +368,73 @@ class MemoryTree:
 
     def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
         return {(level, idx): self.levels[level][idx] for level, idx in keys}
+
+    def root(self, size: int | None = None) -> bytes:
+        return tree_root(self.size if size is None else size, self)
+
+
+def subtree_hashes(
+    start: int, leaves: bytes | bytearray, cuts: Iterable[int] = ()
+) -> dict[NodeKey, bytes]:
+    """The perfect subtrees over the leaves ``start..`` (their hashes as one ``bytes``): the
+    largest that fit between the ``cuts``, so that the root of a tree whose size is a cut is
+    made from them, never from their leaves. Where the leaves were checked (a worker process),
+    this is the tree's work done there, not after the last run."""
+    end = start + len(leaves) // HASH_SIZE
+    bounds = sorted({start, end, *(cut for cut in cuts if start < cut < end)})
+    sha256 = hashlib.sha256
+    nodes: dict[NodeKey, bytes] = {}
+    for lo, hi in itertools.pairwise(bounds):
+        while lo < hi:
+            # The largest power of two that lo is a multiple of and that fits before hi.
+            level = (hi - lo).bit_length() - 1
+            if lo:
+                level = min(level, (lo & -lo).bit_length() - 1)
+            at = (lo - start) * HASH_SIZE
+            layer = leaves[at : at + (HASH_SIZE << level)]
+            while len(layer) > HASH_SIZE:
+                # hash_children, written out: a million nodes are made here.
+                layer = b"".join(
+                    [
+                        sha256(b"\x01" + layer[i : i + 2 * HASH_SIZE]).digest()
+                        for i in range(0, len(layer), 2 * HASH_SIZE)
+                    ]
+                )
+            nodes[(level, lo >> level)] = bytes(layer)
+            lo += 1 << level
+    return nodes
+
+
+class AssembledTree:
+    """A tree put together from runs of leaves, each with the hashes of perfect subtrees over
+    it (``subtree_hashes``, made where the run was checked, or here when it comes without);
+    any other node is made from those, or from the leaves, when asked, and kept."""
+
+    def __init__(self, cuts: Iterable[int] = ()) -> None:
+        self.cuts = tuple(cuts)
+        self.leaves = bytearray()
+        self.nodes: dict[NodeKey, bytes] = {}
+
+    @property
+    def size(self) -> int:
+        return len(self.leaves) // HASH_SIZE
+
+    def add(self, leaves: bytes | bytearray, nodes: Mapping[NodeKey, bytes] | None = None) -> None:
+        """Leaves that follow on, with ``subtree_hashes(self.size, leaves, ...)`` if known."""
+        self.nodes.update(subtree_hashes(self.size, leaves, self.cuts) if nodes is None else nodes)
+        self.leaves += leaves
+
+    def node(self, level: int, idx: int) -> bytes:
+        if level == 0:
+            return bytes(self.leaves[idx * HASH_SIZE : (idx + 1) * HASH_SIZE])
+        node = self.nodes.get((level, idx))
+        if node is None:
+            node = hash_children(self.node(level - 1, 2 * idx), self.node(level - 1, 2 * idx + 1))
+            self.nodes[(level, idx)] = node
+        return node
+
+    def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        return {(level, idx): self.node(level, idx) for level, idx in keys}
 
     def root(self, size: int | None = None) -> bytes:
         return tree_root(self.size if size is None else size, self)

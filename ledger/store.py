@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ledger.entry import FORMAT_VERSION, Entry
+from ledger.entry import Entry
 from ledger.errors import MalformedInput
 from ledger.merkle import NodeReader
 
@@ -58,58 +58,6 @@ class Record:
             )
         except (ValueError, KeyError, TypeError) as e:
             raise MalformedInput(f"entry line cannot be read: {e}") from None
-
-
-_LINE_START = f'{{"entry":{{"v":{FORMAT_VERSION},"index":'
-
-# The JSON text of a line's members, in the order of the line (without ``v``; ``stream_prev``
-# and ``state`` as written: ``null`` or a quoted string).
-LineText = tuple[str, str, str, str, str, str, str, str, str, str]
-
-
-def line_text(line: str) -> LineText | None:
-    """The members of a line written exactly as ``Record.to_json`` writes it, or None.
-
-    Only the layout is proven here (the line is rebuilt from what was cut out of it and must
-    come out the same), not the members' values: a caller that takes a line this way instead
-    of through ``Record.from_json`` checks those itself.
-    """
-    if not line.startswith(_LINE_START):
-        return None
-    try:
-        # The hashes, the UUID and the timestamp have fixed widths; the integers and the
-        # topic end at the next separator.
-        at = len(_LINE_START)
-        end = line.index(",", at)
-        index, stream = line[at:end], line[end + 11 : end + 47]
-        at = end + 62
-        end = line.index(",", at)
-        seq = line[at:end]
-        at = end + 15
-        end = at + 4 if line.startswith("null", at) else at + 66
-        prev = line[at:end]
-        at = end + 9
-        end = line.index(',"state_sha256":"', at)
-        topic = line[at:end]
-    except ValueError:
-        return None
-    at = end + 17
-    state_sha256, recorded_at = line[at : at + 64], line[at + 81 : at + 108]
-    leaf, chain, state = line[at + 124 : at + 188], line[at + 204 : at + 268], line[at + 278 : -1]
-    # The line as Record.to_json writes it, with every member as its JSON text.
-    written = (
-        f'{_LINE_START}{index},"stream":"{stream}","stream_seq":{seq},"stream_prev":{prev},'
-        f'"topic":{topic},"state_sha256":"{state_sha256}","recorded_at":"{recorded_at}"}},'
-        f'"leaf_hash":"{leaf}","chain_hash":"{chain}","state":{state}}}'
-    )
-    if written != line or not (_quoted_or_null(prev) and _quoted_or_null(state)):
-        return None
-    return (index, stream, seq, prev, topic, state_sha256, recorded_at, leaf, chain, state)
-
-
-def _quoted_or_null(text: str) -> bool:
-    """A string member's text is quoted (what is inside is the caller's to check)."""
-    return text == "null" or (len(text) >= 2 and text[0] == '"' == text[-1])
 
 
 class LedgerStore(NodeReader, Protocol):

@@ -9,26 +9,30 @@ error types of ``ledger.errors``.
 
 from __future__ import annotations
 
+import binascii
 import collections
 import contextlib
+import hashlib
 import itertools
 import multiprocessing
 import os
+import re
 import threading
-from binascii import a2b_base64
+from binascii import a2b_base64, a2b_hex, b2a_hex
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from hashlib import sha256
 from pathlib import Path
 
 from ledger.bundle import Bundle, EntryPart, read_entry_part
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import (
     CHAIN_START,
+    FORMAT_VERSION,
     HEX32,
     RECORDED_AT,
     UUID,
+    Entry,
     chain_hash,
     entry_bytes,
     leaf_hash,
@@ -48,10 +52,19 @@ from ledger.errors import (
     Truncated,
     VerificationFailure,
 )
-from ledger.merkle import MemoryTree, consistency_proof, verify_consistency
-from ledger.note import NoteVerifier
+from ledger.merkle import (
+    HASH_SIZE,
+    AssembledTree,
+    NodeKey,
+    NodeReader,
+    consistency_proof,
+    subtree_hashes,
+    tree_root,
+    verify_consistency,
+)
+from ledger.note import NoteVerifier, split_note
 from ledger.receipt import Receipt, verify_receipt
-from ledger.store import LineText, Record, line_text
+from ledger.store import Record
 from ledger.witness import CosignatureFailure, WitnessPolicy
 
 MAX_FAILURES = 100
@@ -112,38 +125,25 @@ class Report:
 _INDEX, _LEAF, _STATE, _CHAIN, _PREV, _SEQ, _TIME = range(7)
 
 
-@dataclass(slots=True)
-class _Stream:
-    """A stream within one run: how it starts (checked against the runs before) and ends."""
-
-    first_line: int
-    first_index: int
-    first_seq: int
-    first_prev: str | None
-    last_leaf: bytes
-    last_seq: int
-    last_leaf_hex: str = ""  # made when the stream's next entry needs it
-
-    def hex(self) -> str:
-        if not self.last_leaf_hex:
-            self.last_leaf_hex = self.last_leaf.hex()
-        return self.last_leaf_hex
-
-    def __reduce__(self) -> tuple[type[_Stream], tuple[int, int, int, str | None, bytes, int]]:
-        # A run's streams go back from a worker by the ten thousand: as plain tuples.
-        return _Stream, (
-            self.first_line,
-            self.first_index,
-            self.first_seq,
-            self.first_prev,
-            self.last_leaf,
-            self.last_seq,
-        )
-
-
 def plural(count: int, noun: str) -> str:
     """``1 checkpoint``, ``2 checkpoints``."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# A line of entries.jsonl exactly as an export writes it (Record.to_json), its members cut out:
+# index, stream, stream_seq, stream_prev (as written, and its hex), topic (as written),
+# state_sha256, recorded_at, leaf hash, chain hash, state (its base64, None for null). The
+# pattern proves the layout and the integers' formats; ``_Run.check_blocks`` checks the rest
+# before taking the line.
+_LINE = re.compile(
+    rb'\{"entry":\{"v":%d,"index":(0|[1-9][0-9]*),"stream":"(.{36})",'
+    rb'"stream_seq":(0|[1-9][0-9]*),"stream_prev":(null|"(.{64})"),"topic":("[^"\\]*"),'
+    rb'"state_sha256":"(.{64})","recorded_at":"(.{27})"\},'
+    rb'"leaf_hash":"(.{64})","chain_hash":"(.{64})","state":(?:null|"(.*)")\}\n' % FORMAT_VERSION
+)
+# The leaf hash's input from a line's members (entry_bytes with each member a %s), in one %.
+_LEAF_INPUT = b"\x00" + entry_bytes(*["%s"] * 7)
+_UUID, _HEX32, _RECORDED_AT = (re.compile(p.pattern.encode()) for p in (UUID, HEX32, RECORDED_AT))
 
 
 @dataclass
@@ -167,7 +167,13 @@ class _Run:
     chain: bytes = b""
     recorded_at: str = ""
     leaves: bytearray = field(default_factory=bytearray)
-    streams: dict[str, _Stream] = field(default_factory=dict)
+    # The streams of the run, by the UUID's bytes: how each starts (line, index, stream_seq,
+    # stream_prev), to be linked to the runs before, and how it ends (leaf hash as lowercase
+    # hex bytes, stream_seq).
+    starts: dict[bytes, tuple[int, int, int, str | None]] = field(default_factory=dict)
+    ends: dict[bytes, tuple[bytes, int]] = field(default_factory=dict)
+    topics: set[bytes] = field(default_factory=set)  # JSON texts known to be entry topics
+    nodes: dict[NodeKey, bytes] | None = None  # subtree_hashes of the leaves, when made
     findings: list[tuple[int, int, VerificationFailure]] = field(default_factory=list)
     # recorded_at: entries below the run's own maximum so far (line, index, that maximum,
     # value), and the first entries that set a new maximum (line, index, value). The latter
@@ -179,65 +185,111 @@ class _Run:
         if len(self.findings) <= MAX_FAILURES:
             self.findings.append((line, rank, failure))
 
-    def check_line(self, line: int, data: bytes) -> None:
-        """A line of entries.jsonl: taken straight from its text when it is written exactly as
-        an export writes it and holds no finding of its own (the common case, and cheap), else
-        read as JSON and checked in full by ``check``, which says what is wrong."""
-        try:
-            text = line_text(data.decode())
-        except UnicodeDecodeError:
-            text = None
-        if (text is None or not self._take(line, text)) and data.strip():
-            self.check(line, Record.from_json(data))
-
-    def _take(self, line: int, text: LineText) -> bool:
-        """Follow on with a line whose layout is the export's, if its members are valid and
-        its leaf and state hash to what it says; False (nothing noted) otherwise.
+    def check_blocks(self, blocks: Iterable[bytes]) -> None:
+        """Blocks of whole lines of entries.jsonl that follow on. A line written exactly as an
+        export writes it, with valid members, whose hashes follow and link to the line
+        before, is taken straight from its text (the common case, and cheap); any other line
+        (a run's first among them: its chain goes on from another run) is read as JSON and
+        checked in full by ``check``, which says what is wrong.
 
         Entry bytes built from the line's own text hash to its leaf hash, so the line is what
         was hashed; what hashing cannot prove (the members' formats, as ``Entry.from_object``
-        demands them) is checked here, each value once per run where it repeats.
+        demands them) is checked here, each value once per run where it repeats: a stream by
+        being known, stream_prev by equality with the stream's last leaf hash, recorded_at
+        with the highest so far, the topic by being known.
         """
-        index_text, stream, seq_text, prev_json, topic, state_sha256 = text[:6]
-        recorded_at, leaf_hex, chain_hex, state_json = text[6:]
+        match, ends, starts, topics = _LINE.match, self.ends, self.starts, self.topics
+        leaves, sha256, hexlify = self.leaves, hashlib.sha256, b2a_hex
+        line, count, next_index, chain = self.lines, self.count, self.next_index, self.chain
+        high, rising = self.recorded_at.encode(), len(self.rises) <= MAX_FAILURES
+        for block in blocks:
+            at, size = 0, len(block)
+            while at < size:
+                found = match(block, at)
+                if found is not None:
+                    (
+                        index_text,
+                        stream,
+                        seq_text,
+                        prev_json,
+                        prev,
+                        topic,
+                        state_sha256,
+                        recorded_at,
+                        leaf_hex,
+                        chain_hex,
+                        state,
+                    ) = found.groups()
+                    index, seq = int(index_text), int(seq_text)
+                    end = ends.get(stream)
+                    try:
+                        valid = (
+                            index == next_index
+                            and (
+                                _starts_validly(stream, prev)
+                                if end is None
+                                else prev == end[0] and seq == end[1] + 1
+                            )
+                            and (topic in topics or self._learn_topic(topic))
+                            and (recorded_at == high or _RECORDED_AT.match(recorded_at) is not None)
+                            and (
+                                _HEX32.match(state_sha256) is not None
+                                if state is None
+                                else hexlify(sha256(a2b_base64(state, strict_mode=True)).digest())
+                                == state_sha256
+                            )
+                        )
+                    except binascii.Error:  # the state is not strict base64
+                        valid = False
+                    if valid:
+                        leaf = sha256(
+                            _LEAF_INPUT
+                            % (
+                                index_text,
+                                recorded_at,
+                                state_sha256,
+                                stream,
+                                prev_json,
+                                seq_text,
+                                topic,
+                            )
+                        ).digest()
+                        linked = sha256(chain + leaf).digest()
+                        if hexlify(leaf) == leaf_hex and hexlify(linked) == chain_hex:
+                            if recorded_at != high or rising:
+                                self._time(line + 1, index, recorded_at.decode())
+                                high = self.recorded_at.encode()
+                                rising = len(self.rises) <= MAX_FAILURES
+                            if end is None:
+                                first_prev = None if prev is None else prev.decode()
+                                starts[stream] = (line + 1, index, seq, first_prev)
+                            ends[stream] = (leaf_hex, seq)
+                            leaves += leaf
+                            chain, next_index, count = linked, index + 1, count + 1
+                            line, at = line + 1, found.end()
+                            continue
+                # Any other line, split as bytes.splitlines splits (a blank line is one).
+                stop = block.find(b"\n", at)
+                stop = size if stop < 0 else stop
+                self.count, self.next_index, self.chain = count, next_index, chain
+                for data in block[at:stop].splitlines() or [b""]:
+                    line = self.lines = line + 1
+                    if data.strip():
+                        self.check(line, Record.from_json(data))
+                count, next_index, chain = self.count, self.next_index, self.chain
+                high, rising = self.recorded_at.encode(), len(self.rises) <= MAX_FAILURES
+                at = stop + 1
+        self.lines, self.count, self.next_index, self.chain = line, count, next_index, chain
+
+    def _learn_topic(self, topic: bytes) -> bool:
+        """Whether a topic's JSON text is as an entry writes it (then known from here on)."""
         try:
-            index, seq = int(index_text), int(seq_text)
-        except ValueError:
+            valid = topic_of_json(topic.decode()) is not None
+        except UnicodeDecodeError:
             return False
-        if str(index) != index_text or str(seq) != seq_text or index < 0 or seq < 0:
-            return False
-        if topic_of_json(topic) is None:
-            return False
-        head = self.streams.get(stream)
-        if head is None and not UUID.match(stream):
-            return False
-        prev = None if prev_json == "null" else prev_json[1:-1]
-        # A link to the stream's previous leaf is valid hex: that leaf's hex.
-        linked = prev is None or (head is not None and prev == head.hex())
-        if not linked and not HEX32.match(prev or ""):
-            return False
-        if recorded_at != self.recorded_at and not RECORDED_AT.match(recorded_at):
-            return False
-        try:
-            stored_leaf, stored_chain = bytes.fromhex(leaf_hex), bytes.fromhex(chain_hex)
-            state = None if state_json == "null" else a2b_base64(state_json[1:-1], strict_mode=True)
-        except ValueError:
-            return False
-        if len(stored_leaf) != 32 or len(stored_chain) != 32:
-            return False
-        if state is None:
-            if not HEX32.match(state_sha256):
-                return False
-        elif sha256(state).hexdigest() != state_sha256:
-            return False
-        entry = entry_bytes(
-            index_text, recorded_at, state_sha256, stream, prev_json, seq_text, topic
-        )
-        leaf = leaf_hash(entry)
-        if leaf != stored_leaf:
-            return False
-        self._follow(line, index, leaf, stored_chain, stream, seq, prev, recorded_at)
-        return True
+        if valid:
+            self.topics.add(topic)
+        return valid
 
     def check(self, line: int, record: Record) -> None:
         entry = record.entry
@@ -254,7 +306,7 @@ class _Run:
                 ),
             )
         if record.state is not None:
-            digest = sha256(record.state).hexdigest()
+            digest = hashlib.sha256(record.state).hexdigest()
             if digest != entry.state_sha256:
                 self.note(
                     line,
@@ -266,29 +318,11 @@ class _Run:
                         found=digest,
                     ),
                 )
-        self._follow(
-            line,
-            entry.index,
-            leaf,
-            record.chain_hash,
-            entry.stream,
-            entry.stream_seq,
-            entry.stream_prev,
-            entry.recorded_at,
-        )
+        self._follow(line, entry, leaf, record.chain_hash)
 
-    def _follow(
-        self,
-        line: int,
-        index: int,
-        leaf: bytes,
-        stored_chain: bytes,
-        stream: str,
-        seq: int,
-        prev: str | None,
-        recorded_at: str,
-    ) -> None:
+    def _follow(self, line: int, entry: Entry, leaf: bytes, stored_chain: bytes) -> None:
         """The checks that link an entry to the ones before it (and note where it ends)."""
+        index = entry.index
         if self.count == 0:
             self.first_line, self.first_index = line, index
         elif index != self.next_index:
@@ -306,12 +340,23 @@ class _Run:
         if self.count == 0:
             self.first_leaf, self.first_chain = leaf, stored_chain
         else:
-            chain = sha256(self.chain + leaf).digest()
+            chain = hashlib.sha256(self.chain + leaf).digest()
             if chain != stored_chain:
                 self.note(line, _CHAIN, _chain_broken(index, chain, stored_chain))
         # Go on from the stored value, so that one break is reported once.
         self.chain = stored_chain
-        self._check_stream(line, index, stream, seq, prev, leaf)
+        key, seq = entry.stream.encode(), entry.stream_seq
+        end = self.ends.get(key)
+        if end is None:
+            self.starts[key] = (line, index, seq, entry.stream_prev)
+        else:
+            _check_link(self.note, line, index, end[0].decode(), end[1], entry.stream_prev, seq)
+        self.ends[key] = (leaf.hex().encode(), seq)
+        self._time(line, index, entry.recorded_at)
+        self.leaves += leaf
+        self.count += 1
+
+    def _time(self, line: int, index: int, recorded_at: str) -> None:
         if recorded_at < self.recorded_at:
             if len(self.went_back) <= MAX_FAILURES:
                 self.went_back.append((line, index, self.recorded_at, recorded_at))
@@ -319,18 +364,12 @@ class _Run:
             if len(self.rises) <= MAX_FAILURES:
                 self.rises.append((line, index, recorded_at))
             self.recorded_at = recorded_at
-        self.leaves += leaf
-        self.count += 1
 
-    def _check_stream(
-        self, line: int, index: int, stream: str, seq: int, prev: str | None, leaf: bytes
-    ) -> None:
-        head = self.streams.get(stream)
-        if head is None:
-            self.streams[stream] = _Stream(line, index, seq, prev, leaf, seq)
-            return
-        _check_link(self.note, line, index, head.hex(), head.last_seq, prev, seq)
-        head.last_leaf, head.last_seq, head.last_leaf_hex = leaf, seq, ""
+
+def _starts_validly(stream: bytes, prev: bytes | None) -> bool:
+    """A stream first met in a run: a valid UUID, linked to nothing or to valid hex (what it
+    links to is checked when the runs are joined)."""
+    return _UUID.match(stream) is not None and (prev is None or _HEX32.match(prev) is not None)
 
 
 def _chain_broken(index: int, chain: bytes, stored: bytes) -> ChainMismatch:
@@ -395,10 +434,12 @@ class Heads:
 class _Join:
     """Links runs in ledger order: the checks that cross from one run into the next."""
 
-    def __init__(self, report: Report, heads: Heads) -> None:
+    def __init__(self, report: Report, heads: Heads, cuts: tuple[int, ...] | None) -> None:
         self.report = report
         self.heads = heads
-        self.leaves: list[bytes] = []
+        # The leaves, and the tree over them when one is wanted (``cuts`` not None).
+        self.tree = AssembledTree(cuts or ())
+        self.hashed = cuts is not None
         self.lines = 0
         self.findings: list[tuple[int, int, VerificationFailure]] = []
 
@@ -417,8 +458,9 @@ class _Join:
         findings.sort(key=lambda finding: finding[:2])
         self.findings += findings[: MAX_FAILURES + 1]
         self.lines += run.lines
-        leaves = bytes(run.leaves)
-        self.leaves += [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
+        # A run's subtrees are the tree's where its first index is its place in the tree.
+        nodes = run.nodes if run.first_index == self.tree.size else None
+        self.tree.add(run.leaves, nodes if self.hashed else {})
         self.report.entries += run.count
 
     def _link(self, run: _Run, note: Callable[[int, int, VerificationFailure], None]) -> None:
@@ -440,32 +482,26 @@ class _Join:
             note(first_line, _CHAIN, _chain_broken(run.first_index, chain, run.first_chain))
         heads.chain = run.chain
         streams = heads.streams
-        for stream, ends in run.streams.items():
+        ends = run.ends
+        for key, (line, index, seq, prev) in run.starts.items():
+            stream = key.decode()
             head = streams.get(stream)
             if head is None:
-                if heads.every_stream and ends.first_prev is not None:
+                if heads.every_stream and prev is not None:
                     note(
-                        ends.first_line,
+                        line,
                         _PREV,
                         StreamLinkBroken(
                             "a stream's first entry links to nothing",
-                            index=ends.first_index,
+                            index=index,
                             expected=None,
-                            found=ends.first_prev,
+                            found=prev,
                         ),
                     )
             else:
-                leaf, seq = head
-                _check_link(
-                    note,
-                    ends.first_line,
-                    ends.first_index,
-                    leaf.hex(),
-                    seq,
-                    ends.first_prev,
-                    ends.first_seq,
-                )
-            streams[stream] = (ends.last_leaf, ends.last_seq)
+                _check_link(note, line, index, head[0].hex(), head[1], prev, seq)
+            last_leaf, last_seq = ends[key]
+            streams[stream] = (a2b_hex(last_leaf), last_seq)
         earlier = heads.recorded_at
         for line, index, highest, found in run.went_back:
             note(line, _TIME, _went_back(index, max(earlier, highest), found))
@@ -554,7 +590,7 @@ def _verify_runs(
 ) -> Report:
     first_index = heads.size
     report = Report(origin=origin, first_index=first_index)
-    join = _Join(report, heads)
+    join = _Join(report, heads, tree_cuts(checkpoint_notes, first_index))
     for run in runs:
         join.add(run)
         if progress:
@@ -571,14 +607,26 @@ def _verify_runs(
         )
     notes: dict[Checkpoint, list[str]] = {}
     checkpoints = _open_checkpoints(report, checkpoint_notes, verifiers, origin, notes)
-    tree = MemoryTree(join.leaves) if first_index == 0 and checkpoints else None
+    tree = join.tree if first_index == 0 and checkpoints else None
     _check_checkpoints(report, checkpoints, tree, consistency or {}, reaches_end)
     report.apply_policy(
         policy, notes.get(report.newest, []) if report.newest else [], report.newest
     )
     if receipts is not None:
-        _check_receipts(report, receipts, verifiers, first_index, join.leaves)
+        _check_receipts(report, receipts, verifiers, first_index, join.tree.leaves)
     return report
+
+
+def tree_cuts(notes: Sequence[str], first_index: int) -> tuple[int, ...] | None:
+    """Where the checkpoints say the tree is cut (what their sizes claim; checked later), when
+    the entries start the ledger and a tree will be wanted; else None."""
+    if first_index != 0 or not notes:
+        return None
+    sizes = set()
+    for note in notes:
+        with contextlib.suppress(MalformedInput):
+            sizes.add(Checkpoint.parse(split_note(note)[0]).size)
+    return tuple(sorted(sizes))
 
 
 def _open_checkpoints(
@@ -610,7 +658,7 @@ def _open_checkpoints(
 def _check_checkpoints(
     report: Report,
     checkpoints: list[Checkpoint],
-    tree: MemoryTree | None,
+    tree: AssembledTree | None,
     consistency: Mapping[tuple[int, int], list[bytes]],
     reaches_end: bool,
 ) -> None:
@@ -654,10 +702,10 @@ def of_another_ledger(checkpoint: Checkpoint, origin: str) -> RootMismatch | Non
     return RootMismatch("checkpoint of another ledger", expected=origin, found=checkpoint.origin)
 
 
-def root_differs(checkpoint: Checkpoint, tree: MemoryTree, matched: int) -> RootMismatch | None:
+def root_differs(checkpoint: Checkpoint, tree: NodeReader, matched: int) -> RootMismatch | None:
     """Check 5: the checkpoint signs the tree of the entries; ``matched`` entries are known to
     be signed already (by a smaller checkpoint), so the difference lies after them."""
-    root = tree.root(checkpoint.size)
+    root = tree_root(checkpoint.size, tree)
     if root == checkpoint.root:
         return None
     return RootMismatch(
@@ -697,11 +745,11 @@ def _check_receipts(
     receipts: Mapping[int, str],
     verifiers: Sequence[NoteVerifier],
     first_index: int,
-    leaves: list[bytes],
+    leaves: bytes | bytearray,
 ) -> None:
     """Check 6: every entry of a partial export is proven in the newest checkpoint."""
-    for offset, leaf in enumerate(leaves):
-        index = first_index + offset
+    for offset in range(0, len(leaves), HASH_SIZE):
+        index, leaf = first_index + offset // HASH_SIZE, leaves[offset : offset + HASH_SIZE]
         text = receipts.get(index)
         if text is None:
             report.fail(ReceiptMismatch("the entry has no receipt", index=index))
@@ -756,17 +804,19 @@ def verify_bundle(
         share = -(-size // (RUNS_PER_WORKER * max(workers, 1)))
         run_bytes = max(RUN_BYTES, share) if path.is_dir() else RUN_BYTES
     parts = bundle.entry_parts(run_bytes)
+    notes = [*bundle.checkpoints, *extra_checkpoints]
+    cuts = tree_cuts(notes, bundle.first_index)
     with contextlib.ExitStack() as stack:
         runs: Iterable[_Run]
         if workers > 0:
             context = multiprocessing.get_context("fork" if alone else "spawn")
             pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
-            runs = _in_order(pool, parts, ahead=2 * workers)
+            runs = _in_order(pool, parts, cuts, ahead=2 * workers)
         else:
-            runs = map(_check_part, parts)
+            runs = (_check_part(part, cuts) for part in parts)
         return _verify_runs(
             runs,
-            [*bundle.checkpoints, *extra_checkpoints],
+            notes,
             verifiers,
             origin=str(bundle.meta["origin"]),
             last_index=bundle.last_index,
@@ -781,23 +831,27 @@ def verify_bundle(
         )
 
 
-def _check_part(part: EntryPart) -> _Run:
-    """One run of a bundle's entries.jsonl, read and checked (in a worker process)."""
+def _check_part(part: EntryPart, cuts: tuple[int, ...] | None) -> _Run:
+    """One run of a bundle's entries.jsonl, read and checked, and its subtrees hashed when a
+    tree is wanted (in a worker process)."""
     run = _Run()
     try:
-        for line in read_entry_part(part):
-            run.lines += 1
-            run.check_line(run.lines, line)
+        run.check_blocks(read_entry_part(part))
     except MalformedInput as e:
         run.unreadable = (run.lines, str(e))
+        return run
+    if cuts is not None:
+        run.nodes = subtree_hashes(run.first_index, run.leaves, cuts)
     return run
 
 
-def _in_order(pool: Executor, parts: Iterator[EntryPart], ahead: int) -> Iterator[_Run]:
+def _in_order(
+    pool: Executor, parts: Iterator[EntryPart], cuts: tuple[int, ...] | None, ahead: int
+) -> Iterator[_Run]:
     """The runs in ledger order, with at most ``ahead`` parts read ahead (memory stays flat)."""
     pending: collections.deque[Future[_Run]] = collections.deque()
     for part in parts:
-        pending.append(pool.submit(_check_part, part))
+        pending.append(pool.submit(_check_part, part, cuts))
         if len(pending) >= ahead:
             yield pending.popleft().result()
     while pending:

@@ -4,6 +4,7 @@ exhaustively for small trees, and as properties of random trees."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,7 @@ from ledger.errors import BadConsistencyProof, BadInclusionProof
 from ledger.merkle import (
     EMPTY_ROOT,
     SETTLED_LEVEL,
+    AssembledTree,
     CompactRange,
     MemoryTree,
     SettledNodes,
@@ -24,6 +26,7 @@ from ledger.merkle import (
     inclusion_proof,
     is_stored_level,
     root_from_leaves,
+    subtree_hashes,
     tree_root,
     verify_consistency,
     verify_inclusion,
@@ -337,3 +340,39 @@ def test_settled_nodes_answer_as_the_store_while_the_tree_grows_and_keep_only_hi
     high, low = next(iter(settled.nodes)), (0, 7)
     assert settled.read_nodes([high, low]) == full.read_nodes([high, low])
     assert reads == [low]
+
+
+@settings(max_examples=80, deadline=None)
+@given(leaf_lists, st.data())
+def test_a_tree_assembled_from_runs_and_their_subtrees_is_the_whole_tree(leaves, data):
+    """The verifier's tree: runs of leaves, each with its subtrees hashed apart (or, when its
+    place was not known there, without them), cut at checkpoint sizes, give every node, root
+    and proof of the tree made from all the leaves at once."""
+    n = len(leaves)
+    runs = sorted(data.draw(st.sets(st.integers(1, n - 1), max_size=5))) if n > 1 else []
+    cuts = data.draw(st.lists(st.integers(0, n + 3), max_size=4))
+    whole = MemoryTree(leaves)
+    tree = AssembledTree(cuts)
+    for lo, hi in itertools.pairwise([0, *runs, n]):
+        run = b"".join(leaves[lo:hi])
+        tree.add(run, subtree_hashes(lo, run, cuts) if data.draw(st.booleans()) else None)
+    assert tree.size == n
+    for size in range(1, n + 1):
+        assert tree.root(size) == whole.root(size)
+    old = data.draw(st.integers(1, n))
+    assert consistency_proof(old, n, tree) == consistency_proof(old, n, whole)
+    index = data.draw(st.integers(0, n - 1))
+    assert inclusion_proof(index, n, tree) == inclusion_proof(index, n, whole)
+
+
+def test_the_subtrees_of_a_run_are_the_largest_that_fit_between_the_cuts():
+    leaves = b"".join(hash_leaf(bytes([i])) for i in range(24))
+    # Leaves 3..23, cut at 10 and 16: [3], [4..7], [8..9], then [10..11], [12..15], [16..23].
+    assert sorted(subtree_hashes(3, leaves[3 * 32 :], [10, 16, 30])) == [
+        (0, 3),
+        (1, 4),
+        (1, 5),
+        (2, 1),
+        (2, 3),
+        (3, 2),
+    ]

@@ -115,15 +115,18 @@ def test_two_processes_report_what_one_pass_reports_for_a_folder_and_a_zip(tmp_p
     assert findings(zipped, signer, workers=2, run_bytes=500) == whole
 
 
-def test_an_unreadable_line_is_named_by_its_number_in_the_whole_file(tmp_path):
+@pytest.mark.parametrize(("before", "number"), [("", 27), ("\r", 28)])
+def test_an_unreadable_line_is_named_by_its_number_in_the_whole_file(tmp_path, before, number):
+    """Lines are counted as bytes.splitlines counts them: a carriage return ends one."""
     signer = NoteSigner.generate(ORIGIN)
     bundle = export(sample_ledger(signer), signer, tmp_path / "b")
     path = bundle / "entries.jsonl"
     lines = path.read_text().splitlines()
+    lines[20] = before + lines[20]
     lines[26] = lines[26][:-5]
     path.write_text("\n".join(lines) + "\n")
     for workers, run_bytes in ((0, 2**30), (0, 700), (2, 700)):
-        with pytest.raises(MalformedInput, match="entries.jsonl line 27:"):
+        with pytest.raises(MalformedInput, match=f"entries.jsonl line {number}:"):
             verify_bundle(
                 bundle,
                 [NoteVerifier.from_vkey(signer.vkey())],
