@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,6 +72,54 @@ def pg_database(pg_url: str) -> Iterator[PgDatabase]:
 def sqlite_path(tmp_path: Path) -> Path:
     """A path for a fresh SQLite database file (not created yet)."""
     return tmp_path / "bewijslast.db"
+
+
+# The shared demo's origin: the ledger of Bunschoten, the FG's first municipality.
+DEMO_ORIGIN = "ledger.bunschoten.nl/bewijslast"
+# What a test's environment may hold that would configure the demo otherwise.
+SETTINGS = (
+    "BEWIJSLAST_CONFIG",
+    "BEWIJSLAST_DATABASE_URL",
+    "BEWIJSLAST_ORIGIN",
+    "BEWIJSLAST_SIGNING_KEY_FILE",
+    "BEWIJSLAST_MASTER_KEY_FILE",
+    "BEWIJSLAST_CHECKPOINT_STATE_FILE",
+)
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder ``bewijslast demo`` leaves (bewijslast.toml, keys/, bewijslast.db), run once
+    for the whole test run with BEWIJSLAST_ORIGIN set to Bunschoten's ledger: the first pytest
+    worker to ask for it records it, under a lock, and the others wait for it. Never changed
+    after: a test works on a copy of its own (``copy_demo``)."""
+    from adapters.entrypoints.cli.main import main
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder that every worker's own one is in
+    folder = root / "demo"
+    with (root / "demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "recorded").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker stopped half-way
+            folder.mkdir()
+            with pytest.MonkeyPatch.context() as env:
+                for name in SETTINGS:
+                    env.delenv(name, raising=False)
+                env.setenv("BEWIJSLAST_ORIGIN", DEMO_ORIGIN)
+                env.chdir(folder)
+                assert main(["demo"]) == 0
+            (folder / "recorded").touch()
+    return folder
+
+
+def copy_demo(demo_folder: Path, to: Path) -> Path:
+    """A copy of the demo's folder at ``to``, for a test (or module) to change: its
+    bewijslast.toml names its files relatively, so the copy is configured by itself. The
+    database still names the demo folder's key files as those the data was recorded under."""
+    shutil.copytree(demo_folder, to, symlinks=True, ignore=shutil.ignore_patterns("recorded"))
+    return to
 
 
 @pytest.fixture(autouse=True)

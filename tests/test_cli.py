@@ -10,7 +10,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import stat
 import subprocess
@@ -21,7 +20,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-ORIGIN = "ledger.bunschoten.nl/bewijslast"
+from tests.conftest import DEMO_ORIGIN as ORIGIN
+from tests.conftest import copy_demo
 
 
 def bewijslast(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -46,34 +46,25 @@ def operator_env(home: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory):
-    """An operator's folder after keys and the demo, made once for this module's tests."""
-    home = tmp_path_factory.mktemp("operator")
-    env = operator_env(home)
-    for command in (
-        ("keys", "generate", "--origin", ORIGIN, "--out", "keys"),
-        ("keys", "master", "--out", "keys/master.key"),
-        ("demo",),
-    ):
-        done = bewijslast(*command, cwd=home, env=env)
-        assert done.returncode == 0, done.stderr
-    return home
-
-
 @pytest.fixture
-def operator(demo_home, tmp_path):
-    """A copy of the demo folder of its own, so that a test may change it."""
-    home = tmp_path / "operator"
-    shutil.copytree(demo_home, home, symlinks=True)
+def operator(demo_folder, tmp_path):
+    """A copy of the demo folder (recorded once for the whole run) of its own, so that a test
+    may change it."""
+    home = copy_demo(demo_folder, tmp_path / "operator")
     return home, operator_env(home)
 
 
-def test_keys_are_written_private_and_public(operator):
-    home, _ = operator
-    key = home / "keys" / "ledger.key"
+def test_keys_are_written_private_and_public(tmp_path):
+    env = operator_env(tmp_path)
+    for command in (
+        ("keys", "generate", "--origin", ORIGIN, "--out", "keys"),
+        ("keys", "master", "--out", "keys/master.key"),
+    ):
+        done = bewijslast(*command, cwd=tmp_path, env=env)
+        assert done.returncode == 0, done.stderr
+    key = tmp_path / "keys" / "ledger.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    vkey = (home / "keys" / "ledger.vkey").read_text().strip()
+    vkey = (tmp_path / "keys" / "ledger.vkey").read_text().strip()
     assert vkey.startswith(ORIGIN + "+")
 
 
@@ -165,7 +156,7 @@ def test_a_partial_zip_export_verifies(operator):
     assert "8 receipts" in result.stdout
 
 
-def test_a_missing_signing_key_is_a_clear_configuration_error(operator, demo_home):
+def test_a_missing_signing_key_is_a_clear_configuration_error(operator, demo_folder):
     home, env = operator
     env = {k: v for k, v in env.items() if k != "BEWIJSLAST_SIGNING_KEY_FILE"}
     elsewhere = home / "elsewhere"  # no bewijslast.toml there to name the key either
@@ -174,7 +165,7 @@ def test_a_missing_signing_key_is_a_clear_configuration_error(operator, demo_hom
     assert result.returncode == 2
     # The database names the key its checkpoints were signed with: in the demo's own folder,
     # of which this one is a copy.
-    key = demo_home / "keys" / "ledger.key"
+    key = demo_folder / "keys" / "ledger.key"
     assert f"signed with the key in {key}: set BEWIJSLAST_SIGNING_KEY_FILE" in result.stderr
 
 
@@ -446,14 +437,14 @@ def test_project_brings_the_register_up_and_rebuilds_it(operator):
     assert "there are: processing_register" in unknown.stderr
 
 
-def test_projecting_personal_data_without_the_master_key_says_what_to_set(operator, demo_home):
+def test_projecting_personal_data_without_the_master_key_says_what_to_set(operator, demo_folder):
     home, env = operator
     without = {k: v for k, v in env.items() if k != "BEWIJSLAST_MASTER_KEY_FILE"}
     elsewhere = home / "elsewhere"  # no bewijslast.toml there to name the key either
     elsewhere.mkdir()
     result = bewijslast("project", cwd=elsewhere, env=without)
     assert result.returncode == 2
-    master = demo_home / "keys" / "master.key"  # the file the data was recorded under
+    master = demo_folder / "keys" / "master.key"  # the file the data was recorded under
     assert f"master key in {master}: set BEWIJSLAST_MASTER_KEY_FILE to that file" in result.stderr
     assert "keys master" not in result.stderr
     assert "Traceback" not in result.stderr

@@ -11,14 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 import domain.deadlines
-from adapters.bootstrap import open_application, signer_of
+from adapters.bootstrap import open_application
 from adapters.config import Settings
-from adapters.demo import B_AND_W, MUNICIPALITIES, record_demo
-from adapters.persistence.subject_keys import MasterKey
+from adapters.demo import B_AND_W, MUNICIPALITIES
 from adapters.services.accountability_report import build_report, render_html
 from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.reconstruction import reconstruct
-from adapters.signing_keys import generate_key_files
 from domain.errors import ProcedureError
 from domain.fg_advice import FGAdvice
 from domain.incidents import Incident
@@ -28,8 +26,8 @@ from domain.requests import RightsRequest
 from projections.base import to_json
 from projections.catalogue import all_projections
 from projections.report import Period
+from tests.conftest import copy_demo
 
-ORIGIN = "ledger.test.example/bewijslast"
 ASKED_AT = datetime(2027, 1, 1, tzinfo=UTC)
 
 
@@ -95,15 +93,10 @@ def everything(settings: Settings) -> dict[str, str]:
     return found
 
 
-def test_a_change_in_every_rule_changes_nothing_the_ledger_says(tmp_path, monkeypatch):
-    key_file, _ = generate_key_files(ORIGIN, tmp_path / "keys")
-    MasterKey.generate_file(tmp_path / "keys" / "master.key")
-    settings = Settings(
-        f"sqlite:///{tmp_path / 'b.db'}", ORIGIN, key_file, tmp_path / "keys" / "master.key"
-    )
-    app = open_application(settings)
-    record_demo(app)
-    signer_of(settings, app)()  # one checkpoint over the whole history, for every receipt
+def test_a_change_in_every_rule_changes_nothing_the_ledger_says(demo_folder, tmp_path, monkeypatch):
+    # The demo's history, with a signed checkpoint over all of it (for every receipt).
+    home = copy_demo(demo_folder, tmp_path / "demo")
+    settings = Settings.from_environ({}, config_file=home / "bewijslast.toml")
     before = everything(settings)
     assert sum(k.startswith("aggregate") for k in before) == 100  # the demo's records
 

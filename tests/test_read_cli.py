@@ -22,31 +22,17 @@ from adapters.services.accountability_report import LABELS as REPORT_LABELS
 from domain.labels import LABELS
 from ledger.evidence import verify_evidence, verify_whole_stream
 from ledger.note import NoteVerifier
+from tests.conftest import SETTINGS, copy_demo
 
 COLLEGE = "college van burgemeester en wethouders"
 
 
-SETTINGS = (
-    "BEWIJSLAST_CONFIG",
-    "BEWIJSLAST_DATABASE_URL",
-    "BEWIJSLAST_ORIGIN",
-    "BEWIJSLAST_SIGNING_KEY_FILE",
-    "BEWIJSLAST_MASTER_KEY_FILE",
-    "BEWIJSLAST_CHECKPOINT_STATE_FILE",
-)
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """The demo history in a SQLite file, with its keys, as an operator would have it."""
-    home = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{home / 'b.db'}"
-    with pytest.MonkeyPatch.context() as env:
-        for name in SETTINGS:
-            env.delenv(name, raising=False)
-        env.chdir(home)
-        assert main(["demo", "--database", url]) == 0
-    return home, url
+def demo(demo_folder, tmp_path_factory):
+    """The demo history in a SQLite file, with its keys, as an operator would have it: a copy
+    of the demo recorded once for the whole run, for this module's tests."""
+    home = copy_demo(demo_folder, tmp_path_factory.mktemp("demo") / "home")
+    return home, f"sqlite:///{home / 'bewijslast.db'}"
 
 
 @pytest.fixture
@@ -371,13 +357,15 @@ def test_the_demo_refuses_a_ledger_that_already_holds_entries(configured, capsys
     home, _, _ = configured
     assert main(["demo"]) == 2
     said = capsys.readouterr().err
-    assert f"the ledger in {home / 'b.db'} already holds 500 entries" in said
+    assert f"the ledger in {home / 'bewijslast.db'} already holds 500 entries" in said
     assert "--database with a new file, or run the demo in a fresh folder" in said
     app = open_application(Settings.from_environ({}, config_file=home / "bewijslast.toml"))
     assert app.recorder.ledger_size() == 500
 
 
-def test_a_missing_master_key_names_the_file_the_data_was_recorded_under(configured, capsys):
+def test_a_missing_master_key_names_the_file_the_data_was_recorded_under(
+    configured, demo_folder, capsys
+):
     home, _, _ = configured
     without = home / "without-master.toml"
     lines = (home / "bewijslast.toml").read_text().splitlines()
@@ -388,12 +376,15 @@ def test_a_missing_master_key_names_the_file_the_data_was_recorded_under(configu
         env.setenv("BEWIJSLAST_CONFIG", str(without))
         assert main(["report", *town, *period]) == 2
     said = capsys.readouterr().err
-    assert f"recorded under the master key in {home / 'keys' / 'master.key'}" in said
+    # The folder the demo recorded the data in, of which this one is a copy.
+    assert f"recorded under the master key in {demo_folder / 'keys' / 'master.key'}" in said
     assert f"set master_key_file in {without}" in said
     assert "keys master" not in said
 
 
-def test_a_missing_signing_key_names_the_file_that_signed_the_checkpoints(configured, capsys):
+def test_a_missing_signing_key_names_the_file_that_signed_the_checkpoints(
+    configured, demo_folder, capsys
+):
     home, _, _ = configured
     without = home / "without-signing.toml"
     lines = (home / "bewijslast.toml").read_text().splitlines()
@@ -402,18 +393,19 @@ def test_a_missing_signing_key_names_the_file_that_signed_the_checkpoints(config
         env.setenv("BEWIJSLAST_CONFIG", str(without))
         assert main(["checkpoint"]) == 2
     said = capsys.readouterr().err
-    assert f"signed with the key in {home / 'keys' / 'ledger.key'}" in said
+    assert f"signed with the key in {demo_folder / 'keys' / 'ledger.key'}" in said
     assert "keys generate" not in said
 
 
 def test_another_master_key_is_refused_and_keys_master_makes_none_where_data_exists(
-    configured, capsys
+    configured, demo_folder, capsys
 ):
     home, _, _ = configured
     assert main(["keys", "master", "--out", "another.key"]) == 2
     said = capsys.readouterr().err
     assert "holds subject keys" in said
-    assert f"master key in {home / 'keys' / 'master.key'}" in said
+    recorded_under = demo_folder / "keys" / "master.key"  # where the demo recorded the data
+    assert f"master key in {recorded_under}" in said
     assert not (home / "another.key").exists()
     other = home.parent / f"{home.name}-other.key"
     MasterKey.generate_file(other)
@@ -421,7 +413,7 @@ def test_another_master_key_is_refused_and_keys_master_makes_none_where_data_exi
         env.setenv("BEWIJSLAST_MASTER_KEY_FILE", str(other))
         assert main(["organisation"]) == 2
     said = capsys.readouterr().err
-    assert f"wrapped by the master key in {home / 'keys' / 'master.key'}, not by {other}" in said
+    assert f"wrapped by the master key in {recorded_under}, not by {other}" in said
 
 
 def test_unknown_municipalities_and_controllers_are_refused_with_the_declared_ones(

@@ -27,9 +27,9 @@ from adapters.services.checkpointer import Checkpointer
 from adapters.signing_keys import generate_key_files
 from domain.application import Bewijslast
 from ledger.note import NoteVerifier
-from tests.conftest import fresh_pg_database
+from tests.conftest import DEMO_ORIGIN as ORIGIN
+from tests.conftest import copy_demo, fresh_pg_database
 
-ORIGIN = "ledger.bunschoten.nl/bewijslast"
 SOURCE = "urn:nld:oin:00000001001589623000:systeem:bewijslast"  # the relay's CloudEvents source
 # Whoever the demo's rights requests and incidents are about (adapters/demo/story.toml).
 DEMO_PEOPLE = ("Vries", "Jansen", "Smit", "Bakker", "Visser", "Mulder", "Bos", "Kok")
@@ -74,25 +74,36 @@ class DemoLedger:
         }
 
 
-def record_demo_ledger(database_url: str, keys: Path) -> DemoLedger:
-    key_file, vkey_file = generate_key_files(ORIGIN, keys)
-    MasterKey.generate_file(keys / "master.key")
+def open_demo_ledger(database_url: str, keys: Path) -> DemoLedger:
     settings = Settings(
         database_url=database_url,
         origin=ORIGIN,
-        signing_key_file=key_file,
+        signing_key_file=keys / "ledger.key",
         master_key_file=keys / "master.key",
     )
-    app = open_application(settings)
-    record_demo(app)
-    checkpointer_for(settings, app).checkpoint()
-    return DemoLedger(settings, app, NoteVerifier.from_vkey(vkey_file.read_text().strip()))
+    verifier = NoteVerifier.from_vkey((keys / "ledger.vkey").read_text().strip())
+    return DemoLedger(settings, open_application(settings), verifier)
+
+
+def record_demo_ledger(database_url: str, keys: Path) -> DemoLedger:
+    generate_key_files(ORIGIN, keys)
+    MasterKey.generate_file(keys / "master.key")
+    ledger = open_demo_ledger(database_url, keys)
+    record_demo(ledger.app)
+    ledger.checkpointer.checkpoint()
+    return ledger
+
+
+def demo_ledger_copy(demo_folder: Path, to: Path) -> DemoLedger:
+    """The demo's ledger on SQLite: a copy at ``to`` of the one recorded once for the run."""
+    home = copy_demo(demo_folder, to)
+    return open_demo_ledger(f"sqlite:///{home / 'bewijslast.db'}", home / "keys")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoLedger:
-    tmp = tmp_path_factory.mktemp("demo")
-    return record_demo_ledger(f"sqlite:///{tmp / 'bewijslast.db'}", tmp / "keys")
+def demo(demo_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoLedger:
+    """The demo's ledger on SQLite, for this module."""
+    return demo_ledger_copy(demo_folder, tmp_path_factory.mktemp("demo") / "home")
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from ledger.checkpoint import Checkpoint
 from ledger.note import COSIGNATURE_V1, NoteSigner, NoteVerifier, cosign, split_note
 from ledger.witness import WitnessPolicy
-from tests.bus.conftest import Delivered, Tap, fresh_exchange, record_demo_ledger, relay_to, run
+from tests.bus.conftest import Delivered, Tap, demo_ledger_copy, fresh_exchange, relay_to, run
 
 
-def test_the_relay_publishes_the_newest_checkpoint_again_once_it_is_cosigned(tmp_path, amqp_url):
-    ledger = record_demo_ledger(f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "keys")
+def test_the_relay_publishes_the_newest_checkpoint_again_once_it_is_cosigned(
+    demo_folder, tmp_path, amqp_url
+):
+    ledger = demo_ledger_copy(demo_folder, tmp_path / "demo")
     exchange = fresh_exchange()
     tap = Tap(amqp_url, exchange)
     relay, bus = relay_to(ledger, amqp_url, exchange)
