@@ -101,9 +101,12 @@ def demo_ledger_copy(demo_folder: Path, to: Path) -> DemoLedger:
 
 
 @pytest.fixture(scope="module")
-def demo(demo_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> DemoLedger:
-    """The demo's ledger on SQLite, for this module."""
-    return demo_ledger_copy(demo_folder, tmp_path_factory.mktemp("demo") / "home")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoLedger:
+    """The demo's ledger on SQLite, for this module, under a signing key of its own: witnesses
+    bound to the ledger exchange, which modules share, refuse another module's checkpoints
+    (a copy of the run's one demo would sign them with the same key, as a fork)."""
+    tmp = tmp_path_factory.mktemp("demo")
+    return record_demo_ledger(f"sqlite:///{tmp / 'bewijslast.db'}", tmp / "keys")
 
 
 @pytest.fixture(scope="module")
