@@ -34,7 +34,7 @@ from domain.incidents import (
     SubjectsNotInformedGround,
 )
 from domain.personal_data import ErasureGround
-from domain.processing import LegalBasis
+from domain.processing import CriminalDataGround, LegalBasis, SpecialCategoryGround
 from domain.processors import TransferSafeguard
 from domain.reporting import ReportKind, ReportRecipient
 from domain.requests import (
@@ -141,6 +141,55 @@ LABELS: dict[StrEnum, tuple[str, str]] = {
     RequestStage.OBJECTED: ("bezwaar", "objection lodged"),
     RequestStage.CLOSED: ("afgerond", "closed"),
     RequestStage.WITHDRAWN: ("ingetrokken", "withdrawn"),
+    # the register: the exceptions of art. 9(2) and the grounds of art. 10
+    SpecialCategoryGround.EXPLICIT_CONSENT: (
+        "art. 9(2)(a) uitdrukkelijke toestemming",
+        "art. 9(2)(a) explicit consent",
+    ),
+    SpecialCategoryGround.EMPLOYMENT_AND_SOCIAL_SECURITY: (
+        "art. 9(2)(b) arbeidsrecht, sociale zekerheid",
+        "art. 9(2)(b) employment and social security law",
+    ),
+    SpecialCategoryGround.VITAL_INTERESTS: (
+        "art. 9(2)(c) vitaal belang",
+        "art. 9(2)(c) vital interests",
+    ),
+    SpecialCategoryGround.NOT_FOR_PROFIT_BODY: (
+        "art. 9(2)(d) stichting of vereniging zonder winstoogmerk",
+        "art. 9(2)(d) not-for-profit body",
+    ),
+    SpecialCategoryGround.MADE_PUBLIC: (
+        "art. 9(2)(e) kennelijk openbaar gemaakt",
+        "art. 9(2)(e) manifestly made public",
+    ),
+    SpecialCategoryGround.LEGAL_CLAIMS: (
+        "art. 9(2)(f) rechtsvordering",
+        "art. 9(2)(f) legal claims",
+    ),
+    SpecialCategoryGround.SUBSTANTIAL_PUBLIC_INTEREST: (
+        "art. 9(2)(g) zwaarwegend algemeen belang",
+        "art. 9(2)(g) substantial public interest",
+    ),
+    SpecialCategoryGround.HEALTH_AND_SOCIAL_CARE: (
+        "art. 9(2)(h) gezondheidszorg, sociale diensten",
+        "art. 9(2)(h) health and social care",
+    ),
+    SpecialCategoryGround.PUBLIC_HEALTH: (
+        "art. 9(2)(i) volksgezondheid",
+        "art. 9(2)(i) public health",
+    ),
+    SpecialCategoryGround.ARCHIVING_RESEARCH_STATISTICS: (
+        "art. 9(2)(j) archivering, onderzoek, statistiek",
+        "art. 9(2)(j) archiving, research, statistics",
+    ),
+    CriminalDataGround.OFFICIAL_AUTHORITY: (
+        "art. 10 onder toezicht van de overheid",
+        "art. 10 under the control of official authority",
+    ),
+    CriminalDataGround.AUTHORISED_BY_LAW: (
+        "art. 10 bij wet toegestaan (UAVG art. 32-33)",
+        "art. 10 authorised by law (UAVG art. 32-33)",
+    ),
     # processors: the transfer safeguards of AVG chapter V
     TransferSafeguard.ADEQUACY: ("art. 45 adequaatheidsbesluit", "art. 45 adequacy decision"),
     TransferSafeguard.SCC: (
