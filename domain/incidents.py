@@ -521,18 +521,22 @@ class Incident(Aggregate):
         return self.aware_at, self.ap_deadline
 
     def _sealed_form(self, form: APForm) -> SealedForm:
-        return SealedForm(
-            natures=[Nature(n).value for n in form.natures],
-            nature=self._sealed(form.nature),
-            subject_categories=list(form.subject_categories),
-            approx_subjects=form.approx_subjects,
-            record_categories=list(form.record_categories),
-            approx_records=form.approx_records,
-            fg_contact=form.fg_contact,
-            likely_consequences=self._sealed(form.likely_consequences),
-            measures=self._sealed(form.measures),
-            phased=self._sealed(form.phased) if form.phased else "",
-        )
+        parts = {part: getattr(form, part) for part in APForm.model_fields}
+        return cast(SealedForm, self._sealed_parts(parts))
+
+    def _sealed_parts(self, parts: dict[str, Any]) -> dict[str, object]:
+        """Parts of an AP form as an event holds them: natures by their value, free texts
+        sealed under the record key (an empty one stays empty), lists as lists."""
+        sealed: dict[str, object] = {}
+        for part, value in parts.items():
+            if part == "natures":
+                value = [Nature(n).value for n in value]
+            elif part in SEALED_PARTS and value:
+                value = self._sealed(value)
+            elif isinstance(value, list):
+                value = list(value)
+            sealed[part] = value
+        return sealed
 
     def submit_ap_notification(
         self,
@@ -620,17 +624,8 @@ class Incident(Aggregate):
         )
 
     def _sealed_changes(self, changes: APFormChanges) -> SealedFormChanges:
-        sealed: dict[str, object] = {}
-        for part in changes.changed():
-            value = getattr(changes, part)
-            if part == "natures":
-                value = [Nature(n).value for n in value]
-            elif part in SEALED_PARTS and value:
-                value = self._sealed(value)
-            elif isinstance(value, list):
-                value = list(value)
-            sealed[part] = value
-        return cast(SealedFormChanges, sealed)
+        parts = {part: getattr(changes, part) for part in changes.changed()}
+        return cast(SealedFormChanges, self._sealed_parts(parts))
 
     class APNotificationSupplemented(Aggregate.Event):
         checkpoint_after = True
