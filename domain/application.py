@@ -328,9 +328,7 @@ class Bewijslast(Application[UUID]):
         )
 
     def _request_fg_advice(self, command: RequestFGAdvice, actor: Actor, now: datetime) -> FGAdvice:
-        self.check_owner(command.municipality)
-        authorise(actor, command.permission, command.municipality, None)
-        self._referenced(command.about, command.municipality, actor)
+        self._advice_about(command, actor)
         return FGAdvice.request(
             municipality=command.municipality,
             about=command.about,
@@ -440,12 +438,17 @@ class Bewijslast(Application[UUID]):
         if getattr(self._visible(record, actor), "municipality", None) != municipality:
             raise UnknownRecord(f"record {record}")
 
-    def _volunteer_fg_advice(
-        self, command: VolunteerFGAdvice, actor: Actor, now: datetime
-    ) -> FGAdvice:
+    def _advice_about(self, command: RequestFGAdvice | VolunteerFGAdvice, actor: Actor) -> None:
+        """FG advice, asked or given unasked, is of one municipality (no controller: the FG
+        advises them all) and about a record of that same municipality."""
         self.check_owner(command.municipality)
         authorise(actor, command.permission, command.municipality, None)
         self._referenced(command.about, command.municipality, actor)
+
+    def _volunteer_fg_advice(
+        self, command: VolunteerFGAdvice, actor: Actor, now: datetime
+    ) -> FGAdvice:
+        self._advice_about(command, actor)
         return FGAdvice.volunteer(
             municipality=command.municipality,
             about=command.about,
