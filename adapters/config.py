@@ -11,10 +11,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from domain.errors import NotConfigured
 from domain.organisation import DeclareOrganisation
@@ -125,6 +125,22 @@ def config_file_from(environ: Mapping[str, str] | None = None) -> Path:
     """The configuration file: ``BEWIJSLAST_CONFIG``, else ``bewijslast.toml`` here."""
     env = os.environ if environ is None else environ
     return Path(env.get(CONFIG_ENV) or CONFIG_FILE)
+
+
+Table = TypeVar("Table", bound=BaseModel)
+
+
+def read_table(text: str, source: str, table: type[Table]) -> Table:
+    """A data file of the repository or the deployment (TOML) as its typed table; a file
+    that does not parse or fit says where, in ``source``."""
+    try:
+        return table.model_validate(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigurationError(f"cannot read {source}: {e}") from None
+    except ValidationError as e:
+        problem = e.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise ConfigurationError(f"{source}: {where}: {problem['msg']}") from None
 
 
 def read_config(path: Path) -> dict[str, Any]:

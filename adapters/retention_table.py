@@ -4,12 +4,11 @@ type, read and checked once; its digest is the version every destruction names."
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from importlib.resources import files
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.config import ConfigurationError
+from adapters.config import ConfigurationError, read_table
 from domain.retention import RecordType, RetentionRule, RetentionSchedule
 from domain.values import ShortText
 
@@ -35,14 +34,7 @@ class _Table(BaseModel):
 def parse_retention_schedule(text: str, source: str) -> RetentionSchedule:
     """Every record type has exactly one rule: a type without one could never be destroyed,
     one with two would leave unclear which applies."""
-    try:
-        rows = _Table.model_validate(tomllib.loads(text)).rule
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigurationError(f"cannot read {source}: {e}") from None
-    except ValidationError as e:
-        problem = e.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise ConfigurationError(f"{source}: {where}: {problem['msg']}") from None
+    rows = read_table(text, source, _Table).rule
     rules: dict[RecordType, RetentionRule] = {}
     for row in rows:
         if row.record_type in rules:

@@ -3,14 +3,13 @@ file for decrees published after this version (``equated_days_file``)."""
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.config import ConfigurationError
+from adapters.config import ConfigurationError, read_table
 from domain.deadlines import EquatedDay, TermCalendar
 from domain.values import ShortText
 
@@ -30,14 +29,7 @@ class _Table(BaseModel):
 
 
 def _rows(text: str, source: str) -> list[_Row]:
-    try:
-        return _Table.model_validate(tomllib.loads(text)).day
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigurationError(f"cannot read {source}: {e}") from None
-    except ValidationError as e:
-        problem = e.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise ConfigurationError(f"{source}: {where}: {problem['msg']}") from None
+    return read_table(text, source, _Table).day
 
 
 def load_term_calendar(extra: Path | None = None) -> TermCalendar:
