@@ -1,13 +1,15 @@
 """Command latency through the HTTP API (``bewijslast serve``: uvicorn on 127.0.0.1, API keys,
 problem documents, read models followed) with 50 concurrent clients, against the same commands
-through the Python API (``Bewijslast.execute`` from 50 threads) on the same PostgreSQL ledger,
-in interleaved rounds of the same run; p50/p95 and their ratios. With ``--no-projections`` the
+through the Python API (``Bewijslast.execute`` from 50 threads, decisions signed as serve signs
+them) on the same PostgreSQL ledger, in interleaved rounds of the same run; p50/p95 and their
+ratios, and the CPU each side spent per command. With ``--no-projections`` the
 server leaves the read models to ``bewijslast project --follow`` (not run here), as the Python
 API does: both sides then do the same work, and only the HTTP layer differs."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -23,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import httpx
 
-from adapters.bootstrap import open_application
+from adapters.bootstrap import checkpointer_for, open_application
 from adapters.config import Settings
 from adapters.persistence.api_keys import ApiKeys
 from adapters.persistence.subject_keys import MasterKey
@@ -97,22 +99,58 @@ def python_client(app: Bewijslast, rounds: int, latencies: list[float]) -> None:
             latencies.append(time.perf_counter() - started)
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection, written and read by hand: a load generator as light
+    as ``wrk``, so that the clients take as little as possible of the two cores the server
+    and PostgreSQL need (httpx took 3 ms of CPU per request)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, base: str) -> Connection:
+        host, port = base.removeprefix("http://").split(":")
+        return cls(*await asyncio.open_connection(host, int(port)))
+
+    async def post(self, path: str, body: dict[str, Any], token: str) -> tuple[int, bytes]:
+        content = json.dumps(body).encode()
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(content)}\r\n\r\n".encode()
+            + content
+        )
+        status = int((await self.reader.readline()).split()[1])
+        length = None
+        while (line := await self.reader.readline()) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError(f"{path}: {status} without Content-Length")
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def http_client(
-    client: httpx.AsyncClient, tokens: dict[Role, str], rounds: int, latencies: list[float]
+    base: str, tokens: dict[Role, str], rounds: int, latencies: list[float]
 ) -> None:
+    connection = await Connection.open(base)
     record: str | None = None
-    for _ in range(rounds):
-        for role, cls, body in STEPS:
-            started = time.perf_counter()
-            response = await client.post(
-                f"/commands/{command_name(cls)}",
-                json=fields(cls, body, record),
-                headers={"Authorization": f"Bearer {tokens[role]}"},
-            )
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 201:
-                raise RuntimeError(f"{cls.__name__}: {response.status_code} {response.text}")
-            record = response.json()["id"]
+    try:
+        for _ in range(rounds):
+            for role, cls, body in STEPS:
+                started = time.perf_counter()
+                status, answer = await connection.post(
+                    f"/commands/{command_name(cls)}", fields(cls, body, record), tokens[role]
+                )
+                latencies.append(time.perf_counter() - started)
+                if status != 201:
+                    raise RuntimeError(f"{cls.__name__}: {status} {answer.decode()}")
+                record = json.loads(answer)["id"]
+    finally:
+        connection.close()
 
 
 def python_phase(app: Bewijslast, clients: int, rounds: int) -> list[float]:
@@ -126,16 +164,12 @@ def python_phase(app: Bewijslast, clients: int, rounds: int) -> list[float]:
 def http_phase(base: str, tokens: dict[Role, str], clients: int, rounds: int) -> list[float]:
     async def everyone() -> list[float]:
         latencies: list[float] = []
-        # Idle connections are dropped before uvicorn's 5 s keep-alive closes them: at the
-        # same 5 s a request can go out on a connection the server is just closing.
-        limits = httpx.Limits(
-            max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=1.0
-        )
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
-            runs: list[Awaitable[None]] = [
-                http_client(client, tokens, rounds, latencies) for _ in range(clients)
-            ]
-            await asyncio.gather(*runs)
+        # A connection per client, opened for the phase: none sits idle into uvicorn's 5 s
+        # keep-alive limit.
+        runs: list[Awaitable[None]] = [
+            http_client(base, tokens, rounds, latencies) for _ in range(clients)
+        ]
+        await asyncio.gather(*runs)
         return latencies
 
     return asyncio.run(everyone())
@@ -185,6 +219,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far: what a phase cost, whatever else runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def summary(values: list[float]) -> tuple[float, float]:
     return median(values) * 1000, percentile(values, 95) * 1000
 
@@ -211,18 +251,26 @@ def main() -> None:
             "BEWIJSLAST_MASTER_KEY_FILE": str(keys / "master.key"),
         }
         app = open_application(settings)
+        # As serve has it: a decision is signed into a checkpoint before it is answered.
+        app.on_decision = checkpointer_for(settings, app).signed_size
         api_keys = ApiKeys(app.factory.datastore)  # type: ignore[attr-defined]
         tokens = {role: api_keys.create(PEOPLE[role]) for role in Role}
         flags = ["--no-projections"] if args.no_projections else []
         server, base = start_server(settings, env, keys / "serve.log", flags)
         try:
-            run(app, base, tokens, args.clients, rounds, per_client)
+            run(app, base, tokens, args.clients, rounds, per_client, server.pid)
         finally:
             stop_server(server)
 
 
 def run(
-    app: Bewijslast, base: str, tokens: dict[Role, str], clients: int, rounds: int, per_client: int
+    app: Bewijslast,
+    base: str,
+    tokens: dict[Role, str],
+    clients: int,
+    rounds: int,
+    per_client: int,
+    server: int,
 ) -> None:
     phases: dict[str, Callable[[], list[float]]] = {
         "python": lambda: python_phase(app, clients, per_client),
@@ -232,16 +280,26 @@ def run(
         warm()
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in phases}
     commands = clients * per_client * len(STEPS)
+    # CPU per command of the process doing the command work: this one for the Python API (its
+    # clients included), the server for HTTP (its clients run here, counted apart).
+    doer = {"python": os.getpid(), "http": server}
     for r in range(rounds):
         for name, phase in phases.items():
+            here, there = cpu_seconds(os.getpid()), cpu_seconds(doer[name])
             started = time.perf_counter()
             latencies = phase()
             wall = time.perf_counter() - started
+            spent = (cpu_seconds(doer[name]) - there) / commands * 1000
+            clients_cpu = (
+                ""
+                if name == "python"
+                else (f"  clients {(cpu_seconds(os.getpid()) - here) / commands * 1000:.2f}")
+            )
             p50, p95 = summary(latencies)
             results[name].append((p50, p95))
             print(
                 f"round {r + 1} {name:6} {len(latencies)} commands, {commands / wall:6.0f}/s  "
-                f"p50 {p50:7.2f} ms  p95 {p95:7.2f} ms",
+                f"p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  CPU ms/command {spent:.2f}{clients_cpu}",
                 flush=True,
             )
     py50, py95 = (median([x[i] for x in results["python"]]) for i in (0, 1))
