@@ -8,14 +8,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# Only what the package is built from (pyproject.toml names README.md as its readme).
+# The dependencies first, in a layer of their own that only a change to pyproject.toml
+# rebuilds: a change to the code alone then does not install them all again.
 WORKDIR /build
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
+RUN python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
+        > dependencies.txt \
+    && pip install -r dependencies.txt
+# Then only what the package is built from (pyproject.toml names README.md as its readme).
+COPY README.md ./
 COPY domain ./domain
 COPY ledger ./ledger
 COPY projections ./projections
 COPY adapters ./adapters
-RUN pip install . && rm -rf /build
+RUN pip install . --no-deps && rm -rf /build
 
 # A user of its own, by number so that runtimes can tell it is not root (secrets are given to
 # uid 10001). Its home is where the embedded default keeps bewijslast.db; state/ is where

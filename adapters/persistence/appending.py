@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
-from ledger.entry import ChainHead, Entry, Link, NewEvent, PendingEntry, link_pending
+from ledger.entry import Chained, ChainHead, Entry, PendingEntry, chain_pending
 from ledger.merkle import CompactRange, NodeKey, is_stored_level
 from ledger.store import Record
 
@@ -22,12 +22,21 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Append:
-    """The rows one transaction adds: entries and the subtrees they complete."""
+    """The rows one transaction adds: the pending entries from index ``first`` on, each with
+    what is stored beside it (``ledger.entry.Chained``), and the subtrees they complete."""
 
-    links: list[Link]
+    first: int
+    recorded_at: str
+    pending: Sequence[PendingEntry]
+    chained: list[Chained]
     nodes: list[tuple[NodeKey, bytes]]
+
+    @property
+    def size(self) -> int:
+        """The ledger's size after this append."""
+        return self.first + len(self.chained)
 
 
 def originator_uuid(stored: StoredEvent) -> UUID:
@@ -38,19 +47,15 @@ def originator_uuid(stored: StoredEvent) -> UUID:
 
 def pending_entries(stored_events: Sequence[StoredEvent]) -> list[PendingEntry]:
     """What an append computes before it takes the write lock (``ledger.entry.PendingEntry``)."""
-    names: dict[UUID, str] = {}  # the events of an append are mostly of one stream
-    return [
-        PendingEntry.of(NewEvent(_name(s, names), s.originator_version, s.topic, s.state))
-        for s in stored_events
-    ]
-
-
-def _name(stored: StoredEvent, names: dict[UUID, str]) -> str:
-    stream = originator_uuid(stored)
-    name = names.get(stream)
-    if name is None:
-        name = names[stream] = str(stream)
-    return name
+    names: dict[object, str] = {}  # the events of an append are mostly of one stream
+    pending = []
+    of = PendingEntry.of
+    for s in stored_events:
+        name = names.get(s.originator_id)
+        if name is None:
+            name = names[s.originator_id] = str(originator_uuid(s))
+        pending.append(of(name, s.originator_version, s.topic, s.state))
+    return pending
 
 
 # Streams whose heads a process keeps in memory (all forgotten when there are more: one
@@ -88,14 +93,15 @@ class Edge:
             self.size, self.chain_hash = self.size + 1, chain
         return True
 
-    def advance(self, append: Append) -> None:
-        """Take in this process's own append, computed from this edge."""
+    def forget_streams_if_many(self) -> None:
+        """Called before an append reads the heads of the streams it lacks."""
         if len(self.streams) > STREAMS_KEPT:
             self.streams.clear()
-        for link in append.links:
-            self.streams[link.entry.stream] = link.leaf_hash
-        last = append.links[-1]
-        self.size, self.chain_hash = last.entry.index + 1, last.chain_hash
+
+    def advance(self, append: Append) -> None:
+        """Take in this process's own append, computed from this edge (which took in its
+        streams' and its tree's heads as it was computed)."""
+        self.size, self.chain_hash = append.size, append.chained[-1][2]
 
 
 class LastAppend:
@@ -121,21 +127,20 @@ class LastAppend:
 
 def prepare_append(
     head: ChainHead,
-    stream_heads: Mapping[str, bytes],
+    stream_heads: dict[str, bytes],
     frontier: CompactRange,
     pending: Sequence[PendingEntry],
     now: datetime,
 ) -> Append:
-    """Compute entries and completed subtrees; the caller holds the write lock."""
+    """Compute entries and completed subtrees; the caller holds the write lock. The heads of
+    the streams and the tree's edge are brought up to date in place: a caller whose append
+    fails forgets them (``LastAppend``)."""
     if frontier.size != head.size:
         raise ProgrammingError("the tree and the chain disagree on the ledger size")
-    links = link_pending(head, pending, now, stream_heads)
-    nodes: list[tuple[NodeKey, bytes]] = []
-    for link in links:
-        completed = frontier.append(link.leaf_hash)
-        if completed:
-            nodes.extend(n for n in completed if is_stored_level(n[0][0]))
-    return Append(links, nodes)
+    recorded_at, chained = chain_pending(head, pending, now, stream_heads)
+    completed = frontier.extend([leaf for _, leaf, _ in chained])
+    nodes = [node for node in completed if is_stored_level(node[0][0])]
+    return Append(head.size, recorded_at, pending, chained, nodes)
 
 
 def record_from_row(row: Mapping[str, Any], stream: str) -> Record:

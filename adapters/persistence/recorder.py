@@ -216,6 +216,7 @@ class ClientSideAppend(LedgerRecorder):
                 raise Repeated(first_answer_of(row))
         head = self._chain_head(cursor)
         edge = self._edge_at(cursor, head)
+        edge.forget_streams_if_many()
         streams = edge.streams
         for stream in {p.stream for p in pending} - streams.keys():
             leaf = self._stream_head(cursor, UUID(stream))
@@ -223,13 +224,12 @@ class ClientSideAppend(LedgerRecorder):
                 streams[stream] = leaf
         append = prepare_append(head, streams, edge.frontier, pending, self.clock())
         self._insert_append(cursor, stored_events, append)
-        last = append.links[-1]
         if idempotency is not None:
             answer = (idempotency.key, idempotency.request, self._uuid_param(idempotency.record))
-            self._execute(cursor, self.insert_answer, (*answer, last.entry.index))
+            self._execute(cursor, self.insert_answer, (*answer, append.size - 1))
         edge.advance(append)
         self.last_append.keep(edge)
-        return [link.entry.index + 1 for link in append.links]
+        return list(range(append.first + 1, append.size + 1))
 
     def _edge_at(self, cursor: Cursor, head: ChainHead) -> Edge:
         """The edge of the ledger whose chain head is ``head``: the last append's if it is

@@ -202,25 +202,26 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
     ) -> None:
         if append.nodes:  # most appends complete no stored subtree
             c.executemany(INSERT_NODE, [(key[0], key[1], h) for key, h in append.nodes])
+        recorded_at = append.recorded_at
         c.executemany(
             INSERT_EVENT,
             [
                 (
-                    link.entry.index + 1,
-                    link.entry.stream.replace("-", ""),  # the library's hex, from the name
+                    index + 1,
+                    p.stream.replace("-", ""),  # the library's hex, from the name
                     s.originator_version,
                     s.topic,
                     s.state,
-                    link.entry.index,
-                    link.leaf_hash,
-                    link.chain_hash,
-                    None
-                    if link.entry.stream_prev is None
-                    else bytes.fromhex(link.entry.stream_prev),
-                    bytes.fromhex(link.entry.state_sha256),
-                    link.entry.recorded_at,
+                    index,
+                    leaf,
+                    chain,
+                    prev,
+                    p.state_sha256,
+                    recorded_at,
                 )
-                for s, link in zip(stored_events, append.links, strict=True)
+                for index, (s, p, (prev, leaf, chain)) in enumerate(
+                    zip(stored_events, append.pending, append.chained, strict=True), append.first
+                )
             ],
         )
 

@@ -292,6 +292,28 @@ def test_compact_range_reports_the_subtrees_each_leaf_completes():
         assert len(completed) == (i ^ (i + 1)).bit_length() - 1
 
 
+@settings(max_examples=60, deadline=None)
+@given(leaf_lists, st.data())
+def test_a_compact_range_extended_by_runs_completes_the_subtrees_of_the_whole_tree(leaves, data):
+    """``extend`` (an append's leaves at once) from an edge loaded at any size: the subtrees
+    it reports, in order, and its root are those of the tree of all the leaves."""
+    t = MemoryTree(leaves)
+    start = data.draw(st.integers(0, len(leaves) - 1))
+    compact, at = CompactRange.load(start, MemoryTree(leaves[:start])), start
+    while at < len(leaves):
+        run = data.draw(st.integers(1, len(leaves) - at))
+        completed = compact.extend(leaves[at : at + run])
+        expected = [
+            ((level, i >> level), t.levels[level][i >> level])
+            for i in range(at, at + run)
+            for level in range(1, (i ^ (i + 1)).bit_length())
+        ]
+        assert completed == expected
+        at += run
+        assert compact.size == at
+        assert compact.root() == spec_mth(leaves[:at])
+
+
 @pytest.mark.parametrize("n", [1, 15, 16, 17, 255, 256, 300, 1000])
 def test_proofs_from_strided_storage_equal_proofs_from_every_level(n):
     full = tree(n)

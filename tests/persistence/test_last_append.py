@@ -10,6 +10,7 @@ import uuid
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
+from adapters.persistence.appending import STREAMS_KEPT
 from ledger.merkle import MemoryTree, frontier_keys, range_nodes
 from tests.persistence.stores import sqlite_recorder, verify_store
 
@@ -94,3 +95,16 @@ def test_the_only_writer_reads_the_chain_head_and_nothing_else(sqlite_path):
     # Subtrees of 16 and 32 leaves completed on the way, and they were stored.
     assert sum(s.startswith("INSERT INTO ledger_nodes") for s in statements) == 2
     linked_and_verified(recorder)
+
+
+def test_a_writer_that_forgets_the_heads_of_many_streams_reads_them_again(sqlite_path):
+    """More streams than a process keeps the heads of (``STREAMS_KEPT``): forgotten at the
+    start of the append that finds too many, which then reads the heads of its own streams,
+    so that each entry still names its stream's previous leaf."""
+    recorder = sqlite_recorder(str(sqlite_path))
+    streams = [uuid.uuid4() for _ in range(STREAMS_KEPT + 1)]
+    for stream in streams:
+        save(recorder, stream, 1)
+    save(recorder, streams[0], 2, count=2)  # the append that forgets: its stream was kept
+    save(recorder, streams[-1], 2)
+    assert len(linked_and_verified(recorder)) == len(streams) + 3
