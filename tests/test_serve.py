@@ -36,6 +36,8 @@ from projections.catalogue import all_projections
 from projections.incidents import incident_register
 from tests.bus.rabbitmq import free_port
 
+pytestmark = pytest.mark.long
+
 ORIGIN = "ledger.leusden.test/bewijslast"
 TOWN = "Leusden"
 REPORT = {"municipality": TOWN, "controller": "college van B&W", "summary": "laptop kwijt"}

@@ -286,6 +286,7 @@ class Steered(APIStateMachine):
         assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text}"
 
 
+@pytest.mark.long
 def test_no_read_fails_after_a_write_succeeded(fuzzed: Fuzzed) -> None:
     raw = linked(fuzzed.served.client.get("/openapi.json").json())
     schema = schemathesis.openapi.from_dict(raw)
