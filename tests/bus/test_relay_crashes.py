@@ -33,6 +33,9 @@ from tests.bus.conftest import (
 )
 from tests.bus.rabbitmq import RabbitNode
 
+# All on one worker (pytest -n, --dist loadgroup): its RabbitMQ node is started once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 BATCH = 20
 
 

@@ -50,6 +50,9 @@ from tests.bus.conftest import (
     until,
 )
 
+# All on one worker (pytest -n, --dist loadgroup): its demo ledger and its messages are made once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 
 @pytest.fixture(scope="module")
 def messages(demo, amqp_url) -> list[Delivered]:

@@ -40,6 +40,9 @@ from tests.bus.conftest import (
 from tests.bus.conftest import until as until_true
 from tests.bus.rabbitmq import free_port
 
+# All on one worker (pytest -n, --dist loadgroup): its demo ledger and its API are made once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 TAMPERED = 7  # the index of the entry the lying feed alters
 
 
