@@ -34,6 +34,7 @@ from ledger.note import NoteVerifier
 from projections.base import ReadModel
 from projections.catalogue import all_projections
 from projections.incidents import incident_register
+from tests.bus.conftest import ON_THE_LEDGER_EXCHANGE
 from tests.bus.rabbitmq import free_port
 
 pytestmark = pytest.mark.long
@@ -229,6 +230,7 @@ def test_intervals_out_of_bounds_are_refused(flags, capsys):
     assert flags[0] in capsys.readouterr().err
 
 
+@ON_THE_LEDGER_EXCHANGE
 def test_with_a_broker_serve_relays_the_ledger_and_releases_the_relay_when_stopped(operator):
     """The relay runs in the process beside the API (RabbitMQ from scripts/test-all)."""
     amqp_url = os.environ.get("BEWIJSLAST_TEST_AMQP_URL")

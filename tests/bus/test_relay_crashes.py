@@ -23,6 +23,7 @@ from adapters.bus.witness import Witness, declare_dead_letters, witness_broker
 from adapters.demo import record_demo
 from adapters.persistence.sqldb import Database
 from tests.bus.conftest import (
+    ON_THE_LEDGER_EXCHANGE,
     ORIGIN,
     Tap,
     delete_queues,
@@ -33,8 +34,7 @@ from tests.bus.conftest import (
 )
 from tests.bus.rabbitmq import RabbitNode
 
-# All on one worker (pytest -n, --dist loadgroup): its RabbitMQ node is started once.
-pytestmark = pytest.mark.xdist_group(__name__)
+pytestmark = ON_THE_LEDGER_EXCHANGE
 
 BATCH = 20
 

@@ -37,6 +37,7 @@ from ledger.store import Record
 from ledger.verify import verify_ledger
 from ledger.witness import WitnessPolicy
 from tests.bus.conftest import (
+    ON_THE_LEDGER_EXCHANGE,
     ORIGIN,
     Delivered,
     Tap,
@@ -50,8 +51,7 @@ from tests.bus.conftest import (
     until,
 )
 
-# All on one worker (pytest -n, --dist loadgroup): its demo ledger and its messages are made once.
-pytestmark = pytest.mark.xdist_group(__name__)
+pytestmark = ON_THE_LEDGER_EXCHANGE
 
 
 @pytest.fixture(scope="module")
