@@ -50,6 +50,13 @@ def fresh_pg_database(server_url: str) -> Iterator[PgDatabase]:
             )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first, in their order, then the others: on two workers (pytest -n) a long
+    test begun last leaves the other worker idle until it ends; begun first, the others fill in
+    beside it."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     url = os.environ.get("BEWIJSLAST_TEST_PG_URL")

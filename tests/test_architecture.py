@@ -56,7 +56,7 @@ def imports_of(module: str, source: str, known: set[str], *, package: bool = Fal
     """Every import in ``source``, wherever it stands; ``from a import b`` is ``a.b`` when that
     is a module of the house, else ``a``."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in import_statements(source):
         if isinstance(node, ast.Import):
             found += [Import(module, alias.name, node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -69,6 +69,15 @@ def imports_of(module: str, source: str, known: set[str], *, package: bool = Fal
                 sub = f"{base}.{alias.name}"
                 found.append(Import(module, sub if sub in known else base, node.lineno))
     return found
+
+
+@functools.cache
+def import_statements(source: str) -> tuple[ast.Import | ast.ImportFrom, ...]:
+    """The import statements of ``source``, parsed once per source: each test walks the whole
+    house again, and parsing it is most of the work (read only, never changed)."""
+    return tuple(
+        n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Import | ast.ImportFrom)
+    )
 
 
 def within(name: str, *prefixes: str) -> bool:

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from tests.conftest import DEMO_ORIGIN as ORIGIN
 from tests.conftest import copy_demo
 
+pytestmark = pytest.mark.long
+
 
 def bewijslast(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -12,6 +12,8 @@ from adapters.signing_keys import generate_key_files
 from ledger.note import NoteVerifier
 from ledger.verify import verify_ledger
 
+pytestmark = pytest.mark.long
+
 ORIGIN = "ledger.test.example/bewijslast"
 
 

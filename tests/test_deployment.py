@@ -294,6 +294,7 @@ def app_role_sql(compose: dict[str, Any], role: str, password: str, database: st
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
+@pytest.mark.long
 @pytest.mark.postgres
 def test_the_services_run_as_the_compose_file_sets_up_the_roles(compose, pg_database, tmp_path):
     """The init script's role; `migrate` as the owner; the projector's and the API's commands

@@ -57,6 +57,8 @@ from projections.report import Period
 from projections.requests import request_register
 from tests.projections.history import FG_ONLY, the_fg
 
+pytestmark = pytest.mark.long
+
 ORIGIN = "ledger.test.example/bewijslast"
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 

@@ -496,6 +496,7 @@ def test_init_writes_the_configuration_once_and_the_environment_wins_over_it(
     assert "unknown setting 'databse'" in capsys.readouterr().err
 
 
+@pytest.mark.long
 def test_the_demo_folder_on_postgresql(pg_database, tmp_path, monkeypatch, capsys):
     for name in SETTINGS:
         monkeypatch.delenv(name, raising=False)

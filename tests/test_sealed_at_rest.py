@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from adapters.bootstrap import open_application
 from adapters.config import Settings
@@ -18,6 +19,8 @@ from adapters.persistence.subject_keys import MasterKey
 from adapters.services.projection_runner import ReadModelRunner
 from domain.personal_data import PersonalData
 from projections.catalogue import all_projections
+
+pytestmark = pytest.mark.long
 
 
 def sealed_texts(app) -> set[str]:

@@ -19,11 +19,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.bootstrap import open_application
-from adapters.config import Settings
+from adapters.bootstrap import api_keys_of, open_application
+from adapters.config import Settings, config_file_from
 from adapters.entrypoints.cli.main import main
+from adapters.persistence.api_keys import parse_grant
+from adapters.persistence.subject_keys import MasterKey
 from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.receipts import checkpoint_size
+from adapters.signing_keys import generate_key_files
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
 from ledger.checkpoint import open_checkpoint
@@ -31,7 +34,10 @@ from ledger.note import NoteVerifier
 from projections.base import ReadModel
 from projections.catalogue import all_projections
 from projections.incidents import incident_register
+from tests.bus.conftest import ON_THE_LEDGER_EXCHANGE
 from tests.bus.rabbitmq import free_port
+
+pytestmark = pytest.mark.long
 
 ORIGIN = "ledger.leusden.test/bewijslast"
 TOWN = "Leusden"
@@ -56,7 +62,8 @@ class Operator:
 
     @property
     def settings(self) -> Settings:
-        return Settings.from_environ(self.env)
+        """As a command run in ``home`` with ``env`` has them."""
+        return Settings.from_environ(self.env, config_file=self.home / config_file_from(self.env))
 
     @property
     def vkey(self) -> Path:
@@ -69,7 +76,9 @@ def operator(tmp_path: Path) -> Operator:
 
 
 def make_operator(tmp_path: Path) -> Operator:
-    """Keys made with the CLI, a SQLite database not made yet, no broker."""
+    """Keys made, a SQLite database not made yet, no broker. The keys are made here rather
+    than by ``bewijslast keys`` in processes of their own (tests/test_cli.py runs those): a
+    process pays the CLI's imports, about a second, for what takes milliseconds."""
     env = {
         **os.environ,
         "BEWIJSLAST_ORIGIN": ORIGIN,
@@ -79,20 +88,21 @@ def make_operator(tmp_path: Path) -> Operator:
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
     }
     env.pop("BEWIJSLAST_BROKER_URL", None)
-    operator = Operator(tmp_path, env)
-    for args in (
-        ("keys", "generate", "--origin", ORIGIN, "--out", "keys"),
-        ("keys", "master", "--out", "keys/master.key"),
-    ):
-        done = operator.run(*args)
-        assert done.returncode == 0, done.stderr
-    return operator
+    generate_key_files(ORIGIN, tmp_path / "keys")
+    MasterKey.generate_file(tmp_path / "keys" / "master.key")
+    return Operator(tmp_path, env)
 
 
 def api_key(operator: Operator, grant: str) -> dict[str, str]:
-    created = operator.run("apikey", "create", "--actor", "medewerker@leusden.nl", "--grant", grant)
-    assert created.returncode == 0, created.stdout + created.stderr
-    return {"Authorization": f"Bearer {created.stdout.strip()}"}
+    """A key made as ``bewijslast apikey create`` makes it (tests/api/test_authentication.py
+    runs that command), in this process: the first one also makes the database."""
+    app = open_application(operator.settings)
+    try:
+        actor = Actor.with_grants("medewerker@leusden.nl", [parse_grant(grant)])
+        token = api_keys_of(app).create(actor)
+    finally:
+        app.close()
+    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass
@@ -220,6 +230,7 @@ def test_intervals_out_of_bounds_are_refused(flags, capsys):
     assert flags[0] in capsys.readouterr().err
 
 
+@ON_THE_LEDGER_EXCHANGE
 def test_with_a_broker_serve_relays_the_ledger_and_releases_the_relay_when_stopped(operator):
     """The relay runs in the process beside the API (RabbitMQ from scripts/test-all)."""
     amqp_url = os.environ.get("BEWIJSLAST_TEST_AMQP_URL")

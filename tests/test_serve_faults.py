@@ -14,6 +14,8 @@ from projections.catalogue import all_projections
 from projections.incidents import incident_register
 from tests.test_serve import TOWN, api_key, make_operator, report_incident, serving
 
+pytestmark = pytest.mark.long
+
 
 @pytest.fixture
 def operator(tmp_path):

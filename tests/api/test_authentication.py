@@ -25,6 +25,9 @@ from domain.authorization import Role
 from domain.labels import parse_role
 from tests.api.conftest import TOWN, Served, serve
 
+# All on one worker (pytest -n, --dist loadgroup): its identity provider is started once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 ISSUER, AUDIENCE = "https://login.leusden.example", "bewijslast"
 INCIDENTS = f"/municipalities/{TOWN}/incidents"
 

@@ -30,6 +30,12 @@ from ledger.note import NoteVerifier
 from tests.conftest import DEMO_ORIGIN as ORIGIN
 from tests.conftest import copy_demo, fresh_pg_database
 
+# The tests that publish on the ledger exchange of the default wiring (LEDGER_EXCHANGE), which
+# they all share: one xdist group (pytest -n, --dist loadgroup), so that one worker runs them one
+# after another and none receives what another relays there at the same time (a tap counts what
+# arrives). Their module fixtures are then made once as well.
+ON_THE_LEDGER_EXCHANGE = pytest.mark.xdist_group("ledger exchange")
+
 SOURCE = "urn:nld:oin:00000001001589623000:systeem:bewijslast"  # the relay's CloudEvents source
 # Whoever the demo's rights requests and incidents are about (adapters/demo/story.toml).
 DEMO_PEOPLE = ("Vries", "Jansen", "Smit", "Bakker", "Visser", "Mulder", "Bos", "Kok")

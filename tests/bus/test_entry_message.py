@@ -61,6 +61,7 @@ def by_the_models(record: Record, source: str, *, with_state: bool):
     )
 
 
+@pytest.mark.long
 @settings(max_examples=500, deadline=None)
 @given(records, awkward_text, st.booleans())
 def test_the_written_out_message_is_the_models_serialisation(record, source, with_state):

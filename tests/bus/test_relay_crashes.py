@@ -23,6 +23,7 @@ from adapters.bus.witness import Witness, declare_dead_letters, witness_broker
 from adapters.demo import record_demo
 from adapters.persistence.sqldb import Database
 from tests.bus.conftest import (
+    ON_THE_LEDGER_EXCHANGE,
     ORIGIN,
     Tap,
     delete_queues,
@@ -32,6 +33,8 @@ from tests.bus.conftest import (
     until,
 )
 from tests.bus.rabbitmq import RabbitNode
+
+pytestmark = ON_THE_LEDGER_EXCHANGE
 
 BATCH = 20
 

@@ -22,6 +22,9 @@ from tests.bus.conftest import (
     run,
 )
 
+# All on one worker (pytest -n, --dist loadgroup): its demo ledgers are recorded once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 EXTENSION_NAME = re.compile(r"[a-z0-9]+\Z")
 CLOUDEVENT_ATTRIBUTES = {"specversion", "id", "source", "type", "datacontenttype", "subject"}
 

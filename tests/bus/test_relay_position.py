@@ -10,6 +10,9 @@ import pytest
 from adapters.bus.relay import LeaseHeld, LeaseLost, NotConfirmed, Position, RelayTracking
 from tests.bus.conftest import Tap, fresh_exchange, relay_to, run
 
+# All on one worker (pytest -n, --dist loadgroup): its demo ledgers are recorded once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 
 def test_an_unroutable_batch_leaves_the_position_where_it_was(demo, amqp_url):
     # No alternate exchange and no queue bound: the broker returns every message.

@@ -37,6 +37,7 @@ from ledger.store import Record
 from ledger.verify import verify_ledger
 from ledger.witness import WitnessPolicy
 from tests.bus.conftest import (
+    ON_THE_LEDGER_EXCHANGE,
     ORIGIN,
     Delivered,
     Tap,
@@ -49,6 +50,8 @@ from tests.bus.conftest import (
     run,
     until,
 )
+
+pytestmark = ON_THE_LEDGER_EXCHANGE
 
 
 @pytest.fixture(scope="module")

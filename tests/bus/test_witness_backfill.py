@@ -28,6 +28,7 @@ from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
 from ledger.errors import LeafHashMismatch
 from tests.bus.conftest import (
+    ON_THE_LEDGER_EXCHANGE,
     ORIGIN,
     DemoLedger,
     delete_queues,
@@ -39,6 +40,8 @@ from tests.bus.conftest import (
 )
 from tests.bus.conftest import until as until_true
 from tests.bus.rabbitmq import free_port
+
+pytestmark = ON_THE_LEDGER_EXCHANGE
 
 TAMPERED = 7  # the index of the entry the lying feed alters
 

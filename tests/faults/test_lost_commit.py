@@ -20,6 +20,8 @@ from domain.commands import ReportIncident
 from ledger.verify import verify_ledger
 from tests.faults.proxy import CommitDropper
 
+pytestmark = pytest.mark.long
+
 TOWN = "Leusden"
 EMPLOYEE = Actor.with_grants("medewerker@leusden.nl", [Grant(Role.EMPLOYEE, TOWN)])
 T = TypeVar("T")

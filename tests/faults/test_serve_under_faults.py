@@ -21,6 +21,8 @@ from tests.faults.load import Load
 from tests.faults.postgres import Server
 from tests.test_serve import Operator, api_key, make_operator, serving
 
+pytestmark = pytest.mark.long
+
 CLIENTS = 20
 
 

@@ -10,6 +10,8 @@ from eventsourcing.persistence import StoredEvent
 
 from tests.persistence.stores import postgres_recorder, sqlite_recorder, verify_store
 
+pytestmark = pytest.mark.long
+
 PROCESSES = 4
 SAVES = 40
 

@@ -17,6 +17,9 @@ from ledger.evidence import verify_evidence, verify_whole_stream
 from projections.incidents import IncidentRegister
 from projections.register import ProcessingRegister
 
+# All on one worker (pytest -n, --dist loadgroup): its history is recorded once per database.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 
 @pytest.fixture
 def verifiers(recorded):

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from adapters.persistence.personal_data import opened
 from projections import oversight
 from projections.incidents import breach_register, incident_register
 from projections.requests import request_register
 from tests.projections.history import OTHER, T0, TOWN
+
+# All on one worker (pytest -n, --dist loadgroup): its history is recorded once per database.
+pytestmark = pytest.mark.xdist_group(__name__)
 
 
 def test_the_read_models_hold_no_text_about_a_person_in_the_clear(cursor, ids, app):

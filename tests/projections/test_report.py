@@ -12,6 +12,9 @@ from ledger.evidence import verify_evidence
 from projections.report import Period
 from tests.projections.history import COLLEGE, TOWN
 
+# All on one worker (pytest -n, --dist loadgroup): its history is recorded once per database.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
 
 

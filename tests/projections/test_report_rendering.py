@@ -17,6 +17,9 @@ from tests.chromium import chromium
 from tests.projections.history import COLLEGE, TOWN
 from tests.projections.test_report import YEAR
 
+# All on one worker (pytest -n, --dist loadgroup): its history is recorded once per database.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 RED = (0xB3, 0x26, 0x1E)  # late, and the 72-hour line
 GREEN = (0x1B, 0x6E, 0x3A)  # on time
 BLUE = (0x15, 0x42, 0x73)  # section rules

@@ -28,6 +28,9 @@ from projections.report import Period, report_figures
 from projections.requests import request_register
 from tests.projections.history import COLLEGE, T0, TOWN, Clock, open_history
 
+# All on one worker (pytest -n, --dist loadgroup): its history is recorded once per database.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 DOMAIN = f"{TOWN.lower()}.nl"
 
 

@@ -20,6 +20,9 @@ from domain.deadlines import AMSTERDAM
 from domain.processing import LegalBasis, RegisterChanges, RegisterEntry, version_uri
 from projections.register import ProcessingRegister, current_register, history, register_as_of
 
+# All on one worker (pytest -n, --dist loadgroup): its history is recorded once per database.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 JAN, FEB, MAR, APR = (datetime(2026, m, 1, 9, tzinfo=AMSTERDAM) for m in (1, 2, 3, 4))
 
 

@@ -15,6 +15,8 @@ from ledger.note import NoteVerifier
 from tests.conftest import fresh_pg_database
 from tests.witness.conftest import ORIGIN, RunningWitness
 
+pytestmark = pytest.mark.long
+
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:

@@ -14,6 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from adapters.witness.store import cosigned_in
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.merkle import consistency_proof, tree_root
@@ -22,6 +24,8 @@ from ledger.witness import AddCheckpoint
 from tests.bus.rabbitmq import free_port
 from tests.persistence.stores import sqlite_recorder
 from tests.witness.conftest import ORIGIN, Ledger, post
+
+pytestmark = pytest.mark.long
 
 
 def start_witness(tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
