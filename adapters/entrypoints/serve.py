@@ -114,7 +114,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             )
             projecting.start()
         try:
-            asyncio.run(_serve(server, settings, app, broker))
+            # The loop uvicorn.run would choose: uvloop when installed.
+            with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as loop:
+                loop.run(_serve(server, settings, app, broker))
         finally:
             if retention is not None:
                 retention.stop()
