@@ -307,14 +307,11 @@ def chain_pending(
     chained: list[Chained] = []
     previous_chain = head.chain_hash
     recorded_at = next_recorded_at(now, head.recorded_at)
-    sha256 = hashlib.sha256
     for index, (stream, _, _, _, (middle, tail)) in enumerate(pending, head.size):
         prev = stream_heads.get(stream)
         prev_json = "null" if prev is None else f'"{prev.hex()}"'
-        # leaf_hash and chain_hash, written out: this runs under the ledger's write lock.
-        text = _entry_bytes(str(index), recorded_at, middle, prev_json, tail)
-        leaf = sha256(b"\x00" + text).digest()
-        previous_chain = sha256(previous_chain + leaf).digest()
+        leaf = leaf_hash(_entry_bytes(str(index), recorded_at, middle, prev_json, tail))
+        previous_chain = chain_hash(previous_chain, leaf)
         chained.append((prev, leaf, previous_chain))
         stream_heads[stream] = leaf
     return recorded_at, chained

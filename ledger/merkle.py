@@ -264,12 +264,10 @@ class CompactRange:
         """Add leaves; return the subtrees (level >= 1) that they complete, in order."""
         hashes, index = self.hashes, self.size
         completed: list[tuple[NodeKey, bytes]] = []
-        sha256 = hashlib.sha256
         for leaf in leaves:
             node, level = leaf, 0
             while index >> level & 1:
-                # hash_children, written out: an append makes one per leaf on average.
-                node = sha256(b"\x01" + hashes.pop() + node).digest()
+                node = hash_children(hashes.pop(), node)
                 level += 1
                 completed.append(((level, index >> level), node))
             hashes.append(node)
