@@ -161,7 +161,7 @@ class Bewijslast(Application[UUID]):
         self,
         env: Mapping[str, str] | None = None,
         *,
-        on_decision: Callable[[], int | None] | None = None,
+        on_decision: Callable[[int], int | None] | None = None,
         transcodings: Sequence[Transcoding] = (),
         shred: Callable[[UUID], None] | None = None,
         subject_owner: SubjectOwner | None = None,
@@ -750,7 +750,8 @@ class Bewijslast(Application[UUID]):
         if not decided or self.on_decision is None:
             return recordings, None
         try:
-            return recordings, self.on_decision()
+            # The ledger's size once these are in: the checkpoint must hold that many.
+            return recordings, self.on_decision(recordings[-1].notification.id)
         except Exception:
             log.exception("recorded, but no checkpoint signed after it yet")
             return recordings, None

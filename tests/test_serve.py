@@ -284,11 +284,13 @@ def test_two_runners_of_one_read_model_take_turns(operator, database, request):
     assert sorted(applied) == [0, 1, 2]  # each event once
 
 
-def test_requests_in_flight_when_the_signal_comes_are_finished_and_signed(operator):
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-workers"])
+def test_requests_in_flight_when_the_signal_comes_are_finished_and_signed(operator, workers):
     """Commands keep coming while SIGTERM arrives: each answered 201 is in the ledger, no
-    other is (the rest were refused before they began), and the last checkpoint covers all."""
+    other is (the rest were refused before they began), and the last checkpoint covers all.
+    With API workers, the signal reaches them through serve, which stops them first."""
     headers = api_key(operator, "EMPLOYEE:Leusden")
-    with serving(operator) as served:
+    with serving(operator, "--workers", str(workers)) as served:
         answers = asyncio.run(commands_across_a_signal(served, headers, total=120, signal_after=20))
         status = served.process.wait(timeout=120)
     assert status == 0, served.output()
@@ -301,6 +303,48 @@ def test_requests_in_flight_when_the_signal_comes_are_finished_and_signed(operat
     recorder = app.recorder
     assert recorder.ledger_size() == len(created)
     assert checkpoint_size(recorder.latest_signed_checkpoint()) == len(created)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_api_workers_answer_beside_each_other_and_one_that_ends_stops_serve(
+    operator, database, request
+):
+    """``--workers 2``: two API processes on one port; one killed, serve stops the other,
+    signs a last checkpoint over everything and exits 1."""
+    if database == "postgres":
+        operator.env["BEWIJSLAST_DATABASE_URL"] = request.getfixturevalue("pg_database").url
+    headers = api_key(operator, "EMPLOYEE:Leusden")
+    with serving(operator, "--workers", "2") as served:
+        workers = worker_pids(served)
+        assert len(workers) == 2
+        assert all(Path(f"/proc/{pid}").exists() for pid in workers)
+        answers = asyncio.run(concurrent_reports(served, headers, 40))
+        assert answers == [201] * 40
+        os.kill(workers[0], signal.SIGKILL)
+        status = served.process.wait(timeout=120)
+    assert status == 1, served.output()
+    assert f"API worker {workers[0]} ended by itself" in served.output()
+    assert not Path(f"/proc/{workers[1]}").exists()  # stopped with serve, not left behind
+    recorder = open_application(operator.settings).recorder
+    assert recorder.ledger_size() == 40
+    assert checkpoint_size(recorder.latest_signed_checkpoint()) == 40
+
+
+def worker_pids(served: Serving) -> list[int]:
+    """The API workers' process ids, as serve logs them once started."""
+    (line,) = [line for line in served.output().splitlines() if "worker processes (" in line]
+    return [int(pid) for pid in line.rpartition("(")[2].rstrip(")").split(", ")]
+
+
+async def concurrent_reports(served: Serving, headers: dict[str, str], total: int) -> list[int]:
+    async with httpx.AsyncClient(base_url=served.url, timeout=120) as client:
+        answers = await asyncio.gather(
+            *(
+                client.post("/commands/report-incident", headers=headers, json=REPORT)
+                for _ in range(total)
+            )
+        )
+    return [a.status_code for a in answers]
 
 
 async def commands_across_a_signal(

@@ -15,6 +15,13 @@ checkpoints the ledger already holds: it would only fail to sign later.
 Every part runs its own short transactions. On SQLite they share the library's connection
 pool (one connection per transaction, in WAL mode); appends and projection batches take the
 write lock first, so that no part fails on a lock it could have waited for.
+
+With ``--workers N`` (N > 1) the API runs in N processes of its own on one listening socket,
+so that it is not held to one core by one interpreter lock; this process then runs the other
+parts and supervises them. Each worker signs a checkpoint after a decision, as one process does
+(one signer at a time across processes; a decision takes a checkpoint that already holds it).
+A signal stops the workers first, as it stops the API; a worker that ends by itself stops
+``serve`` (exit 1), as a relay that ends does: the supervisor that started it restarts it.
 """
 
 from __future__ import annotations
@@ -22,14 +29,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import multiprocessing
+import multiprocessing.process
 import os
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from adapters.bootstrap import api_keys_of, checkpointer_for, open_application
 from adapters.bus.relay import run_relay_until
@@ -44,62 +54,47 @@ from projections.catalogue import all_projections
 
 if TYPE_CHECKING:
     import uvicorn
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 BROKER_URL = "BEWIJSLAST_BROKER_URL"
 TRUSTED_PROXIES = "BEWIJSLAST_TRUSTED_PROXIES"
+WORKERS = "BEWIJSLAST_API_WORKERS"
+LOG_FORMAT = "%(levelname)s:     %(name)s: %(message)s"
+POLL_SECONDS = 0.2  # how often the supervisor looks at its workers
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    # The web framework is loaded by serve alone: every other command starts without it.
-    import uvicorn
-
-    from adapters.entrypoints.api.app import create_app
-    from adapters.entrypoints.api.auth import OIDC, Authenticator
-
     if not 0 < args.interval <= INTERVAL_SECONDS:
         raise ConfigurationError(f"--interval must be above 0 and at most {INTERVAL_SECONDS:g}")
     if args.poll <= 0:
         raise ConfigurationError("--poll must be above 0")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    if args.workers < 1:
+        raise ConfigurationError("--workers must be at least 1")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     broker = None if args.no_relay else os.environ.get(BROKER_URL) or None
     app = open_application(settings)
-    # One checkpointer for all this process signs (after decisions, for receipts, on the
-    # clock, at the end): each one rewrites the state file beside the key.
+    # One checkpointer for all this process signs (on the clock, at the end, and when it
+    # serves the API itself after decisions and for receipts): each one rewrites the state
+    # file beside the key.
     cosigning = cosigning_for(settings, ledger_of(app))
     checkpointer = checkpointer_for(settings, app, cosigning)
     try:
         checkpointer.check_key()
     except KeyMismatch as e:
         raise ConfigurationError(f"{e}: check BEWIJSLAST_SIGNING_KEY_FILE") from None
-    app.on_decision = checkpointer.signed_size
-    authenticator = Authenticator(
-        api_keys_of(app),
-        OIDC.from_environ(),
-    )
-    api = create_app(
-        app, authenticator, lambda: checkpointer.checkpoint()[1], checkpointer=checkpointer
-    )
     runner = None if args.no_projections else ReadModelRunner(app, all_projections())
     retention = (
         None
         if app.retention is None
         else RetentionRunner(app, f"bewijslast serve ({socket.gethostname()})", args.retention)
     )
-    proxies = args.forwarded_allow_ips.strip()
-    server = _server(
-        uvicorn.Config(
-            api,
-            host=args.host,
-            port=args.port,
-            log_level="info",
-            # X-Forwarded-For is believed only from the proxies named: by default none, so
-            # a client cannot put another address in the access log.
-            proxy_headers=bool(proxies),
-            forwarded_allow_ips=proxies or None,
-        )
+    listening = Listening(args.host, args.port, args.forwarded_allow_ips.strip())
+    server: Server = (
+        _server(_config(_api(app, checkpointer), listening))
+        if args.workers == 1
+        else Supervisor(settings, listening, args.workers)
     )
-
     with _signals_stop(server):
         checkpointer.start(interval=args.interval)
         if cosigning is not None:
@@ -114,9 +109,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             )
             projecting.start()
         try:
-            # The loop uvicorn.run would choose: uvloop when installed.
-            with asyncio.Runner(loop_factory=server.config.get_loop_factory()) as loop:
-                loop.run(_serve(server, settings, app, broker))
+            with asyncio.Runner(loop_factory=_loop_factory()) as loop:
+                served = loop.run(_serve(server, settings, app, broker))
         finally:
             if retention is not None:
                 retention.stop()
@@ -125,7 +119,145 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             checkpointer.stop()
             signed = _sign_last(checkpointer)
             _stop_projections(runner, projecting)
-    return 0 if signed else 1
+    return 0 if signed and served else 1
+
+
+@dataclass(frozen=True)
+class Listening:
+    host: str
+    port: int
+    # X-Forwarded-For is believed only from the proxies named: by default none, so a client
+    # cannot put another address in the access log.
+    trusted_proxies: str
+
+
+class Server(Protocol):
+    """What serves the API (uvicorn's server, or the supervisor of its workers): a signal
+    sets ``should_exit``, a second one ``force_exit``; ``serve`` answers ``False`` when it
+    ended without being asked to."""
+
+    should_exit: bool
+    force_exit: bool
+
+    def serve(self) -> Awaitable[bool | None]: ...
+
+
+def _api(app: Bewijslast, checkpointer: Checkpointer) -> FastAPI:
+    # The web framework is loaded by serve alone: every other command starts without it.
+    from adapters.entrypoints.api.app import create_app
+    from adapters.entrypoints.api.auth import OIDC, Authenticator
+
+    app.on_decision = checkpointer.signed_size
+    authenticator = Authenticator(api_keys_of(app), OIDC.from_environ())
+    return create_app(
+        app, authenticator, lambda: checkpointer.checkpoint()[1], checkpointer=checkpointer
+    )
+
+
+def _config(api: FastAPI | str, listening: Listening) -> uvicorn.Config:
+    import uvicorn
+
+    return uvicorn.Config(
+        api,
+        host=listening.host,
+        port=listening.port,
+        log_level="info",
+        proxy_headers=bool(listening.trusted_proxies),
+        forwarded_allow_ips=listening.trusted_proxies or None,
+    )
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The loop uvicorn.run would choose: uvloop when installed (no app plays a part in it)."""
+    import uvicorn
+
+    return uvicorn.Config("").get_loop_factory()
+
+
+class Supervisor:
+    """The API in worker processes of its own, on a socket bound here."""
+
+    def __init__(self, settings: Settings, listening: Listening, workers: int) -> None:
+        self.settings = settings
+        self.listening = listening
+        self.workers = workers
+        self.should_exit = False
+        self.force_exit = False
+        self._processes: list[multiprocessing.process.BaseProcess] = []
+
+    async def serve(self) -> bool:
+        """Until a signal, or a worker ends by itself; ``False`` in that case."""
+        listening = _config("", self.listening).bind_socket()
+        # Spawned, not forked: a worker shares no connection, lock or thread with this process.
+        context = multiprocessing.get_context("spawn")
+        with listening:
+            for _ in range(self.workers):
+                process = context.Process(
+                    target=_api_worker,
+                    args=(self.settings, self.listening, listening),
+                    name="bewijslast-api",
+                )
+                process.start()
+                self._processes.append(process)
+            log.info(
+                "API on http://%s:%d in %d worker processes (%s)",
+                self.listening.host,
+                self.listening.port,
+                self.workers,
+                ", ".join(str(p.pid) for p in self._processes),
+            )
+            ended = await self._until_stopped()
+            await self._stop_workers()
+        if ended is not None:
+            log.error(
+                "API worker %s ended by itself (exit code %s): stopping", ended.pid, ended.exitcode
+            )
+            return False
+        return True
+
+    async def _until_stopped(self) -> multiprocessing.process.BaseProcess | None:
+        while not self.should_exit:
+            for process in self._processes:
+                if not process.is_alive():
+                    return process
+            await asyncio.sleep(POLL_SECONDS)
+        return None
+
+    async def _stop_workers(self) -> None:
+        """Each finishes the requests in flight, as one API does; after a second signal it
+        stops waiting for open connections."""
+        forced = False
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+        while any(p.is_alive() for p in self._processes):
+            if self.force_exit and not forced:
+                forced = True
+                for process in self._processes:
+                    if process.is_alive():
+                        process.terminate()
+            await asyncio.sleep(POLL_SECONDS)
+        for process in self._processes:
+            process.join()
+
+
+def _api_worker(settings: Settings, listening: Listening, sock: socket.socket) -> None:
+    """One API process: commands, reads, and a checkpoint after each decision (its witnesses'
+    cosignatures too); the supervisor runs the rest. SIGTERM stops it, a second one without
+    waiting for open connections; SIGINT is the supervisor's, which passes it on as SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    app = open_application(settings)
+    checkpointer = checkpointer_for(settings, app, cosigning_for(settings, ledger_of(app)))
+    server = _server(_config(_api(app, checkpointer), listening))
+    try:
+        with (
+            _signals_stop(server, (signal.SIGTERM,)),
+            asyncio.Runner(loop_factory=_loop_factory()) as loop,
+        ):
+            loop.run(server.serve(sockets=[sock]))
+    finally:
+        app.close()
 
 
 def _sign_last(checkpointer: Checkpointer) -> bool:
@@ -138,21 +270,19 @@ def _sign_last(checkpointer: Checkpointer) -> bool:
     return True
 
 
-async def _serve(
-    server: uvicorn.Server, settings: Settings, app: Bewijslast, broker: str | None
-) -> None:
+async def _serve(server: Server, settings: Settings, app: Bewijslast, broker: str | None) -> bool:
+    """Whether the API stopped because it was asked to."""
     if broker is None:
-        await server.serve()
-        return
-    stopping = asyncio.Event()
-    relaying = asyncio.create_task(run_relay_until(settings, app, broker, stopping))
+        return await server.serve() is not False
+    stopping_relay = asyncio.Event()
+    relaying = asyncio.create_task(run_relay_until(settings, app, broker, stopping_relay))
     # The relay retries what it can; should it end all the same, the API stops too: a
     # process that serves without publishing would look healthy while the bus falls behind.
     relaying.add_done_callback(lambda _: setattr(server, "should_exit", True))
     try:
-        await server.serve()
+        return await server.serve() is not False
     finally:
-        stopping.set()
+        stopping_relay.set()
         await relaying
 
 
@@ -166,9 +296,9 @@ def _stop_projections(runner: ReadModelRunner | None, projecting: threading.Thre
 
 
 def _server(config: uvicorn.Config) -> uvicorn.Server:
-    import uvicorn  # as in cmd_serve
+    import uvicorn  # loaded by serve alone
 
-    class Server(uvicorn.Server):
+    class SignalFreeServer(uvicorn.Server):
         """Without uvicorn's own signal handling: it re-raises the signal that stopped it once
         the API is down, which would end the process before the other parts stop."""
 
@@ -176,13 +306,15 @@ def _server(config: uvicorn.Config) -> uvicorn.Server:
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    return Server(config)
+    return SignalFreeServer(config)
 
 
 @contextmanager
-def _signals_stop(server: uvicorn.Server) -> Iterator[None]:
-    """SIGTERM and SIGINT ask the server to stop (a second one: without waiting for open
-    connections); from here on, not only once the server runs."""
+def _signals_stop(
+    server: Server, signals: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT)
+) -> Iterator[None]:
+    """SIGTERM and SIGINT (or ``signals``) ask the server to stop (a second one: without
+    waiting for open connections); from here on, not only once the server runs."""
 
     def stop(signum: int, frame: FrameType | None) -> None:
         if server.should_exit:
@@ -190,7 +322,7 @@ def _signals_stop(server: uvicorn.Server) -> Iterator[None]:
         server.should_exit = True
         log.info("%s: stopping", signal.Signals(signum).name)
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
     try:
         yield
     finally:
@@ -238,6 +370,14 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
         default=DAY_SECONDS,
         metavar="SECONDS",
         help="destroy what is due (Selectielijst) this often, in every declared municipality",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=os.environ.get(WORKERS, "1"),
+        metavar="N",
+        help=f"run the API in N processes of its own, to use more than one core (default: "
+        f"{WORKERS}, else 1: the API in this process)",
     )
     serve.add_argument(
         "--no-projections",

@@ -65,6 +65,7 @@ class Checkpointer:
         # Post-commit work on each new checkpoint (witnesses' cosignatures): never fails it.
         self.on_signed = on_signed
         self._lock = threading.Lock()
+        self._newest: tuple[Checkpoint, str] | None = None  # the last this one signed or found
         self._periodic: Periodic | None = None
 
     def newest(self) -> tuple[Checkpoint, str] | None:
@@ -117,16 +118,23 @@ class Checkpointer:
             self._open(note, "a checkpoint stored in the database")
         self._known()
 
-    def checkpoint(self) -> tuple[Checkpoint, str]:
-        """Sign the ledger as it stands, unless the newest checkpoint already covers it."""
+    def checkpoint(self, covering: int | None = None) -> tuple[Checkpoint, str]:
+        """Sign the ledger as it stands, unless the newest checkpoint already covers it, or
+        covers its first ``covering`` entries."""
         with self._lock:
+            newest = self._newest
+            if covering is not None and newest is not None and newest[0].size >= covering:
+                # Signed while this caller waited for the lock: decisions that arrive
+                # together share one checkpoint, as commits share a flush.
+                return newest
             try:
                 with self.store.signer_lock():
-                    checkpoint, note, fresh = self._sign()
+                    checkpoint, note, fresh = self._sign(covering)
             except Exception as e:
                 self.failure = Failure(f"{type(e).__name__}: {e}", self.clock())
                 raise
             self.failure = None
+            self._newest = checkpoint, note
         if fresh:
             self._signed(note)
         return checkpoint, note
@@ -139,17 +147,21 @@ class Checkpointer:
         except Exception:
             log.exception("after signing checkpoint")
 
-    def signed_size(self) -> int:
-        """Sign, and say the size signed: the application's hook after a decision."""
-        return self.checkpoint()[0].size
+    def signed_size(self, covering: int) -> int:
+        """The size of a checkpoint that holds the first ``covering`` entries, signed if none
+        does yet: the application's hook after a decision."""
+        return self.checkpoint(covering)[0].size
 
-    def _sign(self) -> tuple[Checkpoint, str, bool]:
-        """The checkpoint over the ledger as it stands, its note, and whether it is new."""
+    def _sign(self, covering: int | None) -> tuple[Checkpoint, str, bool]:
+        """The checkpoint over the ledger as it stands (or the newest, when it covers the first
+        ``covering`` entries), its note, and whether it is new."""
         # Under the signer lock, in this order: no other signer can add a checkpoint
         # between reading the newest and reading the size, which only grows.
         known = self._known()
-        size = self.store.ledger_size()
         newest = max(known, key=lambda pair: pair[0].size, default=None)
+        if covering is not None and newest is not None and newest[0].size >= covering:
+            return *newest, False  # another process signed it
+        size = self.store.ledger_size()
         if newest is not None and newest[0].size > size:
             raise Truncated(
                 "the ledger is shorter than a signed checkpoint: refusing to sign",

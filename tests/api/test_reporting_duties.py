@@ -23,7 +23,7 @@ def report_as_built(
     served: Served, kind: ReportKind, period: Period = YEAR
 ) -> tuple[int, str, Report]:
     """What the sender built the report under: a fresh signed checkpoint, and the digest."""
-    size = served.app.on_decision()  # type: ignore[misc]
+    size = served.app.on_decision(served.app.recorder.ledger_size())  # type: ignore[misc,attr-defined]
     found = report_at(served.app, kind, TOWN, COLLEGE, period, size)
     assert found is not None
     return size, found[1], found[0]
@@ -105,7 +105,7 @@ def test_the_fgs_annual_report_is_recorded_as_sent_and_regenerates_as_it_was(ser
     (received,) = [f for f in regenerated.sections["requests"] if f.key == "requests.total"]
     assert received.value == 0  # the request recorded after sending is not in it
     # Built now, over the ledger as it stands, the same year's report is another report.
-    now_size = served.app.on_decision()  # type: ignore[misc]
+    now_size = served.app.on_decision(served.app.recorder.ledger_size())  # type: ignore[misc,attr-defined]
     later = report_at(served.app, ReportKind.FG_ANNUAL_REPORT, TOWN, COLLEGE, YEAR, now_size)
     assert later is not None
     assert later[1] != digest

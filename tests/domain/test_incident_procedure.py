@@ -37,7 +37,7 @@ def app(tmp_path):
     application = Bewijslast(
         env=database_env(url), transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()]
     )
-    application.on_decision = lambda: decisions.append(application.recorder.ledger_size())
+    application.on_decision = lambda size: decisions.append(size)
     application.decisions = decisions
     return application
 

@@ -60,7 +60,7 @@ def test_an_access_request_extended_for_volume_decided_then_objected_to(tmp_path
     signed: list[int] = []
     app = Bewijslast(
         env=database_env(url),
-        on_decision=lambda: signed.append(1),
+        on_decision=lambda size: signed.append(1),
         transcodings=[PersonalDataAsCiphertext(keys), ErasedAsSubject()],
     )
 
