@@ -331,8 +331,13 @@ def test_api_workers_answer_beside_each_other_and_one_that_ends_stops_serve(
 
 
 def worker_pids(served: Serving) -> list[int]:
-    """The API workers' process ids, as serve logs them once started."""
-    (line,) = [line for line in served.output().splitlines() if "worker processes (" in line]
+    """The API workers' process ids, as serve logs them once all serve (the first may
+    answer /health before the others have started)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not (lines := [x for x in served.output().splitlines() if "worker processes (" in x]):
+        assert time.monotonic() < deadline, served.output()
+        time.sleep(0.1)
+    (line,) = lines
     return [int(pid) for pid in line.rpartition("(")[2].rstrip(")").split(", ")]
 
 

@@ -38,6 +38,8 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.context import SpawnContext
+from multiprocessing.synchronize import Event
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -192,20 +194,16 @@ class Supervisor:
         context = multiprocessing.get_context("spawn")
         with listening:
             for _ in range(self.workers):
-                process = context.Process(
-                    target=_api_worker,
-                    args=(self.settings, self.listening, listening),
-                    name="bewijslast-api",
+                if not await self._start_worker(context, listening):
+                    break
+            else:
+                log.info(
+                    "API on http://%s:%d in %d worker processes (%s)",
+                    self.listening.host,
+                    self.listening.port,
+                    self.workers,
+                    ", ".join(str(p.pid) for p in self._processes),
                 )
-                process.start()
-                self._processes.append(process)
-            log.info(
-                "API on http://%s:%d in %d worker processes (%s)",
-                self.listening.host,
-                self.listening.port,
-                self.workers,
-                ", ".join(str(p.pid) for p in self._processes),
-            )
             ended = await self._until_stopped()
             await self._stop_workers()
         if ended is not None:
@@ -213,6 +211,25 @@ class Supervisor:
                 "API worker %s ended by itself (exit code %s): stopping", ended.pid, ended.exitcode
             )
             return False
+        return True
+
+    async def _start_worker(self, context: SpawnContext, listening: socket.socket) -> bool:
+        """Start a worker and wait until it serves, unless it ends or a signal comes first.
+        One after another: each creates what it finds missing (schemas, read model tables)
+        before the next looks, since PostgreSQL's IF NOT EXISTS does not hold against two
+        processes at once."""
+        ready = context.Event()
+        process = context.Process(
+            target=_api_worker,
+            args=(self.settings, self.listening, listening, ready),
+            name="bewijslast-api",
+        )
+        process.start()
+        self._processes.append(process)
+        while not ready.is_set():
+            if self.should_exit or not process.is_alive():
+                return False
+            await asyncio.sleep(POLL_SECONDS / 4)
         return True
 
     async def _until_stopped(self) -> multiprocessing.process.BaseProcess | None:
@@ -241,7 +258,9 @@ class Supervisor:
             process.join()
 
 
-def _api_worker(settings: Settings, listening: Listening, sock: socket.socket) -> None:
+def _api_worker(
+    settings: Settings, listening: Listening, sock: socket.socket, ready: Event
+) -> None:
     """One API process: commands, reads, and a checkpoint after each decision (its witnesses'
     cosignatures too); the supervisor runs the rest. SIGTERM stops it, a second one without
     waiting for open connections; SIGINT is the supervisor's, which passes it on as SIGTERM."""
@@ -250,12 +269,21 @@ def _api_worker(settings: Settings, listening: Listening, sock: socket.socket) -
     app = open_application(settings)
     checkpointer = checkpointer_for(settings, app, cosigning_for(settings, ledger_of(app)))
     server = _server(_config(_api(app, checkpointer), listening))
+
+    async def serve() -> None:
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        while not (server.started or serving.done()):
+            await asyncio.sleep(POLL_SECONDS / 4)
+        if server.started:
+            ready.set()
+        await serving
+
     try:
         with (
             _signals_stop(server, (signal.SIGTERM,)),
             asyncio.Runner(loop_factory=_loop_factory()) as loop,
         ):
-            loop.run(server.serve(sockets=[sock]))
+            loop.run(serve())
     finally:
         app.close()
 
