@@ -132,6 +132,10 @@ def test_every_service_runs_a_command_the_real_cli_accepts(compose, services):
     assert api.no_relay
     assert api.host == "0.0.0.0"
     assert api.interval == 60  # BEWIJSLAST_CHECKPOINT_INTERVAL shortens it, in tests
+    # The API on more than one core; a variable, not a flag, which an older image ignores.
+    assert (
+        services["api"]["environment"]["BEWIJSLAST_API_WORKERS"] == "${BEWIJSLAST_API_WORKERS:-2}"
+    )
     health = " ".join(services["api"]["healthcheck"]["test"])
     assert f"127.0.0.1:{api.port}/health" in health
     assert any(p.endswith(f":{api.port}") for p in services["api"]["ports"])
