@@ -47,13 +47,15 @@ def originator_uuid(stored: StoredEvent) -> UUID:
 
 def pending_entries(stored_events: Sequence[StoredEvent]) -> list[PendingEntry]:
     """What an append computes before it takes the write lock (``ledger.entry.PendingEntry``)."""
-    names: dict[object, str] = {}  # the events of an append are mostly of one stream
     pending = []
     of = PendingEntry.of
+    # The events of an append are mostly of one stream, one UUID object: its name is made
+    # once (asked by identity, since a UUID's hash is computed in Python at every call).
+    stream: object = None
+    name = ""
     for s in stored_events:
-        name = names.get(s.originator_id)
-        if name is None:
-            name = names[s.originator_id] = str(originator_uuid(s))
+        if s.originator_id is not stream:
+            stream, name = s.originator_id, str(originator_uuid(s))
         pending.append(of(name, s.originator_version, s.topic, s.state))
     return pending
 

@@ -91,6 +91,11 @@ STATEMENTS = Statements(
 )
 
 
+# A hash as an INSERT binds it. sqlite3 (CPython 3.11) looks every ``bytes`` parameter up in
+# its adapter registry before it binds it, ~0.6 µs each, and binds a ``bytearray`` as the same
+# BLOB without that: with four hashes a row it was ~40 % of the INSERT (docs/BENCHMARKS.md).
+blob = bytearray
+
 # Compiled statements each connection keeps (sqlite3's default).
 STATEMENTS_KEPT = 128
 
@@ -201,7 +206,7 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], append: Append
     ) -> None:
         if append.nodes:  # most appends complete no stored subtree
-            c.executemany(INSERT_NODE, [(key[0], key[1], h) for key, h in append.nodes])
+            c.executemany(INSERT_NODE, [(key[0], key[1], blob(h)) for key, h in append.nodes])
         recorded_at = append.recorded_at
         c.executemany(
             INSERT_EVENT,
@@ -211,12 +216,12 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
                     p.stream.replace("-", ""),  # the library's hex, from the name
                     s.originator_version,
                     s.topic,
-                    s.state,
+                    s.state,  # as the library binds it: a copy of a large state costs more
                     index,
-                    leaf,
-                    chain,
-                    prev,
-                    p.state_sha256,
+                    blob(leaf),
+                    blob(chain),
+                    None if prev is None else blob(prev),
+                    blob(p.state_sha256),
                     recorded_at,
                 )
                 for index, (s, p, (prev, leaf, chain)) in enumerate(

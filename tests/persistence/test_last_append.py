@@ -108,3 +108,20 @@ def test_a_writer_that_forgets_the_heads_of_many_streams_reads_them_again(sqlite
     save(recorder, streams[0], 2, count=2)  # the append that forgets: its stream was kept
     save(recorder, streams[-1], 2)
     assert len(linked_and_verified(recorder)) == len(streams) + 3
+
+
+def test_an_append_that_interleaves_streams_names_and_links_each_entry_by_its_own(sqlite_path):
+    """``pending_entries`` names an event's stream once per run of one UUID object: streams
+    that alternate, and a stream given as an equal UUID of another object, keep their names."""
+    recorder = sqlite_recorder(str(sqlite_path))
+    case, other = uuid.uuid4(), uuid.uuid4()
+    same_case = uuid.UUID(str(case))
+    events = [
+        StoredEvent(stream, version, "t:Saved", f"{stream} {version}".encode())
+        for stream, version in [(case, 1), (other, 1), (case, 2), (same_case, 3), (other, 2)]
+    ]
+    recorder.insert_events(events)
+    records = linked_and_verified(recorder)
+    assert [r.entry.stream for r in records] == [str(e.originator_id) for e in events]
+    assert [e.originator_version for e in recorder.select_events(case)] == [1, 2, 3]
+    assert [e.originator_version for e in recorder.select_events(other)] == [1, 2]

@@ -1,0 +1,40 @@
+"""The SQLite recorder binds an entry's hashes as ``bytearray`` (``adapters.persistence.sqlite.
+blob``, cheaper for sqlite3 than ``bytes``): they must still be stored as the 32-byte BLOBs
+that readers, older releases and the export read."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+from eventsourcing.persistence import StoredEvent
+
+from tests.persistence.stores import sqlite_recorder, verify_store
+
+
+def test_every_hash_is_stored_as_a_blob_of_32_bytes(sqlite_path):
+    recorder = sqlite_recorder(str(sqlite_path))
+    stream = uuid.uuid4()
+    for first in range(1, 21, 5):  # 20 entries: the subtree of the first 16 is stored
+        recorder.insert_events(
+            [StoredEvent(stream, v, "t:Saved", f"{v}".encode()) for v in range(first, first + 5)]
+        )
+    report = verify_store(recorder)
+    assert report.ok, [str(f) for f in report.failures]
+    records = list(recorder.records(0, 19))
+    with sqlite3.connect(sqlite_path) as db:
+        rows = db.execute(
+            "SELECT typeof(leaf_hash), leaf_hash, typeof(chain_hash), chain_hash, "
+            "typeof(stream_prev), stream_prev, typeof(state_sha256), length(state_sha256) "
+            "FROM stored_events ORDER BY rowid"
+        ).fetchall()
+        nodes = db.execute("SELECT level, idx, typeof(hash), length(hash) FROM ledger_nodes")
+        assert nodes.fetchall() == [(4, 0, "blob", 32)]
+    assert len(rows) == 20
+    for row, record, previous in zip(rows, records, [None, *records], strict=False):
+        assert row[:4] == ("blob", record.leaf_hash, "blob", record.chain_hash)
+        if previous is None:
+            assert row[4:6] == ("null", None)
+        else:
+            assert row[4:6] == ("blob", previous.leaf_hash)
+        assert row[6:] == ("blob", 32)
