@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -309,17 +310,18 @@ def test_requests_in_flight_when_the_signal_comes_are_finished_and_signed(operat
 def test_api_workers_answer_beside_each_other_and_one_that_ends_stops_serve(
     operator, database, request
 ):
-    """``--workers 2``: two API processes on one port; one killed, serve stops the other,
-    signs a last checkpoint over everything and exits 1."""
+    """``--workers 2``: two API processes on one port, each taking part of a burst of new
+    connections; one killed, serve stops the other, signs a last checkpoint over everything
+    and exits 1."""
     if database == "postgres":
         operator.env["BEWIJSLAST_DATABASE_URL"] = request.getfixturevalue("pg_database").url
     headers = api_key(operator, "EMPLOYEE:Leusden")
     with serving(operator, "--workers", "2") as served:
         workers = worker_pids(served)
         assert len(workers) == 2
-        assert all(Path(f"/proc/{pid}").exists() for pid in workers)
-        answers = asyncio.run(concurrent_reports(served, headers, 40))
+        answers, held = asyncio.run(concurrent_reports(served, headers, 40, workers))
         assert answers == [201] * 40
+        assert all(held[pid] > 0 for pid in workers), held
         os.kill(workers[0], signal.SIGKILL)
         status = served.process.wait(timeout=120)
     assert status == 1, served.output()
@@ -341,15 +343,44 @@ def worker_pids(served: Serving) -> list[int]:
     return [int(pid) for pid in line.rpartition("(")[2].rstrip(")").split(", ")]
 
 
-async def concurrent_reports(served: Serving, headers: dict[str, str], total: int) -> list[int]:
-    async with httpx.AsyncClient(base_url=served.url, timeout=120) as client:
+async def concurrent_reports(
+    served: Serving, headers: dict[str, str], total: int, workers: list[int]
+) -> tuple[list[int], dict[int, int]]:
+    """``total`` incidents reported at once, each on a connection of its own; the answers, and
+    how many of those connections each worker held."""
+    # Every connection kept open until counted (httpx keeps 20 by default, closing the rest).
+    limits = httpx.Limits(max_connections=total, max_keepalive_connections=total)
+    async with httpx.AsyncClient(base_url=served.url, timeout=120, limits=limits) as client:
         answers = await asyncio.gather(
             *(
                 client.post("/commands/report-incident", headers=headers, json=REPORT)
                 for _ in range(total)
             )
         )
-    return [a.status_code for a in answers]
+        held = connections_held(int(served.url.rpartition(":")[2]), workers)
+    return [a.status_code for a in answers], held
+
+
+def connections_held(port: int, pids: list[int]) -> dict[int, int]:
+    """Established TCP connections to ``port`` per process, from /proc."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rpartition(":")[2], 16) == port:
+                established.add(f"socket:[{fields[9]}]")
+    return {
+        pid: sum(os.readlink(fd) in established for fd in Path(f"/proc/{pid}/fd").iterdir())
+        for pid in pids
+    }
+
+
+def test_api_workers_that_cannot_listen_stop_serve_saying_why(operator):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = operator.run("serve", "--workers", "2", "--port", str(port))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
 
 
 async def commands_across_a_signal(

@@ -16,12 +16,13 @@ Every part runs its own short transactions. On SQLite they share the library's c
 pool (one connection per transaction, in WAL mode); appends and projection batches take the
 write lock first, so that no part fails on a lock it could have waited for.
 
-With ``--workers N`` (N > 1) the API runs in N processes of its own on one listening socket,
-so that it is not held to one core by one interpreter lock; this process then runs the other
-parts and supervises them. Each worker signs a checkpoint after a decision, as one process does
-(one signer at a time across processes; a decision takes a checkpoint that already holds it).
-A signal stops the workers first, as it stops the API; a worker that ends by itself stops
-``serve`` (exit 1), as a relay that ends does: the supervisor that started it restarts it.
+With ``--workers N`` (N > 1) the API runs in N processes of its own, each listening on the
+port, so that it is not held to one core by one interpreter lock; this process then runs the
+other parts and supervises them. Each worker signs a checkpoint after a decision, as one
+process does (one signer at a time across processes; a decision takes a checkpoint that
+already holds it). A signal stops the workers first, as it stops the API; a worker that ends
+by itself stops ``serve`` (exit 1), as a relay that ends does: the supervisor that started it
+restarts it.
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 class Supervisor:
-    """The API in worker processes of its own, on a socket bound here."""
+    """The API in worker processes of its own, each listening on the port."""
 
     def __init__(self, settings: Settings, listening: Listening, workers: int) -> None:
         self.settings = settings
@@ -189,23 +190,21 @@ class Supervisor:
 
     async def serve(self) -> bool:
         """Until a signal, or a worker ends by itself; ``False`` in that case."""
-        listening = _config("", self.listening).bind_socket()
         # Spawned, not forked: a worker shares no connection, lock or thread with this process.
         context = multiprocessing.get_context("spawn")
-        with listening:
-            for _ in range(self.workers):
-                if not await self._start_worker(context, listening):
-                    break
-            else:
-                log.info(
-                    "API on http://%s:%d in %d worker processes (%s)",
-                    self.listening.host,
-                    self.listening.port,
-                    self.workers,
-                    ", ".join(str(p.pid) for p in self._processes),
-                )
-            ended = await self._until_stopped()
-            await self._stop_workers()
+        for _ in range(self.workers):
+            if not await self._start_worker(context):
+                break
+        else:
+            log.info(
+                "API on http://%s:%d in %d worker processes (%s)",
+                self.listening.host,
+                self.listening.port,
+                self.workers,
+                ", ".join(str(p.pid) for p in self._processes),
+            )
+        ended = await self._until_stopped()
+        await self._stop_workers()
         if ended is not None:
             log.error(
                 "API worker %s ended by itself (exit code %s): stopping", ended.pid, ended.exitcode
@@ -213,7 +212,7 @@ class Supervisor:
             return False
         return True
 
-    async def _start_worker(self, context: SpawnContext, listening: socket.socket) -> bool:
+    async def _start_worker(self, context: SpawnContext) -> bool:
         """Start a worker and wait until it serves, unless it ends or a signal comes first.
         One after another: each creates what it finds missing (schemas, read model tables)
         before the next looks, since PostgreSQL's IF NOT EXISTS does not hold against two
@@ -221,7 +220,7 @@ class Supervisor:
         ready = context.Event()
         process = context.Process(
             target=_api_worker,
-            args=(self.settings, self.listening, listening, ready),
+            args=(self.settings, self.listening, ready),
             name="bewijslast-api",
         )
         process.start()
@@ -258,14 +257,17 @@ class Supervisor:
             process.join()
 
 
-def _api_worker(
-    settings: Settings, listening: Listening, sock: socket.socket, ready: Event
-) -> None:
+def _api_worker(settings: Settings, listening: Listening, ready: Event) -> None:
     """One API process: commands, reads, and a checkpoint after each decision (its witnesses'
     cosignatures too); the supervisor runs the rest. SIGTERM stops it, a second one without
     waiting for open connections; SIGINT is the supervisor's, which passes it on as SIGTERM."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        sock = _worker_socket(listening)
+    except OSError as e:
+        log.error("cannot listen on %s:%d: %s", listening.host, listening.port, e)
+        raise SystemExit(1) from None
     app = open_application(settings)
     checkpointer = checkpointer_for(settings, app, cosigning_for(settings, ledger_of(app)))
     server = _server(_config(_api(app, checkpointer), listening))
@@ -286,6 +288,16 @@ def _api_worker(
             loop.run(serve())
     finally:
         app.close()
+
+
+def _worker_socket(listening: Listening) -> socket.socket:
+    """A worker's own socket on the port (SO_REUSEPORT): the kernel spreads new connections
+    over the workers' sockets. On one socket shared by all, the first worker to wake took every
+    connection of a burst of clients, and keep-alive kept them there."""
+    family = socket.AF_INET6 if ":" in listening.host else socket.AF_INET
+    return socket.create_server(
+        (listening.host, listening.port), family=family, backlog=2048, reuse_port=True
+    )
 
 
 def _sign_last(checkpointer: Checkpointer) -> bool:
