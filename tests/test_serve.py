@@ -332,6 +332,26 @@ def test_api_workers_answer_beside_each_other_and_one_that_ends_stops_serve(
     assert checkpoint_size(recorder.latest_signed_checkpoint()) == 40
 
 
+def test_api_workers_stop_when_serve_is_killed_outright(operator):
+    """SIGKILL (the OOM killer, say) gives serve no chance to stop its workers: they notice."""
+    with serving(operator, "--workers", "2") as served:
+        workers = worker_pids(served)
+        served.process.kill()
+        served.process.wait()
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while any(running(pid) for pid in workers):
+            assert time.monotonic() < deadline, f"workers left serving: {workers}"
+            time.sleep(0.1)
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for a parent that is gone to reap it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def worker_pids(served: Serving) -> list[int]:
     """The API workers' process ids, as serve logs them once all serve (the first may
     answer /health before the others have started)."""

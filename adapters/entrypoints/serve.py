@@ -273,6 +273,12 @@ def _api_worker(settings: Settings, listening: Listening, ready: Event) -> None:
     server = _server(_config(_api(app, checkpointer), listening))
 
     async def serve() -> None:
+        # A supervisor killed outright (SIGKILL, the OOM killer) must not leave its workers
+        # serving: they stop as on SIGTERM once it is gone.
+        parent = multiprocessing.parent_process()
+        if parent is not None:
+            loop = asyncio.get_running_loop()
+            loop.add_reader(parent.sentinel, _orphaned, loop, parent.sentinel, server)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not (server.started or serving.done()):
             await asyncio.sleep(POLL_SECONDS / 4)
@@ -288,6 +294,12 @@ def _api_worker(settings: Settings, listening: Listening, ready: Event) -> None:
             loop.run(serve())
     finally:
         app.close()
+
+
+def _orphaned(loop: asyncio.AbstractEventLoop, sentinel: int, server: uvicorn.Server) -> None:
+    loop.remove_reader(sentinel)
+    log.error("serve, which started this API worker, is gone: stopping")
+    server.should_exit = True
 
 
 def _worker_socket(listening: Listening) -> socket.socket:
