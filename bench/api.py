@@ -219,11 +219,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time so far of a process and its children (serve's API workers):
-    what a phase cost, whatever else runs."""
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User and system CPU time so far of a process (with ``children``: and of its children,
+    serve's API workers): what a phase cost, whatever else runs."""
     total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for stat in Path("/proc").glob("[0-9]*/stat") if children else [Path(f"/proc/{pid}/stat")]:
         try:
             fields = stat.read_text().rpartition(")")[2].split()
         except OSError:  # ended meanwhile
@@ -297,11 +297,12 @@ def run(
     doer = {"python": os.getpid(), "http": server}
     for r in range(rounds):
         for name, phase in phases.items():
-            here, there = cpu_seconds(os.getpid()), cpu_seconds(doer[name])
+            serving = name == "http"
+            here, there = cpu_seconds(os.getpid()), cpu_seconds(doer[name], serving)
             started = time.perf_counter()
             latencies = phase()
             wall = time.perf_counter() - started
-            spent = (cpu_seconds(doer[name]) - there) / commands * 1000
+            spent = (cpu_seconds(doer[name], serving) - there) / commands * 1000
             clients_cpu = (
                 ""
                 if name == "python"
