@@ -1,5 +1,6 @@
-"""Command latency through the HTTP API (``bewijslast serve``: uvicorn on 127.0.0.1, API keys,
-problem documents, read models followed) with 50 concurrent clients, against the same commands
+"""Command latency through the HTTP API (``bewijslast serve``: uvicorn on 127.0.0.1 in two API
+worker processes as docker-compose.yml runs it, API keys, problem documents, read models
+followed) with 50 concurrent clients, against the same commands
 through the Python API (``Bewijslast.execute`` from 50 threads, decisions signed as serve signs
 them) on the same PostgreSQL ledger, in interleaved rounds of the same run; p50/p95 and their
 ratios, and the CPU each side spent per command. With ``--no-projections`` the
