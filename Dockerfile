@@ -8,13 +8,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
-# The dependencies first, in a layer of their own that only a change to pyproject.toml
-# rebuilds: a change to the code alone then does not install them all again.
+# The dependencies first, in a layer of their own that only a change to pyproject.toml or the
+# lock rebuilds: a change to the code alone then does not install them all again. At the
+# versions of requirements.lock, which CI tested, not the newest the ranges allow.
 WORKDIR /build
-COPY pyproject.toml ./
+COPY pyproject.toml requirements.lock ./
 RUN python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
         > dependencies.txt \
-    && pip install -r dependencies.txt
+    && pip install -c requirements.lock -r dependencies.txt
 # Then only what the package is built from (pyproject.toml names README.md as its readme).
 COPY README.md ./
 COPY domain ./domain

@@ -261,6 +261,11 @@ def test_the_image_runs_the_tested_cli_as_a_user_without_keys():
     assert users[-1].split(":")[0] not in ("root", "0")
 
     assert any(op == "RUN" and "pip install ." in args for op, args in instructions)
+    # The dependencies at the versions CI tested (tests/test_lock.py keeps the lock current).
+    assert any(
+        op == "RUN" and "pip install -c requirements.lock -r dependencies.txt" in args
+        for op, args in instructions
+    )
     copied = [
         source
         for op, args in instructions
@@ -272,11 +277,16 @@ def test_the_image_runs_the_tested_cli_as_a_user_without_keys():
     for source in copied:
         assert (ROOT / source).exists(), source
         assert not re.search(r"secret|\.key$|\.vkey$|keys|\.db$", source), source
-    # Everything the package is built from, and nothing else.
+    # Everything the package is built from and the lock it is installed with, nothing else.
     packages = {
         p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     }
-    assert set(copied) == {"pyproject.toml", pyproject["project"]["readme"], *packages}
+    assert set(copied) == {
+        "pyproject.toml",
+        "requirements.lock",
+        pyproject["project"]["readme"],
+        *packages,
+    }
     assert not any(op == "ENV" and "KEY" in args for op, args in instructions)
 
 
