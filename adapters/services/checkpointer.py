@@ -66,6 +66,10 @@ class Checkpointer:
         self.on_signed = on_signed
         self._lock = threading.Lock()
         self._newest: tuple[Checkpoint, str] | None = None  # the last this one signed or found
+        # Signings begun, and the one that gave ``_newest``: a checkpoint whose signing began
+        # after an entry was committed was checked against a ledger that held that entry.
+        self._begun = 0
+        self._newest_begun = 0
         self._periodic: Periodic | None = None
 
     def newest(self) -> tuple[Checkpoint, str] | None:
@@ -121,12 +125,20 @@ class Checkpointer:
     def checkpoint(self, covering: int | None = None) -> tuple[Checkpoint, str]:
         """Sign the ledger as it stands, unless the newest checkpoint already covers it, or
         covers its first ``covering`` entries."""
+        waiting_since = self._begun  # read once the caller's entries are committed
         with self._lock:
             newest = self._newest
-            if covering is not None and newest is not None and newest[0].size >= covering:
-                # Signed while this caller waited for the lock: decisions that arrive
-                # together share one checkpoint, as commits share a flush.
+            if (
+                covering is not None
+                and newest is not None
+                and self._newest_begun > waiting_since
+                and newest[0].size >= covering
+            ):
+                # Signed, over a ledger that held the caller's entries, while the caller
+                # waited for the lock: decisions that arrive together share one checkpoint,
+                # as commits share a flush.
                 return newest
+            self._begun += 1
             try:
                 with self.store.signer_lock():
                     checkpoint, note, fresh = self._sign(covering)
@@ -134,7 +146,7 @@ class Checkpointer:
                 self.failure = Failure(f"{type(e).__name__}: {e}", self.clock())
                 raise
             self.failure = None
-            self._newest = checkpoint, note
+            self._newest, self._newest_begun = (checkpoint, note), self._begun
         if fresh:
             self._signed(note)
         return checkpoint, note
@@ -153,15 +165,13 @@ class Checkpointer:
         return self.checkpoint(covering)[0].size
 
     def _sign(self, covering: int | None) -> tuple[Checkpoint, str, bool]:
-        """The checkpoint over the ledger as it stands (or the newest, when it covers the first
+        """The checkpoint over the ledger as it stands (or the newest, when it holds the first
         ``covering`` entries), its note, and whether it is new."""
         # Under the signer lock, in this order: no other signer can add a checkpoint
         # between reading the newest and reading the size, which only grows.
         known = self._known()
-        newest = max(known, key=lambda pair: pair[0].size, default=None)
-        if covering is not None and newest is not None and newest[0].size >= covering:
-            return *newest, False  # another process signed it
         size = self.store.ledger_size()
+        newest = max(known, key=lambda pair: pair[0].size, default=None)
         if newest is not None and newest[0].size > size:
             raise Truncated(
                 "the ledger is shorter than a signed checkpoint: refusing to sign",
@@ -174,7 +184,9 @@ class Checkpointer:
             # Also refuses a tree whose first previous.size entries were rewritten.
             proof = consistency_proof(previous.size, size, self.store)
             verify_consistency(previous.size, size, proof, previous.root, root)
-        if newest is not None and newest[0].size == size:
+        # Proved consistent with the ledger as it stands, the newest holds its first entries:
+        # all of them, or (signed by another process meanwhile) the ``covering`` needed.
+        if newest is not None and newest[0].size >= (size if covering is None else covering):
             return *newest, False
         checkpoint = Checkpoint(self.signer.name, size, root)
         note = sign_checkpoint(checkpoint, self.signer)
