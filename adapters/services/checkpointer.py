@@ -86,6 +86,11 @@ class Checkpointer:
                 (self._open(latest, "the newest checkpoint stored in the database"), latest)
             )
         state = self._state()
+        if state is not None and known and known[0][0] == state[0]:
+            # The usual case: the state file holds the newest stored checkpoint. Checked once,
+            # not again under another name: a signing holds the signer lock, and every
+            # round trip under it delays every decision waiting for a checkpoint.
+            return known
         if state is not None:
             stored = self.store.signed_checkpoint_at(state[0].size)
             if (

@@ -8,6 +8,7 @@ import uuid
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from adapters.services import checkpointer as checkpointer_module
 from adapters.services.checkpointer import Checkpointer, KeyMismatch
 from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from ledger.errors import BadConsistencyProof, InconsistentCheckpoints, Truncated
@@ -189,3 +190,31 @@ def test_a_bad_state_file_or_another_key_is_named_and_nothing_is_signed(
     assert checkpointer.failure is not None
     assert what in checkpointer.failure.reason
     assert len(recorder.signed_checkpoints()) == 1
+
+
+def test_a_state_file_that_holds_the_newest_stored_checkpoint_is_checked_once(
+    store, signer, tmp_path, monkeypatch
+):
+    """The usual case, under the signer lock that every waiting decision queues behind: no
+    second read of the stored checkpoint, no second consistency proof of the same one."""
+    recorder, _ = store
+    append(recorder, 5)
+    checkpointer = Checkpointer(recorder, signer, state_file=tmp_path / "s")
+    checkpointer.checkpoint()
+    asked: list[int] = []
+    signed_at = recorder.signed_checkpoint_at
+    monkeypatch.setattr(
+        recorder, "signed_checkpoint_at", lambda size: asked.append(size) or signed_at(size)
+    )
+    proved: list[tuple[int, int]] = []
+    proof = checkpointer_module.consistency_proof
+    monkeypatch.setattr(
+        checkpointer_module,
+        "consistency_proof",
+        lambda old, new, tree: proved.append((old, new)) or proof(old, new, tree),
+    )
+    append(recorder, 2)
+    checkpoint, _ = checkpointer.checkpoint()
+    assert checkpoint.size == 7
+    assert asked == []
+    assert proved == [(5, 7)]
