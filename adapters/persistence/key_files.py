@@ -79,8 +79,9 @@ def fingerprint(kind: str, key: bytes) -> str:
     return hashlib.sha256(f"bewijslast {kind} key id\0".encode() + key).hexdigest()[:32]
 
 
-def datastore_for(database_url: str) -> SQLiteDatastore | PostgresDatastore:
-    """A datastore of its own on the application's database."""
+def datastore_for(database_url: str, connections: int = 1) -> SQLiteDatastore | PostgresDatastore:
+    """A datastore of its own on the application's database; on PostgreSQL one connection,
+    opened up to ``connections`` while others are in use."""
     env = database_env(database_url)
     if "SQLITE_DBNAME" in env:
         return SQLiteDatastore(env["SQLITE_DBNAME"], lock_timeout=30)
@@ -91,6 +92,8 @@ def datastore_for(database_url: str) -> SQLiteDatastore | PostgresDatastore:
         user=env["POSTGRES_USER"],
         password=env["POSTGRES_PASSWORD"],
         schema=env["POSTGRES_SCHEMA"],
+        pool_size=1,
+        max_overflow=connections - 1,
     )
 
 

@@ -123,12 +123,16 @@ def _grants(claims: Mapping[str, Any]) -> list[Grant]:
 bearer = HTTPBearer(auto_error=False, description="an API key (bwl_...) or an OIDC token")
 
 
-def caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Actor:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def token_of(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return None if credentials is None else credentials.credentials
+
+
+def caller(request: Request, credentials: Credentials) -> Actor:
     authenticator: Authenticator = request.app.state.authenticator
-    return authenticator.actor(None if credentials is None else credentials.credentials)
+    return authenticator.actor(token_of(credentials))
 
 
 Caller = Annotated[Actor, Depends(caller)]

@@ -190,6 +190,16 @@ def outage(e: BaseException) -> Problem | None:
     return None
 
 
+async def answer_invalid(request: Request, e: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"field": ".".join(str(p) for p in error["loc"]), "problem": error["msg"]}
+        for error in e.errors()
+    ]
+    detail = "; ".join(f"{x['field']}: {x['problem']}" for x in errors)
+    problem = Problem(422, "invalid", "The request is not valid", detail, errors=errors)
+    return problem_response(request, problem)
+
+
 def install(app: FastAPI) -> None:
     """Every error the API can give becomes a problem document; none leaks a stack trace."""
 
@@ -197,15 +207,7 @@ def install(app: FastAPI) -> None:
     async def _problem(request: Request, e: Problem) -> JSONResponse:
         return problem_response(request, e)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, e: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in error["loc"]), "problem": error["msg"]}
-            for error in e.errors()
-        ]
-        detail = "; ".join(f"{x['field']}: {x['problem']}" for x in errors)
-        problem = Problem(422, "invalid", "The request is not valid", detail, errors=errors)
-        return problem_response(request, problem)
+    app.exception_handler(RequestValidationError)(answer_invalid)
 
     @app.exception_handler(NotAuthorised)
     async def _forbidden(request: Request, e: NotAuthorised) -> JSONResponse:
