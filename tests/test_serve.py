@@ -231,6 +231,25 @@ def test_intervals_out_of_bounds_are_refused(flags, capsys):
     assert flags[0] in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("flags", "exported", "named"),
+    [
+        (["--workers", "0"], None, "--workers"),
+        (["--workers", "two"], "2", "--workers"),
+        ([], "abc", "BEWIJSLAST_API_WORKERS"),
+        ([], "-1", "BEWIJSLAST_API_WORKERS"),
+    ],
+)
+def test_a_number_of_api_workers_that_is_none_is_refused_naming_where_it_was_given(
+    flags, exported, named, capsys, monkeypatch
+):
+    if exported is not None:
+        monkeypatch.setenv("BEWIJSLAST_API_WORKERS", exported)
+    assert main(["serve", *flags]) == 2
+    error = capsys.readouterr().err
+    assert f"{named} is a number of processes, at least 1, not " in error
+
+
 @ON_THE_LEDGER_EXCHANGE
 def test_with_a_broker_serve_relays_the_ledger_and_releases_the_relay_when_stopped(operator):
     """The relay runs in the process beside the API (RabbitMQ from scripts/test-all)."""

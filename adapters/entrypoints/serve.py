@@ -67,13 +67,21 @@ LOG_FORMAT = "%(levelname)s:     %(name)s: %(message)s"
 POLL_SECONDS = 0.2  # how often the supervisor looks at its workers
 
 
+def api_workers(flag: str | None, exported: str | None) -> int:
+    """``--workers``, else BEWIJSLAST_API_WORKERS, else 1; a value that is no count of
+    processes is refused naming where it was given."""
+    where, text = ("--workers", flag) if flag is not None else (WORKERS, exported or "1")
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ConfigurationError(f"{where} is a number of processes, at least 1, not {text!r}")
+    return int(text)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not 0 < args.interval <= INTERVAL_SECONDS:
         raise ConfigurationError(f"--interval must be above 0 and at most {INTERVAL_SECONDS:g}")
     if args.poll <= 0:
         raise ConfigurationError("--poll must be above 0")
-    if args.workers < 1:
-        raise ConfigurationError("--workers must be at least 1")
+    workers = api_workers(args.workers, os.environ.get(WORKERS))
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     broker = None if args.no_relay else os.environ.get(BROKER_URL) or None
     app = open_application(settings)
@@ -95,8 +103,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     listening = Listening(args.host, args.port, args.forwarded_allow_ips.strip())
     server: Server = (
         _server(_config(_api(app, checkpointer), listening))
-        if args.workers == 1
-        else Supervisor(settings, listening, args.workers)
+        if workers == 1
+        else Supervisor(settings, listening, workers)
     )
     with _signals_stop(server):
         checkpointer.start(interval=args.interval)
@@ -425,8 +433,6 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--workers",
-        type=int,
-        default=os.environ.get(WORKERS, "1"),
         metavar="N",
         help=f"run the API in N processes of its own, to use more than one core (default: "
         f"{WORKERS}, else 1: the API in this process)",
