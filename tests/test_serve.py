@@ -240,7 +240,7 @@ def test_intervals_out_of_bounds_are_refused(flags, capsys):
         ([], "-1", "BEWIJSLAST_API_WORKERS"),
     ],
 )
-def test_a_number_of_api_workers_that_is_none_is_refused_naming_where_it_was_given(
+def test_a_worker_count_that_is_no_count_of_processes_is_refused_naming_where_it_was_given(
     flags, exported, named, capsys, monkeypatch
 ):
     if exported is not None:

@@ -116,8 +116,8 @@ def test_a_command_with_an_invalid_body_is_401_until_the_caller_is_authenticated
 def test_a_command_is_authenticated_and_recorded_in_one_hand_off_to_the_thread_pool(
     on_sqlite: Served, monkeypatch: pytest.MonkeyPatch
 ):
-    """Each hand-off from the event loop to a thread and back costs CPU (~0.3 ms a command on
-    two vCPUs, measured): the API key is looked up in the thread that records."""
+    """Each hand-off from the event loop to a thread and back costs CPU (0.4-1.0 ms on two
+    vCPUs, measured): the API key is looked up in the thread that records."""
     hand_offs: list[Any] = []
     run_sync = anyio.to_thread.run_sync
 

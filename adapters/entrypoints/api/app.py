@@ -314,8 +314,8 @@ def _command_routes(api: FastAPI, services: Services, authenticator: Authenticat
             idempotency_key: IdempotencyKey,
         ) -> Any:
             # Authenticated here, in the thread that records, not in a dependency of its own:
-            # one hand-off to the thread pool per command instead of two (on this machine's
-            # two vCPUs each cost ~0.3 ms of CPU per command, measured).
+            # one hand-off to the thread pool per command instead of two (each cost 0.4-1.0 ms
+            # of CPU on two vCPUs, measured: docs/BENCHMARKS.md).
             caller = authenticator.actor(token_of(credentials))
             recorded = services.app.record(command, caller, idempotency_key)
             if recorded.repeated:
