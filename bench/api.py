@@ -245,11 +245,11 @@ def main() -> None:
     p.add_argument(
         "--workers", type=int, default=2, help="serve --workers (2, as docker-compose.yml has it)"
     )
+    p.add_argument("--rounds", type=int, default=5, help="rounds of each side (default 5)")
     args = p.parse_args()
     # The same commands per phase whatever the number of clients: 20 or 150 rounds of eight.
-    rounds, per_client = (
-        (2, max(1, 20 // args.clients)) if args.quick else (5, max(1, 150 // args.clients))
-    )
+    rounds = 2 if args.quick else args.rounds
+    per_client = max(1, (20 if args.quick else 150) // args.clients)
     print(machine(args.pg_url), flush=True)
     with tempfile.TemporaryDirectory() as home, pg_database(args.pg_url) as d:
         keys = Path(home)
@@ -322,6 +322,12 @@ def run(
     print(f"  Python API  p50 {py50:7.2f} ms  p95 {py95:7.2f} ms")
     print(f"  HTTP API    p50 {h50:7.2f} ms  p95 {h95:7.2f} ms")
     print(f"  HTTP / Python: p50 {h50 / py50:.2f}x  p95 {h95 / py95:.2f}x")
+    # Each HTTP round against the Python round just before it, which saw the same machine.
+    by_round = [
+        median([h[i] / p[i] for p, h in zip(results["python"], results["http"], strict=True)])
+        for i in (0, 1)
+    ]
+    print(f"  median of the rounds' ratios: p50 {by_round[0]:.2f}x  p95 {by_round[1]:.2f}x")
 
 
 if __name__ == "__main__":

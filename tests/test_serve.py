@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,7 @@ from adapters.services.receipts import checkpoint_size
 from adapters.signing_keys import generate_key_files
 from domain.authorization import Actor, Grant, Role
 from domain.commands import ReportIncident
+from domain.requests import Outcome, Right
 from ledger.checkpoint import open_checkpoint
 from ledger.note import NoteVerifier
 from projections.base import ReadModel
@@ -361,6 +363,59 @@ def test_api_workers_stop_when_serve_is_killed_outright(operator):
         while any(running(pid) for pid in workers):
             assert time.monotonic() < deadline, f"workers left serving: {workers}"
             time.sleep(0.1)
+
+
+def test_serve_signs_for_its_api_workers_and_each_reports_its_failures(operator):
+    """With API workers, ``serve`` signs their decisions' checkpoints: each decision is answered
+    with a checkpoint that holds it. Once ``serve`` cannot sign (its state file spoilt), the
+    ``/health`` of every worker says why, also of a worker that never asked for a checkpoint
+    (each worker signing for itself knew only its own failures)."""
+    privacy = api_key(operator, "PRIVACY_OFFICER:Leusden")
+    owner = api_key(operator, "PROCESS_OWNER:Leusden")
+    with serving(operator, "--workers", "2", "--interval", "0.2") as served:
+        worker_pids(served)
+        for _ in range(4):  # a connection each: the kernel spreads them over the workers
+            decided = decide_request(served, privacy, owner)
+            assert decided["checkpoint"] is not None, decided
+            assert decided["checkpoint"] > decided["index"]
+        operator.home.joinpath("keys", "ledger.key.checkpoint").write_text("spoilt\n")
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            # A connection per request: both workers answer, sooner or later.
+            failing = {httpx.get(f"{served.url}/health").json()["checkpoint"]["failing"]}
+            failing |= {httpx.get(f"{served.url}/health").json()["checkpoint"]["failing"]}
+            if None not in failing:
+                break
+            assert time.monotonic() < deadline, failing
+            time.sleep(0.1)
+        assert all("the state file" in reason for reason in failing), failing
+        served.process.kill()
+
+
+def decide_request(served: Serving, privacy: dict[str, str], owner: dict[str, str]) -> dict:
+    """A rights request received, its requester's identity verified, and decided: the
+    decision's answer."""
+
+    def command(name: str, headers: dict[str, str], **body: object) -> dict:
+        response = httpx.post(f"{served.url}/commands/{name}", headers=headers, json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    request = command(
+        "receive-request",
+        privacy,
+        municipality=TOWN,
+        controller="college van B&W",
+        right=Right.ACCESS.value,
+        channel="post",
+        requester_name="Anna de Vries",
+        requester_contact="anna@example.nl",
+        received_at=datetime.now(UTC).isoformat(),
+    )["id"]
+    command("verify-identity", privacy, aggregate_id=request, method="DigiD")
+    return command(
+        "decide-request", owner, aggregate_id=request, outcome=Outcome.GRANTED.value, reasons="ja"
+    )
 
 
 def running(pid: int) -> bool:

@@ -18,11 +18,11 @@ write lock first, so that no part fails on a lock it could have waited for.
 
 With ``--workers N`` (N > 1) the API runs in N processes of its own, each listening on the
 port, so that it is not held to one core by one interpreter lock; this process then runs the
-other parts and supervises them. Each worker signs a checkpoint after a decision, as one
-process does (one signer at a time across processes; a decision takes a checkpoint that
-already holds it). A signal stops the workers first, as it stops the API; a worker that ends
-by itself stops ``serve`` (exit 1), as a relay that ends does: the supervisor that started it
-restarts it.
+other parts and supervises them. It also signs for them: a worker asks it for a checkpoint
+after a decision (and for receipts and ``/health``), so that decisions from all workers share
+one signing, as one process's do (``shared_signing``). A signal stops the workers first, as it
+stops the API; a worker that ends by itself stops ``serve`` (exit 1), as a relay that ends does:
+the supervisor that started it restarts it.
 """
 
 from __future__ import annotations
@@ -37,8 +37,10 @@ import signal
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext
 from multiprocessing.synchronize import Event
 from types import FrameType
@@ -48,10 +50,11 @@ from adapters.bootstrap import api_keys_of, checkpointer_for, open_application
 from adapters.bus.relay import run_relay_until
 from adapters.config import ConfigurationError, Settings
 from adapters.persistence.stores import ledger_of
-from adapters.services.checkpointer import INTERVAL_SECONDS, Checkpointer, KeyMismatch
+from adapters.services.checkpointer import INTERVAL_SECONDS, Checkpointer, KeyMismatch, Signing
 from adapters.services.cosigning import cosigning_for
 from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.retention import DAY_SECONDS, RetentionRunner
+from adapters.services.shared_signing import SigningClient, answer_worker
 from domain.application import Bewijslast
 from projections.catalogue import all_projections
 
@@ -65,6 +68,8 @@ TRUSTED_PROXIES = "BEWIJSLAST_TRUSTED_PROXIES"
 WORKERS = "BEWIJSLAST_API_WORKERS"
 LOG_FORMAT = "%(levelname)s:     %(name)s: %(message)s"
 POLL_SECONDS = 0.2  # how often the supervisor looks at its workers
+# Asks from the workers answered at once: those that wait together share a signing.
+ANSWERING_THREADS = 32
 
 
 def api_workers(flag: str | None, exported: str | None) -> int:
@@ -85,9 +90,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     broker = None if args.no_relay else os.environ.get(BROKER_URL) or None
     app = open_application(settings)
-    # One checkpointer for all this process signs (on the clock, at the end, and when it
-    # serves the API itself after decisions and for receipts): each one rewrites the state
-    # file beside the key.
+    # One checkpointer for all that is signed (on the clock, at the end, after decisions and
+    # for receipts, also those of the API's workers): each signing rewrites the state file
+    # beside the key.
     cosigning = cosigning_for(settings, ledger_of(app))
     checkpointer = checkpointer_for(settings, app, cosigning)
     try:
@@ -104,7 +109,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     server: Server = (
         _server(_config(_api(app, checkpointer), listening))
         if workers == 1
-        else Supervisor(settings, listening, workers)
+        else Supervisor(settings, listening, workers, checkpointer)
     )
     with _signals_stop(server):
         checkpointer.start(interval=args.interval)
@@ -153,7 +158,7 @@ class Server(Protocol):
     def serve(self) -> Awaitable[bool | None]: ...
 
 
-def _api(app: Bewijslast, checkpointer: Checkpointer) -> FastAPI:
+def _api(app: Bewijslast, checkpointer: Signing) -> FastAPI:
     # The web framework is loaded by serve alone: every other command starts without it.
     from adapters.entrypoints.api.app import create_app
     from adapters.entrypoints.api.auth import OIDC, Authenticator
@@ -186,12 +191,16 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 class Supervisor:
-    """The API in worker processes of its own, each listening on the port."""
+    """The API in worker processes of its own, each listening on the port, and the signer
+    they ask for checkpoints."""
 
-    def __init__(self, settings: Settings, listening: Listening, workers: int) -> None:
+    def __init__(
+        self, settings: Settings, listening: Listening, workers: int, checkpointer: Checkpointer
+    ) -> None:
         self.settings = settings
         self.listening = listening
         self.workers = workers
+        self.checkpointer = checkpointer
         self.should_exit = False
         self.force_exit = False
         self._processes: list[multiprocessing.process.BaseProcess] = []
@@ -200,19 +209,20 @@ class Supervisor:
         """Until a signal, or a worker ends by itself; ``False`` in that case."""
         # Spawned, not forked: a worker shares no connection, lock or thread with this process.
         context = multiprocessing.get_context("spawn")
-        for _ in range(self.workers):
-            if not await self._start_worker(context):
-                break
-        else:
-            log.info(
-                "API on http://%s:%d in %d worker processes (%s)",
-                self.listening.host,
-                self.listening.port,
-                self.workers,
-                ", ".join(str(p.pid) for p in self._processes),
-            )
-        ended = await self._until_stopped()
-        await self._stop_workers()
+        with ThreadPoolExecutor(ANSWERING_THREADS, "signer-for-workers") as answering:
+            for _ in range(self.workers):
+                if not await self._start_worker(context, answering):
+                    break
+            else:
+                log.info(
+                    "API on http://%s:%d in %d worker processes (%s)",
+                    self.listening.host,
+                    self.listening.port,
+                    self.workers,
+                    ", ".join(str(p.pid) for p in self._processes),
+                )
+            ended = await self._until_stopped()
+            await self._stop_workers()
         if ended is not None:
             log.error(
                 "API worker %s ended by itself (exit code %s): stopping", ended.pid, ended.exitcode
@@ -220,18 +230,21 @@ class Supervisor:
             return False
         return True
 
-    async def _start_worker(self, context: SpawnContext) -> bool:
+    async def _start_worker(self, context: SpawnContext, answering: ThreadPoolExecutor) -> bool:
         """Start a worker and wait until it serves, unless it ends or a signal comes first.
         One after another: each creates what it finds missing (schemas, read model tables)
         before the next looks, since PostgreSQL's IF NOT EXISTS does not hold against two
         processes at once."""
         ready = context.Event()
+        ours, theirs = context.Pipe()
         process = context.Process(
             target=_api_worker,
-            args=(self.settings, self.listening, ready),
+            args=(self.settings, self.listening, ready, theirs),
             name="bewijslast-api",
         )
         process.start()
+        theirs.close()  # the worker's alone now: its end closes when it ends
+        answer_worker(ours, self.checkpointer, answering)
         self._processes.append(process)
         while not ready.is_set():
             if self.should_exit or not process.is_alive():
@@ -265,10 +278,10 @@ class Supervisor:
             process.join()
 
 
-def _api_worker(settings: Settings, listening: Listening, ready: Event) -> None:
-    """One API process: commands, reads, and a checkpoint after each decision (its witnesses'
-    cosignatures too); the supervisor runs the rest. SIGTERM stops it, a second one without
-    waiting for open connections; SIGINT is the supervisor's, which passes it on as SIGTERM."""
+def _api_worker(settings: Settings, listening: Listening, ready: Event, signer: Connection) -> None:
+    """One API process: commands and reads; the supervisor signs its checkpoints (asked over
+    ``signer``) and runs the rest. SIGTERM stops it, a second one without waiting for open
+    connections; SIGINT is the supervisor's, which passes it on as SIGTERM."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -277,8 +290,7 @@ def _api_worker(settings: Settings, listening: Listening, ready: Event) -> None:
         log.error("cannot listen on %s:%d: %s", listening.host, listening.port, e)
         raise SystemExit(1) from None
     app = open_application(settings)
-    checkpointer = checkpointer_for(settings, app, cosigning_for(settings, ledger_of(app)))
-    server = _server(_config(_api(app, checkpointer), listening))
+    server = _server(_config(_api(app, SigningClient(signer)), listening))
 
     async def serve() -> None:
         # A supervisor killed outright (SIGKILL, the OOM killer) must not leave its workers

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from adapters.persistence.appending import Clock, utc_now
 from adapters.services.periodic import Periodic
@@ -44,6 +45,18 @@ class KeyMismatch(Exception):
 class Failure:
     reason: str
     at: datetime
+
+
+class Signing(Protocol):
+    """What the API asks of its signer: this process's checkpointer, or (in an API worker)
+    ``serve``'s, over a pipe (``shared_signing``)."""
+
+    @property
+    def failure(self) -> Failure | None: ...
+
+    def checkpoint(self, covering: int | None = None) -> tuple[Checkpoint, str]: ...
+
+    def signed_size(self, covering: int) -> int: ...
 
 
 class Checkpointer:

@@ -43,7 +43,7 @@ from adapters.persistence.personal_data import opened
 from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import datastore_of, ledger_of
 from adapters.services.accountability_report import build_report, render_html
-from adapters.services.checkpointer import Checkpointer
+from adapters.services.checkpointer import Signing
 from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.receipts import checkpoint_size
 from adapters.services.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
@@ -208,7 +208,7 @@ def create_app(
     sign: Sign | None,
     *,
     max_body: int | None = None,
-    checkpointer: Checkpointer | None = None,
+    checkpointer: Signing | None = None,
 ) -> FastAPI:
     """``max_body``: the largest request body in bytes (default: BEWIJSLAST_MAX_BODY_BYTES,
     else 1 MiB). ``checkpointer``: the one that signs after decisions, whose failures

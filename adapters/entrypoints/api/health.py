@@ -15,7 +15,7 @@ from adapters.entrypoints.api.problems import outage
 from adapters.persistence.positions import relay_positions
 from adapters.persistence.sqldb import Database
 from adapters.persistence.stores import ledger_of
-from adapters.services.checkpointer import Checkpointer
+from adapters.services.checkpointer import Signing
 from adapters.services.projection_runner import ReadModelRunner
 from adapters.services.receipts import checkpoint_size
 from adapters.services.reconstruction import index_at
@@ -53,7 +53,7 @@ class Health:
         runner: ReadModelRunner,
         relays: Database,
         thresholds: Thresholds,
-        checkpointer: Checkpointer | None = None,
+        checkpointer: Signing | None = None,
     ) -> None:
         self.app, self.runner, self.relays = app, runner, relays
         self.ledger = ledger_of(app)
