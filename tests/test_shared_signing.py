@@ -75,13 +75,17 @@ def checkpointer(store, tmp_path):
 @pytest.fixture
 def workers(checkpointer):
     """Two workers' signers, answered as ``serve`` answers them."""
-    clients = []
     with ThreadPoolExecutor(DECISIONS + 4) as answering:
-        for _ in range(2):
-            ours, theirs = multiprocessing.Pipe()
-            answer_worker(ours, checkpointer, answering)
-            clients.append(SigningClient(theirs))
-        yield clients
+        yield signers(checkpointer, answering)
+
+
+def signers(checkpointer, answering) -> list[SigningClient]:
+    clients = []
+    for _ in range(2):
+        ours, theirs = multiprocessing.Pipe()
+        answer_worker(ours, checkpointer, answering)
+        clients.append(SigningClient(theirs))
+    return clients
 
 
 @contextmanager
@@ -135,8 +139,10 @@ def test_decisions_of_two_workers_share_one_signing(workers, checkpointer, store
     assert store.signed_checkpoints() == [answers[DECISIONS][1]]
 
 
-def test_health_is_answered_while_a_signing_waits(workers, checkpointer, store, database):
-    with another_signer(database):
+def test_health_is_answered_while_a_signing_waits(checkpointer, store, database):
+    """Also when every answering thread is taken by a signing."""
+    with ThreadPoolExecutor(1) as answering, another_signer(database):
+        workers = signers(checkpointer, answering)
         waiting = threading.Thread(target=workers[0].checkpoint, args=(decide(store),))
         waiting.start()
         wait_until(lambda: checkpointer.asked == 1)

@@ -127,22 +127,22 @@ class SigningClient:
 def answer_worker(
     connection: Connection, checkpointer: Checkpointer, answering: ThreadPoolExecutor
 ) -> threading.Thread:
-    """A thread that answers one worker's asks (each in ``answering``) until the worker closes
-    its end of the pipe."""
+    """A thread that answers one worker's asks until the worker closes its end of the pipe;
+    each ask for a checkpoint in a thread of ``answering``."""
     sending = threading.Lock()
 
-    def answer(ask: Ask) -> None:
-        if ask.what == "failure":
-            reply = Answer(ask.number, failure=checkpointer.failure)
-        else:
-            try:
-                reply = Answer(ask.number, signed=checkpointer.checkpoint(ask.covering))
-            except Exception as e:  # logged and kept by the checkpointer's own callers
-                log.exception("checkpoint for an API worker failed")
-                reply = Answer(ask.number, error=f"{type(e).__name__}: {e}")
+    def reply(answer: Answer) -> None:
         # A worker that is gone reads no answer; serve notices it and stops.
         with sending, contextlib.suppress(OSError):
-            connection.send(reply)
+            connection.send(answer)
+
+    def sign(ask: Ask) -> None:
+        try:
+            answer = Answer(ask.number, signed=checkpointer.checkpoint(ask.covering))
+        except Exception as e:  # also kept by the checkpointer, for /health
+            log.exception("signing a checkpoint for an API worker failed")
+            answer = Answer(ask.number, error=f"{type(e).__name__}: {e}")
+        reply(answer)
 
     def receive() -> None:
         while True:
@@ -150,7 +150,11 @@ def answer_worker(
                 ask: Ask = connection.recv()
             except (EOFError, OSError):
                 return
-            answering.submit(answer, ask)
+            if ask.what == "failure":
+                # At once: not behind signings that wait for the signer lock.
+                reply(Answer(ask.number, failure=checkpointer.failure))
+            else:
+                answering.submit(sign, ask)
 
     thread = threading.Thread(target=receive, name="signer-for-worker", daemon=True)
     thread.start()
