@@ -64,7 +64,10 @@ class SigningClient:
     def __init__(self, connection: Connection, clock: Clock = utc_now) -> None:
         self._connection = connection
         self._clock = clock
-        self._sending = threading.Lock()
+        self._sending = threading.Lock()  # one ask at a time on the pipe
+        # The asks waiting for an answer, and whether serve is gone. A lock of their own: the
+        # thread that takes answers never waits for one that sends.
+        self._lock = threading.Lock()
         self._numbers = itertools.count()
         self._waiting: dict[int, Future[Answer]] = {}
         self._gone = False
@@ -92,19 +95,20 @@ class SigningClient:
     def _ask(self, ask: Ask, timeout: float) -> Answer:
         answered: Future[Answer] = Future()
         try:
-            with self._sending:
+            with self._lock:
                 if self._gone:
                     raise SignerGone("serve closed the pipe")
                 self._waiting[ask.number] = answered
-                try:
+            try:
+                with self._sending:
                     self._connection.send(ask)
-                except OSError as e:
-                    raise SignerGone(f"serve closed the pipe: {e}") from None
+            except OSError as e:
+                raise SignerGone(f"serve closed the pipe: {e}") from None
             return answered.result(timeout)
         except TimeoutError:
             raise TimeoutError(f"no answer within {timeout:g} s") from None
         finally:
-            with self._sending:
+            with self._lock:
                 self._waiting.pop(ask.number, None)
 
     def _receive(self) -> None:
@@ -113,11 +117,11 @@ class SigningClient:
                 answer: Answer = self._connection.recv()
             except (EOFError, OSError):
                 break
-            with self._sending:
+            with self._lock:
                 waiting = self._waiting.pop(answer.number, None)
             if waiting is not None:  # else the asker stopped waiting
                 waiting.set_result(answer)
-        with self._sending:
+        with self._lock:
             self._gone = True
             for waiting in self._waiting.values():
                 waiting.set_exception(SignerGone("serve closed the pipe"))
