@@ -47,14 +47,22 @@ class CountedSignings:
             yield
 
 
-class CountedAsks(Checkpointer):
-    """A checkpointer that counts the asks it has been given."""
+class CountedLock:
+    """The checkpointer's lock, counting the asks that have come to it: each has noted the
+    signings begun by then, as it does before it takes the lock."""
 
-    asked = 0
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counting = threading.Lock()
+        self.asks = 0
 
-    def checkpoint(self, covering=None):
-        self.asked += 1
-        return super().checkpoint(covering)
+    def __enter__(self):
+        with self.counting:
+            self.asks += 1
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self.lock.__exit__(*exc)
 
 
 @pytest.fixture
@@ -69,7 +77,9 @@ def store(database):
 
 @pytest.fixture
 def checkpointer(store, tmp_path):
-    return CountedAsks(store, NoteSigner.generate(ORIGIN), state_file=tmp_path / "state")
+    checkpointer = Checkpointer(store, NoteSigner.generate(ORIGIN), state_file=tmp_path / "state")
+    checkpointer._lock = CountedLock()
+    return checkpointer
 
 
 @pytest.fixture
@@ -119,14 +129,13 @@ def test_decisions_of_two_workers_share_one_signing(workers, checkpointer, store
     with another_signer(database):
         first = threading.Thread(target=ask, args=(0, decide(store)))
         first.start()  # its signing waits for the signer lock, as its asks arrive
-        wait_until(lambda: checkpointer.asked == 1)
+        wait_until(lambda: checkpointer._lock.asks == 1)
         rest = [
             threading.Thread(target=ask, args=(n % 2, decide(store))) for n in range(DECISIONS - 1)
         ]
         for thread in rest:
             thread.start()
-        wait_until(lambda: checkpointer.asked == DECISIONS)
-        time.sleep(0.1)  # each ask past the point where it notes the signings begun
+        wait_until(lambda: checkpointer._lock.asks == DECISIONS)
     for thread in [first, *rest]:
         thread.join()
     assert sorted(answers) == list(range(1, DECISIONS + 1))
@@ -145,7 +154,7 @@ def test_health_is_answered_while_a_signing_waits(checkpointer, store, database)
         workers = signers(checkpointer, answering)
         waiting = threading.Thread(target=workers[0].checkpoint, args=(decide(store),))
         waiting.start()
-        wait_until(lambda: checkpointer.asked == 1)
+        wait_until(lambda: checkpointer._lock.asks == 1)
         started = time.monotonic()
         assert workers[1].failure is None
         assert workers[0].failure is None
