@@ -46,6 +46,8 @@ ORIGIN = "ledger.leusden.test/bewijslast"
 TOWN = "Leusden"
 REPORT = {"municipality": TOWN, "controller": "college van B&W", "summary": "laptop kwijt"}
 STARTUP_SECONDS = 60  # a bound for a slow machine, not a measurement
+# An answer's bound, above httpx's 5 s: a decision waits up to 60 s for its checkpoint.
+ANSWER_SECONDS = 90
 
 
 @dataclass
@@ -159,7 +161,7 @@ def wait_for_health(served: Serving) -> None:
     while time.monotonic() < deadline:
         assert served.process.poll() is None, served.output()
         try:
-            if httpx.get(f"{served.url}/health").status_code == 200:
+            if httpx.get(f"{served.url}/health", timeout=ANSWER_SECONDS).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -168,7 +170,12 @@ def wait_for_health(served: Serving) -> None:
 
 
 def report_incident(served: Serving, headers: dict[str, str]) -> str:
-    response = httpx.post(f"{served.url}/commands/report-incident", headers=headers, json=REPORT)
+    response = httpx.post(
+        f"{served.url}/commands/report-incident",
+        headers=headers,
+        json=REPORT,
+        timeout=ANSWER_SECONDS,
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
@@ -382,8 +389,7 @@ def test_serve_signs_for_its_api_workers_and_each_reports_its_failures(operator)
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             # A connection per request: both workers answer, sooner or later.
-            failing = {httpx.get(f"{served.url}/health").json()["checkpoint"]["failing"]}
-            failing |= {httpx.get(f"{served.url}/health").json()["checkpoint"]["failing"]}
+            failing = {signing_failure(served), signing_failure(served)}
             if None not in failing:
                 break
             assert time.monotonic() < deadline, failing
@@ -392,12 +398,20 @@ def test_serve_signs_for_its_api_workers_and_each_reports_its_failures(operator)
         served.process.kill()
 
 
+def signing_failure(served: Serving) -> str | None:
+    """Why the worker that answers cannot sign, as its ``/health`` says; None if it can."""
+    health = httpx.get(f"{served.url}/health", timeout=ANSWER_SECONDS).json()
+    return health["checkpoint"]["failing"]
+
+
 def decide_request(served: Serving, privacy: dict[str, str], owner: dict[str, str]) -> dict:
     """A rights request received, its requester's identity verified, and decided: the
     decision's answer."""
 
     def command(name: str, headers: dict[str, str], **body: object) -> dict:
-        response = httpx.post(f"{served.url}/commands/{name}", headers=headers, json=body)
+        response = httpx.post(
+            f"{served.url}/commands/{name}", headers=headers, json=body, timeout=ANSWER_SECONDS
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -507,7 +521,9 @@ async def commands_across_a_signal(
 def test_x_forwarded_for_is_believed_only_from_a_configured_proxy(operator, flags, logged):
     with serving(operator, *flags) as served:
         answer = httpx.get(
-            f"{served.url}/ledger/entries", headers={"X-Forwarded-For": "203.0.113.9"}
+            f"{served.url}/ledger/entries",
+            headers={"X-Forwarded-For": "203.0.113.9"},
+            timeout=ANSWER_SECONDS,
         )
         assert answer.status_code == 200
         assert served.stop(signal.SIGTERM) == 0
