@@ -63,7 +63,7 @@ class RunningWitness:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # a bound for a loaded machine
         while not self.server.started:
             assert time.monotonic() < deadline, "the witness did not start"
             time.sleep(0.01)

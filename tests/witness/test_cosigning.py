@@ -29,7 +29,9 @@ def verify(ledger: Ledger, rule: WitnessPolicy) -> list[VerificationFailure]:
 
 
 def cosigning(ledger: Ledger, witnesses: list[RunningWitness]) -> Cosigning:
-    return Cosigning(ledger.recorder, [w.as_configured for w in witnesses], timeout=2)
+    # A bound for a loaded machine (the witnesses answer from threads of this process); a
+    # stopped witness refuses at once, so no test waits for it.
+    return Cosigning(ledger.recorder, [w.as_configured for w in witnesses], timeout=30)
 
 
 def test_a_new_checkpoint_is_cosigned_by_the_fg_and_the_neighbour(ledger, witnesses):
