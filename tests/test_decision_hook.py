@@ -15,6 +15,7 @@ from adapters.services.checkpointer import Checkpointer
 from domain.application import Bewijslast
 from ledger.errors import LedgerError
 from ledger.note import NoteSigner
+from tests.locks import CountedLock
 
 
 class Case(Aggregate):
@@ -132,22 +133,3 @@ def test_decisions_waiting_while_one_signs_share_the_next_checkpoint(tmp_path):
     assert sizes == [4, 4, 4]
     assert [n.splitlines()[1] for n in app.recorder.signed_checkpoints()] == ["1", "4"]
     assert len(signer_locked) == 2  # the first, and one of the three: the others took its
-
-
-class CountedLock:
-    """A lock that says how many wait for it."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.waiting = 0
-        self.counting = threading.Lock()
-
-    def __enter__(self) -> None:
-        with self.counting:
-            self.waiting += 1
-        self.lock.acquire()
-        with self.counting:
-            self.waiting -= 1
-
-    def __exit__(self, *exc: object) -> None:
-        self.lock.release()

@@ -24,6 +24,7 @@ from adapters.services.shared_signing import (
 )
 from ledger.checkpoint import open_checkpoint
 from ledger.note import NoteSigner, NoteVerifier
+from tests.locks import CountedLock
 from tests.persistence.stores import sqlite_recorder
 
 ORIGIN = "ledger.test.example/bewijslast"
@@ -47,24 +48,6 @@ class CountedSignings:
             yield
 
 
-class CountedLock:
-    """The checkpointer's lock, counting the asks that have come to it: each has noted the
-    signings begun by then, as it does before it takes the lock."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.counting = threading.Lock()
-        self.asks = 0
-
-    def __enter__(self):
-        with self.counting:
-            self.asks += 1
-        return self.lock.__enter__()
-
-    def __exit__(self, *exc):
-        return self.lock.__exit__(*exc)
-
-
 @pytest.fixture
 def database(tmp_path):
     return str(tmp_path / "ledger.db")
@@ -78,7 +61,7 @@ def store(database):
 @pytest.fixture
 def checkpointer(store, tmp_path):
     checkpointer = Checkpointer(store, NoteSigner.generate(ORIGIN), state_file=tmp_path / "state")
-    checkpointer._lock = CountedLock()
+    checkpointer._lock = CountedLock()  # says how many asks wait behind a signing
     return checkpointer
 
 
@@ -129,13 +112,14 @@ def test_decisions_of_two_workers_share_one_signing(workers, checkpointer, store
     with another_signer(database):
         first = threading.Thread(target=ask, args=(0, decide(store)))
         first.start()  # its signing waits for the signer lock, as its asks arrive
-        wait_until(lambda: checkpointer._lock.asks == 1)
+        wait_until(lambda: store.signings == 1)
         rest = [
             threading.Thread(target=ask, args=(n % 2, decide(store))) for n in range(DECISIONS - 1)
         ]
         for thread in rest:
             thread.start()
-        wait_until(lambda: checkpointer._lock.asks == DECISIONS)
+        # Each has noted the signings begun before it came to the lock.
+        wait_until(lambda: checkpointer._lock.waiting == DECISIONS - 1)
     for thread in [first, *rest]:
         thread.join()
     assert sorted(answers) == list(range(1, DECISIONS + 1))
@@ -154,7 +138,7 @@ def test_health_is_answered_while_a_signing_waits(checkpointer, store, database)
         workers = signers(checkpointer, answering)
         waiting = threading.Thread(target=workers[0].checkpoint, args=(decide(store),))
         waiting.start()
-        wait_until(lambda: checkpointer._lock.asks == 1)
+        wait_until(lambda: store.signings == 1)
         started = time.monotonic()
         assert workers[1].failure is None
         assert workers[0].failure is None
