@@ -1,14 +1,14 @@
 """The HTTP API: every command, every read model and the ledger, per role.
 
 Routes are generated, not written one by one: every command class of ``domain.commands``
-becomes ``POST /commands/<its name>`` with the class as its body; every FG oversight query is
-one entry of ``OVERSIGHT``. The actor always comes from authentication, never from the body,
-and every request is authorised against the role table (``domain.authorization``).
+becomes ``POST /commands/<its name>`` with the class as its body (``commands.py``); every FG
+oversight query is one entry of ``OVERSIGHT``. The actor always comes from authentication,
+never from the body, and every request is authorised against the role table
+(``domain.authorization``).
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,24 +17,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import fastapi_offline
-from fastapi import Depends, FastAPI, Header, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 
 from adapters.bus.relay import SCHEMA as RELAY_SCHEMA
 from adapters.entrypoints.api import problems
 from adapters.entrypoints.api.auth import (
     Authenticator,
     Caller,
-    Credentials,
-    bearer,
     may_verify,
-    token_of,
 )
+from adapters.entrypoints.api.commands import add_command_routes
 from adapters.entrypoints.api.edge import BodyLimits, max_body_bytes
 from adapters.entrypoints.api.health import Health, Thresholds
 from adapters.entrypoints.api.ledger_routes import add_ledger_routes
@@ -49,7 +44,6 @@ from adapters.services.receipts import checkpoint_size
 from adapters.services.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
 from domain.application import Bewijslast, Recorded
 from domain.authorization import Actor, Command, NotAuthorised, authorise, may
-from domain.commands import COMMANDS
 from domain.deadlines import local_date
 from domain.errors import NotConfigured
 from domain.retention import RetentionSchedule
@@ -76,17 +70,6 @@ MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
 Sign = Callable[[], str]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Sent again with the same body, the command answers as the first time "
-        "(same id, same status) and records nothing; with another body: 422.",
-    ),
-]
 
 
 class Services:
@@ -231,7 +214,7 @@ def create_app(
     api.state.authenticator = authenticator
     api.add_middleware(BodyLimits, limit=max_body_bytes() if max_body is None else max_body)
     problems.install(api)
-    _command_routes(api, services, authenticator)
+    add_command_routes(api, authenticator, services.app.record, services.answer)
     _register_routes(api, services)
     _audit_routes(api, services)
     add_ledger_routes(api, services.ledger, sign)
@@ -301,76 +284,6 @@ def _with_problem_schema(api: FastAPI) -> None:
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]
-
-
-def _command_routes(api: FastAPI, services: Services, authenticator: Authenticator) -> None:
-    endpoints: set[Callable[..., Any]] = set()
-    for name, cls in COMMANDS.items():
-
-        def endpoint(
-            command: Any,
-            credentials: HTTPAuthorizationCredentials | None,
-            response: Response,
-            idempotency_key: IdempotencyKey,
-        ) -> Any:
-            # Authenticated here, in the thread that records, not in a dependency of its own:
-            # one hand-off to the thread pool per command instead of two (each cost 0.4-1.0 ms
-            # of CPU on two vCPUs, measured: docs/BENCHMARKS.md).
-            caller = authenticator.actor(token_of(credentials))
-            recorded = services.app.record(command, caller, idempotency_key)
-            if recorded.repeated:
-                response.headers["Idempotent-Replayed"] = "true"
-            return services.answer(recorded)
-
-        # FastAPI reads the body's model from the signature: one per command class.
-        endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [
-                inspect.Parameter(
-                    "command", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=cls
-                ),
-                inspect.Parameter(
-                    "credentials", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Credentials
-                ),
-                inspect.Parameter(
-                    "response", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Response
-                ),
-                inspect.Parameter(
-                    "idempotency_key",
-                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                    annotation=IdempotencyKey,
-                    default=None,
-                ),
-            ]
-        )
-        api.post(
-            f"/commands/{name}",
-            status_code=201,
-            tags=["commands"],
-            name=cls.__name__,
-            summary=(cls.__doc__ or cls.__name__).strip().split("\n")[0],
-            description=f"Needs a role with the permission `{cls.permission.value}`.",
-        )(endpoint)
-        endpoints.add(endpoint)
-    _unauthenticated_before_invalid(api, authenticator, endpoints)
-
-
-def _unauthenticated_before_invalid(
-    api: FastAPI, authenticator: Authenticator, endpoints: set[Callable[..., Any]]
-) -> None:
-    """FastAPI validates a body before the endpoint runs: a command whose body is not valid is
-    refused as unauthenticated (401) first when its caller is, as on every route that has the
-    caller as a dependency; only an authenticated caller learns what is wrong with a body."""
-
-    async def handler(request: Request, e: RequestValidationError) -> Response:
-        if request.scope.get("endpoint") in endpoints:
-            try:
-                token = token_of(await bearer(request))
-                await run_in_threadpool(authenticator.actor, token)
-            except problems.Problem as problem:
-                return problems.problem_response(request, problem)
-        return await problems.answer_invalid(request, e)
-
-    api.exception_handler(RequestValidationError)(handler)
 
 
 RegisterQuery = Callable[[Cursor, str], Sequence[Mapping[str, object]]]
