@@ -152,7 +152,12 @@ def released_code(directory: Path) -> Path:
         capture_output=True,
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(directory, filter="data")
+        # Extraction filters came with Python 3.11.4 (Debian 12 has 3.11.2); the archive is
+        # this repository's own, so without them it is extracted as it is.
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(directory, filter="data")
+        else:
+            tar.extractall(directory)
     return directory
 
 
