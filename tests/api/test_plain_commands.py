@@ -1,6 +1,7 @@
 """A plain command (a JSON body its class accepts, no query, a well-formed idempotency key or
 none) is read by the command's route itself; any other request FastAPI reads, as before. Both
-ways answer alike, and a refusal always comes from FastAPI's way."""
+ways answer alike, and a malformed request is always refused by FastAPI's way, naming what is
+wrong as before."""
 
 from __future__ import annotations
 
@@ -92,13 +93,14 @@ def test_a_repeat_answers_alike_whichever_way_either_was_read(
     assert standard_reads == ["ReportIncident"]  # the repeat with a charset only
 
 
-# Each: the body and the idempotency key (or None) of a request that is refused.
-REFUSED: dict[str, tuple[Any, str | None]] = {
-    "a body its class refuses": ({**REPORT, "summary": 7}, None),
-    "a member its class does not know": ({**REPORT, "actor": "someone else"}, None),
-    "a body that is no object": ([REPORT], None),
-    "an idempotency key with a space": (REPORT, "melding 7"),
-    "an idempotency key too long": (REPORT, "k" * 256),
+# Each: the body and the idempotency key (or None) of a request that is refused, and the
+# field FastAPI's validation names.
+REFUSED: dict[str, tuple[Any, str | None, str]] = {
+    "a body its class refuses": ({**REPORT, "summary": 7}, None, "body.summary"),
+    "a member its class does not know": ({**REPORT, "actor": "x"}, None, "body.actor"),
+    "a body that is no object": ([REPORT], None, "body"),
+    "an idempotency key with a space": (REPORT, "melding 7", "header.Idempotency-Key"),
+    "an idempotency key too long": (REPORT, "k" * 256, "header.Idempotency-Key"),
 }
 
 
@@ -106,7 +108,7 @@ REFUSED: dict[str, tuple[Any, str | None]] = {
 def test_what_is_not_plain_is_refused_by_fastapi_as_before(
     served: Served, standard_reads: list[str], what: str
 ):
-    body, key = REFUSED[what]
+    body, key, field = REFUSED[what]
     headers = served.role(Role.EMPLOYEE)
     if key is not None:
         headers["Idempotency-Key"] = key
@@ -114,6 +116,7 @@ def test_what_is_not_plain_is_refused_by_fastapi_as_before(
     answer = post(served, headers, body)
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
+    assert [error["field"] for error in answer.json()["errors"]] == [field]
     assert served.ledger_size() == size
     assert standard_reads == []
 
