@@ -33,7 +33,7 @@ def standard_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     def spy(self: CommandEndpoint, command: Any, **rest: Any) -> dict[str, Any]:
         read.append(type(command).__name__)
-        return called(self, command, **rest)
+        return called(self, command=command, **rest)
 
     monkeypatch.setattr(CommandEndpoint, "__call__", spy)
     return read

@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from adapters.bootstrap import open_application
@@ -85,11 +84,11 @@ def test_postgresql_stopped_and_started_under_load(tmp_path):
             load.start(CLIENTS)
             load.wait_for(acknowledged=40, seconds=60)
             server.stop("immediate")
-            ready = httpx.get(f"{served.url}/health/ready", timeout=30)
+            ready = served.http.get("/health/ready", timeout=30)
             assert ready.status_code == 503
             assert ready.headers["Retry-After"] == "5"
             assert ready.json()["status"] == "failing"
-            assert httpx.get(f"{served.url}/health", timeout=30).json()["status"] == "failing"
+            assert served.http.get("/health", timeout=30).json()["status"] == "failing"
             time.sleep(2)
             server.start()
             load.wait_for(acknowledged=len(load.acknowledged) + 40, seconds=60)

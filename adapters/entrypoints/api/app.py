@@ -10,17 +10,18 @@ never from the body, and every request is authorised against the role table
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 import fastapi_offline
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import BaseRoute
 
 from adapters.bus.relay import SCHEMA as RELAY_SCHEMA
 from adapters.entrypoints.api import problems
@@ -29,25 +30,23 @@ from adapters.entrypoints.api.auth import (
     Caller,
     may_verify,
 )
-from adapters.entrypoints.api.commands import add_command_routes
+from adapters.entrypoints.api.commands import add_command_routes, unauthenticated_before_invalid
 from adapters.entrypoints.api.edge import BodyLimits, max_body_bytes
 from adapters.entrypoints.api.health import Health, Thresholds
 from adapters.entrypoints.api.ledger_routes import add_ledger_routes
 from adapters.entrypoints.api.problems import invalid, not_found
+from adapters.entrypoints.api.services import Services, Sign, services_of, utc
 from adapters.persistence.personal_data import opened
 from adapters.persistence.sqldb import Database
-from adapters.persistence.stores import datastore_of, ledger_of
+from adapters.persistence.stores import datastore_of
 from adapters.services.accountability_report import build_report, render_html
 from adapters.services.checkpointer import Signing
-from adapters.services.projection_runner import ReadModelRunner
-from adapters.services.receipts import checkpoint_size
-from adapters.services.reconstruction import events_upto, in_force, index_at, reconstruct, replayed
-from domain.application import Bewijslast, Recorded
+from adapters.services.reconstruction import index_at, reconstruct
+from domain.application import Bewijslast
 from domain.authorization import Actor, Command, NotAuthorised, authorise, may
 from domain.deadlines import local_date
 from domain.errors import NotConfigured
 from domain.retention import RetentionSchedule
-from domain.values import plausible
 from projections import oversight, retention
 from projections.base import Cursor, ReadModel
 from projections.catalogue import all_projections
@@ -69,64 +68,6 @@ DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="items per page")]
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
-Sign = Callable[[], str]
-
-
-class Services:
-    def __init__(self, app: Bewijslast, sign: Sign | None) -> None:
-        self.app = app
-        self.sign = sign
-        self.runner = ReadModelRunner(app, all_projections())
-        self.ledger = ledger_of(app)
-
-    def answer(self, recorded: Recorded) -> dict[str, Any]:
-        """The record, its entry, and the signed checkpoint that already holds it (``null``
-        until one does: the receipt can then be fetched later, or signed on request)."""
-        signed = recorded.signed
-        if recorded.repeated:
-            note = self.ledger.latest_signed_checkpoint()
-            signed = None if note is None else checkpoint_size(note)
-        return {
-            "id": str(recorded.id),
-            "index": recorded.index,
-            "checkpoint": signed if signed is not None and signed > recorded.index else None,
-            "receipt": f"/ledger/receipts/{recorded.index}",
-        }
-
-    @contextmanager
-    def read(self) -> Iterator[Cursor]:
-        """A transaction on caught-up read models: answers are never behind the ledger."""
-        self.runner.catch_up_all()  # runners take turns on the positions' locks
-        with self.runner.db.reading() as cursor:
-            yield cursor
-
-    def may_read(self, caller: Actor, municipality: str, controller: str | None = None) -> None:
-        """The caller may read there, and the organisation declares that owner."""
-        authorise(caller, Command.READ_REGISTERS, municipality, None)
-        self.app.check_owner(municipality, controller)
-
-    @contextmanager
-    def read_then(
-        self,
-        projection: ReadModel,
-        as_recorded_at: datetime | None,
-        as_of: datetime | None = None,
-    ) -> Iterator[Cursor]:
-        """The read model as the ledger knew it at ``as_recorded_at`` and as far as it was in
-        force at ``as_of`` (stated), replayed afresh; the live one when neither is asked."""
-        if as_recorded_at is None and as_of is None:
-            with self.read() as cursor:
-                yield cursor
-            return
-        upto = self.ledger.ledger_size() - 1
-        if as_recorded_at is not None:
-            upto = index_at(self.ledger, utc(as_recorded_at, "query.as_recorded_at"))
-            if upto < 0:
-                raise not_found("an entry recorded at or before that moment")
-        events = events_upto(self.app, projection, upto)
-        if as_of is not None:
-            events = in_force(events, utc(as_of, "query.as_of"))
-        yield replayed(projection, events)
 
 
 def page(request: Request, response: Response, items: list[Any], limit: int, offset: int) -> Any:
@@ -142,16 +83,6 @@ def page(request: Request, response: Response, items: list[Any], limit: int, off
         "limit": limit,
         "next": following,
     }
-
-
-def utc(moment: datetime, field: str) -> datetime:
-    """A query's moment in UTC, within the years the domain accepts moments in."""
-    if moment.tzinfo is None:
-        raise invalid(field, "give the moment with its UTC offset, e.g. 2026-03-02T09:00:00Z")
-    try:
-        return plausible(moment).astimezone(UTC)
-    except ValueError as e:
-        raise invalid(field, str(e)) from None
 
 
 async def no_nul(request: Request) -> None:
@@ -206,18 +137,17 @@ def create_app(
             "`offset`, `next`, Link header). Authenticate with `Authorization: Bearer` and an "
             "API key (`bewijslast apikey create`) or, when configured, an OIDC token."
         ),
+        routes=list(_shared_routes()),
         responses=problems.RESPONSES,
         dependencies=[Depends(no_nul)],
         docs_url=None,  # served below from the package, not from a CDN
         redoc_url=None,
     )
     api.state.authenticator = authenticator
+    api.state.services = services
     api.add_middleware(BodyLimits, limit=max_body_bytes() if max_body is None else max_body)
     problems.install(api)
-    add_command_routes(api, authenticator, services.app.record, services.answer)
-    _register_routes(api, services)
-    _audit_routes(api, services)
-    add_ledger_routes(api, services.ledger, sign)
+    unauthenticated_before_invalid(api)
     _with_problem_schema(api)
     _documentation_routes(api)
 
@@ -245,6 +175,21 @@ def create_app(
         return report
 
     return api
+
+
+@cache
+def _shared_routes() -> tuple[BaseRoute, ...]:
+    """The routes of commands, registers, oversight, audit and the ledger, built once per
+    process: FastAPI works out each route's parameters, body and answers when the route is
+    made (~80 ms for these), and they are the same for every application; each finds its own
+    through the request (``services_of``). With the application's own dependencies and
+    answers, as if each application had made them itself."""
+    router = APIRouter(dependencies=[Depends(no_nul)], responses=problems.RESPONSES)
+    add_command_routes(router)
+    _register_routes(router)
+    _audit_routes(router)
+    add_ledger_routes(router)
+    return tuple(router.routes)
 
 
 def _documentation_routes(api: FastAPI) -> None:
@@ -290,8 +235,8 @@ RegisterQuery = Callable[[Cursor, str], Sequence[Mapping[str, object]]]
 DatedQuery = Callable[[Cursor, str, date], Sequence[Mapping[str, object]]]
 
 
-def _register_routes(api: FastAPI, services: Services) -> None:
-    @api.get("/municipalities/{municipality}/register", tags=["register"])
+def _register_routes(router: APIRouter) -> None:
+    @router.get("/municipalities/{municipality}/register", tags=["register"])
     def register(
         municipality: str,
         caller: Caller,
@@ -304,6 +249,7 @@ def _register_routes(api: FastAPI, services: Services) -> None:
     ) -> Any:
         """The register of processing activities as it stands, or as it stood: in force at
         ``as_of`` (stated), as the ledger knew it at ``as_recorded_at`` (recorded), or both."""
+        services = services_of(request)
         services.may_read(caller, municipality)
         moment = None if as_of is None else utc(as_of, "query.as_of")
         with services.read_then(ProcessingRegister(), as_recorded_at) as cursor:
@@ -313,9 +259,10 @@ def _register_routes(api: FastAPI, services: Services) -> None:
                 rows = register_as_of(cursor, municipality, moment)
         return page(request, response, rows, limit, offset)
 
-    @api.get("/municipalities/{municipality}/register/{activity}/history", tags=["register"])
-    def register_history(municipality: str, activity: str, caller: Caller) -> Any:
+    @router.get("/municipalities/{municipality}/register/{activity}/history", tags=["register"])
+    def register_history(request: Request, municipality: str, activity: str, caller: Caller) -> Any:
         """Every version of one processing activity."""
+        services = services_of(request)
         services.may_read(caller, municipality)
         with services.read() as cursor:
             versions = [v for v in history(cursor, activity) if v["municipality"] == municipality]
@@ -323,46 +270,51 @@ def _register_routes(api: FastAPI, services: Services) -> None:
             raise not_found(f"processing activity {activity} of {municipality}")
         return versions
 
-    @api.get(
+    @router.get(
         "/municipalities/{municipality}/register.csv",
         tags=["register"],
         response_class=PlainTextResponse,
     )
-    def register_csv(municipality: str, caller: Caller) -> Response:
+    def register_csv(request: Request, municipality: str, caller: Caller) -> Response:
         """In the columns of the VNG/IBD model register."""
+        services = services_of(request)
         services.may_read(caller, municipality)
         with services.read() as cursor:
             rows = current_register(cursor, municipality)
         text = vng_csv(rows, services.app.register_contacts(municipality))
         return Response(text, media_type="text/csv; charset=utf-8")
 
-    @api.get("/public/{municipality}/register", tags=["public"])
-    def published_register(municipality: str) -> Any:
+    @router.get("/public/{municipality}/register", tags=["public"])
+    def published_register(request: Request, municipality: str) -> Any:
         """What the municipality publishes: no authentication, no internal fields."""
+        services = services_of(request)
         services.app.check_owner(municipality)
         contacts = services.app.register_contacts(municipality)
         with services.read() as cursor:
             return public_register(cursor, municipality, contacts)
 
-    def today(query: DatedQuery) -> RegisterQuery:
-        return lambda cursor, municipality: query(cursor, municipality, services.app.clock().date())
-
     for path, projection, query in (
-        ("incidents", IncidentRegister(), incident_register),
-        ("breaches", IncidentRegister(), breach_register),
-        ("requests", RequestRegister(), today(request_register)),
-        ("processors", ProcessingRegister(), processor_register),
+        ("incidents", IncidentRegister(), _undated(incident_register)),
+        ("breaches", IncidentRegister(), _undated(breach_register)),
+        ("requests", RequestRegister(), request_register),
+        ("processors", ProcessingRegister(), _undated(processor_register)),
     ):
-        _list_route(api, services, path, projection, query)
+        _list_route(router, path, projection, query)
     for name, question in OVERSIGHT.items():
-        _oversight_route(api, services, name, question)
-    for name, question in _retention_oversight(services).items():
-        _oversight_route(api, services, name, question)
+        _oversight_route(router, name, _of_every_app(question))
+    for name, question_of in RETENTION_OVERSIGHT.items():
+        _oversight_route(router, name, question_of)
 
 
-def _list_route(
-    api: FastAPI, services: Services, path: str, projection: ReadModel, query: RegisterQuery
-) -> None:
+def _of_every_app(question: Question) -> Callable[[Bewijslast], Question]:
+    return lambda app: question
+
+
+def _undated(query: RegisterQuery) -> DatedQuery:
+    return lambda cursor, municipality, today: query(cursor, municipality)
+
+
+def _list_route(router: APIRouter, path: str, projection: ReadModel, query: DatedQuery) -> None:
     def endpoint(
         municipality: str,
         caller: Caller,
@@ -373,12 +325,13 @@ def _list_route(
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
+        services = services_of(request)
         services.may_read(caller, municipality)
         with services.read_then(projection, as_recorded_at, as_of) as cursor:
-            rows = query(cursor, municipality)
+            rows = query(cursor, municipality, services.app.clock().date())
         return page(request, response, opened(services.app, rows), limit, offset)
 
-    api.get(f"/municipalities/{{municipality}}/{path}", tags=["registers"], name=path)(endpoint)
+    router.get(f"/municipalities/{{municipality}}/{path}", tags=["registers"], name=path)(endpoint)
 
 
 Question = Callable[[Cursor, list[str], datetime], list[dict[str, Any]]]
@@ -430,24 +383,27 @@ OVERSIGHT: dict[str, Question] = {
 }
 
 
-def _retention_oversight(services: Services) -> dict[str, Question]:
-    """What is due, held and destroyed (Selectielijst 2020): due needs the application's table;
-    and the reports sent (reporting duties)."""
-
-    def schedule() -> RetentionSchedule:
-        if services.app.retention is None:
-            raise NotConfigured("no Selectielijst table: retention needs the key store")
-        return services.app.retention
-
-    return {
-        "retention-due": lambda c, m, now: retention.retention_due(c, m, now, schedule()),
-        "retention-held": lambda c, m, now: retention.retention_held(c, m, schedule()),
-        "retention-destroyed": lambda c, m, now: retention.retention_destroyed(c, m),
-        "reports-sent": lambda c, m, now: reports_sent(c, m),
-    }
+def _schedule(app: Bewijslast) -> RetentionSchedule:
+    if app.retention is None:
+        raise NotConfigured("no Selectielijst table: retention needs the key store")
+    return app.retention
 
 
-def _oversight_route(api: FastAPI, services: Services, name: str, question: Question) -> None:
+# What is due, held and destroyed (Selectielijst 2020): due and held need the application's
+# table; and the reports sent (reporting duties).
+RETENTION_OVERSIGHT: dict[str, Callable[[Bewijslast], Question]] = {
+    "retention-due": lambda app: (
+        lambda c, m, now: retention.retention_due(c, m, now, _schedule(app))
+    ),
+    "retention-held": lambda app: lambda c, m, now: retention.retention_held(c, m, _schedule(app)),
+    "retention-destroyed": lambda app: lambda c, m, now: retention.retention_destroyed(c, m),
+    "reports-sent": lambda app: lambda c, m, now: reports_sent(c, m),
+}
+
+
+def _oversight_route(
+    router: APIRouter, name: str, question_of: Callable[[Bewijslast], Question]
+) -> None:
     def endpoint(
         caller: Caller,
         request: Request,
@@ -459,19 +415,22 @@ def _oversight_route(api: FastAPI, services: Services, name: str, question: Ques
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
+        services = services_of(request)
         towns = sorted(set(municipality)) if municipality else readable_by(caller)
         for town in towns:
             services.may_read(caller, town)
+        question = question_of(services.app)
         with services.read() as cursor:
             rows = question(cursor, towns, services.app.clock())
         return page(request, response, opened(services.app, rows), limit, offset)
 
-    api.get(f"/oversight/{name}", tags=["FG oversight"], name=name)(endpoint)
+    router.get(f"/oversight/{name}", tags=["FG oversight"], name=name)(endpoint)
 
 
-def _audit_routes(api: FastAPI, services: Services) -> None:
-    @api.get("/municipalities/{municipality}/report", tags=["audit"])
+def _audit_routes(router: APIRouter) -> None:
+    @router.get("/municipalities/{municipality}/report", tags=["audit"])
     def report(
+        request: Request,
         municipality: str,
         controller: str,
         start: Annotated[date, Query(alias="from", description="the first day")],
@@ -481,6 +440,7 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         lang: Annotated[str, Query(pattern="^(nl|en)$")] = "nl",
     ) -> Any:
         """The accountability report; every figure's evidence is proven by receipts."""
+        services = services_of(request)
         services.may_read(caller, municipality, controller)
         for day, field in ((start, "query.from"), (end, "query.to")):
             utc(datetime.combine(day, time(), UTC), field)
@@ -494,8 +454,9 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
             return HTMLResponse(render_html(built, lang))
         return built.to_json()
 
-    @api.get("/reconstructions/{model}", tags=["audit"])
+    @router.get("/reconstructions/{model}", tags=["audit"])
     def reconstruction(
+        request: Request,
         model: str,
         caller: Caller,
         record: str | None = None,
@@ -515,6 +476,7 @@ def _audit_routes(api: FastAPI, services: Services) -> None:
         # ``at``: the name this had before there were two times.
         moment, field = (at, "query.at") if as_recorded_at is None else (as_recorded_at, "")
         recorded = None if moment is None else utc(moment, field or "query.as_recorded_at")
+        services = services_of(request)
         upto = _cut_off(services, index, recorded, as_of is not None)
         found = reconstruct(
             services.app,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import jwt
 from fastapi import Depends, Request
@@ -130,9 +130,13 @@ def token_of(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     return None if credentials is None else credentials.credentials
 
 
+def authenticator_of(request: Request) -> Authenticator:
+    """The authenticator of the application that ``request`` came to."""
+    return cast(Authenticator, request.app.state.authenticator)
+
+
 def caller(request: Request, credentials: Credentials) -> Actor:
-    authenticator: Authenticator = request.app.state.authenticator
-    return authenticator.actor(token_of(credentials))
+    return authenticator_of(request).actor(token_of(credentials))
 
 
 Caller = Annotated[Actor, Depends(caller)]

@@ -22,15 +22,14 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIRouter
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from adapters.entrypoints.api import problems
-from adapters.entrypoints.api.auth import Authenticator, Credentials, bearer, token_of
-from domain.application import Recorded
-from domain.authorization import Actor
+from adapters.entrypoints.api.auth import Credentials, authenticator_of, bearer, token_of
+from adapters.entrypoints.api.services import services_of
 from domain.commands import COMMANDS, CommandModel
 
 KEY_PATTERN = r"[\x21-\x7e]+"  # printable ASCII without spaces
@@ -49,9 +48,6 @@ IdempotencyKey = Annotated[
 _KEY = re.compile(KEY_PATTERN)
 REPLAYED = "Idempotent-Replayed"
 
-Record = Callable[[CommandModel, Actor, str | None], Recorded]
-Answer = Callable[[Recorded], dict[str, Any]]
-
 
 class CommandEndpoint:
     """Authenticate, record, answer: what a command's route does, whichever way its request
@@ -59,20 +55,12 @@ class CommandEndpoint:
 
     __signature__: inspect.Signature
 
-    def __init__(
-        self,
-        command_class: type[CommandModel],
-        authenticator: Authenticator,
-        record: Record,
-        answer: Answer,
-    ) -> None:
+    def __init__(self, command_class: type[CommandModel]) -> None:
         self.command_class = command_class
-        self.authenticator = authenticator
-        self.record = record
-        self.answer = answer
         # FastAPI reads the body's model from the signature: one per command class.
         self.__signature__ = inspect.Signature(
             [
+                _parameter("request", Request),
                 _parameter("command", command_class),
                 _parameter("credentials", Credentials),
                 _parameter("response", Response),
@@ -82,26 +70,32 @@ class CommandEndpoint:
 
     def __call__(
         self,
+        request: Request,
         command: CommandModel,
         credentials: HTTPAuthorizationCredentials | None,
         response: Response,
         idempotency_key: str | None,
     ) -> dict[str, Any]:
-        repeated, answer = self.execute(command, token_of(credentials), idempotency_key)
+        repeated, answer = self.execute(request, command, token_of(credentials), idempotency_key)
         if repeated:
             response.headers[REPLAYED] = "true"
         return answer
 
     def execute(
-        self, command: CommandModel, token: str | None, idempotency_key: str | None
+        self,
+        request: Request,
+        command: CommandModel,
+        token: str | None,
+        idempotency_key: str | None,
     ) -> tuple[bool, dict[str, Any]]:
         """Whether the command was a repeat, and the answer. Authenticated here, in the thread
         that records, not in a dependency of its own: one hand-off to the thread pool per
         command instead of two (each cost 0.4-1.0 ms of CPU on two vCPUs, measured:
         docs/BENCHMARKS.md)."""
-        caller = self.authenticator.actor(token)
-        recorded = self.record(command, caller, idempotency_key)
-        return recorded.repeated, self.answer(recorded)
+        caller = authenticator_of(request).actor(token)
+        services = services_of(request)
+        recorded = services.app.record(command, caller, idempotency_key)
+        return recorded.repeated, services.answer(recorded)
 
 
 def _parameter(name: str, annotation: Any, **default: Any) -> inspect.Parameter:
@@ -125,7 +119,9 @@ class CommandRoute(APIRoute):
                 return await standard(request)
             command, key = plain
             token = token_of(await bearer(request))
-            repeated, answer = await run_in_threadpool(endpoint.execute, command, token, key)
+            repeated, answer = await run_in_threadpool(
+                endpoint.execute, request, command, token, key
+            )
             response = JSONResponse(answer, status_code=201)
             if repeated:
                 response.headers[REPLAYED] = "true"
@@ -154,14 +150,11 @@ async def plain_request(
         return None
 
 
-def add_command_routes(
-    api: FastAPI, authenticator: Authenticator, record: Record, answer: Answer
-) -> None:
+def add_command_routes(router: APIRouter) -> None:
     for name, cls in COMMANDS.items():
-        endpoint = CommandEndpoint(cls, authenticator, record, answer)
-        api.router.add_api_route(
+        router.add_api_route(
             f"/commands/{name}",
-            endpoint,
+            CommandEndpoint(cls),
             methods=["POST"],
             status_code=201,
             tags=["commands"],
@@ -170,10 +163,9 @@ def add_command_routes(
             description=f"Needs a role with the permission `{cls.permission.value}`.",
             route_class_override=CommandRoute,
         )
-    _unauthenticated_before_invalid(api, authenticator)
 
 
-def _unauthenticated_before_invalid(api: FastAPI, authenticator: Authenticator) -> None:
+def unauthenticated_before_invalid(api: FastAPI) -> None:
     """FastAPI validates a body before the endpoint runs: a command whose body is not valid is
     refused as unauthenticated (401) first when its caller is, as on every route that has the
     caller as a dependency; only an authenticated caller learns what is wrong with a body."""
@@ -182,7 +174,7 @@ def _unauthenticated_before_invalid(api: FastAPI, authenticator: Authenticator) 
         if isinstance(request.scope.get("endpoint"), CommandEndpoint):
             try:
                 token = token_of(await bearer(request))
-                await run_in_threadpool(authenticator.actor, token)
+                await run_in_threadpool(authenticator_of(request).actor, token)
             except problems.Problem as problem:
                 return problems.problem_response(request, problem)
         return await problems.answer_invalid(request, e)

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.background import BackgroundTask
 
 from adapters.entrypoints.api.auth import Caller, may_verify, sees_every_state
 from adapters.entrypoints.api.problems import Problem, invalid, not_found
+from adapters.entrypoints.api.services import MAX_EXPORTS, Services, services_of
 from adapters.services.receipts import checkpoint_for, prove
 from ledger.bundle import export_bundle
 from ledger.errors import MalformedInput
@@ -28,32 +27,31 @@ from ledger.store import LedgerStore
 
 MAX_ENTRIES = 1000
 MAX_BUNDLE = 100_000  # entries in one bundle: its file, not the server's memory, holds them
-MAX_EXPORTS = 2  # bundles made at once, so that many cannot exhaust the server
 NOTE = "text/plain; charset=utf-8"
 
 
-def add_ledger_routes(api: FastAPI, ledger: LedgerStore, sign: Callable[[], str] | None) -> None:
-    exporting = threading.BoundedSemaphore(MAX_EXPORTS)
+def _signed_for(services: Services, index: int) -> str:
+    """A signed checkpoint holding ``index``: 409 when there is none and none can be made."""
+    try:
+        return checkpoint_for(services.ledger, index, services.sign)
+    except MalformedInput as e:
+        raise Problem(409, "no-checkpoint", "No signed checkpoint yet", str(e)) from None
 
-    def size() -> int:
-        return ledger.ledger_size()
 
-    def signed_for(index: int) -> str:
-        """A signed checkpoint holding ``index``: 409 when there is none and none can be made."""
-        try:
-            return checkpoint_for(ledger, index, sign)
-        except MalformedInput as e:
-            raise Problem(409, "no-checkpoint", "No signed checkpoint yet", str(e)) from None
+def _ledger(request: Request) -> LedgerStore:
+    return services_of(request).ledger
 
-    @api.get("/ledger/checkpoint", tags=["ledger"], response_class=PlainTextResponse)
-    def checkpoint() -> Response:
+
+def add_ledger_routes(router: APIRouter) -> None:
+    @router.get("/ledger/checkpoint", tags=["ledger"], response_class=PlainTextResponse)
+    def checkpoint(request: Request) -> Response:
         """The newest signed checkpoint (a C2SP signed note)."""
-        note = ledger.latest_signed_checkpoint()
+        note = _ledger(request).latest_signed_checkpoint()
         if note is None:
             raise not_found("a signed checkpoint")
         return PlainTextResponse(note, media_type=NOTE)
 
-    @api.get("/ledger/entries", tags=["ledger"])
+    @router.get("/ledger/entries", tags=["ledger"])
     def entries(
         request: Request,
         response: Response,
@@ -61,7 +59,8 @@ def add_ledger_routes(api: FastAPI, ledger: LedgerStore, sign: Callable[[], str]
         limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES)] = 100,
     ) -> Any:
         """Entries in ledger order, the feed a consumer follows with ``after``."""
-        end = size() - 1  # read once: the ledger may grow during the request
+        ledger = _ledger(request)
+        end = ledger.ledger_size() - 1  # read once: the ledger may grow during the request
         first, last = after + 1, min(after + limit, end)
         found = list(ledger.records(first, last)) if first <= last else []
         following = None
@@ -78,12 +77,15 @@ def add_ledger_routes(api: FastAPI, ledger: LedgerStore, sign: Callable[[], str]
         ]
         return {"items": items, "next": following}
 
-    @api.get("/ledger/proofs/inclusion", tags=["ledger"])
+    @router.get("/ledger/proofs/inclusion", tags=["ledger"])
     def inclusion(
-        index: Annotated[int, Query(ge=0)], tree_size: Annotated[int, Query(ge=1)]
+        request: Request,
+        index: Annotated[int, Query(ge=0)],
+        tree_size: Annotated[int, Query(ge=1)],
     ) -> Any:
         """RFC 9162 inclusion proof of entry ``index`` in the tree of ``tree_size`` entries."""
-        _within("query.tree_size", tree_size, size())
+        ledger = _ledger(request)
+        _within("query.tree_size", tree_size, ledger.ledger_size())
         if index >= tree_size:
             raise invalid("query.index", "must be below tree_size")
         return {
@@ -93,12 +95,15 @@ def add_ledger_routes(api: FastAPI, ledger: LedgerStore, sign: Callable[[], str]
             "path": [b64(h) for h in inclusion_proof(index, tree_size, ledger)],
         }
 
-    @api.get("/ledger/proofs/consistency", tags=["ledger"])
+    @router.get("/ledger/proofs/consistency", tags=["ledger"])
     def consistency(
-        old_size: Annotated[int, Query(ge=1)], new_size: Annotated[int, Query(ge=1)]
+        request: Request,
+        old_size: Annotated[int, Query(ge=1)],
+        new_size: Annotated[int, Query(ge=1)],
     ) -> Any:
         """RFC 9162 consistency proof from the tree of ``old_size`` to that of ``new_size``."""
-        _within("query.new_size", new_size, size())
+        ledger = _ledger(request)
+        _within("query.new_size", new_size, ledger.ledger_size())
         if old_size > new_size:
             raise invalid("query.old_size", "must not exceed new_size")
         return {
@@ -109,18 +114,20 @@ def add_ledger_routes(api: FastAPI, ledger: LedgerStore, sign: Callable[[], str]
             "path": [b64(h) for h in consistency_proof(old_size, new_size, ledger)],
         }
 
-    @api.get("/ledger/receipts/{index}", tags=["ledger"], response_class=PlainTextResponse)
-    def receipt(index: int) -> Response:
+    @router.get("/ledger/receipts/{index}", tags=["ledger"], response_class=PlainTextResponse)
+    def receipt(request: Request, index: int) -> Response:
         """A tlog-proof receipt: the entry, its inclusion proof and a signed checkpoint."""
-        if not 0 <= index < size():
+        services = services_of(request)
+        if not 0 <= index < services.ledger.ledger_size():
             raise not_found(f"entry {index}")
-        note = signed_for(index)
+        note = _signed_for(services, index)
         return PlainTextResponse(
-            prove(ledger, [index], note)[index].receipt.format(), media_type=NOTE
+            prove(services.ledger, [index], note)[index].receipt.format(), media_type=NOTE
         )
 
-    @api.get("/ledger/bundle", tags=["ledger"], response_class=FileResponse)
+    @router.get("/ledger/bundle", tags=["ledger"], response_class=FileResponse)
     def bundle(
+        request: Request,
         caller: Caller,
         first: Annotated[int, Query(alias="from", ge=0, description="the first index")] = 0,
         last: Annotated[
@@ -133,16 +140,18 @@ def add_ledger_routes(api: FastAPI, ledger: LedgerStore, sign: Callable[[], str]
         them it proves the same tree."""
         may_verify(caller)
         with_state = sees_every_state(caller)
-        end = size() - 1 if last is None else last
+        services = services_of(request)
+        size = services.ledger.ledger_size()
+        end = size - 1 if last is None else last
         if end < 0:
             raise not_found("an entry (the ledger is empty)")
         if last is None:
             first = max(first, end - MAX_BUNDLE + 1)
-        if not first <= end < size():
+        if not first <= end < size:
             raise invalid("query.to", f"entries {first}..{end} are not in the ledger")
         if end - first + 1 > MAX_BUNDLE:
             raise invalid("query.to", f"a bundle holds at most {MAX_BUNDLE} entries")
-        if not exporting.acquire(blocking=False):
+        if not services.exporting.acquire(blocking=False):
             raise Problem(
                 503,
                 "busy",
@@ -153,10 +162,10 @@ def add_ledger_routes(api: FastAPI, ledger: LedgerStore, sign: Callable[[], str]
         folder = Path(tempfile.mkdtemp(prefix="bewijslast-bundle-"))
         path = folder / f"ledger-{first}-{end}.zip"
         try:
-            note = signed_for(end)
+            note = _signed_for(services, end)
             origin = note.split("\n", 1)[0]
             export_bundle(
-                ledger,
+                services.ledger,
                 path,
                 origin=origin,
                 verifier_keys=[],
@@ -168,7 +177,7 @@ def add_ledger_routes(api: FastAPI, ledger: LedgerStore, sign: Callable[[], str]
             shutil.rmtree(folder, ignore_errors=True)
             raise
         finally:
-            exporting.release()
+            services.exporting.release()
         return FileResponse(
             path,
             media_type="application/zip",
