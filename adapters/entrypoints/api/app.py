@@ -301,13 +301,13 @@ def _register_routes(router: APIRouter) -> None:
     ):
         _list_route(router, path, projection, query)
     for name, question in OVERSIGHT.items():
-        _oversight_route(router, name, _of_every_app(question))
-    for name, question_of in RETENTION_OVERSIGHT.items():
-        _oversight_route(router, name, question_of)
+        _oversight_route(router, name, _without_app(question))
+    for name, asked in RETENTION_OVERSIGHT.items():
+        _oversight_route(router, name, asked)
 
 
-def _of_every_app(question: Question) -> Callable[[Bewijslast], Question]:
-    return lambda app: question
+def _without_app(question: Question) -> AppQuestion:
+    return lambda cursor, towns, now, app: question(cursor, towns, now)
 
 
 def _undated(query: RegisterQuery) -> DatedQuery:
@@ -335,6 +335,8 @@ def _list_route(router: APIRouter, path: str, projection: ReadModel, query: Date
 
 
 Question = Callable[[Cursor, list[str], datetime], list[dict[str, Any]]]
+# A question that needs the application's own configuration (its retention table).
+AppQuestion = Callable[[Cursor, list[str], datetime, Bewijslast], list[dict[str, Any]]]
 OVERSIGHT: dict[str, Question] = {
     "open-breaches": lambda c, m, now: oversight.open_breaches(c, m, now),
     "late-ap-notifications": lambda c, m, now: oversight.late_ap_notifications(c, m),
@@ -391,19 +393,15 @@ def _schedule(app: Bewijslast) -> RetentionSchedule:
 
 # What is due, held and destroyed (Selectielijst 2020): due and held need the application's
 # table; and the reports sent (reporting duties).
-RETENTION_OVERSIGHT: dict[str, Callable[[Bewijslast], Question]] = {
-    "retention-due": lambda app: (
-        lambda c, m, now: retention.retention_due(c, m, now, _schedule(app))
-    ),
-    "retention-held": lambda app: lambda c, m, now: retention.retention_held(c, m, _schedule(app)),
-    "retention-destroyed": lambda app: lambda c, m, now: retention.retention_destroyed(c, m),
-    "reports-sent": lambda app: lambda c, m, now: reports_sent(c, m),
+RETENTION_OVERSIGHT: dict[str, AppQuestion] = {
+    "retention-due": lambda c, m, now, app: retention.retention_due(c, m, now, _schedule(app)),
+    "retention-held": lambda c, m, now, app: retention.retention_held(c, m, _schedule(app)),
+    "retention-destroyed": lambda c, m, now, app: retention.retention_destroyed(c, m),
+    "reports-sent": lambda c, m, now, app: reports_sent(c, m),
 }
 
 
-def _oversight_route(
-    router: APIRouter, name: str, question_of: Callable[[Bewijslast], Question]
-) -> None:
+def _oversight_route(router: APIRouter, name: str, question: AppQuestion) -> None:
     def endpoint(
         caller: Caller,
         request: Request,
@@ -419,9 +417,8 @@ def _oversight_route(
         towns = sorted(set(municipality)) if municipality else readable_by(caller)
         for town in towns:
             services.may_read(caller, town)
-        question = question_of(services.app)
         with services.read() as cursor:
-            rows = question(cursor, towns, services.app.clock())
+            rows = question(cursor, towns, services.app.clock(), services.app)
         return page(request, response, opened(services.app, rows), limit, offset)
 
     router.get(f"/oversight/{name}", tags=["FG oversight"], name=name)(endpoint)
