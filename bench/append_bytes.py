@@ -55,20 +55,28 @@ def run(ledger: bool, directory: str, transactions: int) -> tuple[float, float, 
     return seconds / transactions * 1e6, written / transactions, pages * page_size / transactions
 
 
-def main() -> None:
-    p = parser(__doc__.split("\n")[0])
-    p.add_argument("--rounds", type=int, default=12, help="alternated rounds")
+def plan(description: str, rounds: int) -> tuple[int, str, int]:
+    """The rounds, the folder and the transactions of each run, from the command line of a
+    script that appends to SQLite files alternated (this one, bench/append_floor.py); printed
+    with the machine."""
+    p = parser(description)
+    p.add_argument("--rounds", type=int, default=rounds, help="alternated rounds")
     args = p.parse_args()
     directory = os.environ.get("BEWIJSLAST_BENCH_TMP") or tempfile.gettempdir()
     transactions = 200 if args.quick else 2400
     print(machine())
     print(f"{directory}: {args.rounds} rounds of {transactions} transactions of {PER_TX}")
+    return args.rounds, directory, transactions
+
+
+def main() -> None:
+    rounds, directory, transactions = plan(__doc__.split("\n")[0], 12)
     print(
         f"{'round':>5} {'plain µs/tx':>11} {'ledger µs/tx':>12} {'ratio':>6}  "
         "written KB/tx, growth KB/tx"
     )
     plain, chained = [], []
-    for r in range(args.rounds):
+    for r in range(rounds):
         order = [(False, plain), (True, chained)]
         for ledger, out in order if r % 2 == 0 else reversed(order):
             out.append(run(ledger, directory, transactions))
