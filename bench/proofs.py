@@ -27,7 +27,15 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from adapters.persistence.postgres import LedgerPostgresApplicationRecorder
 from adapters.persistence.sqlite import LedgerSQLiteApplicationRecorder
-from bench.common import machine, median, parser, percentile, pg_database, timed
+from bench.common import (
+    host_speed,
+    machine,
+    median,
+    parser,
+    percentile,
+    pg_database,
+    timed,
+)
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import leaf_hash
 from ledger.merkle import (
@@ -109,7 +117,7 @@ def measure(name: str, recorder, baseline, size: int, samples: int) -> list[tupl
         print(
             f"{name:9} {what:18} p50 {c50:7.3f} ms  p95 {c95:7.3f} ms | baseline SELECT p50 "
             f"{b50:6.3f} p95 {percentile(base, 95):6.3f} ms | ratio {c50 / b50:5.1f}x  "
-            f"target <= {PROOF_TARGET_MS:.0f} ms: {target}  {extra}",
+            f"target <= {PROOF_TARGET_MS:.0f} ms: {target}  {extra} ({host_speed()})",
             flush=True,
         )
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import machine, median, parser, profile
+from bench.common import host_speed, machine, median, parser, profile
 from ledger.bundle import export_bundle
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import ChainHead, NewEvent, extend_chain
@@ -228,7 +228,8 @@ def main() -> None:
             print(
                 f"  round {r + 1}: baseline {total_s:.2f} s, with states {with_state[-1][0]:.2f} s "
                 f"(CPU {with_state[-1][1]:.2f} s), without states {without_state[-1][0]:.2f} s "
-                f"(CPU {without_state[-1][1]:.2f} s); load average {os.getloadavg()[0]:.2f}",
+                f"(CPU {without_state[-1][1]:.2f} s); load average {os.getloadavg()[0]:.2f}, "
+                f"{host_speed()}",
                 flush=True,
             )
         b, b_cpu = median(base), median(base_cpu)
