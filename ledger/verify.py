@@ -201,7 +201,8 @@ class _Run:
         match, ends, starts, topics = _LINE.match, self.ends, self.starts, self.topics
         leaves, sha256, hexlify = self.leaves, hashlib.sha256, b2a_hex
         line, count, next_index, chain = self.lines, self.count, self.next_index, self.chain
-        high, rising = self.recorded_at.encode(), len(self.rises) <= MAX_FAILURES
+        high, rises = self.recorded_at.encode(), self.rises
+        rising = len(rises) <= MAX_FAILURES
         for block in blocks:
             at, size = 0, len(block)
             while at < size:
@@ -256,10 +257,16 @@ class _Run:
                         ).digest()
                         linked = sha256(chain + leaf).digest()
                         if hexlify(leaf) == leaf_hex and hexlify(linked) == chain_hex:
-                            if recorded_at != high or rising:
+                            # _time inline (high is self.recorded_at as bytes): where each
+                            # transaction has one event, recorded_at rises on every line.
+                            if recorded_at < high:
+                                self.recorded_at = high.decode()
                                 self._time(line + 1, index, recorded_at.decode())
-                                high = self.recorded_at.encode()
-                                rising = len(self.rises) <= MAX_FAILURES
+                            else:
+                                if rising:
+                                    rises.append((line + 1, index, recorded_at.decode()))
+                                    rising = len(rises) <= MAX_FAILURES
+                                high = recorded_at
                             if end is None:
                                 first_prev = None if prev is None else prev.decode()
                                 starts[stream] = (line + 1, index, seq, first_prev)
@@ -272,14 +279,16 @@ class _Run:
                 stop = block.find(b"\n", at)
                 stop = size if stop < 0 else stop
                 self.count, self.next_index, self.chain = count, next_index, chain
+                self.recorded_at = high.decode()
                 for data in block[at:stop].splitlines() or [b""]:
                     line = self.lines = line + 1
                     if data.strip():
                         self.check(line, Record.from_json(data))
                 count, next_index, chain = self.count, self.next_index, self.chain
-                high, rising = self.recorded_at.encode(), len(self.rises) <= MAX_FAILURES
+                high, rising = self.recorded_at.encode(), len(rises) <= MAX_FAILURES
                 at = stop + 1
         self.lines, self.count, self.next_index, self.chain = line, count, next_index, chain
+        self.recorded_at = high.decode()
 
     def _learn_topic(self, topic: bytes) -> bool:
         """Whether a topic's JSON text is as an entry writes it (then known from here on)."""
