@@ -55,7 +55,8 @@ from ledger.receipt import Receipt, verify_receipt
 ORIGIN = "bench.example/ledger"
 BATCH = 5000
 STREAM_LENGTH = 10
-PROOF_TARGET_MS = 10.0
+PROOF_TARGET_MS = 10.0  # p95
+PROOF_P50_TARGET_MS = 1.0  # issue 15
 RECEIPT_TARGET_MS = 1.0
 
 
@@ -113,11 +114,13 @@ def measure(name: str, recorder, baseline, size: int, samples: int) -> list[tupl
     def line(what, base, cand, extra=""):
         b50, c50, c95 = median(base), median(cand), percentile(cand, 95)
         target = "met" if c95 <= PROOF_TARGET_MS else "MISSED"
+        p50_target = "met" if c50 <= PROOF_P50_TARGET_MS else "MISSED"
         rows.append((name, what, b50, percentile(base, 95), c50, c95, c50 / b50, extra))
         print(
             f"{name:9} {what:18} p50 {c50:7.3f} ms  p95 {c95:7.3f} ms | baseline SELECT p50 "
             f"{b50:6.3f} p95 {percentile(base, 95):6.3f} ms | ratio {c50 / b50:5.1f}x  "
-            f"target <= {PROOF_TARGET_MS:.0f} ms: {target}  {extra} ({host_speed()})",
+            f"targets p95 <= {PROOF_TARGET_MS:.0f} ms: {target}, p50 <= "
+            f"{PROOF_P50_TARGET_MS:.0f} ms: {p50_target}  {extra} ({host_speed()})",
             flush=True,
         )
 
