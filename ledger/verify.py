@@ -70,7 +70,6 @@ from ledger.witness import CosignatureFailure, WitnessPolicy
 MAX_FAILURES = 100
 RUN_RECORDS = 65_536  # records of a live ledger checked as one run
 RUN_BYTES = 16 * 2**20  # bytes of entries.jsonl checked as one run, at least
-RUNS_PER_WORKER = 2  # a file is cut into this many runs per worker, at most
 MAX_WORKERS = 8
 
 
@@ -796,9 +795,11 @@ def verify_bundle(
     """Verify a bundle; its entries are checked in runs of ``run_bytes`` of entries.jsonl, by
     ``workers`` processes (by default one per core when there are several runs; 0: none).
 
-    By default a run is a share of the file, so that each worker checks few and long runs: a
-    stream that goes on within a run is linked there, only its first entry in each run is
-    linked afterwards by this process. A zip's runs are read here and sent, so they stay small.
+    By default a run is a worker's share of the file, one long run each: a stream that goes on
+    within a run is linked there, only its first entry in each run is linked afterwards by this
+    process, so every further run costs a pass over the streams it meets (two runs per worker
+    took 2-3 % longer at 1M entries and 50,000 streams, docs/BENCHMARKS.md). A zip's runs are
+    read here and sent, so they stay small.
     """
     bundle = Bundle.open(path)
     partial = bundle.first_index > 0 or bundle.last_index + 1 < bundle.tree_size
@@ -810,7 +811,7 @@ def verify_bundle(
         several = alone and size > RUN_BYTES
         workers = min(os.cpu_count() or 1, MAX_WORKERS) if several else 0
     if run_bytes is None:
-        share = -(-size // (RUNS_PER_WORKER * max(workers, 1)))
+        share = -(-size // max(workers, 1))
         run_bytes = max(RUN_BYTES, share) if path.is_dir() else RUN_BYTES
     parts = bundle.entry_parts(run_bytes)
     notes = [*bundle.checkpoints, *extra_checkpoints]
