@@ -145,7 +145,10 @@ class FilePart:
 EntryPart = FilePart | bytes
 
 
-READ_BYTES = 2**20  # a run of a file is read this much at a time
+# A run of a file is read this much at a time. Blocks of a MiB were each mapped afresh by
+# malloc and their pages faulted in again: 92,000 page faults and 0.42 s of system time per
+# 500,000 lines, against 23,000 and 0.23 s with blocks of 128 KiB (docs/BENCHMARKS.md).
+READ_BYTES = 2**17
 
 
 def read_entry_part(part: EntryPart) -> Iterator[bytes]:

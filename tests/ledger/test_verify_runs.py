@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import ledger.bundle as bundle_module
 from ledger.errors import MalformedInput
 from ledger.note import NoteSigner, NoteVerifier
 from ledger.verify import verify_bundle
@@ -91,6 +92,27 @@ def test_the_findings_do_not_depend_on_where_the_runs_are_cut(tmp_path_factory, 
 
     whole = findings(bundle, signer, workers=0, run_bytes=2**30)
     for run_bytes in (1, 300, 1000, 4000):
+        assert findings(bundle, signer, workers=0, run_bytes=run_bytes) == whole
+
+
+@pytest.mark.parametrize("read_bytes", [1, 90, 1000, 5000])
+def test_the_findings_do_not_depend_on_how_much_of_a_run_is_read_at_a_time(
+    tmp_path, monkeypatch, read_bytes
+):
+    """A run is read in blocks of whole lines (ledger.bundle.READ_BYTES, then to the line's
+    end): a line longer than a block, or one cut anywhere, is still read whole, once."""
+    signer = NoteSigner.generate(ORIGIN)
+    bundle = export(sample_ledger(signer), signer, tmp_path / "b")
+    path = bundle / "entries.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    for kind, at, other in [("state", 5, 0), ("swap", 17, 18), ("earlier", 30, 2)]:
+        tamper(lines, kind, at, other)
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    whole = findings(bundle, signer, workers=0, run_bytes=2**30)
+    assert len(whole) > 3
+
+    monkeypatch.setattr(bundle_module, "READ_BYTES", read_bytes)
+    for run_bytes in (700, 2**30):
         assert findings(bundle, signer, workers=0, run_bytes=run_bytes) == whole
 
 
