@@ -56,6 +56,14 @@ def tamper(lines: list[dict], kind: str, at: int, other: int) -> None:
         entry["index"] = other
 
 
+def tamper_bundle(bundle: Path, changes: list[tuple[str, int, int]]) -> None:
+    path = bundle / "entries.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    for kind, at, other in changes:
+        tamper(lines, kind, at, other)
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
 KINDS = [
     "state",
     "delete",
@@ -84,11 +92,7 @@ tamperings = st.lists(
 def test_the_findings_do_not_depend_on_where_the_runs_are_cut(tmp_path_factory, changes):
     signer = NoteSigner.generate(ORIGIN)
     bundle = export(sample_ledger(signer), signer, tmp_path_factory.mktemp("b") / "b")
-    path = bundle / "entries.jsonl"
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    for kind, at, other in changes:
-        tamper(lines, kind, at, other)
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    tamper_bundle(bundle, changes)
 
     whole = findings(bundle, signer, workers=0, run_bytes=2**30)
     for run_bytes in (1, 300, 1000, 4000):
@@ -103,11 +107,7 @@ def test_the_findings_do_not_depend_on_how_much_of_a_run_is_read_at_a_time(
     end): a line longer than a block, or one cut anywhere, is still read whole, once."""
     signer = NoteSigner.generate(ORIGIN)
     bundle = export(sample_ledger(signer), signer, tmp_path / "b")
-    path = bundle / "entries.jsonl"
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    for kind, at, other in [("state", 5, 0), ("swap", 17, 18), ("earlier", 30, 2)]:
-        tamper(lines, kind, at, other)
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    tamper_bundle(bundle, [("state", 5, 0), ("swap", 17, 18), ("earlier", 30, 2)])
     whole = findings(bundle, signer, workers=0, run_bytes=2**30)
     assert len(whole) > 3
 
@@ -119,11 +119,7 @@ def test_the_findings_do_not_depend_on_how_much_of_a_run_is_read_at_a_time(
 def test_two_processes_report_what_one_pass_reports_for_a_folder_and_a_zip(tmp_path):
     signer = NoteSigner.generate(ORIGIN)
     bundle = export(sample_ledger(signer), signer, tmp_path / "b")
-    path = bundle / "entries.jsonl"
-    lines = [json.loads(line) for line in path.read_text().splitlines()]
-    for kind, at, other in [("earlier", 30, 2), ("prev", 12, 3), ("delete", 20, 0)]:
-        tamper(lines, kind, at, other)
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    tamper_bundle(bundle, [("earlier", 30, 2), ("prev", 12, 3), ("delete", 20, 0)])
     zipped = tmp_path / "b.zip"
     with zipfile.ZipFile(zipped, "w") as archive:
         for file in bundle.rglob("*"):
