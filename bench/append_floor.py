@@ -32,7 +32,7 @@ from adapters.persistence.sqlite import INSERT_EVENT, INSERT_NODE, SELECT_CHAIN_
 from bench.append import STATE_SIZE, TOPIC, make_recorder
 from bench.append_bytes import PER_TX, plan, run
 from bench.common import median
-from ledger.merkle import CompactRange, is_stored_level
+from ledger.merkle import CompactRange
 
 ENTRY_SIZE = 358  # an entry's bytes (prefix and JCS) with this topic and a stream_prev
 RECORDED_AT = "2026-12-03T12:00:00.000000Z"
@@ -70,9 +70,10 @@ def precomputed(transactions: int) -> Work:
             )
             inputs += [state, b"\x00" + os.urandom(ENTRY_SIZE), os.urandom(64)]
             index += 1
-        completed = tree.extend(leaves)
-        inputs += [b"\x01" + os.urandom(64) for _ in completed]  # every node is hashed
-        nodes = [(k[0], k[1], bytearray(h)) for k, h in completed if is_stored_level(k[0])]
+        # Every subtree a leaf completes is hashed (level 1 up); only some are stored.
+        hashed = sum((i ^ (i + 1)).bit_length() - 1 for i in range(index - PER_TX, index))
+        inputs += [b"\x01" + os.urandom(64) for _ in range(hashed)]
+        nodes = [(k[0], k[1], bytearray(h)) for k, h in tree.extend(leaves)]
         work.append((rows, nodes, inputs))
     return work
 

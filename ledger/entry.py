@@ -31,7 +31,7 @@ def _topic_json(topic: str) -> str:
     return json.dumps(topic, ensure_ascii=False)
 
 
-def _members(state_sha256: str, stream: str, seq: str, topic_json: str) -> tuple[str, str]:
+def _members(state_sha256: str, stream: str, seq: str | int, topic_json: str) -> tuple[str, str]:
     """The entry text's members that do not depend on the ledger's head, in JCS order: those
     between ``recorded_at`` and ``stream_prev``, and those after it. Every string but the
     topic is validated hex, a UUID or a timestamp, so only the topic needs escaping."""
@@ -47,7 +47,7 @@ def head_free_members(
     """``_members`` for an entry not yet appended. A database that appends under its own lock
     (adapters/persistence/postgres.py) gets these rendered, the topic escaped here, and fills
     in only the index, the timestamp and the previous leaf's hex, which need no escaping."""
-    return _members(state_sha256, stream, str(stream_seq), _topic_json(topic))
+    return _members(state_sha256, stream, stream_seq, _topic_json(topic))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -242,7 +242,7 @@ class PendingEntry(NamedTuple):
     @classmethod
     def of(cls, stream: str, stream_seq: int, topic: str, state: bytes) -> PendingEntry:
         digest = hashlib.sha256(state).digest()
-        members = head_free_members(digest.hex(), stream, stream_seq, topic)
+        members = _members(digest.hex(), stream, stream_seq, _topic_json(topic))
         # Not cls(...): a named tuple's generated __new__ is a Python function, ~0.5 µs an event.
         return tuple.__new__(cls, (stream, stream_seq, topic, digest, members))
 

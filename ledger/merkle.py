@@ -257,11 +257,12 @@ class CompactRange:
         return cls(size, [nodes[key] for key in keys])
 
     def append(self, leaf: bytes) -> list[tuple[NodeKey, bytes]]:
-        """Add a leaf; return the subtrees (level >= 1) that it completes."""
+        """Add a leaf; return the stored subtrees (``is_stored_level``) that it completes."""
         return self.extend((leaf,))
 
     def extend(self, leaves: Iterable[bytes]) -> list[tuple[NodeKey, bytes]]:
-        """Add leaves; return the subtrees (level >= 1) that they complete, in order."""
+        """Add leaves; return the stored subtrees (``is_stored_level``, never a leaf) that
+        they complete, in order: what an append stores beside its entries."""
         hashes, index = self.hashes, self.size
         completed: list[tuple[NodeKey, bytes]] = []
         for leaf in leaves:
@@ -269,7 +270,8 @@ class CompactRange:
             while index >> level & 1:
                 node = hash_children(hashes.pop(), node)
                 level += 1
-                completed.append(((level, index >> level), node))
+                if is_stored_level(level):
+                    completed.append(((level, index >> level), node))
             hashes.append(node)
             index = self.size = index + 1
         return completed

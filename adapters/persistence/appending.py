@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
 from ledger.entry import Chained, ChainHead, Entry, PendingEntry, chain_pending
-from ledger.merkle import CompactRange, NodeKey, is_stored_level
+from ledger.merkle import CompactRange, NodeKey
 from ledger.store import Record
 
 Clock = Callable[[], datetime]
@@ -22,10 +21,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Append:
+class Append(NamedTuple):
     """The rows one transaction adds: the pending entries from index ``first`` on, each with
-    what is stored beside it (``ledger.entry.Chained``), and the subtrees they complete."""
+    what is stored beside it (``ledger.entry.Chained``), and the stored subtrees they
+    complete. A named tuple: one is made per append, under the write lock."""
 
     first: int
     recorded_at: str
@@ -95,36 +94,10 @@ class Edge:
             self.size, self.chain_hash = self.size + 1, chain
         return True
 
-    def forget_streams_if_many(self) -> None:
-        """Called before an append reads the heads of the streams it lacks."""
-        if len(self.streams) > STREAMS_KEPT:
-            self.streams.clear()
-
     def advance(self, append: Append) -> None:
         """Take in this process's own append, computed from this edge (which took in its
         streams' and its tree's heads as it was computed)."""
         self.size, self.chain_hash = append.size, append.chained[-1][2]
-
-
-class LastAppend:
-    """The ``Edge`` that this process's last append left, so that its next append reads
-    neither the tree's edge nor its streams' heads from the store, and after other writers'
-    appends only those. Taken while an append computes, so a failed one leaves nothing;
-    kept before the commit, which is harmless: a rolled-back append leaves a chain head
-    that differs from the kept one."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._edge: Edge | None = None
-
-    def take(self) -> Edge | None:
-        with self._lock:
-            edge, self._edge = self._edge, None
-        return edge
-
-    def keep(self, edge: Edge) -> None:
-        with self._lock:
-            self._edge = edge
 
 
 def prepare_append(
@@ -136,12 +109,11 @@ def prepare_append(
 ) -> Append:
     """Compute entries and completed subtrees; the caller holds the write lock. The heads of
     the streams and the tree's edge are brought up to date in place: a caller whose append
-    fails forgets them (``LastAppend``)."""
+    fails forgets them (``ClientSideAppend``)."""
     if frontier.size != head.size:
         raise ProgrammingError("the tree and the chain disagree on the ledger size")
     recorded_at, chained = chain_pending(head, pending, now, stream_heads)
-    completed = frontier.extend([leaf for _, leaf, _ in chained])
-    nodes = [node for node in completed if is_stored_level(node[0][0])]
+    nodes = frontier.extend([leaf for _, leaf, _ in chained])
     return Append(head.size, recorded_at, pending, chained, nodes)
 
 

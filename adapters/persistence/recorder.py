@@ -22,9 +22,9 @@ from uuid import UUID
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
 from adapters.persistence.appending import (
+    STREAMS_KEPT,
     Append,
     Edge,
-    LastAppend,
     prepare_append,
     record_from_row,
     utc_now,
@@ -177,11 +177,16 @@ class ClientSideAppend(LedgerRecorder):
     """A recorder whose process computes the entries (SQLite's; PostgreSQL's recorder has the
     server compute them): the states' hashes and the head-free members before it takes the
     write lock (``appending.pending_entries``), under it only what depends on the heads. The
-    heads its last append left are kept (``appending.LastAppend``): an append by the only
-    writer reads the chain head and nothing else before it inserts, and one after other
-    writers' appends reads those appends' entries."""
+    heads its last append left are kept (``appending.Edge``): an append by the only writer
+    reads the chain head and nothing else before it inserts, and one after other writers'
+    appends reads those appends' entries.
 
-    last_append: LastAppend
+    A process's appends run one at a time (the recorder's write connection is taken under a
+    lock), so the kept edge needs no lock of its own. It is taken while an append computes,
+    so a failed one leaves nothing; it is kept again before the commit, which is harmless: a
+    rolled-back append leaves a chain head that differs from the kept one."""
+
+    _last_edge: Edge | None = None
     insert_answer: Any  # key, request, record, ledger_index
 
     @abstractmethod
@@ -216,8 +221,9 @@ class ClientSideAppend(LedgerRecorder):
                 raise Repeated(first_answer_of(row))
         head = self._chain_head(cursor)
         edge = self._edge_at(cursor, head)
-        edge.forget_streams_if_many()
         streams = edge.streams
+        if len(streams) > STREAMS_KEPT:
+            streams.clear()
         for stream in {p.stream for p in pending} - streams.keys():
             leaf = self._stream_head(cursor, UUID(stream))
             if leaf is not None:
@@ -228,13 +234,13 @@ class ClientSideAppend(LedgerRecorder):
             answer = (idempotency.key, idempotency.request, self._uuid_param(idempotency.record))
             self._execute(cursor, self.insert_answer, (*answer, append.size - 1))
         edge.advance(append)
-        self.last_append.keep(edge)
+        self._last_edge = edge
         return list(range(append.first + 1, append.size + 1))
 
     def _edge_at(self, cursor: Cursor, head: ChainHead) -> Edge:
         """The edge of the ledger whose chain head is ``head``: the last append's if it is
         still the head or a few entries behind it, else read from the stored subtrees."""
-        edge = self.last_append.take()
+        edge, self._last_edge = self._last_edge, None
         if edge is not None and not edge.reaches(head):
             behind = head.size - edge.size
             if not 0 < behind <= CATCH_UP or not (

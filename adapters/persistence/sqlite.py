@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import fcntl
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import (
+    ConnectionPoolClosedError,
     InterfaceError,
     OperationalError,
     ProgrammingError,
@@ -34,7 +36,7 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 
-from adapters.persistence.appending import Append, LastAppend, pending_entries
+from adapters.persistence.appending import Append, pending_entries
 from adapters.persistence.recorder import ClientSideAppend, Statements
 from adapters.persistence.schema import LEDGER, ledger_names, migrate
 from adapters.persistence.sqldb import Cursor as SQLCursor
@@ -100,11 +102,60 @@ blob = bytearray
 STATEMENTS_KEPT = 128
 
 
-class _StatementKeepingPool(SQLiteConnectionPool):
-    """The library's pool, but its connections keep their compiled statements: the library
-    opens them with ``cached_statements=True``, which sqlite3 reads as a cache of one, so each
-    statement of an append (BEGIN, the chain head's SELECT, the INSERT) was compiled anew
-    every time, more CPU than all the ledger's hashing (docs/BENCHMARKS.md, issue 15)."""
+class _LedgerPool(SQLiteConnectionPool):
+    """The library's pool, with two differences for the ledger's appends.
+
+    Its connections keep their compiled statements: the library opens them with
+    ``cached_statements=True``, which sqlite3 reads as a cache of one, so each statement of an
+    append (BEGIN, the chain head's SELECT, the INSERT) was compiled anew every time, more CPU
+    than all the ledger's hashing (docs/BENCHMARKS.md, issue 15).
+
+    And appends write on one connection of their own (``appending``), opened as the pool
+    opens its others and closed with them. Getting and returning a pool connection for
+    writing costs ~17 µs in Python (the pool's fairness semaphore, its writer lock, its
+    accounting), ~45 µs with the transaction around it: a tenth of a 10-event append.
+    SQLite's write lock, taken by BEGIN IMMEDIATE, still orders the writers of every process;
+    the lock here orders this process's threads, as the pool's writer lock did. An in-memory
+    database's readers and writers must exclude each other, which only the pool does: there
+    appends take a pool connection as before."""
+
+    _appender: SQLiteConnection | None
+    _appending: threading.Lock
+
+    @classmethod
+    def adopt(cls, pool: SQLiteConnectionPool) -> None:
+        """Make a pool the library's datastore made into this class (the connections it
+        opens from now on keep their statements)."""
+        pool.__class__ = cls
+        adopted = cast(_LedgerPool, pool)
+        adopted._appender = None
+        adopted._appending = threading.Lock()
+
+    @contextmanager
+    def appending(self) -> Iterator[SQLiteConnection]:
+        """The connection an append writes on, this process's threads one at a time."""
+        if self.is_sqlite_memory_mode:
+            conn = self.get_connection(is_writer=True)
+            try:
+                yield conn
+            finally:
+                self.put_connection(conn)
+            return
+        with self._appending:
+            if self._closed:
+                raise ConnectionPoolClosedError("Pool is closed")
+            if self._appender is None or self._appender.closing:  # closing: past max_age
+                if self._appender is not None:
+                    self._appender.close()
+                self._appender = self._create_connection()
+            yield self._appender
+
+    def close(self) -> None:
+        with self._appending:
+            if self._appender is not None:
+                self._appender.close()
+                self._appender = None
+        super().close()
 
     def _create_connection(self) -> SQLiteConnection:
         # As the library's, but for the cache.
@@ -152,9 +203,11 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
         if datastore.originator_id_type != "uuid":
             raise ProgrammingError("ledger streams are UUIDs: set ORIGINATOR_ID_TYPE=uuid")
         super().__init__(datastore, events_table_name)
-        self.last_append = LastAppend()
-        if type(datastore.pool) is SQLiteConnectionPool:  # connections it opens from now on
-            datastore.pool.__class__ = _StatementKeepingPool
+        if type(datastore.pool) is SQLiteConnectionPool:
+            _LedgerPool.adopt(datastore.pool)
+        if not isinstance(datastore.pool, _LedgerPool):
+            raise ProgrammingError("the SQLite ledger appends through its own pool class")
+        self._pool = datastore.pool
 
     def construct_create_table_statements(self) -> list[str]:
         return []  # the ledger's tables are made by its migrations (schema.LEDGER)
@@ -170,7 +223,7 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
     ) -> Sequence[int] | None:
         pending = pending_entries(stored_events)  # before the lock: nothing here needs it
         with (
-            self.datastore.get_connection(commit=True) as conn,
+            self._pool.appending() as conn,
             _ImmediateTransaction(conn, commit=True) as c,
         ):
             return self._insert_events(c, stored_events, pending=pending, **kwargs)

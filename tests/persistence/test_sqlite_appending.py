@@ -1,0 +1,85 @@
+"""SQLite appends write on a connection of their own, kept by the datastore's pool
+(adapters/persistence/sqlite.py, ``_LedgerPool``): one at a time per process, closed with the
+pool, and through the pool itself for an in-memory database, whose readers and writers must
+exclude each other."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from eventsourcing.persistence import ConnectionPoolClosedError, IntegrityError, StoredEvent
+
+from tests.persistence.stores import sqlite_recorder, verify_store
+
+
+def events(stream: uuid.UUID, first: int, count: int) -> list[StoredEvent]:
+    return [
+        StoredEvent(stream, version, "domain:Saved", f"{stream} {version}".encode())
+        for version in range(first, first + count)
+    ]
+
+
+def test_threads_of_one_process_append_one_at_a_time(sqlite_path):
+    recorder = sqlite_recorder(str(sqlite_path))
+    ids: list[list[int]] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def writer() -> None:
+        stream = uuid.uuid4()
+        start.wait()
+        try:
+            for first in range(1, 60, 3):
+                ids.append(list(recorder.insert_events(events(stream, first, 3))))
+        except BaseException as e:  # reported below, not lost in the thread
+            failures.append(e)
+
+    threads = [threading.Thread(target=writer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    # Every append got the notification ids of its own entries, none shared, none skipped.
+    assert sorted(i for append in ids for i in append) == list(range(1, 8 * 60 + 1))
+    assert all(append == list(range(append[0], append[0] + 3)) for append in ids)
+    report = verify_store(recorder)
+    assert report.ok, [str(f) for f in report.failures]
+    assert report.entries == 8 * 60
+
+
+def test_a_refused_append_leaves_the_connection_fit_for_the_next(sqlite_path):
+    recorder = sqlite_recorder(str(sqlite_path))
+    stream = uuid.uuid4()
+    recorder.insert_events(events(stream, 1, 2))
+    with pytest.raises(IntegrityError):  # version 2 exists: rolled back, not left open
+        recorder.insert_events(events(stream, 2, 1))
+    assert recorder.insert_events(events(stream, 3, 2)) == [3, 4]
+    assert verify_store(recorder).ok
+
+
+def test_the_append_connection_is_closed_with_the_pool(sqlite_path):
+    recorder = sqlite_recorder(str(sqlite_path))
+    recorder.insert_events(events(uuid.uuid4(), 1, 1))
+    with recorder._pool.appending() as conn:
+        kept = conn
+    recorder.datastore.close()
+    assert kept.closed
+    with pytest.raises(ConnectionPoolClosedError):
+        recorder.insert_events(events(uuid.uuid4(), 1, 1))
+
+
+def test_an_in_memory_ledger_appends_through_the_pool():
+    recorder = sqlite_recorder(f"file:{uuid.uuid4().hex}?mode=memory&cache=shared")
+    stream = uuid.uuid4()
+    for first in range(1, 40, 4):
+        recorder.insert_events(events(stream, first, 4))
+    with recorder._pool.appending() as conn:
+        # A connection the pool hands out for writing: none is kept apart.
+        assert conn.is_writer
+        assert recorder._pool._appender is None
+    report = verify_store(recorder)
+    assert report.ok, [str(f) for f in report.failures]
+    assert report.entries == 40
