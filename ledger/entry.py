@@ -76,20 +76,24 @@ def entry_bytes(
     can build them straight from the text of a line.
     ``tests/ledger/test_entry_bytes.py`` checks this against RFC 8785 for any entry."""
     middle, tail = _members(state_sha256, stream, seq, topic_json)
-    return _entry_bytes(index, recorded_at, middle, prev_json, tail)
+    return ENTRY_PREFIX + _entry_text(index, recorded_at, middle, prev_json, tail).encode()
 
 
-def _entry_bytes(index: str, recorded_at: str, middle: str, prev_json: str, tail: str) -> bytes:
-    """``entry_bytes`` from the head-free members (``_members``) and what the head gives."""
-    text = (
+def _entry_text(index: str, recorded_at: str, middle: str, prev_json: str, tail: str) -> str:
+    """The JCS text of an entry from the head-free members (``_members``) and what the head
+    gives; the entry's bytes are ``ENTRY_PREFIX`` and this text."""
+    return (
         f'{{"index":{index},"recorded_at":"{recorded_at}",{middle}"stream_prev":{prev_json},{tail}'
     )
-    return ENTRY_PREFIX + text.encode()
 
 
 def leaf_hash(entry_bytes: bytes) -> bytes:
     """RFC 6962 leaf hash."""
     return hashlib.sha256(b"\x00" + entry_bytes).digest()
+
+
+# ``leaf_hash``'s input up to an entry's text, so that an append hashes in one call.
+_LEAF_INPUT_PREFIX = b"\x00" + ENTRY_PREFIX
 
 
 def chain_hash(previous: bytes, leaf: bytes) -> bytes:
@@ -308,10 +312,12 @@ def chain_pending(
     chained: list[Chained] = []
     previous_chain = head.chain_hash
     recorded_at = next_recorded_at(now, head.recorded_at)
+    sha256 = hashlib.sha256
     for index, (stream, _, _, _, (middle, tail)) in enumerate(pending, head.size):
         prev = stream_heads.get(stream)
         prev_json = "null" if prev is None else f'"{prev.hex()}"'
-        leaf = leaf_hash(_entry_bytes(str(index), recorded_at, middle, prev_json, tail))
+        text = _entry_text(str(index), recorded_at, middle, prev_json, tail)
+        leaf = sha256(_LEAF_INPUT_PREFIX + text.encode()).digest()  # leaf_hash(entry bytes)
         previous_chain = chain_hash(previous_chain, leaf)
         chained.append((prev, leaf, previous_chain))
         stream_heads[stream] = leaf

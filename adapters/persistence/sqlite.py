@@ -37,7 +37,7 @@ from eventsourcing.sqlite import (
 )
 
 from adapters.persistence.appending import Append, pending_entries
-from adapters.persistence.recorder import ClientSideAppend, Statements
+from adapters.persistence.recorder import ClientSideAppend, Cursor, Statements
 from adapters.persistence.schema import LEDGER, ledger_names, migrate
 from adapters.persistence.sqldb import Cursor as SQLCursor
 from domain.application import Idempotency
@@ -132,23 +132,33 @@ class _LedgerPool(SQLiteConnectionPool):
         adopted._appending = threading.Lock()
 
     @contextmanager
-    def appending(self) -> Iterator[SQLiteConnection]:
-        """The connection an append writes on, this process's threads one at a time."""
+    def appending(self) -> Iterator[sqlite3.Cursor]:
+        """A cursor in a ``BEGIN IMMEDIATE`` transaction on the connection appends write on,
+        this process's threads one at a time: committed when the block ends, rolled back if
+        it raises, sqlite3's errors raised as the library's (``SQLiteTransaction``). The bare
+        sqlite3 cursor: the library's wrapper adds a Python call to every statement."""
         if self.is_sqlite_memory_mode:
             conn = self.get_connection(is_writer=True)
             try:
-                yield conn
+                with _ImmediateTransaction(conn, commit=True) as cursor:
+                    yield cursor.sqlite_cursor
             finally:
                 self.put_connection(conn)
             return
-        with self._appending:
-            if self._closed:
-                raise ConnectionPoolClosedError("Pool is closed")
-            if self._appender is None or self._appender.closing:  # closing: past max_age
-                if self._appender is not None:
-                    self._appender.close()
-                self._appender = self._create_connection()
-            yield self._appender
+        with (
+            self._appending,
+            _ImmediateTransaction(self._append_connection(), commit=True) as cursor,
+        ):
+            yield cursor.sqlite_cursor
+
+    def _append_connection(self) -> SQLiteConnection:
+        if self._closed:
+            raise ConnectionPoolClosedError("Pool is closed")
+        if self._appender is None or self._appender.closing:  # closing: past max_age
+            if self._appender is not None:
+                self._appender.close()
+            self._appender = self._create_connection()
+        return self._appender
 
     def close(self) -> None:
         with self._appending:
@@ -180,6 +190,8 @@ class _LedgerPool(SQLiteConnectionPool):
 
 
 class _ImmediateTransaction(SQLiteTransaction):
+    """The library's transaction, begun with ``BEGIN IMMEDIATE``."""
+
     def __enter__(self) -> SQLiteCursor:
         cursor = self.connection.cursor()
         try:
@@ -222,15 +234,12 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         pending = pending_entries(stored_events)  # before the lock: nothing here needs it
-        with (
-            self._pool.appending() as conn,
-            _ImmediateTransaction(conn, commit=True) as c,
-        ):
-            return self._insert_events(c, stored_events, pending=pending, **kwargs)
+        with self._pool.appending() as cursor:
+            return self._insert_events(cursor, stored_events, pending=pending, **kwargs)
 
     def _insert_events(
         self,
-        c: SQLiteCursor,
+        c: Cursor,  # appending: the bare sqlite3 cursor (_LedgerPool.appending)
         stored_events: Sequence[StoredEvent],
         *,
         pending: Sequence[PendingEntry] = (),
@@ -241,22 +250,22 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
             return []
         return self._append(c, stored_events, pending, idempotency)
 
-    def _chain_head(self, c: SQLiteCursor) -> ChainHead:
+    def _chain_head(self, c: sqlite3.Cursor) -> ChainHead:
         c.execute(SELECT_CHAIN_HEAD)
         row = c.fetchone()
         return ChainHead.empty() if row is None else ChainHead(row[0] + 1, row[1], row[2])
 
-    def _stream_head(self, c: SQLiteCursor, stream: UUID) -> bytes | None:
+    def _stream_head(self, c: sqlite3.Cursor, stream: UUID) -> bytes | None:
         c.execute(SELECT_STREAM_HEAD, (stream.hex,))
         row = c.fetchone()
         return None if row is None else bytes(row[0])
 
-    def _entries_from(self, c: SQLiteCursor, index: int) -> list[tuple[str, bytes, bytes]]:
+    def _entries_from(self, c: sqlite3.Cursor, index: int) -> list[tuple[str, bytes, bytes]]:
         c.execute(SELECT_ENTRIES_FROM, (index + 1,))
         return [(str(UUID(row[0])), row[1], row[2]) for row in c.fetchall()]
 
     def _insert_append(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], append: Append
+        self, c: sqlite3.Cursor, stored_events: Sequence[StoredEvent], append: Append
     ) -> None:
         if append.nodes:  # most appends complete no stored subtree
             c.executemany(INSERT_NODE, [(key[0], key[1], blob(h)) for key, h in append.nodes])

@@ -85,8 +85,8 @@ def test_the_only_writer_reads_the_chain_head_and_nothing_else(sqlite_path):
     stream = uuid.uuid4()
     save(recorder, stream, 1)  # the first append reads the stream's head and the tree's edge
     statements: list[str] = []
-    with recorder._pool.appending() as conn:  # the connection appends write on
-        conn._sqlite_conn.set_trace_callback(statements.append)
+    with recorder._pool.appending() as cursor:  # on the connection appends write on
+        cursor.connection.set_trace_callback(statements.append)
     for version in range(2, 40):
         save(recorder, stream, version)
     reads = [s for s in statements if s.startswith("SELECT")]
