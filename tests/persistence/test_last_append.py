@@ -1,7 +1,8 @@
-"""SQLite keeps the heads of its last append in memory (adapters/persistence/appending.py,
-``LastAppend``): the only writer reads nothing but the chain head before it inserts, and a
-writer that another one overtook, or whose append was rolled back after it was remembered,
-reads the heads again and still links every entry to the right one."""
+"""SQLite keeps the heads of its last append in memory (adapters/persistence/recorder.py,
+``ClientSideAppend``, an ``appending.Edge``): the only writer reads nothing but the chain
+head before it inserts, and a writer that another one overtook, or whose append was rolled
+back after it was remembered, reads the heads again and still links every entry to the
+right one."""
 
 from __future__ import annotations
 
