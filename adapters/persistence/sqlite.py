@@ -111,9 +111,10 @@ class _LedgerPool(SQLiteConnectionPool):
     than all the ledger's hashing (docs/BENCHMARKS.md, issue 15).
 
     And appends write on one connection of their own (``appending``), opened as the pool
-    opens its others and closed with them. Getting and returning a pool connection for
-    writing costs ~17 µs in Python (the pool's fairness semaphore, its writer lock, its
-    accounting), ~45 µs with the transaction around it: a tenth of a 10-event append.
+    opens its others, kept for the pool's life and closed with it. Getting and returning a
+    pool connection for writing costs ~17 µs in Python (the pool's fairness semaphore, its
+    writer lock, its accounting), ~44 µs with the transaction around an empty append, where
+    the kept connection needs ~19: a tenth of a 10-event append (docs/BENCHMARKS.md).
     SQLite's write lock, taken by BEGIN IMMEDIATE, still orders the writers of every process;
     the lock here orders this process's threads, as the pool's writer lock did. An in-memory
     database's readers and writers must exclude each other, which only the pool does: there
@@ -154,10 +155,10 @@ class _LedgerPool(SQLiteConnectionPool):
     def _append_connection(self) -> SQLiteConnection:
         if self._closed:
             raise ConnectionPoolClosedError("Pool is closed")
-        if self._appender is None or self._appender.closing:  # closing: past max_age
-            if self._appender is not None:
-                self._appender.close()
-            self._appender = self._create_connection()
+        if self._appender is None:
+            # Kept for the pool's life: a local file's connection does not go stale, and the
+            # library's max_age timer would wait for a connection that is never returned.
+            self._appender = self._open(max_age=None)
         return self._appender
 
     def close(self) -> None:
@@ -168,7 +169,10 @@ class _LedgerPool(SQLiteConnectionPool):
         super().close()
 
     def _create_connection(self) -> SQLiteConnection:
-        # As the library's, but for the cache.
+        return self._open(self.max_age)
+
+    def _open(self, max_age: float | None) -> SQLiteConnection:
+        # As the library's _create_connection, but for the cache.
         try:
             c = sqlite3.connect(
                 database=self.db_name,
@@ -186,7 +190,7 @@ class _LedgerPool(SQLiteConnectionPool):
                 self.journal_mode_was_changed_to_wal = True
             self.is_journal_mode_wal = True
         c.row_factory = sqlite3.Row
-        return SQLiteConnection(sqlite_conn=c, max_age=self.max_age)
+        return SQLiteConnection(sqlite_conn=c, max_age=max_age)
 
 
 class _ImmediateTransaction(SQLiteTransaction):

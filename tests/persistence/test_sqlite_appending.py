@@ -6,11 +6,14 @@ exclude each other."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
 from eventsourcing.persistence import ConnectionPoolClosedError, IntegrityError, StoredEvent
+from eventsourcing.sqlite import SQLiteDatastore
 
+from adapters.persistence.sqlite import LedgerSQLiteApplicationRecorder
 from tests.persistence.stores import sqlite_recorder, verify_store
 
 
@@ -83,3 +86,21 @@ def test_an_in_memory_ledger_appends_through_the_pool():
     report = verify_store(recorder)
     assert report.ok, [str(f) for f in report.failures]
     assert report.entries == 40
+
+
+def test_the_append_connection_outlives_the_pools_max_age(sqlite_path):
+    """The library closes a pool connection past ``max_age`` once it is returned; the append
+    connection is never returned, so it is opened without that timer and kept."""
+    datastore = SQLiteDatastore(str(sqlite_path), lock_timeout=30, max_age=0.05)
+    recorder = LedgerSQLiteApplicationRecorder(datastore)
+    recorder.create_table()
+    stream = uuid.uuid4()
+    recorder.insert_events(events(stream, 1, 1))
+    kept = recorder._pool._appender
+    timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+    time.sleep(0.2)  # past max_age: the pool's own connections are closing
+    recorder.insert_events(events(stream, 2, 1))
+    assert recorder._pool._appender is kept
+    assert not kept.closed
+    assert not any(t.is_alive() for t in timers)  # none left waiting for the append connection
+    assert verify_store(recorder).ok
