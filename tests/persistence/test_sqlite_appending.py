@@ -6,7 +6,6 @@ exclude each other."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 
 import pytest
@@ -98,9 +97,10 @@ def test_the_append_connection_outlives_the_pools_max_age(sqlite_path):
     recorder.insert_events(events(stream, 1, 1))
     kept = recorder._pool._appender
     timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
-    time.sleep(0.2)  # past max_age: the pool's own connections are closing
+    for timer in timers:  # past max_age: each closes its connection once that is returned
+        timer.join(timeout=5)
+    assert not any(t.is_alive() for t in timers)  # none left waiting for the append connection
     recorder.insert_events(events(stream, 2, 1))
     assert recorder._pool._appender is kept
     assert not kept.closed
-    assert not any(t.is_alive() for t in timers)  # none left waiting for the append connection
     assert verify_store(recorder).ok
