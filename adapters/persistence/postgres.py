@@ -278,16 +278,23 @@ class LedgerPostgresApplicationRecorder(LedgerRecorder, PostgresApplicationRecor
     def _execute(self, cursor: Cursor[DictRow], statement: Any, params: Sequence[Any] = ()) -> None:
         cursor.execute(statement, params or None, prepare=True)
 
+    @contextmanager
+    def _reading_nodes(self) -> Iterator[Cursor[tuple[int, int, bytes]]]:
+        # Tuples: a proof reads ~30-90 rows, and a dict per row costs more than the query.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            yield curs
+
     def _node_rows(
-        self, cursor: Cursor[DictRow], inner: Sequence[NodeKey], leaves: Sequence[int]
+        self,
+        cursor: Cursor[tuple[int, int, bytes]],
+        inner: Sequence[NodeKey],
+        leaves: Sequence[int],
     ) -> Iterable[tuple[int, int, bytes]]:
         levels = _array_literal(k[0] for k in inner)
         indices = _array_literal(k[1] for k in inner)
         ids = _array_literal(i + 1 for i in leaves)
-        # Tuples: a proof reads ~30-90 rows, and a dict per row costs more than the query.
-        with cursor.connection.cursor(row_factory=tuple_row) as rows:
-            rows.execute(self.select_nodes, (levels, indices, ids), prepare=True, binary=True)
-            return rows.fetchall()
+        cursor.execute(self.select_nodes, (levels, indices, ids), prepare=True, binary=True)
+        return cursor.fetchall()
 
     def _uuid_param(self, value: UUID) -> UUID:
         return value

@@ -75,11 +75,17 @@ class LedgerRecorder(ABC):
     @abstractmethod
     def _execute(self, cursor: Cursor, statement: Any, params: Sequence[Any] = ()) -> None: ...
 
+    def _reading_nodes(self) -> AbstractContextManager[Cursor]:
+        """The cursor, in a transaction that only reads, that ``_node_rows`` is given when a
+        proof or a root reads the stored subtrees."""
+        return self._reading()
+
     @abstractmethod
     def _node_rows(
         self, cursor: Cursor, inner: Sequence[NodeKey], leaves: Sequence[int]
     ) -> Iterable[tuple[int, int, bytes]]:
-        """(level, index, hash) of the stored subtrees ``inner`` and of the ``leaves``."""
+        """(level, index, hash) of the stored subtrees ``inner`` and of the ``leaves``, on a
+        cursor of ``_reading_nodes`` or the append's."""
 
     @abstractmethod
     def _uuid_param(self, value: UUID) -> Any: ...
@@ -260,7 +266,7 @@ class _ReadNodes:
         self.recorder = recorder
 
     def read_nodes(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
-        with self.recorder._reading() as cursor:
+        with self.recorder._reading_nodes() as cursor:
             return _CursorNodes(self.recorder, cursor).read_nodes(keys)
 
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from types import TracebackType
 from typing import Any, cast
 from uuid import UUID
 
@@ -113,8 +114,9 @@ class _LedgerPool(SQLiteConnectionPool):
     And appends write on one connection of their own (``appending``), opened as the pool
     opens its others, kept for the pool's life and closed with it. Getting and returning a
     pool connection for writing costs ~17 µs in Python (the pool's fairness semaphore, its
-    writer lock, its accounting), ~44 µs with the transaction around an empty append, where
-    the kept connection needs ~19: a tenth of a 10-event append (docs/BENCHMARKS.md).
+    writer lock, its accounting), ~44 µs with the library's transaction around an empty
+    append, where the kept connection in ``_Appending`` needs ~10, raw sqlite3 ~6
+    (docs/BENCHMARKS.md).
     SQLite's write lock, taken by BEGIN IMMEDIATE, still orders the writers of every process;
     the lock here orders this process's threads, as the pool's writer lock did. An in-memory
     database's readers and writers must exclude each other, which only the pool does: there
@@ -132,25 +134,27 @@ class _LedgerPool(SQLiteConnectionPool):
         adopted._appender = None
         adopted._appending = threading.Lock()
 
-    @contextmanager
-    def appending(self) -> Iterator[sqlite3.Cursor]:
+    def appending(self) -> AbstractContextManager[sqlite3.Cursor]:
         """A cursor in a ``BEGIN IMMEDIATE`` transaction on the connection appends write on,
         this process's threads one at a time: committed when the block ends, rolled back if
-        it raises, sqlite3's errors raised as the library's (``SQLiteTransaction``). The bare
-        sqlite3 cursor: the library's wrapper adds a Python call to every statement."""
+        it raises, sqlite3's errors raised as the library's (``_Appending``)."""
+        return _Appending(self)
+
+    def _take_appender(self) -> SQLiteConnection:
         if self.is_sqlite_memory_mode:
-            conn = self.get_connection(is_writer=True)
-            try:
-                with _ImmediateTransaction(conn, commit=True) as cursor:
-                    yield cursor.sqlite_cursor
-            finally:
-                self.put_connection(conn)
-            return
-        with (
-            self._appending,
-            _ImmediateTransaction(self._append_connection(), commit=True) as cursor,
-        ):
-            yield cursor.sqlite_cursor
+            return self.get_connection(is_writer=True)
+        self._appending.acquire()
+        try:
+            return self._append_connection()
+        except BaseException:
+            self._appending.release()
+            raise
+
+    def _give_back_appender(self, connection: SQLiteConnection) -> None:
+        if self.is_sqlite_memory_mode:
+            self.put_connection(connection)
+        else:
+            self._appending.release()
 
     def _append_connection(self) -> SQLiteConnection:
         if self._closed:
@@ -193,16 +197,48 @@ class _LedgerPool(SQLiteConnectionPool):
         return SQLiteConnection(sqlite_conn=c, max_age=max_age)
 
 
-class _ImmediateTransaction(SQLiteTransaction):
-    """The library's transaction, begun with ``BEGIN IMMEDIATE``."""
+class _Appending:
+    """``_LedgerPool.appending``: a transaction on the bare sqlite3 cursor, begun with
+    ``BEGIN IMMEDIATE`` and committed by a statement that sqlite3 keeps compiled. The
+    library's transaction (``SQLiteTransaction``) with its cursor wrapper, inside a generator
+    context manager, cost ~10 µs an append more (docs/BENCHMARKS.md). A failure still ends
+    in the library's transaction: it rolls back and raises sqlite3's errors as the library's
+    error types."""
 
-    def __enter__(self) -> SQLiteCursor:
-        cursor = self.connection.cursor()
+    __slots__ = ("_connection", "_cursor", "_pool")
+
+    def __init__(self, pool: _LedgerPool) -> None:
+        self._pool = pool
+
+    def __enter__(self) -> sqlite3.Cursor:
+        self._connection = connection = self._pool._take_appender()
         try:
+            self._cursor = cursor = connection.cursor().sqlite_cursor
             cursor.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            raise OperationalError(e) from e
+        except BaseException as e:
+            self._pool._give_back_appender(connection)
+            if isinstance(e, sqlite3.OperationalError):
+                raise OperationalError(e) from e
+            raise
         return cursor
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if exc is None:
+                try:
+                    self._cursor.execute("COMMIT")
+                    return
+                except sqlite3.Error as e:
+                    exc_type, exc, traceback = type(e), e, e.__traceback__
+            # Rolls back and raises the failure, sqlite3's as the library's error type.
+            SQLiteTransaction(self._connection).__exit__(exc_type, exc, traceback)
+        finally:
+            self._pool._give_back_appender(self._connection)
 
 
 class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorder):

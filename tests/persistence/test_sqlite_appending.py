@@ -12,6 +12,7 @@ import pytest
 from eventsourcing.persistence import ConnectionPoolClosedError, IntegrityError, StoredEvent
 from eventsourcing.sqlite import SQLiteDatastore
 
+from adapters.persistence.appending import pending_entries
 from adapters.persistence.sqlite import LedgerSQLiteApplicationRecorder
 from tests.persistence.stores import sqlite_recorder, verify_store
 
@@ -60,6 +61,51 @@ def test_a_refused_append_leaves_the_connection_fit_for_the_next(sqlite_path):
         recorder.insert_events(events(stream, 2, 1))
     assert recorder.insert_events(events(stream, 3, 2)) == [3, 4]
     assert verify_store(recorder).ok
+
+
+def append_then(
+    recorder: LedgerSQLiteApplicationRecorder, batch: list[StoredEvent], statement: str | None
+) -> None:
+    """Append ``batch`` in a transaction that then runs ``statement``, or fails (None)."""
+    with recorder._pool.appending() as cursor:
+        recorder._insert_events(cursor, batch, pending=pending_entries(batch))
+        if statement is None:
+            raise LookupError("not a database error")
+        cursor.execute(statement)
+
+
+def test_a_commit_that_fails_is_rolled_back_and_raised_as_the_librarys_error(sqlite_path):
+    recorder = sqlite_recorder(str(sqlite_path))
+    recorder.insert_events(events(uuid.uuid4(), 1, 1))
+    # A deferred foreign key is checked at COMMIT: the one way to make a commit fail here.
+    connection = recorder._pool._append_connection().cursor().sqlite_cursor.connection
+    connection.execute("PRAGMA foreign_keys = ON")
+    connection.execute("CREATE TEMP TABLE parent (id INTEGER PRIMARY KEY)")
+    connection.execute(
+        "CREATE TEMP TABLE child (parent INTEGER REFERENCES parent (id) "
+        "DEFERRABLE INITIALLY DEFERRED)"
+    )
+    stream = uuid.uuid4()
+    with pytest.raises(IntegrityError):
+        append_then(recorder, events(stream, 1, 2), "INSERT INTO temp.child VALUES (7)")
+    assert connection.execute("SELECT COUNT(*) FROM temp.child").fetchone()[0] == 0
+    assert recorder.insert_events(events(stream, 1, 2)) == [2, 3]  # nothing half-written
+    assert verify_store(recorder).ok
+
+
+def test_a_failure_in_the_append_is_raised_as_it_is_and_releases_the_connection(sqlite_path):
+    recorder = sqlite_recorder(str(sqlite_path))
+    stream = uuid.uuid4()
+    with pytest.raises(LookupError, match="not a database error"):
+        append_then(recorder, events(stream, 1, 1), None)
+    done = threading.Event()  # another thread can append: the connection was given back
+    worker = threading.Thread(
+        target=lambda: (recorder.insert_events(events(stream, 1, 1)), done.set())
+    )
+    worker.start()
+    worker.join(timeout=10)
+    assert done.is_set()
+    assert verify_store(recorder).entries == 1
 
 
 def test_the_append_connection_is_closed_with_the_pool(sqlite_path):
