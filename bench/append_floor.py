@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from adapters.persistence.sqlite import INSERT_EVENT, INSERT_NODE, SELECT_CHAIN_HEAD
+from adapters.persistence.sqlite import INSERT_NODE, SELECT_CHAIN_HEAD, insert_events_sql
 from bench.append import STATE_SIZE, TOPIC, make_recorder
 from bench.append_bytes import PER_TX, plan, run
 from bench.common import median
@@ -37,11 +37,12 @@ from ledger.merkle import CompactRange
 ENTRY_SIZE = 358  # an entry's bytes (prefix and JCS) with this topic and a stream_prev
 RECORDED_AT = "2026-12-03T12:00:00.000000Z"
 
-Work = list[tuple[list[tuple], list[tuple], list[bytes]]]
+Work = list[tuple[list[object], list[tuple], list[bytes]]]
 
 
 def precomputed(transactions: int) -> Work:
-    """Per transaction: the event rows, the node rows and the inputs of its hashes."""
+    """Per transaction: the event rows' values (in one list, as the recorder's one INSERT
+    takes them), the node rows and the inputs of its hashes."""
     stream = uuid.uuid4()
     tree = CompactRange()
     work: Work = []
@@ -74,7 +75,7 @@ def precomputed(transactions: int) -> Work:
         hashed = sum((i ^ (i + 1)).bit_length() - 1 for i in range(index - PER_TX, index))
         inputs += [b"\x01" + os.urandom(64) for _ in range(hashed)]
         nodes = [(k[0], k[1], bytearray(h)) for k, h in tree.extend(leaves)]
-        work.append((rows, nodes, inputs))
+        work.append(([value for row in rows for value in row], nodes, inputs))
     return work
 
 
@@ -95,7 +96,7 @@ def raw(directory: str, transactions: int, hashing: bool) -> float:
             connection.execute(SELECT_CHAIN_HEAD).fetchone()
             if nodes:
                 connection.executemany(INSERT_NODE, nodes)
-            connection.executemany(INSERT_EVENT, rows)
+            connection.execute(insert_events_sql(PER_TX), rows)
             connection.execute("COMMIT")
         seconds = time.perf_counter() - started
         connection.close()

@@ -9,7 +9,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from ledger.errors import MalformedInput
 
@@ -231,24 +230,23 @@ class NewEvent:
     state: bytes
 
 
-class PendingEntry(NamedTuple):
-    """An event's entry as far as it is known before the ledger's head: its state's hash and
-    its head-free members, so that an append computes them before it takes the ledger's lock.
-    A named tuple: an append makes one per event, and a frozen dataclass costs four times as
-    much to make."""
+# An event's entry as far as it is known before the ledger's head, so that an append computes
+# it before it takes the ledger's lock (``pending_entry``): its stream, stream_seq and topic, its
+# state's digest (the hex is in the members) and its head-free members (``_members``).
+# A plain tuple, read by unpacking: an append makes one per event, and an instance of a
+# named tuple (a subclass of tuple) costs ~0.8 µs more to make and free (docs/BENCHMARKS.md).
+PendingEntry = tuple[str, int, str, bytes, tuple[str, str]]
 
-    stream: str
-    stream_seq: int
-    topic: str
-    state_sha256: bytes  # the digest; its hex is in ``members``
-    members: tuple[str, str]
 
-    @classmethod
-    def of(cls, stream: str, stream_seq: int, topic: str, state: bytes) -> PendingEntry:
-        digest = hashlib.sha256(state).digest()
-        members = _members(digest.hex(), stream, stream_seq, _topic_json(topic))
-        # Not cls(...): a named tuple's generated __new__ is a Python function, ~0.5 µs an event.
-        return tuple.__new__(cls, (stream, stream_seq, topic, digest, members))
+def pending_entry(stream: str, stream_seq: int, topic: str, state: bytes) -> PendingEntry:
+    digest = hashlib.sha256(state).digest()
+    return (
+        stream,
+        stream_seq,
+        topic,
+        digest,
+        _members(digest.hex(), stream, stream_seq, _topic_json(topic)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,23 +274,23 @@ def extend_chain(
     ``stream_heads`` maps a stream to the leaf hash of its latest entry already stored.
     The caller holds the ledger's write lock, so ``head`` is the real head.
     """
-    pending = [PendingEntry.of(e.stream, e.stream_seq, e.topic, e.state) for e in events]
+    pending = [pending_entry(e.stream, e.stream_seq, e.topic, e.state) for e in events]
     recorded_at, chained = chain_pending(head, pending, now, dict(stream_heads))
     return [
         Link(
             Entry(
                 index,
-                p.stream,
-                p.stream_seq,
+                stream,
+                stream_seq,
                 None if prev is None else prev.hex(),
-                p.topic,
-                p.state_sha256.hex(),
+                topic,
+                state_sha256.hex(),
                 recorded_at,
             ),
             leaf,
             chain,
         )
-        for index, (p, (prev, leaf, chain)) in enumerate(
+        for index, ((stream, stream_seq, topic, state_sha256, _), (prev, leaf, chain)) in enumerate(
             zip(pending, chained, strict=True), head.size
         )
     ]

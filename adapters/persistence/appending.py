@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
-from ledger.entry import Chained, ChainHead, Entry, PendingEntry, chain_pending
+from ledger.entry import Chained, ChainHead, Entry, PendingEntry, chain_pending, pending_entry
 from ledger.merkle import CompactRange, NodeKey
 from ledger.store import Record
 
@@ -47,7 +47,7 @@ def originator_uuid(stored: StoredEvent) -> UUID:
 def pending_entries(stored_events: Sequence[StoredEvent]) -> list[PendingEntry]:
     """What an append computes before it takes the write lock (``ledger.entry.PendingEntry``)."""
     pending = []
-    of = PendingEntry.of
+    of = pending_entry
     # The events of an append are mostly of one stream, one UUID object: its name is made
     # once (asked by identity, since a UUID's hash is computed in Python at every call).
     stream: object = None

@@ -230,7 +230,7 @@ class ClientSideAppend(LedgerRecorder):
         streams = edge.streams
         if len(streams) > STREAMS_KEPT:
             streams.clear()
-        for stream in {p.stream for p in pending} - streams.keys():
+        for stream in {stream for stream, _, _, _, _ in pending} - streams.keys():
             leaf = self._stream_head(cursor, UUID(stream))
             if leaf is not None:
                 streams[stream] = leaf

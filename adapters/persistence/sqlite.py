@@ -9,6 +9,7 @@ key is stored in the same transaction (see the PostgreSQL recorder).
 from __future__ import annotations
 
 import fcntl
+import functools
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -56,11 +57,14 @@ SELECT_ENTRIES_FROM = (
     "SELECT originator_id, leaf_hash, chain_hash FROM stored_events WHERE rowid >= ? ORDER BY rowid"
 )
 INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?,?,?)"
-INSERT_EVENT = (
+_INSERT_EVENTS = (
     "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state, "
-    "ledger_index, leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    "ledger_index, leaf_hash, chain_hash, stream_prev, state_sha256, recorded_at) VALUES "
 )
+EVENT_COLUMNS = 11
+# Rows an INSERT of events takes at most: one statement per row count is compiled and kept
+# (``STATEMENTS_KEPT``), and a longer append runs several.
+EVENTS_PER_INSERT = 32
 SELECT_LEAF = "SELECT leaf_hash FROM stored_events WHERE rowid = ?"
 SELECT_NODE = "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?"
 # A checkpoint's note with its cosignature lines after the ledger's signature, in one order.
@@ -103,6 +107,14 @@ blob = bytearray
 STATEMENTS_KEPT = 128
 
 
+@functools.cache
+def insert_events_sql(rows: int) -> str:
+    """One INSERT of ``rows`` events, their values in the order of ``_INSERT_EVENTS``'s columns.
+    A statement of ten rows costs ~14 µs less than ten runs of a one-row statement with
+    ``executemany`` (docs/BENCHMARKS.md)."""
+    return _INSERT_EVENTS + ",".join(["(" + ",".join("?" * EVENT_COLUMNS) + ")"] * rows)
+
+
 class _LedgerPool(SQLiteConnectionPool):
     """The library's pool, with two differences for the ledger's appends.
 
@@ -111,19 +123,19 @@ class _LedgerPool(SQLiteConnectionPool):
     append (BEGIN, the chain head's SELECT, the INSERT) was compiled anew every time, more CPU
     than all the ledger's hashing (docs/BENCHMARKS.md, issue 15).
 
-    And appends write on one connection of their own (``appending``), opened as the pool
-    opens its others, kept for the pool's life and closed with it. Getting and returning a
-    pool connection for writing costs ~17 µs in Python (the pool's fairness semaphore, its
-    writer lock, its accounting), ~44 µs with the library's transaction around an empty
-    append, where the kept connection in ``_Appending`` needs ~10, raw sqlite3 ~6
+    And a file database's appends write on a connection and cursor of their own
+    (``_Appender``), opened as the pool opens its others, kept for the pool's life and closed
+    with it. Getting and returning a pool connection for writing costs ~17 µs in Python (the
+    pool's fairness semaphore, its writer lock, its accounting), ~44 µs with the library's
+    transaction around an empty append, where the kept appender needs ~8, raw sqlite3 ~7
     (docs/BENCHMARKS.md).
     SQLite's write lock, taken by BEGIN IMMEDIATE, still orders the writers of every process;
-    the lock here orders this process's threads, as the pool's writer lock did. An in-memory
-    database's readers and writers must exclude each other, which only the pool does: there
-    appends take a pool connection as before."""
+    the appender's lock orders this process's threads, as the pool's writer lock did. An
+    in-memory database's readers and writers must exclude each other, which only the pool
+    does: there appends take a pool connection as before (``_PoolAppending``)."""
 
-    _appender: SQLiteConnection | None
-    _appending: threading.Lock
+    _appender: _Appender | None
+    _opening: threading.Lock
 
     @classmethod
     def adopt(cls, pool: SQLiteConnectionPool) -> None:
@@ -132,41 +144,28 @@ class _LedgerPool(SQLiteConnectionPool):
         pool.__class__ = cls
         adopted = cast(_LedgerPool, pool)
         adopted._appender = None
-        adopted._appending = threading.Lock()
+        adopted._opening = threading.Lock()
 
     def appending(self) -> AbstractContextManager[sqlite3.Cursor]:
         """A cursor in a ``BEGIN IMMEDIATE`` transaction on the connection appends write on,
         this process's threads one at a time: committed when the block ends, rolled back if
-        it raises, sqlite3's errors raised as the library's (``_Appending``)."""
-        return _Appending(self)
-
-    def _take_appender(self) -> SQLiteConnection:
+        it raises, sqlite3's errors raised as the library's."""
         if self.is_sqlite_memory_mode:
-            return self.get_connection(is_writer=True)
-        self._appending.acquire()
-        try:
-            return self._append_connection()
-        except BaseException:
-            self._appending.release()
-            raise
+            return _PoolAppending(self)
+        return self._appender or self._open_appender()
 
-    def _give_back_appender(self, connection: SQLiteConnection) -> None:
-        if self.is_sqlite_memory_mode:
-            self.put_connection(connection)
-        else:
-            self._appending.release()
-
-    def _append_connection(self) -> SQLiteConnection:
-        if self._closed:
-            raise ConnectionPoolClosedError("Pool is closed")
-        if self._appender is None:
-            # Kept for the pool's life: a local file's connection does not go stale, and the
-            # library's max_age timer would wait for a connection that is never returned.
-            self._appender = self._open(max_age=None)
-        return self._appender
+    def _open_appender(self) -> _Appender:
+        with self._opening:
+            if self._closed:
+                raise ConnectionPoolClosedError("Pool is closed")
+            if self._appender is None:
+                # Kept for the pool's life: a local file's connection does not go stale, and
+                # the library's max_age timer would wait for a connection never returned.
+                self._appender = _Appender(self._open(max_age=None))
+            return self._appender
 
     def close(self) -> None:
-        with self._appending:
+        with self._opening:
             if self._appender is not None:
                 self._appender.close()
                 self._appender = None
@@ -198,29 +197,25 @@ class _LedgerPool(SQLiteConnectionPool):
 
 
 class _Appending:
-    """``_LedgerPool.appending``: a transaction on the bare sqlite3 cursor, begun with
-    ``BEGIN IMMEDIATE`` and committed by a statement that sqlite3 keeps compiled. The
-    library's transaction (``SQLiteTransaction``) with its cursor wrapper, inside a generator
-    context manager, cost ~10 µs an append more (docs/BENCHMARKS.md). A failure still ends
-    in the library's transaction: it rolls back and raises sqlite3's errors as the library's
-    error types."""
+    """An append's transaction (``_LedgerPool.appending``), on the bare sqlite3 cursor: begun
+    with ``BEGIN IMMEDIATE`` and committed by a statement sqlite3 keeps compiled. The library's
+    transaction (``SQLiteTransaction``) with its cursor wrapper, in a generator context
+    manager, cost ~10 µs an append more (docs/BENCHMARKS.md). A failure still ends in the
+    library's transaction: it rolls back and raises sqlite3's errors as the library's error
+    types. What differs is where the connection comes from and goes back to."""
 
-    __slots__ = ("_connection", "_cursor", "_pool")
+    __slots__ = ("_connection", "_cursor")
+    _connection: SQLiteConnection
+    _cursor: sqlite3.Cursor
 
-    def __init__(self, pool: _LedgerPool) -> None:
-        self._pool = pool
-
-    def __enter__(self) -> sqlite3.Cursor:
-        self._connection = connection = self._pool._take_appender()
+    def _begin(self) -> None:
         try:
-            self._cursor = cursor = connection.cursor().sqlite_cursor
-            cursor.execute("BEGIN IMMEDIATE")
-        except BaseException as e:
-            self._pool._give_back_appender(connection)
-            if isinstance(e, sqlite3.OperationalError):
-                raise OperationalError(e) from e
-            raise
-        return cursor
+            self._cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise OperationalError(e) from e
+
+    def _release(self) -> None:
+        raise NotImplementedError
 
     def __exit__(
         self,
@@ -238,7 +233,63 @@ class _Appending:
             # Rolls back and raises the failure, sqlite3's as the library's error type.
             SQLiteTransaction(self._connection).__exit__(exc_type, exc, traceback)
         finally:
-            self._pool._give_back_appender(self._connection)
+            self._release()
+
+
+class _Appender(_Appending):
+    """A file database's appends: one connection and one cursor, kept for the pool's life,
+    entered by this process's threads one at a time. Kept whole, it makes nothing per append
+    but the transaction (docs/BENCHMARKS.md)."""
+
+    __slots__ = ("_lock", "closed")
+
+    def __init__(self, connection: SQLiteConnection) -> None:
+        self._connection = connection
+        self._cursor = connection.cursor().sqlite_cursor
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def __enter__(self) -> sqlite3.Cursor:
+        self._lock.acquire()
+        try:
+            if self.closed:  # the pool was closed after this appender was handed out
+                raise ConnectionPoolClosedError("Pool is closed")
+            self._begin()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._cursor
+
+    def _release(self) -> None:
+        self._lock.release()
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            self._connection.close()
+
+
+class _PoolAppending(_Appending):
+    """An in-memory database's append: on the writer connection the pool hands out, given
+    back when the transaction ends."""
+
+    __slots__ = ("_pool",)
+
+    def __init__(self, pool: _LedgerPool) -> None:
+        self._pool = pool
+
+    def __enter__(self) -> sqlite3.Cursor:
+        self._connection = self._pool.get_connection(is_writer=True)
+        try:
+            self._cursor = self._connection.cursor().sqlite_cursor
+            self._begin()
+        except BaseException:
+            self._release()
+            raise
+        return self._cursor
+
+    def _release(self) -> None:
+        self._pool.put_connection(self._connection)
 
 
 class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorder):
@@ -310,12 +361,15 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
         if append.nodes:  # most appends complete no stored subtree
             c.executemany(INSERT_NODE, [(key[0], key[1], blob(h)) for key, h in append.nodes])
         recorded_at = append.recorded_at
-        c.executemany(
-            INSERT_EVENT,
-            [
+        values: list[object] = []
+        add = values.extend
+        for index, (s, (stream, _, _, state_sha256, _), (prev, leaf, chain)) in enumerate(
+            zip(stored_events, append.pending, append.chained, strict=True), append.first
+        ):
+            add(
                 (
                     index + 1,
-                    p.stream.replace("-", ""),  # the library's hex, from the name
+                    stream.replace("-", ""),  # the library's hex, from the name
                     s.originator_version,
                     s.topic,
                     s.state,  # as the library binds it: a copy of a large state costs more
@@ -323,14 +377,14 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
                     blob(leaf),
                     blob(chain),
                     None if prev is None else blob(prev),
-                    blob(p.state_sha256),
+                    blob(state_sha256),
                     recorded_at,
                 )
-                for index, (s, p, (prev, leaf, chain)) in enumerate(
-                    zip(stored_events, append.pending, append.chained, strict=True), append.first
-                )
-            ],
-        )
+            )
+        step = EVENTS_PER_INSERT * EVENT_COLUMNS
+        for start in range(0, len(values), step):
+            part = values if len(values) <= step else values[start : start + step]
+            c.execute(insert_events_sql(len(part) // EVENT_COLUMNS), part)
 
     # --- what differs in reading -------------------------------------------------------------
 

@@ -78,7 +78,9 @@ def test_a_commit_that_fails_is_rolled_back_and_raised_as_the_librarys_error(sql
     recorder = sqlite_recorder(str(sqlite_path))
     recorder.insert_events(events(uuid.uuid4(), 1, 1))
     # A deferred foreign key is checked at COMMIT: the one way to make a commit fail here.
-    connection = recorder._pool._append_connection().cursor().sqlite_cursor.connection
+    appender = recorder._pool._appender
+    assert appender is not None
+    connection = appender._cursor.connection
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute("CREATE TEMP TABLE parent (id INTEGER PRIMARY KEY)")
     connection.execute(
@@ -150,3 +152,12 @@ def test_the_append_connection_outlives_the_pools_max_age(sqlite_path):
     assert recorder._pool._appender is kept
     assert not kept.closed
     assert verify_store(recorder).ok
+
+
+def test_an_appender_handed_out_before_the_pool_closed_refuses_to_append(sqlite_path):
+    recorder = sqlite_recorder(str(sqlite_path))
+    recorder.insert_events(events(uuid.uuid4(), 1, 1))
+    appending = recorder._pool.appending()  # taken by a thread, which then waits
+    recorder.datastore.close()
+    with pytest.raises(ConnectionPoolClosedError), appending:
+        pass

@@ -9,6 +9,7 @@ import uuid
 
 from eventsourcing.persistence import StoredEvent
 
+from adapters.persistence.sqlite import EVENTS_PER_INSERT
 from tests.persistence.stores import sqlite_recorder, verify_store
 
 
@@ -38,3 +39,26 @@ def test_every_hash_is_stored_as_a_blob_of_32_bytes(sqlite_path):
         else:
             assert row[4:6] == ("blob", previous.leaf_hash)
         assert row[6:] == ("blob", 32)
+
+
+def test_an_append_longer_than_one_insert_takes_is_stored_whole_and_in_order(sqlite_path):
+    """An append's rows go in INSERTs of at most ``EVENTS_PER_INSERT`` rows each: one longer
+    than two of them is stored as one transaction, every entry in its place."""
+    recorder = sqlite_recorder(str(sqlite_path))
+    streams = [uuid.uuid4(), uuid.uuid4()]
+    count = 2 * EVENTS_PER_INSERT + 5
+    batch = [
+        StoredEvent(streams[v % 2], v // 2 + 1, "t:Saved", f"{v}".encode()) for v in range(count)
+    ]
+    assert recorder.insert_events(batch) == list(range(1, count + 1))
+    report = verify_store(recorder)
+    assert report.ok, [str(f) for f in report.failures]
+    assert report.entries == count
+    with sqlite3.connect(sqlite_path) as db:
+        rows = db.execute(
+            "SELECT rowid, ledger_index, originator_id, originator_version, state "
+            "FROM stored_events ORDER BY rowid"
+        ).fetchall()
+    assert rows == [
+        (v + 1, v, streams[v % 2].hex, v // 2 + 1, f"{v}".encode()) for v in range(count)
+    ]
