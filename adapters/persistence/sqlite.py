@@ -102,6 +102,10 @@ STATEMENTS = Statements(
 # its adapter registry before it binds it, ~0.6 µs each, and binds a ``bytearray`` as the same
 # BLOB without that: with four hashes a row it was ~40 % of the INSERT (docs/BENCHMARKS.md).
 blob = bytearray
+# The same holds for an event's state: sqlite3's look-up costs ~0.9 µs whatever its size, a
+# copy as ``bytearray`` 0.24 µs for 500 bytes and 0.5 µs for 8 KiB, more than the look-up
+# above ~25 KiB (docs/BENCHMARKS.md).
+STATE_COPIED = 16 * 1024
 
 # Compiled statements each connection keeps (sqlite3's default).
 STATEMENTS_KEPT = 128
@@ -372,7 +376,7 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
                     stream.replace("-", ""),  # the library's hex, from the name
                     s.originator_version,
                     s.topic,
-                    s.state,  # as the library binds it: a copy of a large state costs more
+                    blob(s.state) if len(s.state) <= STATE_COPIED else s.state,
                     index,
                     blob(leaf),
                     blob(chain),

@@ -9,7 +9,7 @@ import uuid
 
 from eventsourcing.persistence import StoredEvent
 
-from adapters.persistence.sqlite import EVENTS_PER_INSERT
+from adapters.persistence.sqlite import EVENTS_PER_INSERT, STATE_COPIED
 from tests.persistence.stores import sqlite_recorder, verify_store
 
 
@@ -62,3 +62,20 @@ def test_an_append_longer_than_one_insert_takes_is_stored_whole_and_in_order(sql
     assert rows == [
         (v + 1, v, streams[v % 2].hex, v // 2 + 1, f"{v}".encode()) for v in range(count)
     ]
+
+
+def test_a_state_small_or_large_is_stored_as_the_blob_it_was(sqlite_path):
+    """A state is bound as a copy (``bytearray``) up to ``STATE_COPIED`` bytes and as it is
+    above: either way a BLOB that reads back as the same bytes."""
+    recorder = sqlite_recorder(str(sqlite_path))
+    states = [b"", b"small", bytes(range(256)) * (STATE_COPIED // 256 + 1)]
+    assert len(states[-1]) > STATE_COPIED
+    stream = uuid.uuid4()
+    recorder.insert_events(
+        [StoredEvent(stream, v, "t:Saved", state) for v, state in enumerate(states, 1)]
+    )
+    assert [r.state for r in recorder.records(0, 2)] == states
+    with sqlite3.connect(sqlite_path) as db:
+        rows = db.execute("SELECT typeof(state), state FROM stored_events ORDER BY rowid")
+        assert rows.fetchall() == [("blob", state) for state in states]
+    assert verify_store(recorder).ok
