@@ -99,12 +99,12 @@ STATEMENTS = Statements(
 
 
 # A hash as an INSERT binds it. sqlite3 (CPython 3.11) looks every ``bytes`` parameter up in
-# its adapter registry before it binds it, ~0.6 µs each, and binds a ``bytearray`` as the same
-# BLOB without that: with four hashes a row it was ~40 % of the INSERT (docs/BENCHMARKS.md).
+# its adapter registry before it binds it, 0.6–0.9 µs each whatever its size, and binds a
+# ``bytearray`` as the same BLOB without that: with four hashes a row it was ~40 % of the
+# INSERT (docs/BENCHMARKS.md).
 blob = bytearray
-# The same holds for an event's state: sqlite3's look-up costs ~0.9 µs whatever its size, a
-# copy as ``bytearray`` 0.24 µs for 500 bytes and 0.5 µs for 8 KiB, more than the look-up
-# above ~25 KiB (docs/BENCHMARKS.md).
+# An event's state is bound as a copy too, up to this size: the copy costs 0.24 µs at 500
+# bytes and 0.5 µs at 8 KiB, more than the look-up above ~25 KiB (docs/BENCHMARKS.md).
 STATE_COPIED = 16 * 1024
 
 # Compiled statements each connection keeps (sqlite3's default).
