@@ -117,6 +117,7 @@ def test_the_append_connection_is_closed_with_the_pool(sqlite_path):
     assert kept is not None
     recorder.datastore.close()
     assert kept.closed
+    assert kept._connection.closed  # the database connection itself, not only the flag
     with pytest.raises(ConnectionPoolClosedError):
         recorder.insert_events(events(uuid.uuid4(), 1, 1))
 
