@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -232,10 +232,11 @@ class NewEvent:
 
 # An event's entry as far as it is known before the ledger's head, so that an append computes
 # it before it takes the ledger's lock (``pending_entry``): its stream, stream_seq and topic, its
-# state's digest (the hex is in the members) and its head-free members (``_members``).
+# state's digest (the hex is in the members), its head-free members (``_members``) and the
+# state itself (what the append stores).
 # A plain tuple, read by unpacking: an append makes one per event, and an instance of a
 # named tuple (a subclass of tuple) costs ~0.8 µs more to make and free (docs/BENCHMARKS.md).
-PendingEntry = tuple[str, int, str, bytes, tuple[str, str]]
+PendingEntry = tuple[str, int, str, bytes, tuple[str, str], bytes]
 
 
 def pending_entry(stream: str, stream_seq: int, topic: str, state: bytes) -> PendingEntry:
@@ -246,6 +247,7 @@ def pending_entry(stream: str, stream_seq: int, topic: str, state: bytes) -> Pen
         topic,
         digest,
         _members(digest.hex(), stream, stream_seq, _topic_json(topic)),
+        state,
     )
 
 
@@ -258,9 +260,9 @@ class Link:
     chain_hash: bytes
 
 
-# What an append stores beside each entry but the pending entry's own: the previous leaf of
-# its stream (None for a stream's first), its leaf hash and its chain hash.
-Chained = tuple[bytes | None, bytes, bytes]
+# Takes each entry as ``chain_pending`` computes it: the pending entry, its index, the previous
+# leaf of its stream (None for a stream's first), its leaf hash and its chain hash.
+EntrySink = Callable[[PendingEntry, int, bytes | None, bytes, bytes], None]
 
 
 def extend_chain(
@@ -275,48 +277,49 @@ def extend_chain(
     The caller holds the ledger's write lock, so ``head`` is the real head.
     """
     pending = [pending_entry(e.stream, e.stream_seq, e.topic, e.state) for e in events]
-    recorded_at, chained = chain_pending(head, pending, now, dict(stream_heads))
-    return [
-        Link(
-            Entry(
-                index,
-                stream,
-                stream_seq,
-                None if prev is None else prev.hex(),
-                topic,
-                state_sha256.hex(),
-                recorded_at,
-            ),
-            leaf,
-            chain,
+    recorded_at = next_recorded_at(now, head.recorded_at)
+    links: list[Link] = []
+
+    def link(
+        entry: PendingEntry, index: int, prev: bytes | None, leaf: bytes, chain: bytes
+    ) -> None:
+        stream, stream_seq, topic, state_sha256, _, _ = entry
+        stream_prev = None if prev is None else prev.hex()
+        fields = Entry(
+            index, stream, stream_seq, stream_prev, topic, state_sha256.hex(), recorded_at
         )
-        for index, ((stream, stream_seq, topic, state_sha256, _), (prev, leaf, chain)) in enumerate(
-            zip(pending, chained, strict=True), head.size
-        )
-    ]
+        links.append(Link(fields, leaf, chain))
+
+    chain_pending(head, recorded_at, pending, dict(stream_heads), link)
+    return links
 
 
 def chain_pending(
     head: ChainHead,
+    recorded_at: str,
     pending: Sequence[PendingEntry],
-    now: datetime,
     stream_heads: dict[str, bytes],
-) -> tuple[str, list[Chained]]:
+    sink: EntrySink,
+) -> tuple[bytes, list[bytes]]:
     """``extend_chain`` for entries whose head-free part was computed beforehand, without an
-    object per entry (an append inserts these values as they are): the entries'
-    ``recorded_at`` and what each stores beside it. What is left for the lock is the index,
-    the time, the stream link and two hashes per entry. ``stream_heads`` is brought up to
+    object per entry: each entry goes to ``sink`` as it is chained (an append builds its rows
+    there, in this one loop), and the last chain hash and the leaf hashes are returned. What
+    is left for the lock is the index, the stream link and two hashes per entry;
+    ``recorded_at`` is ``next_recorded_at`` of the head's. ``stream_heads`` is brought up to
     date in place."""
-    chained: list[Chained] = []
-    previous_chain = head.chain_hash
-    recorded_at = next_recorded_at(now, head.recorded_at)
+    leaves: list[bytes] = []
+    keep = leaves.append
+    chain = head.chain_hash
     sha256 = hashlib.sha256
-    for index, (stream, _, _, _, (middle, tail)) in enumerate(pending, head.size):
+    for index, entry in enumerate(pending, head.size):
+        stream = entry[0]
+        middle, tail = entry[4]
         prev = stream_heads.get(stream)
         prev_json = "null" if prev is None else f'"{prev.hex()}"'
         text = _entry_text(str(index), recorded_at, middle, prev_json, tail)
         leaf = sha256(_LEAF_INPUT_PREFIX + text.encode()).digest()  # leaf_hash(entry bytes)
-        previous_chain = chain_hash(previous_chain, leaf)
-        chained.append((prev, leaf, previous_chain))
+        chain = chain_hash(chain, leaf)
         stream_heads[stream] = leaf
-    return recorded_at, chained
+        keep(leaf)
+        sink(entry, index, prev, leaf, chain)
+    return chain, leaves

@@ -10,7 +10,14 @@ from uuid import UUID
 
 from eventsourcing.persistence import ProgrammingError, StoredEvent
 
-from ledger.entry import Chained, ChainHead, Entry, PendingEntry, chain_pending, pending_entry
+from ledger.entry import (
+    ChainHead,
+    Entry,
+    EntrySink,
+    PendingEntry,
+    chain_pending,
+    pending_entry,
+)
 from ledger.merkle import CompactRange, NodeKey
 from ledger.store import Record
 
@@ -22,20 +29,15 @@ def utc_now() -> datetime:
 
 
 class Append(NamedTuple):
-    """The rows one transaction adds: the pending entries from index ``first`` on, each with
-    what is stored beside it (``ledger.entry.Chained``), and the stored subtrees they
-    complete. A named tuple: one is made per append, under the write lock."""
+    """What one transaction adds beside the rows its sink was given (``prepare_append``):
+    the entries from index ``first`` up to ``size``, the last one's chain hash, and the
+    stored subtrees they complete. A named tuple: one is made per append, under the write
+    lock."""
 
     first: int
-    recorded_at: str
-    pending: Sequence[PendingEntry]
-    chained: list[Chained]
+    size: int
+    chain_hash: bytes
     nodes: list[tuple[NodeKey, bytes]]
-
-    @property
-    def size(self) -> int:
-        """The ledger's size after this append."""
-        return self.first + len(self.chained)
 
 
 def originator_uuid(stored: StoredEvent) -> UUID:
@@ -97,7 +99,7 @@ class Edge:
     def advance(self, append: Append) -> None:
         """Take in this process's own append, computed from this edge (which took in its
         streams' and its tree's heads as it was computed)."""
-        self.size, self.chain_hash = append.size, append.chained[-1][2]
+        self.size, self.chain_hash = append.size, append.chain_hash
 
 
 def prepare_append(
@@ -105,16 +107,18 @@ def prepare_append(
     stream_heads: dict[str, bytes],
     frontier: CompactRange,
     pending: Sequence[PendingEntry],
-    now: datetime,
+    recorded_at: str,
+    sink: EntrySink,
 ) -> Append:
-    """Compute entries and completed subtrees; the caller holds the write lock. The heads of
-    the streams and the tree's edge are brought up to date in place: a caller whose append
-    fails forgets them (``ClientSideAppend``)."""
+    """Compute entries and completed subtrees, each entry given to ``sink`` as it is
+    computed; the caller holds the write lock. The heads of the streams and the tree's edge
+    are brought up to date in place: a caller whose append fails forgets them
+    (``ClientSideAppend``)."""
     if frontier.size != head.size:
         raise ProgrammingError("the tree and the chain disagree on the ledger size")
-    recorded_at, chained = chain_pending(head, pending, now, stream_heads)
-    nodes = frontier.extend([leaf for _, leaf, _ in chained])
-    return Append(head.size, recorded_at, pending, chained, nodes)
+    chain, leaves = chain_pending(head, recorded_at, pending, stream_heads, sink)
+    nodes = frontier.extend(leaves)
+    return Append(head.size, head.size + len(leaves), chain, nodes)
 
 
 def record_from_row(row: Mapping[str, Any], stream: str) -> Record:

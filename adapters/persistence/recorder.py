@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import ProgrammingError
 
 from adapters.persistence.appending import (
     STREAMS_KEPT,
@@ -30,7 +30,7 @@ from adapters.persistence.appending import (
     utc_now,
 )
 from domain.application import FirstAnswer, Idempotency, Repeated
-from ledger.entry import ChainHead, PendingEntry
+from ledger.entry import ChainHead, EntrySink, PendingEntry, next_recorded_at
 from ledger.merkle import CompactRange, NodeKey, SettledNodes, StridedNodes
 from ledger.store import Record
 
@@ -207,14 +207,16 @@ class ClientSideAppend(LedgerRecorder):
         """(stream, leaf hash, chain hash) of the entries from ``index`` on, in order."""
 
     @abstractmethod
-    def _insert_append(
-        self, cursor: Cursor, stored_events: Sequence[StoredEvent], append: Append
-    ) -> None: ...
+    def _rows_sink(self, recorded_at: str) -> tuple[Any, EntrySink]:
+        """An append's rows, none yet, and the sink that adds each entry's row as the chain
+        is computed (``ledger.entry.chain_pending``)."""
+
+    @abstractmethod
+    def _insert_append(self, cursor: Cursor, rows: Any, append: Append) -> None: ...
 
     def _append(
         self,
         cursor: Cursor,
-        stored_events: Sequence[StoredEvent],
         pending: Sequence[PendingEntry],
         idempotency: Idempotency | None,
     ) -> list[int]:
@@ -230,12 +232,14 @@ class ClientSideAppend(LedgerRecorder):
         streams = edge.streams
         if len(streams) > STREAMS_KEPT:
             streams.clear()
-        for stream in {stream for stream, _, _, _, _ in pending} - streams.keys():
+        for stream in {entry[0] for entry in pending} - streams.keys():
             leaf = self._stream_head(cursor, UUID(stream))
             if leaf is not None:
                 streams[stream] = leaf
-        append = prepare_append(head, streams, edge.frontier, pending, self.clock())
-        self._insert_append(cursor, stored_events, append)
+        recorded_at = next_recorded_at(self.clock(), head.recorded_at)
+        rows, sink = self._rows_sink(recorded_at)
+        append = prepare_append(head, streams, edge.frontier, pending, recorded_at, sink)
+        self._insert_append(cursor, rows, append)
         if idempotency is not None:
             answer = (idempotency.key, idempotency.request, self._uuid_param(idempotency.record))
             self._execute(cursor, self.insert_answer, (*answer, append.size - 1))

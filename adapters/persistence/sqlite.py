@@ -43,7 +43,7 @@ from adapters.persistence.recorder import ClientSideAppend, Cursor, Statements
 from adapters.persistence.schema import LEDGER, ledger_names, migrate
 from adapters.persistence.sqldb import Cursor as SQLCursor
 from domain.application import Idempotency
-from ledger.entry import ChainHead, PendingEntry
+from ledger.entry import ChainHead, EntrySink, PendingEntry
 from ledger.merkle import NodeKey
 
 SELECT_CHAIN_HEAD = (
@@ -343,7 +343,7 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
     ) -> Sequence[int] | None:
         if not stored_events:
             return []
-        return self._append(c, stored_events, pending, idempotency)
+        return self._append(c, pending, idempotency)
 
     def _chain_head(self, c: sqlite3.Cursor) -> ChainHead:
         c.execute(SELECT_CHAIN_HEAD)
@@ -359,24 +359,22 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
         c.execute(SELECT_ENTRIES_FROM, (index + 1,))
         return [(str(UUID(row[0])), row[1], row[2]) for row in c.fetchall()]
 
-    def _insert_append(
-        self, c: sqlite3.Cursor, stored_events: Sequence[StoredEvent], append: Append
-    ) -> None:
-        if append.nodes:  # most appends complete no stored subtree
-            c.executemany(INSERT_NODE, [(key[0], key[1], blob(h)) for key, h in append.nodes])
-        recorded_at = append.recorded_at
+    def _rows_sink(self, recorded_at: str) -> tuple[list[object], EntrySink]:
+        # The rows of one multi-row INSERT, flat (EVENT_COLUMNS values a row).
         values: list[object] = []
         add = values.extend
-        for index, (s, (stream, _, _, state_sha256, _), (prev, leaf, chain)) in enumerate(
-            zip(stored_events, append.pending, append.chained, strict=True), append.first
-        ):
+
+        def row(
+            entry: PendingEntry, index: int, prev: bytes | None, leaf: bytes, chain: bytes
+        ) -> None:
+            stream, stream_seq, topic, state_sha256, _, state = entry
             add(
                 (
                     index + 1,
                     stream.replace("-", ""),  # the library's hex, from the name
-                    s.originator_version,
-                    s.topic,
-                    blob(s.state) if len(s.state) <= STATE_COPIED else s.state,
+                    stream_seq,
+                    topic,
+                    blob(state) if len(state) <= STATE_COPIED else state,
                     index,
                     blob(leaf),
                     blob(chain),
@@ -385,9 +383,15 @@ class LedgerSQLiteApplicationRecorder(ClientSideAppend, SQLiteApplicationRecorde
                     recorded_at,
                 )
             )
+
+        return values, row
+
+    def _insert_append(self, c: sqlite3.Cursor, rows: list[object], append: Append) -> None:
+        if append.nodes:  # most appends complete no stored subtree
+            c.executemany(INSERT_NODE, [(key[0], key[1], blob(h)) for key, h in append.nodes])
         step = EVENTS_PER_INSERT * EVENT_COLUMNS
-        for start in range(0, len(values), step):
-            part = values if len(values) <= step else values[start : start + step]
+        for start in range(0, len(rows), step):
+            part = rows if len(rows) <= step else rows[start : start + step]
             c.execute(insert_events_sql(len(part) // EVENT_COLUMNS), part)
 
     # --- what differs in reading -------------------------------------------------------------
