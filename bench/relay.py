@@ -5,8 +5,8 @@ A ledger of N entries (SQLite file, and PostgreSQL when reachable) is filled thr
 recorder before the clock starts. Each round relays the whole ledger from index 0 to a fresh
 exchange with a durable queue bound to every routing key (so that each persistent message is
 routed and written to disk before the broker confirms it): read a batch, build the CloudEvents,
-publish the batch concurrently, await every confirm, record the position; the next batch is
-read while the broker confirms the current one. The baseline publishes the same encoded
+publish the batch concurrently, await every confirm, record the position, then read the next
+batch. The baseline publishes the same encoded
 messages (built before its clock starts) in batches of the same size through the same declared
 publisher and the same confirmed-publish function, and neither reads the ledger nor builds
 messages nor records anything. Relay and baseline rounds are interleaved (ABBA); medians are

@@ -80,12 +80,10 @@ class Relay:
         self.confirm_timeout = confirm_timeout
         self._cosigned: str | None = None  # the cosigned checkpoint this process published
 
-    def next_batch(self, after: Position | None = None) -> Batch:
-        """The entries after the recorded position (or after ``after``, the end of a batch
-        still being confirmed) and the checkpoints they complete, encoded: work done off the
-        event loop. The lease is renewed on the way."""
-        held = self.tracking.hold()
-        start = held if after is None else after
+    def next_batch(self) -> Batch:
+        """The entries after the recorded position and the checkpoints they complete,
+        encoded: work done off the event loop. The lease is renewed on the way."""
+        start = self.tracking.hold()
         last = min(self.recorder.ledger_size(), start.next_index + self.batch_size) - 1
         records = list(self.recorder.records(start.next_index, last))
         entries = [entry_message(r, self.source, with_state=self.with_state) for r in records]
@@ -114,21 +112,13 @@ class Relay:
         return await self._send(await asyncio.to_thread(self.next_batch))
 
     async def relay_available(self) -> int:
-        """Publish batch after batch until nothing is left; each batch is read while the
-        broker confirms the one before (its position is only recorded after those
-        confirms). How many messages were published."""
+        """Publish batch after batch until nothing is left; how many messages were published.
+        A batch is read once the one before is confirmed and recorded: read while the broker
+        confirmed, in a thread of this process, it took the interpreter from the event loop
+        that publishes, and the relay was slower (docs/BENCHMARKS.md, "Relay to RabbitMQ")."""
         published = 0
-        batch = await asyncio.to_thread(self.next_batch)
-        while batch.end != batch.start:
-            ahead = asyncio.create_task(asyncio.to_thread(self.next_batch, batch.end))
-            try:
-                published += await self._send(batch)
-            except BaseException:
-                # Its thread runs to the end anyway; what it read is not used.
-                with contextlib.suppress(Exception):
-                    await ahead
-                raise
-            batch = await ahead
+        while sent := await self.relay_batch():
+            published += sent
         return published
 
     async def relay_cosignatures(self) -> int:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.bus.relay import LeaseHeld, LeaseLost, NotConfirmed, Position, RelayTracking
-from tests.bus.conftest import Tap, fresh_exchange, relay_to, run
+from adapters.bus.relay import Batch, LeaseHeld, LeaseLost, NotConfirmed, Position, RelayTracking
+from tests.bus.conftest import Tap, fresh_exchange, relay_everything, relay_to, run
 
 # All on one worker (pytest -n, --dist loadgroup): its demo ledgers are recorded once.
 pytestmark = pytest.mark.xdist_group(__name__)
@@ -73,3 +73,21 @@ def test_one_relay_holds_the_lease_until_it_lapses_or_is_released(demo):
     second.advance(start, Position(10, 0))
     second.release()
     assert first.hold() == Position(10, 0)
+
+
+def test_each_batch_is_read_from_the_position_the_one_before_recorded(demo, amqp_url):
+    # Not while the broker confirms the one before: read beside the publishing, in a thread of
+    # the same process, it slowed the relay (docs/BENCHMARKS.md, "Relay to RabbitMQ").
+    relay, _ = relay_to(demo, amqp_url, fresh_exchange(), batch=50)
+    read_from: list[int] = []
+    read = relay.next_batch
+
+    def next_batch() -> Batch:
+        read_from.append(relay.tracking.position().next_index)
+        return read()
+
+    relay.next_batch = next_batch  # type: ignore[method-assign]
+    run(relay_everything(relay))
+    size = relay.recorder.ledger_size()
+    assert size > 100
+    assert read_from == [min(start, size) for start in range(0, size + 50, 50)]
