@@ -6,11 +6,11 @@ recorder before the clock starts. Each round relays the whole ledger from index 
 exchange with a durable queue bound to every routing key (so that each persistent message is
 routed and written to disk before the broker confirms it): read a batch, build the CloudEvents,
 publish the batch concurrently, await every confirm, record the position, then read the next
-batch. The baseline publishes the same encoded
-messages (built before its clock starts) in batches of the same size through the same declared
-publisher and the same confirmed-publish function, and neither reads the ledger nor builds
-messages nor records anything. Relay and baseline rounds are interleaved (ABBA); medians are
-reported, with the relay/baseline ratio from the same run.
+batch. The baseline publishes the same encoded messages (built before its clock starts) in
+batches of the same size through the same declared publisher and the same confirmed-publish
+function, and neither reads the ledger nor builds messages nor records anything. Relay and
+baseline rounds are interleaved (ABBA); medians are reported, with the relay/baseline ratio
+from the same run.
 
     python bench/relay.py --amqp-url amqp://guest:guest@127.0.0.1:5672/ [--quick]
 """
